@@ -1,0 +1,3 @@
+//! Learner mode: the agent loop, its recordings, and the compiler of recordings.
+
+pub mod recording;
