@@ -1,10 +1,13 @@
 //! llmos: an operating system for LLM work that treats the LLM as a costly CPU and
 //! compiled traces as cheap bytecode. See `ARCHITECTURE.md` for the map.
 
+pub mod check;
+pub mod cli;
 pub mod diag;
 pub mod economy;
 pub mod learn;
 pub mod stdlib;
+pub mod syntax;
 pub mod tools;
 pub mod types;
 pub mod value;

@@ -57,3 +57,53 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("stdlib/shell.llt", include_str!("../stdlib/shell.llt")),
     ("stdlib/time.llt", include_str!("../stdlib/time.llt")),
 ];
+
+/// The built-in tool table, parsed from [`SOURCES`] on first use.
+pub fn table() -> &'static crate::check::ToolTable {
+    static TABLE: std::sync::OnceLock<crate::check::ToolTable> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = crate::check::ToolTable::new();
+        for (name, src) in SOURCES {
+            let (decls, diags) = parse_declarations(src);
+            // The declarations ship inside the binary and a test checks them clean, so
+            // an error here is a build defect, not bad input.
+            assert!(diags.is_empty(), "{name}: {:?}", diags);
+            for d in decls {
+                table.insert(d.name.clone(), d);
+            }
+        }
+        table
+    })
+}
+
+/// Parses a declaration file's source into tool declarations, with any problems.
+pub fn parse_declarations(src: &str) -> (Vec<ToolDecl>, Vec<crate::diag::Diagnostic>) {
+    let (file, mut diags) = crate::syntax::parse(src);
+    let decls = crate::check::decls::declarations(&file, &mut diags);
+    (decls, diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stdlib_declarations_are_clean_and_complete() {
+        for (name, src) in SOURCES {
+            let (_, diags) = parse_declarations(src);
+            assert!(diags.is_empty(), "{name}: {diags:?}");
+        }
+        let t = table();
+        assert_eq!(t.len(), 27, "{:?}", t.keys().collect::<Vec<_>>());
+        let split = &t["text.split"];
+        assert_eq!(
+            split.signature(),
+            "text.split(text: str, sep: str = \" \") -> list<str>"
+        );
+        assert!(t["http.get"].effects.contains(crate::types::Effect::Net));
+        assert!(
+            t.values().all(|d| !d.doc.is_empty()),
+            "every tool has a doc"
+        );
+    }
+}

@@ -112,7 +112,10 @@ impl EffectSet {
     pub const EMPTY: EffectSet = EffectSet(0);
     /// What every run is granted without `--allow`: pure, read, write, llm.
     pub const DEFAULT_GRANTED: EffectSet = EffectSet(
-        1 << Effect::Pure as u8 | 1 << Effect::Read as u8 | 1 << Effect::Write as u8 | 1 << Effect::Llm as u8,
+        1 << Effect::Pure as u8
+            | 1 << Effect::Read as u8
+            | 1 << Effect::Write as u8
+            | 1 << Effect::Llm as u8,
     );
 
     pub fn single(e: Effect) -> EffectSet {
@@ -182,6 +185,9 @@ mod tests {
     fn effect_sets() {
         let s: EffectSet = [Effect::Read, Effect::Net].into_iter().collect();
         assert_eq!(s.to_string(), "read, net");
-        assert_eq!(s.missing_from(EffectSet::DEFAULT_GRANTED).to_string(), "net");
+        assert_eq!(
+            s.missing_from(EffectSet::DEFAULT_GRANTED).to_string(),
+            "net"
+        );
     }
 }

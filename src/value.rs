@@ -154,7 +154,9 @@ pub fn conforms(v: &Value, ty: &Type) -> bool {
         Type::Int => v.is_i64() || v.is_u64(),
         Type::Float => v.is_number(),
         Type::Bool => v.is_boolean(),
-        Type::List(elem) => v.as_array().is_some_and(|items| items.iter().all(|x| conforms(x, elem))),
+        Type::List(elem) => v
+            .as_array()
+            .is_some_and(|items| items.iter().all(|x| conforms(x, elem))),
     }
 }
 
@@ -191,7 +193,11 @@ pub fn coerce(v: Value, ty: &Type) -> Result<Value, String> {
             items.into_iter().map(|x| coerce(x, elem)).collect();
         return converted.map(Value::Array);
     }
-    Err(format!("expected {ty}, found {} {}", kind_of(&v), short(&v)))
+    Err(format!(
+        "expected {ty}, found {} {}",
+        kind_of(&v),
+        short(&v)
+    ))
 }
 
 /// Parses a command-line value (`--set NAME=VALUE`) as the declared type. Strings and
@@ -205,8 +211,10 @@ pub fn parse_as(text: &str, ty: &Type) -> Result<Value, String> {
             .map(Value::from)
             .map_err(|_| format!("expected an int, found `{text}`")),
         Type::Float => {
-            let f: f64 =
-                text.trim().parse().map_err(|_| format!("expected a float, found `{text}`"))?;
+            let f: f64 = text
+                .trim()
+                .parse()
+                .map_err(|_| format!("expected a float, found `{text}`"))?;
             serde_json::Number::from_f64(f)
                 .map(Value::Number)
                 .ok_or_else(|| format!("expected a finite float, found `{text}`"))
@@ -216,7 +224,9 @@ pub fn parse_as(text: &str, ty: &Type) -> Result<Value, String> {
             "false" => Ok(Value::Bool(false)),
             _ => Err(format!("expected `true` or `false`, found `{text}`")),
         },
-        Type::Json => Ok(serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))),
+        Type::Json => {
+            Ok(serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned())))
+        }
         Type::List(_) => {
             let v: Value = serde_json::from_str(text)
                 .map_err(|e| format!("expected a JSON list for {ty}: {e}"))?;
@@ -253,7 +263,10 @@ mod tests {
     #[test]
     fn canonical_objects() {
         let v = json!({"b": [1, 2.5, "x"], "a": {"d": null, "c": true}});
-        assert_eq!(canonical_json(&v), r#"{"a":{"c":true,"d":null},"b":[1,2.5,"x"]}"#);
+        assert_eq!(
+            canonical_json(&v),
+            r#"{"a":{"c":true,"d":null},"b":[1,2.5,"x"]}"#
+        );
         assert_eq!(to_text(&json!("plain")), "plain");
         assert_eq!(canonical_json(&json!("a\"\n\u{1}")), r#""a\"\n\u0001""#);
     }
@@ -262,7 +275,10 @@ mod tests {
     fn parse_and_coerce() {
         assert_eq!(parse_as("42", &Type::Int).unwrap(), json!(42));
         assert!(parse_as("4.2", &Type::Int).is_err());
-        assert_eq!(parse_as("[1,2]", &Type::List(Box::new(Type::Int))).unwrap(), json!([1, 2]));
+        assert_eq!(
+            parse_as("[1,2]", &Type::List(Box::new(Type::Int))).unwrap(),
+            json!([1, 2])
+        );
         assert_eq!(coerce(json!(3.0), &Type::Int).unwrap(), json!(3));
         assert!(coerce(json!("x"), &Type::Int).is_err());
         assert!(conforms(&json!(["a"]), &Type::List(Box::new(Type::Path))));

@@ -62,13 +62,22 @@ pub enum ToolErrorKind {
 
 impl ToolError {
     pub fn failed(message: impl Into<String>) -> ToolError {
-        ToolError { kind: ToolErrorKind::Failed, message: message.into() }
+        ToolError {
+            kind: ToolErrorKind::Failed,
+            message: message.into(),
+        }
     }
     pub fn sandbox(message: impl Into<String>) -> ToolError {
-        ToolError { kind: ToolErrorKind::Sandbox, message: message.into() }
+        ToolError {
+            kind: ToolErrorKind::Sandbox,
+            message: message.into(),
+        }
     }
     pub fn bad_argument(message: impl Into<String>) -> ToolError {
-        ToolError { kind: ToolErrorKind::BadArgument, message: message.into() }
+        ToolError {
+            kind: ToolErrorKind::BadArgument,
+            message: message.into(),
+        }
     }
 }
 

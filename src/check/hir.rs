@@ -1,0 +1,77 @@
+//! The checked program: names resolved to indices, every expression typed, tool calls
+//! with positional arguments and defaults filled in. The IR is built from this.
+
+use crate::diag::Span;
+use crate::types::{EffectSet, Type};
+use crate::value::Value;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    pub name: String,
+    /// The goal template text (`summarize {input} into {report}`), braces as written.
+    pub goal: Option<String>,
+    pub params: Vec<ParamDef>,
+    pub steps: Vec<StepDef>,
+    pub ret: Option<TExpr>,
+    /// Union of the effects of every tool called, plus `llm` when there is an `ask`.
+    pub effects: EffectSet,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamDef {
+    pub name: String,
+    pub ty: Type,
+    pub default: Option<Value>,
+    pub doc: Option<String>,
+    pub span: Span,
+}
+
+/// One statement: `let NAME = ...`, `let NAME = ask ...` or a bare expression.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepDef {
+    pub name: Option<String>,
+    pub ty: Type,
+    pub kind: StepKind,
+    pub doc: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepKind {
+    Expr(TExpr),
+    /// An unresolved slot with its prompt template.
+    Ask(Vec<TPart>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TExpr {
+    pub kind: TExprKind,
+    pub ty: Type,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TExprKind {
+    Const(Value),
+    /// A parameter, by index into `Program::params`.
+    Param(usize),
+    /// The result of a step, by index into `Program::steps`.
+    Step(usize),
+    /// An interpolated string.
+    Template(Vec<TPart>),
+    List(Vec<TExpr>),
+    Object(Vec<(String, TExpr)>),
+    Field(Box<TExpr>, String),
+    Index(Box<TExpr>, Box<TExpr>),
+    /// A tool call: one argument per declared parameter, in declaration order.
+    Call {
+        tool: String,
+        args: Vec<TExpr>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TPart {
+    Text(String),
+    Value(TExpr),
+}

@@ -1,0 +1,59 @@
+//! The command line: clap definitions, one file per subcommand, and the mapping of
+//! outcomes to exit codes (0 success, 1 bad input or failed run, 2 bad command line).
+
+mod check;
+mod fmt;
+pub mod render;
+mod source;
+mod tools;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// llmos: an operating system for LLM work. The LLM is a costly CPU; compiled traces are
+/// cheap bytecode.
+#[derive(Debug, Parser)]
+#[command(name = "llmos", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse, type-check and lint `.llt` files; prints every diagnostic.
+    Check(check::Args),
+    /// Rewrite `.llt` files in the canonical layout (`--check` only reports).
+    Fmt(fmt::Args),
+    /// List every tool with its signature, effects and doc.
+    Tools(tools::Args),
+}
+
+/// The outcome of a command, mapped to the process exit code.
+pub enum Outcome {
+    Success,
+    /// The input was wrong or the run failed (exit 1); the message was already printed.
+    Failed,
+}
+
+/// Runs the command line and returns the exit code.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let outcome = match cli.command {
+        Command::Check(a) => check::run(a),
+        Command::Fmt(a) => fmt::run(a),
+        Command::Tools(a) => tools::run(a),
+    };
+    match outcome {
+        Outcome::Success => ExitCode::SUCCESS,
+        Outcome::Failed => ExitCode::from(1),
+    }
+}

@@ -1,0 +1,42 @@
+//! `llmos tools`: every tool with its signature, effects and doc.
+
+use super::Outcome;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print the table as JSON instead.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args) -> Outcome {
+    let table = crate::stdlib::table();
+    if args.json {
+        let list: Vec<serde_json::Value> = table
+            .values()
+            .map(|d| {
+                serde_json::json!({
+                    "name": d.name,
+                    "signature": d.signature(),
+                    "effects": d.effects.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
+                    "doc": d.doc,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            crate::value::pretty_json(&serde_json::Value::Array(list))
+        );
+        return Outcome::Success;
+    }
+    let mut out = String::new();
+    for d in table.values() {
+        out.push_str(&format!("{}  effects({})\n", d.signature(), d.effects));
+        for line in d.doc.lines() {
+            out.push_str(&format!("    {line}\n"));
+        }
+        out.push('\n');
+    }
+    print!("{out}");
+    Outcome::Success
+}

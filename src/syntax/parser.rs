@@ -1,0 +1,490 @@
+//! The pest grammar (`grammar/llt.pest`) and the lowering of its parse tree to the AST.
+//! pest types never leave this file.
+
+use pest::Parser as _;
+use pest::iterators::Pair;
+
+use super::ast::*;
+use crate::diag::{Diagnostic, Span};
+use crate::types::Type;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/llt.pest"]
+struct LltParser;
+
+/// Parses one statement, `text`, found at byte `base` of the file.
+pub(super) fn parse_statement(
+    text: &str,
+    base: usize,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(ItemKind, Span)> {
+    match LltParser::parse(Rule::stmt, text) {
+        Ok(mut pairs) => {
+            let stmt = pairs.next()?;
+            let inner = stmt.into_inner().next()?;
+            let mut l = Lower { base, diags };
+            let span = l.span(&inner);
+            let kind = l.item(inner)?;
+            Some((kind, span))
+        }
+        Err(e) => {
+            diags.push(syntax_error(&e, text, base));
+            None
+        }
+    }
+}
+
+fn syntax_error(e: &pest::error::Error<Rule>, text: &str, base: usize) -> Diagnostic {
+    let pos = match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    let found = text[pos..].chars().next();
+    let found_text = match found {
+        None => "the end of the statement".to_owned(),
+        Some('\n') => "the end of the line".to_owned(),
+        Some(c) => format!("`{c}`"),
+    };
+    let expected = match &e.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => describe(positives),
+        pest::error::ErrorVariant::CustomError { message } => message.clone(),
+    };
+    let end = pos + found.map_or(0, char::len_utf8);
+    let mut d = Diagnostic::error(
+        "syntax",
+        Span::new(base + pos, base + end),
+        format!("syntax error: expected {expected}, found {found_text}"),
+    )
+    .label(format!("expected {expected}"));
+    if found == Some('=') && expected.contains("expression") {
+        d = d.help("a value is missing after `=`");
+    }
+    d
+}
+
+/// Human words for what the grammar wanted at the failure point.
+fn describe(rules: &[Rule]) -> String {
+    let mut words: Vec<&str> = rules
+        .iter()
+        .map(|r| match r {
+            Rule::expr | Rule::call | Rule::list | Rule::object | Rule::reference => {
+                "an expression"
+            }
+            Rule::number => "a number",
+            Rule::plain_str | Rule::triple_str => "a string",
+            Rule::ident => "a name",
+            Rule::tool_name => "a tool name like `fs.read`",
+            Rule::type_expr | Rule::list_type => "a type",
+            Rule::arg => "a named argument `name: value`",
+            Rule::entry => "an object entry `\"key\": value`",
+            Rule::EOI => "the end of the statement",
+            Rule::kw_ask => "`ask`",
+            Rule::effects | Rule::kw_effects => "`effects(...)`",
+            Rule::stmt
+            | Rule::trace_decl
+            | Rule::goal_decl
+            | Rule::param_decl
+            | Rule::tool_decl
+            | Rule::let_stmt
+            | Rule::return_stmt
+            | Rule::expr_stmt => "a statement",
+            _ => "something else",
+        })
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    if words.is_empty() {
+        return "something else".to_owned();
+    }
+    let last = words.pop().unwrap_or_default();
+    if words.is_empty() {
+        last.to_owned()
+    } else {
+        format!("{} or {last}", words.join(", "))
+    }
+}
+
+struct Lower<'d> {
+    base: usize,
+    diags: &'d mut Vec<Diagnostic>,
+}
+
+impl Lower<'_> {
+    fn span(&self, p: &Pair<'_, Rule>) -> Span {
+        let s = p.as_span();
+        Span::new(self.base + s.start(), self.base + s.end())
+    }
+
+    fn ident(&self, p: Pair<'_, Rule>) -> Ident {
+        Ident {
+            name: p.as_str().to_owned(),
+            span: self.span(&p),
+        }
+    }
+
+    fn item(&mut self, p: Pair<'_, Rule>) -> Option<ItemKind> {
+        let rule = p.as_rule();
+        let mut it = p.into_inner();
+        Some(match rule {
+            Rule::trace_decl => {
+                it.next(); // kw
+                ItemKind::Trace(self.ident(it.next()?))
+            }
+            Rule::goal_decl => {
+                it.next();
+                ItemKind::Goal(self.string(it.next()?))
+            }
+            Rule::param_decl => {
+                it.next();
+                let name = self.ident(it.next()?);
+                let ty = self.type_expr(it.next()?);
+                let default = it.next().map(|e| self.expr(e));
+                ItemKind::Param(Param { name, ty, default })
+            }
+            Rule::tool_decl => {
+                it.next();
+                let name = self.ident(it.next()?);
+                let mut params = Vec::new();
+                let mut next = it.next()?;
+                if next.as_rule() == Rule::tool_params {
+                    for tp in next.into_inner() {
+                        let mut t = tp.into_inner();
+                        let name = self.ident(t.next()?);
+                        let ty = self.type_expr(t.next()?);
+                        let default = t.next().map(|e| self.expr(e));
+                        params.push(ToolParam { name, ty, default });
+                    }
+                    next = it.next()?;
+                }
+                let ret = self.type_expr(next);
+                let effects = it
+                    .next()?
+                    .into_inner()
+                    .skip(1)
+                    .map(|e| self.ident(e))
+                    .collect();
+                ItemKind::Tool(ToolItem {
+                    name,
+                    params,
+                    ret,
+                    effects,
+                })
+            }
+            Rule::let_stmt => {
+                it.next();
+                let name = self.ident(it.next()?);
+                let mut next = it.next()?;
+                let ty = if next.as_rule() == Rule::type_expr {
+                    let t = self.type_expr(next);
+                    next = it.next()?;
+                    Some(t)
+                } else {
+                    None
+                };
+                let value = if next.as_rule() == Rule::ask {
+                    let mut a = next.into_inner();
+                    a.next();
+                    LetValue::Ask(self.string(a.next()?))
+                } else {
+                    LetValue::Expr(self.expr(next))
+                };
+                ItemKind::Let(Let { name, ty, value })
+            }
+            Rule::return_stmt => {
+                it.next();
+                ItemKind::Return(self.expr(it.next()?))
+            }
+            Rule::expr_stmt => ItemKind::Expr(self.expr(it.next()?)),
+            _ => return None,
+        })
+    }
+
+    fn type_expr(&mut self, p: Pair<'_, Rule>) -> TypeExpr {
+        let span = self.span(&p);
+        let Some(inner) = p.into_inner().next() else {
+            return TypeExpr { ty: None, span };
+        };
+        let ty = match inner.as_rule() {
+            Rule::list_type => {
+                let elem = inner.into_inner().nth(1).map(|t| self.type_expr(t));
+                elem.and_then(|e| e.ty).map(|t| Type::List(Box::new(t)))
+            }
+            _ => {
+                let name = inner.as_str();
+                let ty = match name {
+                    "str" => Some(Type::Str),
+                    "int" => Some(Type::Int),
+                    "float" => Some(Type::Float),
+                    "bool" => Some(Type::Bool),
+                    "path" => Some(Type::Path),
+                    "json" => Some(Type::Json),
+                    _ => None,
+                };
+                if ty.is_none() {
+                    let mut d =
+                        Diagnostic::error("unknown-type", span, format!("unknown type `{name}`"))
+                            .label("not a type")
+                            .help("types are str, int, float, bool, path, json and list<T>");
+                    if name == "string" {
+                        d = d.help("did you mean `str`?");
+                    }
+                    self.diags.push(d);
+                }
+                ty
+            }
+        };
+        TypeExpr { ty, span }
+    }
+
+    fn expr(&mut self, p: Pair<'_, Rule>) -> Expr {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let Some(first) = it.next() else {
+            return Expr {
+                kind: ExprKind::Null,
+                span,
+            };
+        };
+        let mut e = self.primary(first);
+        for post in it {
+            let pspan = self.span(&post);
+            let whole = Span {
+                start: e.span.start,
+                end: pspan.end,
+            };
+            let rule = post.as_rule();
+            let Some(inner) = post.into_inner().next() else {
+                continue;
+            };
+            e = match rule {
+                Rule::field => Expr {
+                    kind: ExprKind::Field(Box::new(e), self.ident(inner)),
+                    span: whole,
+                },
+                _ => Expr {
+                    kind: ExprKind::Index(Box::new(e), Box::new(self.expr(inner))),
+                    span: whole,
+                },
+            };
+        }
+        e
+    }
+
+    fn primary(&mut self, p: Pair<'_, Rule>) -> Expr {
+        let span = self.span(&p);
+        let kind = match p.as_rule() {
+            Rule::call => {
+                let mut it = p.into_inner();
+                let tool = it.next().map(|t| self.ident(t)).unwrap_or(Ident {
+                    name: String::new(),
+                    span,
+                });
+                let mut args = Vec::new();
+                if let Some(list) = it.next() {
+                    for a in list.into_inner() {
+                        let mut ai = a.into_inner();
+                        if let (Some(n), Some(v)) = (ai.next(), ai.next()) {
+                            let name = self.ident(n);
+                            args.push(Arg {
+                                name,
+                                value: self.expr(v),
+                            });
+                        }
+                    }
+                }
+                ExprKind::Call(Call { tool, args })
+            }
+            Rule::plain_str | Rule::triple_str => ExprKind::Str(self.string(p)),
+            Rule::number => self.number(p.as_str(), span),
+            Rule::kw_true => ExprKind::Bool(true),
+            Rule::kw_false => ExprKind::Bool(false),
+            Rule::kw_null => ExprKind::Null,
+            Rule::list => ExprKind::List(p.into_inner().map(|e| self.expr(e)).collect()),
+            Rule::object => {
+                let mut entries = Vec::new();
+                for entry in p.into_inner() {
+                    let mut ei = entry.into_inner();
+                    let (Some(k), Some(v)) = (ei.next(), ei.next()) else {
+                        continue;
+                    };
+                    let kspan = self.span(&k);
+                    let name = if k.as_rule() == Rule::ident {
+                        k.as_str().to_owned()
+                    } else {
+                        let s = self.string(k);
+                        match s.as_plain() {
+                            Some(t) => t,
+                            None => {
+                                self.diags.push(
+                                    Diagnostic::error(
+                                        "syntax",
+                                        kspan,
+                                        "an object key cannot be interpolated",
+                                    )
+                                    .label("interpolated key"),
+                                );
+                                String::new()
+                            }
+                        }
+                    };
+                    entries.push((Key { name, span: kspan }, self.expr(v)));
+                }
+                ExprKind::Object(entries)
+            }
+            Rule::reference => {
+                let id = p.into_inner().next().map(|i| self.ident(i));
+                ExprKind::Ref(id.unwrap_or(Ident {
+                    name: String::new(),
+                    span,
+                }))
+            }
+            Rule::paren => match p.into_inner().next() {
+                Some(e) => ExprKind::Paren(Box::new(self.expr(e))),
+                None => ExprKind::Null,
+            },
+            Rule::misplaced_ask => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "misplaced-ask",
+                        span,
+                        "`ask` must be the whole value of a `let`",
+                    )
+                    .label("inside another expression")
+                    .help("write `let answer: str = ask \"...\"` and use `answer` here"),
+                );
+                ExprKind::Null
+            }
+            _ => ExprKind::Null,
+        };
+        Expr { kind, span }
+    }
+
+    fn number(&mut self, text: &str, span: Span) -> ExprKind {
+        let is_float = text.contains(['.', 'e', 'E']);
+        if !is_float && let Ok(i) = text.parse::<i64>() {
+            return ExprKind::Int(i);
+        }
+        match text.parse::<f64>() {
+            Ok(f) if f.is_finite() && is_float => ExprKind::Float(f),
+            _ => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "bad-number",
+                        span,
+                        format!("number `{text}` is out of range"),
+                    )
+                    .label("out of range")
+                    .help("integers are 64-bit; floats must be finite"),
+                );
+                ExprKind::Int(0)
+            }
+        }
+    }
+
+    fn string(&mut self, p: Pair<'_, Rule>) -> StrLit {
+        let span = self.span(&p);
+        let triple = p.as_rule() == Rule::triple_str;
+        let mut parts: Vec<StrPart> = Vec::new();
+        let mut text = String::new();
+        for part in p.into_inner() {
+            let pspan = self.span(&part);
+            match part.as_rule() {
+                Rule::plain_text | Rule::triple_text => text.push_str(part.as_str()),
+                Rule::lbrace_esc => text.push('{'),
+                Rule::rbrace_esc => text.push('}'),
+                Rule::escape => {
+                    match part.as_str().chars().nth(1) {
+                        Some('n') => text.push('\n'),
+                        Some('t') => text.push('\t'),
+                        Some('r') => text.push('\r'),
+                        Some('"') => text.push('"'),
+                        Some('\\') => text.push('\\'),
+                        other => {
+                            let shown =
+                                other.map_or(String::new(), |c| c.escape_debug().to_string());
+                            self.diags.push(
+                            Diagnostic::error("unknown-escape", pspan, format!("unknown escape `\\{shown}`"))
+                                .label("not an escape")
+                                .help("escapes are \\n \\t \\r \\\" \\\\; write `{{` and `}}` for braces"),
+                        );
+                        }
+                    }
+                }
+                Rule::interp => {
+                    if !text.is_empty() {
+                        parts.push(StrPart::Text(std::mem::take(&mut text)));
+                    }
+                    let mut it = part.into_inner();
+                    let Some(root) = it.next() else { continue };
+                    let root = self.ident(root);
+                    let mut path = Vec::new();
+                    for step in it {
+                        let sspan = self.span(&step);
+                        let rule = step.as_rule();
+                        let Some(inner) = step.into_inner().next() else {
+                            continue;
+                        };
+                        match rule {
+                            Rule::field => path.push(Access::Field(self.ident(inner))),
+                            _ => match inner.as_str().parse::<i64>() {
+                                Ok(i) => path.push(Access::Index(i, sspan)),
+                                Err(_) => self.diags.push(
+                                    Diagnostic::error("bad-number", sspan, "index out of range")
+                                        .label("too large"),
+                                ),
+                            },
+                        }
+                    }
+                    parts.push(StrPart::Interp(Interp {
+                        root,
+                        path,
+                        span: pspan,
+                    }));
+                }
+                Rule::bad_open => self.diags.push(
+                    Diagnostic::error(
+                        "bad-interpolation",
+                        pspan,
+                        "`{` must start an interpolation like `{name}` or `{name.field}`",
+                    )
+                    .label("not an interpolation")
+                    .help("write `{{` for a literal `{`"),
+                ),
+                Rule::bad_close => self.diags.push(
+                    Diagnostic::error("bad-interpolation", pspan, "unmatched `}` in a string")
+                        .label("unmatched")
+                        .help("write `}}` for a literal `}`"),
+                ),
+                Rule::unterminated => {
+                    let (open, what) = if triple {
+                        (3, "triple-quoted string")
+                    } else {
+                        (1, "string")
+                    };
+                    self.diags.push(
+                        Diagnostic::error(
+                            "unterminated-string",
+                            Span::new(span.start as usize, span.start as usize + open),
+                            format!("unterminated {what}"),
+                        )
+                        .label("this string is never closed")
+                        .help(if triple {
+                            "close it with `\"\"\"`"
+                        } else {
+                            "close it with `\"` on the same line, or use a triple-quoted string for several lines"
+                        }),
+                    );
+                }
+                _ => {}
+            }
+        }
+        if !text.is_empty() {
+            parts.push(StrPart::Text(text));
+        }
+        StrLit {
+            parts,
+            triple,
+            span,
+        }
+    }
+}

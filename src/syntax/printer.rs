@@ -1,0 +1,469 @@
+//! `llmos fmt`: prints a syntax tree in the one canonical layout, keeping every comment.
+//!
+//! Layout: one statement per line; single spaces around `=`, `:`, `->`; a value that does
+//! not fit in [`WIDTH`] columns, or holds a comment, is broken one element per line with
+//! four-space indents and trailing commas; runs of blank lines between statements become
+//! one blank line. Formatting is idempotent and never changes meaning: the output parses
+//! to the same tree.
+
+use std::fmt::Write as _;
+
+use super::ast::*;
+
+/// The line width the printer aims for.
+pub const WIDTH: usize = 100;
+const INDENT: &str = "    ";
+
+/// Formats a parsed file. `src` is the text it was parsed from (for blank lines and
+/// comment positions).
+pub fn format(src: &str, file: &File) -> String {
+    let mut p = Printer {
+        src,
+        comments: &file.comments,
+        next: 0,
+        out: String::new(),
+    };
+    let mut prev_end: Option<u32> = None;
+    for item in &file.items {
+        p.leading_comments(item.span.start, &mut prev_end, 0);
+        p.blank_line_if(prev_end, item.span.start);
+        p.item(item);
+        p.trailing_comment(item.span.end);
+        p.out.push('\n');
+        prev_end = Some(item.span.end);
+    }
+    p.leading_comments(u32::MAX, &mut prev_end, 0);
+    p.out
+}
+
+struct Printer<'a> {
+    src: &'a str,
+    comments: &'a [Comment],
+    /// The first comment not printed yet.
+    next: usize,
+    out: String,
+}
+
+impl Printer<'_> {
+    /// Whether the source has a blank line between `from` and `to`.
+    fn blank_between(&self, from: u32, to: u32) -> bool {
+        self.src
+            .get(from as usize..to as usize)
+            .is_some_and(|gap| gap.matches('\n').count() >= 2)
+    }
+
+    fn blank_line_if(&mut self, prev_end: Option<u32>, start: u32) {
+        if let Some(end) = prev_end
+            && self.blank_between(end, start)
+        {
+            self.out.push('\n');
+        }
+    }
+
+    /// Prints the own-line comments that come before `before`, each on its own line.
+    fn leading_comments(&mut self, before: u32, prev_end: &mut Option<u32>, indent: usize) {
+        while let Some(c) = self.comments.get(self.next) {
+            if c.span.start >= before {
+                break;
+            }
+            self.next += 1;
+            if c.trailing {
+                // A trailing comment whose line was already printed: keep it on its own line.
+            }
+            self.blank_line_if(*prev_end, c.span.start);
+            self.indent(indent);
+            self.comment(c);
+            self.out.push('\n');
+            *prev_end = Some(c.span.end);
+        }
+    }
+
+    /// Appends ` // ...` when a trailing comment follows `end` on the same source line.
+    fn trailing_comment(&mut self, end: u32) -> bool {
+        if let Some(c) = self.comments.get(self.next)
+            && c.trailing
+            && c.span.start >= end
+            && self
+                .src
+                .get(end as usize..c.span.start as usize)
+                .is_some_and(|gap| !gap.contains('\n'))
+        {
+            self.next += 1;
+            self.out.push(' ');
+            self.comment(c);
+            return true;
+        }
+        false
+    }
+
+    fn comment(&mut self, c: &Comment) {
+        self.out.push_str(if c.doc { "///" } else { "//" });
+        self.out.push_str(&c.text);
+    }
+
+    fn indent(&mut self, level: usize) {
+        for _ in 0..level {
+            self.out.push_str(INDENT);
+        }
+    }
+
+    fn column(&self) -> usize {
+        let line_start = self.out.rfind('\n').map_or(0, |i| i + 1);
+        self.out[line_start..].chars().count()
+    }
+
+    /// Whether a comment starts inside `from..to`.
+    fn has_comment_in(&self, from: u32, to: u32) -> bool {
+        self.comments[self.next..]
+            .iter()
+            .take_while(|c| c.span.start < to)
+            .any(|c| c.span.start >= from)
+    }
+
+    fn item(&mut self, item: &Item) {
+        match &item.kind {
+            ItemKind::Trace(id) => {
+                let _ = write!(self.out, "trace {}", id.name);
+            }
+            ItemKind::Goal(s) => {
+                self.out.push_str("goal ");
+                self.string(s);
+            }
+            ItemKind::Param(p) => {
+                let _ = write!(self.out, "param {}: {}", p.name.name, type_text(&p.ty));
+                if let Some(d) = &p.default {
+                    self.out.push_str(" = ");
+                    self.expr(d, 0);
+                }
+            }
+            ItemKind::Tool(t) => self.tool(t, item.span.end),
+            ItemKind::Let(l) => {
+                let _ = write!(self.out, "let {}", l.name.name);
+                if let Some(t) = &l.ty {
+                    let _ = write!(self.out, ": {}", type_text(t));
+                }
+                self.out.push_str(" = ");
+                match &l.value {
+                    LetValue::Ask(s) => {
+                        self.out.push_str("ask ");
+                        self.string(s);
+                    }
+                    LetValue::Expr(e) => self.expr(e, 0),
+                }
+            }
+            ItemKind::Expr(e) => self.expr(e, 0),
+            ItemKind::Return(e) => {
+                self.out.push_str("return ");
+                self.expr(e, 0);
+            }
+        }
+    }
+
+    fn tool(&mut self, t: &ToolItem, end: u32) {
+        let params: Vec<String> = t
+            .params
+            .iter()
+            .map(|p| {
+                let mut s = format!("{}: {}", p.name.name, type_text(&p.ty));
+                if let Some(d) = &p.default {
+                    s.push_str(" = ");
+                    s.push_str(&flat(d).unwrap_or_default());
+                }
+                s
+            })
+            .collect();
+        let effects: Vec<&str> = t.effects.iter().map(|e| e.name.as_str()).collect();
+        let tail = format!(") -> {} effects({})", type_text(&t.ret), effects.join(", "));
+        let one_line = format!("tool {}({}{tail}", t.name.name, params.join(", "));
+        if one_line.chars().count() <= WIDTH && !self.has_comment_in(t.name.span.end, end) {
+            self.out.push_str(&one_line);
+            return;
+        }
+        let _ = write!(self.out, "tool {}(", t.name.name);
+        for (p, text) in t.params.iter().zip(&params) {
+            self.out.push('\n');
+            let mut prev = None;
+            self.leading_comments(p.name.span.start, &mut prev, 1);
+            self.indent(1);
+            self.out.push_str(text);
+            self.out.push(',');
+            let pend = p.default.as_ref().map_or(p.ty.span.end, |d| d.span.end);
+            self.trailing_after_comma(pend);
+        }
+        self.out.push('\n');
+        let mut prev = None;
+        self.leading_comments(t.ret.span.start, &mut prev, 1);
+        self.out.push_str(&tail);
+    }
+
+    /// After an element and its comma: a trailing comment on the element's source line.
+    fn trailing_after_comma(&mut self, elem_end: u32) {
+        let comma_end = self
+            .src
+            .get(elem_end as usize..)
+            .and_then(|rest| {
+                let trimmed = rest.trim_start_matches([' ', '\t']);
+                trimmed
+                    .starts_with(',')
+                    .then(|| elem_end as usize + (rest.len() - trimmed.len()) + 1)
+            })
+            .unwrap_or(elem_end as usize);
+        self.trailing_comment(comma_end as u32);
+    }
+
+    fn expr(&mut self, e: &Expr, level: usize) {
+        if let Some(text) = flat(e)
+            && self.column() + text.chars().count() <= WIDTH
+            && !self.has_comment_in(e.span.start, e.span.end)
+        {
+            self.out.push_str(&text);
+            return;
+        }
+        match &e.kind {
+            ExprKind::List(items) => {
+                self.out.push('[');
+                let spans: Vec<_> = items.iter().map(|i| (i.span, i)).collect();
+                for (span, item) in spans {
+                    self.open_element(span.start, level + 1);
+                    self.expr(item, level + 1);
+                    self.close_element(span.end);
+                }
+                self.close_container(e.span.end, level, ']');
+            }
+            ExprKind::Object(entries) => {
+                self.out.push('{');
+                for (k, v) in entries {
+                    self.open_element(k.span.start, level + 1);
+                    self.key(&k.name);
+                    self.out.push_str(": ");
+                    self.expr(v, level + 1);
+                    self.close_element(v.span.end);
+                }
+                self.close_container(e.span.end, level, '}');
+            }
+            ExprKind::Call(c) => {
+                self.out.push_str(&c.tool.name);
+                self.out.push('(');
+                for a in &c.args {
+                    self.open_element(a.name.span.start, level + 1);
+                    let _ = write!(self.out, "{}: ", a.name.name);
+                    self.expr(&a.value, level + 1);
+                    self.close_element(a.value.span.end);
+                }
+                self.close_container(e.span.end, level, ')');
+            }
+            ExprKind::Field(base, f) => {
+                self.expr(base, level);
+                let _ = write!(self.out, ".{}", f.name);
+            }
+            ExprKind::Index(base, i) => {
+                self.expr(base, level);
+                self.out.push('[');
+                self.expr(i, level);
+                self.out.push(']');
+            }
+            ExprKind::Paren(inner) => {
+                self.out.push('(');
+                self.expr(inner, level);
+                self.out.push(')');
+            }
+            ExprKind::Str(s) => self.string(s),
+            _ => self.out.push_str(&flat(e).unwrap_or_default()),
+        }
+    }
+
+    fn open_element(&mut self, start: u32, level: usize) {
+        self.out.push('\n');
+        let mut prev = None;
+        self.leading_comments(start, &mut prev, level);
+        self.indent(level);
+    }
+
+    fn close_element(&mut self, end: u32) {
+        self.out.push(',');
+        self.trailing_after_comma(end);
+    }
+
+    fn close_container(&mut self, end: u32, level: usize, bracket: char) {
+        self.out.push('\n');
+        let mut prev = None;
+        self.leading_comments(end, &mut prev, level + 1);
+        self.indent(level);
+        self.out.push(bracket);
+    }
+
+    fn key(&mut self, name: &str) {
+        self.out
+            .push_str(&plain_string_text(&[StrPart::Text(name.to_owned())]));
+    }
+
+    fn string(&mut self, s: &StrLit) {
+        if s.triple {
+            self.out.push_str(&triple_string_text(&s.parts));
+        } else {
+            self.out.push_str(&plain_string_text(&s.parts));
+        }
+    }
+}
+
+fn type_text(t: &TypeExpr) -> String {
+    t.ty.as_ref()
+        .map_or_else(|| "?".to_owned(), ToString::to_string)
+}
+
+/// The one-line text of an expression, or `None` when it holds a line break (a
+/// multi-line triple-quoted string).
+fn flat(e: &Expr) -> Option<String> {
+    let mut out = String::new();
+    write_flat(&mut out, e);
+    (!out.contains('\n')).then_some(out)
+}
+
+fn write_flat(out: &mut String, e: &Expr) {
+    match &e.kind {
+        ExprKind::Str(s) if s.triple => out.push_str(&triple_string_text(&s.parts)),
+        ExprKind::Str(s) => out.push_str(&plain_string_text(&s.parts)),
+        ExprKind::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        ExprKind::Float(f) => {
+            let _ = write!(out, "{f:?}");
+        }
+        ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        ExprKind::Null => out.push_str("null"),
+        ExprKind::List(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_flat(out, item);
+            }
+            out.push(']');
+        }
+        ExprKind::Object(entries) => {
+            if entries.is_empty() {
+                out.push_str("{}");
+                return;
+            }
+            out.push_str("{ ");
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&plain_string_text(&[StrPart::Text(k.name.clone())]));
+                out.push_str(": ");
+                write_flat(out, v);
+            }
+            out.push_str(" }");
+        }
+        ExprKind::Ref(id) => out.push_str(&id.name),
+        ExprKind::Field(base, f) => {
+            write_flat(out, base);
+            out.push('.');
+            out.push_str(&f.name);
+        }
+        ExprKind::Index(base, i) => {
+            write_flat(out, base);
+            out.push('[');
+            write_flat(out, i);
+            out.push(']');
+        }
+        ExprKind::Call(c) => {
+            out.push_str(&c.tool.name);
+            out.push('(');
+            for (i, a) in c.args.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&a.name.name);
+                out.push_str(": ");
+                write_flat(out, &a.value);
+            }
+            out.push(')');
+        }
+        ExprKind::Paren(inner) => {
+            out.push('(');
+            write_flat(out, inner);
+            out.push(')');
+        }
+    }
+}
+
+fn interp_text(out: &mut String, i: &Interp) {
+    out.push('{');
+    out.push_str(&i.root.name);
+    for a in &i.path {
+        match a {
+            Access::Field(f) => {
+                out.push('.');
+                out.push_str(&f.name);
+            }
+            Access::Index(n, _) => {
+                let _ = write!(out, "[{n}]");
+            }
+        }
+    }
+    out.push('}');
+}
+
+/// A plain string literal, escaped.
+pub fn plain_string_text(parts: &[StrPart]) -> String {
+    let mut out = String::from("\"");
+    for part in parts {
+        match part {
+            StrPart::Text(t) => {
+                for c in t.chars() {
+                    match c {
+                        '"' => out.push_str("\\\""),
+                        '\\' => out.push_str("\\\\"),
+                        '\n' => out.push_str("\\n"),
+                        '\t' => out.push_str("\\t"),
+                        '\r' => out.push_str("\\r"),
+                        '{' => out.push_str("{{"),
+                        '}' => out.push_str("}}"),
+                        c => out.push(c),
+                    }
+                }
+            }
+            StrPart::Interp(i) => interp_text(&mut out, i),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A triple-quoted string literal: line breaks and quotes kept, only what would end the
+/// literal escaped.
+pub fn triple_string_text(parts: &[StrPart]) -> String {
+    let mut out = String::from("\"\"\"");
+    let last = parts.len().saturating_sub(1);
+    for (pi, part) in parts.iter().enumerate() {
+        match part {
+            StrPart::Text(t) => {
+                let chars: Vec<char> = t.chars().collect();
+                for (ci, &c) in chars.iter().enumerate() {
+                    match c {
+                        '\\' => out.push_str("\\\\"),
+                        '{' => out.push_str("{{"),
+                        '}' => out.push_str("}}"),
+                        '\r' => out.push_str("\\r"),
+                        '"' => {
+                            let next_quote = chars.get(ci + 1) == Some(&'"');
+                            let at_end = ci + 1 == chars.len() && pi == last;
+                            if next_quote || at_end {
+                                out.push_str("\\\"")
+                            } else {
+                                out.push('"')
+                            }
+                        }
+                        c => out.push(c),
+                    }
+                }
+            }
+            StrPart::Interp(i) => interp_text(&mut out, i),
+        }
+    }
+    out.push_str("\"\"\"");
+    out
+}
