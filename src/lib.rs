@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod db;
 pub mod diag;
 pub mod economy;
 pub mod learn;

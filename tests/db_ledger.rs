@@ -1,0 +1,390 @@
+//! The budget ledger: starting balance, exact arithmetic, refusals that name the limit,
+//! hold expiry, and concurrent reservations that never overspend.
+
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use llmos::db::{BudgetError, Db, INITIAL_BALANCE_USD, usd_to_micros};
+
+fn micros(usd: f64) -> i64 {
+    usd_to_micros(usd).unwrap_or(i64::MIN)
+}
+
+fn new_db() -> (tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = Db::open(&dir.path().join(".llmos/llmos.db")).expect("open db");
+    (dir, db)
+}
+
+#[test]
+fn new_database_starts_with_ten_dollars_and_no_charges() {
+    let (_dir, db) = new_db();
+    let ledger = db.ledger();
+    assert_eq!(ledger.balance().unwrap(), 10.0);
+    assert_eq!(INITIAL_BALANCE_USD, 10.0);
+    assert_eq!(ledger.spent_total().unwrap(), 0.0);
+    assert!(ledger.recent_charges(10).unwrap().is_empty());
+}
+
+#[test]
+fn balance_can_be_set_and_survives_reopening() {
+    let (dir, db) = new_db();
+    db.ledger().set_balance(2.5).unwrap();
+    assert_eq!(db.ledger().balance().unwrap(), 2.5);
+    drop(db);
+    let db = Db::open_in(&dir.path().join(".llmos")).unwrap();
+    assert_eq!(db.ledger().balance().unwrap(), 2.5);
+}
+
+#[test]
+fn negative_or_nan_balance_is_rejected_naming_the_file() {
+    let (_dir, db) = new_db();
+    let err = db.ledger().set_balance(-1.0).unwrap_err().to_string();
+    assert!(err.contains("llmos.db"), "{err}");
+    assert!(err.contains("balance -1"), "{err}");
+    assert!(db.ledger().set_balance(f64::NAN).is_err());
+    assert_eq!(db.ledger().balance().unwrap(), 10.0);
+}
+
+#[test]
+fn three_settled_calls_add_up_exactly() {
+    let (_dir, db) = new_db();
+    let ledger = db.ledger();
+    let costs = [0.0105, 0.000123, 0.3333];
+    for (i, cost) in costs.iter().enumerate() {
+        let hold = ledger.reserve("run-1", 0.5, None).unwrap();
+        assert_eq!(hold.amount_usd(), 0.5);
+        assert_eq!(ledger.held_total().unwrap(), 0.5);
+        let charge = ledger
+            .settle(
+                hold,
+                "anthropic:claude-sonnet-4-5",
+                1000 + i as u64,
+                500,
+                *cost,
+            )
+            .unwrap();
+        assert_eq!(charge.cost_usd, *cost);
+        assert_eq!(ledger.held_total().unwrap(), 0.0);
+    }
+    let sum: i64 = costs.iter().map(|c| micros(*c)).sum();
+    assert_eq!(micros(ledger.spent_total().unwrap()), sum);
+    assert_eq!(micros(ledger.run_spent("run-1").unwrap()), sum);
+    assert_eq!(ledger.run_spent("other").unwrap(), 0.0);
+    assert_eq!(micros(10.0) - micros(ledger.balance().unwrap()), sum);
+
+    let recent = ledger.recent_charges(2).unwrap();
+    assert_eq!(recent.len(), 2);
+    assert_eq!(recent[0].cost_usd, 0.3333, "newest first");
+    assert_eq!(recent[0].input_tokens, 1002);
+    assert_eq!(recent[0].output_tokens, 500);
+    assert_eq!(recent[0].run_id, "run-1");
+    assert_eq!(recent[0].model, "anthropic:claude-sonnet-4-5");
+    assert!(
+        recent[0].at.ends_with('Z') && recent[0].at.contains('T'),
+        "{}",
+        recent[0].at
+    );
+    assert_eq!(recent[1].cost_usd, 0.000123);
+}
+
+#[test]
+fn released_hold_charges_nothing() {
+    let (_dir, db) = new_db();
+    let ledger = db.ledger();
+    let hold = ledger.reserve("r", 9.0, None).unwrap();
+    assert!(ledger.reserve("r", 1.5, None).is_err(), "9 of 10 is held");
+    ledger.release(hold).unwrap();
+    assert_eq!(ledger.held_total().unwrap(), 0.0);
+    assert_eq!(ledger.balance().unwrap(), 10.0);
+    assert!(ledger.recent_charges(5).unwrap().is_empty());
+    let hold = ledger.reserve("r", 1.5, None).unwrap();
+    ledger.release(hold).unwrap();
+}
+
+#[test]
+fn worst_case_over_the_balance_is_refused_naming_the_balance() {
+    let (_dir, db) = new_db();
+    let ledger = db.ledger();
+    ledger.set_balance(0.01).unwrap();
+    let err = ledger.reserve("r", 0.045, None).unwrap_err();
+    assert!(matches!(err, BudgetError::Balance { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "LLM call refused: worst case $0.0450 exceeds the balance ($0.0100 left); \
+         raise it with `llmos budget --set USD`"
+    );
+    assert_eq!(
+        ledger.held_total().unwrap(),
+        0.0,
+        "nothing held after a refusal"
+    );
+    // Exactly the balance fits.
+    let hold = ledger.reserve("r", 0.01, None).unwrap();
+    ledger.release(hold).unwrap();
+}
+
+#[test]
+fn worst_case_over_the_run_budget_is_refused_naming_the_budget() {
+    let (_dir, db) = new_db();
+    let ledger = db.ledger();
+    let err = ledger.reserve("r", 0.045, Some(0.01)).unwrap_err();
+    assert!(matches!(err, BudgetError::RunBudget { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "LLM call refused: worst case $0.0450 exceeds the run budget --budget $0.01 ($0.0100 left)"
+    );
+}
+
+#[test]
+fn run_budget_counts_the_runs_charges_and_holds_but_not_other_runs() {
+    let (_dir, db) = new_db();
+    let ledger = db.ledger();
+    let budget = Some(0.10);
+    let h = ledger.reserve("run-a", 0.05, budget).unwrap();
+    ledger.settle(h, "m", 1, 1, 0.04).unwrap();
+    let held = ledger.reserve("run-a", 0.05, budget).unwrap();
+    // Spent 0.04, held 0.05: 0.01 left of the run's 0.10.
+    let err = ledger.reserve("run-a", 0.02, budget).unwrap_err();
+    match &err {
+        BudgetError::RunBudget {
+            left_usd,
+            budget_usd,
+            ..
+        } => {
+            assert_eq!(micros(*left_usd), micros(0.01));
+            assert_eq!(*budget_usd, 0.10);
+        }
+        other => panic!("expected the run budget to refuse, got {other:?}"),
+    }
+    assert!(
+        err.to_string().contains("--budget $0.10 ($0.0100 left)"),
+        "{err}"
+    );
+    // Another run has its own budget.
+    let other = ledger.reserve("run-b", 0.09, budget).unwrap();
+    ledger.release(other).unwrap();
+    ledger.release(held).unwrap();
+    let h = ledger.reserve("run-a", 0.06, budget).unwrap();
+    ledger.release(h).unwrap();
+}
+
+#[test]
+fn when_both_limits_refuse_the_tighter_one_is_named() {
+    let (_dir, db) = new_db();
+    let ledger = db.ledger();
+    ledger.set_balance(0.001).unwrap();
+    let err = ledger.reserve("r", 0.045, Some(0.01)).unwrap_err();
+    assert!(matches!(err, BudgetError::Balance { .. }), "{err}");
+    ledger.set_balance(5.0).unwrap();
+    let err = ledger.reserve("r", 6.0, Some(0.01)).unwrap_err();
+    assert!(matches!(err, BudgetError::RunBudget { .. }), "{err}");
+}
+
+#[test]
+fn free_calls_are_never_refused_and_bad_amounts_are() {
+    let (_dir, db) = new_db();
+    let ledger = db.ledger();
+    ledger.set_balance(0.0).unwrap();
+    let hold = ledger.reserve("r", 0.0, Some(0.0)).unwrap();
+    ledger.settle(hold, "openai:llama3", 10, 10, 0.0).unwrap();
+    let err = ledger.reserve("r", f64::NAN, None).unwrap_err();
+    assert!(matches!(err, BudgetError::InvalidAmount { .. }), "{err}");
+    let err = ledger.reserve("r", 0.01, Some(-1.0)).unwrap_err();
+    assert!(err.to_string().contains("run budget -1"), "{err}");
+}
+
+#[test]
+fn real_cost_above_the_estimate_is_still_charged() {
+    let (_dir, db) = new_db();
+    let ledger = db.ledger();
+    ledger.set_balance(0.01).unwrap();
+    let hold = ledger.reserve("r", 0.01, None).unwrap();
+    ledger.settle(hold, "m", 1, 1, 0.012).unwrap();
+    assert_eq!(micros(-ledger.balance().unwrap()), micros(0.002));
+    assert!(ledger.reserve("r", 0.0001, None).is_err());
+}
+
+#[test]
+fn holds_of_crashed_processes_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("llmos.db");
+    let crashed = Db::open(&path).unwrap();
+    let forgotten = crashed.ledger().reserve("crashed-run", 9.0, None).unwrap();
+    std::mem::forget(forgotten);
+    drop(crashed);
+
+    let db = Db::open(&path).unwrap();
+    assert_eq!(db.ledger().held_total().unwrap(), 9.0);
+    assert!(
+        db.ledger().reserve("r", 2.0, None).is_err(),
+        "the fresh hold counts"
+    );
+
+    // Age the hold past the 15-minute lifetime, as if its process died long ago.
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute(
+        "UPDATE holds SET created_ms = created_ms - 16 * 60 * 1000",
+        [],
+    )
+    .unwrap();
+    assert_eq!(db.ledger().held_total().unwrap(), 0.0);
+    let hold = db.ledger().reserve("r", 9.5, None).unwrap();
+    db.ledger().release(hold).unwrap();
+}
+
+#[test]
+fn hold_lifetime_is_configurable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("llmos.db");
+    let a = Db::open(&path).unwrap();
+    let slow = a.ledger().reserve("a", 9.0, None).unwrap();
+    let strict = Db::open(&path).unwrap();
+    assert!(strict.ledger().reserve("b", 9.0, None).is_err());
+    let eager = Db::open(&path).unwrap().with_hold_ttl(Duration::ZERO);
+    let h = eager.ledger().reserve("b", 9.0, None).unwrap();
+    eager.ledger().release(h).unwrap();
+    // The slow call still settles: its real cost is charged even though its hold is gone.
+    a.ledger().settle(slow, "m", 1, 1, 1.0).unwrap();
+    assert_eq!(a.ledger().balance().unwrap(), 9.0);
+}
+
+/// Eight threads, each with its own connection, reserve and settle until the money runs
+/// out. Every call costs its full worst case, so exactly balance / worst calls can be
+/// paid: one more would mean two processes took the same dollars.
+#[test]
+fn eight_concurrent_spenders_never_overspend() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("llmos.db");
+    Db::open(&path).unwrap().ledger().set_balance(1.0).unwrap();
+    let barrier = Arc::new(Barrier::new(8));
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let path = path.clone();
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                let db = Db::open(&path).expect("open in thread");
+                barrier.wait();
+                let mut paid = Vec::new();
+                for _ in 0..10 {
+                    match db.ledger().reserve(&format!("run-{t}"), 0.05, None) {
+                        Ok(hold) => {
+                            std::thread::sleep(Duration::from_millis(2));
+                            let c = db.ledger().settle(hold, "m", 100, 100, 0.05).unwrap();
+                            paid.push(c.cost_usd);
+                        }
+                        Err(BudgetError::Balance { .. }) => {}
+                        Err(other) => panic!("unexpected error: {other}"),
+                    }
+                }
+                paid
+            })
+        })
+        .collect();
+    let paid: Vec<f64> = handles
+        .into_iter()
+        .flat_map(|h| h.join().expect("thread"))
+        .collect();
+    let db = Db::open(&path).unwrap();
+    assert_eq!(paid.len(), 20, "exactly $1.00 / $0.05 calls fit");
+    assert_eq!(db.ledger().balance().unwrap(), 0.0);
+    assert_eq!(db.ledger().spent_total().unwrap(), 1.0);
+    assert_eq!(db.ledger().recent_charges(100).unwrap().len(), 20);
+}
+
+/// Concurrent calls whose real costs are below their worst case: the final balance is
+/// exactly the start minus the sum of what was charged, and never below zero.
+#[test]
+fn eight_concurrent_spenders_keep_exact_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("llmos.db");
+    Db::open(&path).unwrap().ledger().set_balance(0.5).unwrap();
+    let handles: Vec<_> = (0..8u64)
+        .map(|t| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let db = Db::open(&path).expect("open in thread");
+                let mut paid = 0i64;
+                for i in 0..15u64 {
+                    let worst = 0.03;
+                    let Ok(hold) = db.ledger().reserve("shared-run", worst, Some(0.4)) else {
+                        continue;
+                    };
+                    let cost = 0.000001 * (1 + t * 997 + i * 7919) as f64 % worst;
+                    let c = db.ledger().settle(hold, "m", 1, 1, cost).unwrap();
+                    paid += micros(c.cost_usd);
+                }
+                paid
+            })
+        })
+        .collect();
+    let paid: i64 = handles.into_iter().map(|h| h.join().expect("thread")).sum();
+    let db = Db::open(&path).unwrap();
+    let ledger = db.ledger();
+    assert!(paid > 0);
+    assert_eq!(micros(ledger.spent_total().unwrap()), paid);
+    assert_eq!(micros(0.5) - micros(ledger.balance().unwrap()), paid);
+    assert!(ledger.balance().unwrap() >= 0.0);
+    assert!(ledger.run_spent("shared-run").unwrap() <= 0.4);
+    assert_eq!(ledger.held_total().unwrap(), 0.0);
+}
+
+/// The child side of [`eight_processes_never_overspend`]: does nothing unless started by
+/// it with the database path in `LLMOS_TEST_LEDGER_DB`.
+#[test]
+fn child_spender() {
+    let Ok(path) = std::env::var("LLMOS_TEST_LEDGER_DB") else {
+        return;
+    };
+    let db = Db::open(std::path::Path::new(&path)).expect("open in child");
+    let mut paid = 0;
+    for _ in 0..10 {
+        if let Ok(hold) = db.ledger().reserve("proc-run", 0.05, None) {
+            std::thread::sleep(Duration::from_millis(2));
+            db.ledger().settle(hold, "m", 1, 1, 0.05).expect("settle");
+            paid += 1;
+        }
+    }
+    println!("PAID={paid}");
+}
+
+/// Eight separate processes (this test binary re-run as [`child_spender`]) share one
+/// database file: exactly balance / worst calls are paid, the balance ends at zero.
+#[test]
+fn eight_processes_never_overspend() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("llmos.db");
+    Db::open(&path).unwrap().ledger().set_balance(1.0).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            std::process::Command::new(&exe)
+                .args([
+                    "--exact",
+                    "child_spender",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env("LLMOS_TEST_LEDGER_DB", &path)
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn child")
+        })
+        .collect();
+    let mut paid = 0;
+    for child in children {
+        let out = child.wait_with_output().expect("child output");
+        assert!(out.status.success(), "child failed");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let n: usize = text
+            .lines()
+            .find_map(|l| l.split_once("PAID=").map(|(_, n)| n))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("child reports what it paid");
+        paid += n;
+    }
+    let db = Db::open(&path).unwrap();
+    assert_eq!(paid, 20);
+    assert_eq!(db.ledger().balance().unwrap(), 0.0);
+    assert_eq!(db.ledger().recent_charges(100).unwrap().len(), 20);
+}
