@@ -117,6 +117,30 @@ pub fn cut(src: &str) -> Cut {
     out
 }
 
+/// The offset of the innermost bracket left open in `text`, strings and comments skipped.
+pub fn unclosed_bracket(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut open: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'/') => i = memchr_newline(b, i),
+            b'"' if b.get(i + 1) == Some(&b'"') && b.get(i + 2) == Some(&b'"') => i = skip_triple(b, i + 3),
+            b'"' => i = skip_plain(b, i + 1),
+            b'(' | b'[' | b'{' => {
+                open.push(i);
+                i += 1;
+            }
+            b')' | b']' | b'}' => {
+                open.pop();
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    open.pop()
+}
+
 fn memchr_newline(b: &[u8], from: usize) -> usize {
     b[from..]
         .iter()

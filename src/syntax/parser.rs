@@ -28,7 +28,12 @@ pub(super) fn parse_statement(
             Some((kind, span))
         }
         Err(e) => {
-            diags.push(syntax_error(&e, text, base));
+            // Parse again with pest's detailed tracking (slower, so only on failure) to
+            // learn which tokens were expected.
+            pest::set_error_detail(true);
+            let detailed = LltParser::parse(Rule::stmt, text).err();
+            pest::set_error_detail(false);
+            diags.push(syntax_error(detailed.as_ref().unwrap_or(&e), text, base));
             None
         }
     }
@@ -39,69 +44,90 @@ fn syntax_error(e: &pest::error::Error<Rule>, text: &str, base: usize) -> Diagno
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     };
+    let at_end = text[pos..].trim().is_empty();
+    if at_end && let Some(open) = super::lexer::unclosed_bracket(text) {
+        let bracket = &text[open..open + 1];
+        return Diagnostic::error(
+            "syntax",
+            Span::new(base + open, base + open + 1),
+            format!("syntax error: `{bracket}` is never closed"),
+        )
+        .label("opened here")
+        .help(format!("close it with `{}`", closing(bracket)));
+    }
     let found = text[pos..].chars().next();
     let found_text = match found {
         None => "the end of the statement".to_owned(),
         Some('\n') => "the end of the line".to_owned(),
         Some(c) => format!("`{c}`"),
     };
-    let expected = match &e.variant {
+    let mut expected: Vec<String> = match &e.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => describe(positives),
-        pest::error::ErrorVariant::CustomError { message } => message.clone(),
+        pest::error::ErrorVariant::CustomError { message } => vec![message.clone()],
+    };
+    if let Some(attempts) = e.parse_attempts() {
+        for token in attempts.expected_tokens() {
+            // `ParsingToken` is not exported; its text is the literal for plain tokens.
+            let token = token.to_string();
+            if !token.is_empty() && token != "//" && token.len() <= 2 && token.chars().all(|c| c.is_ascii_punctuation()) {
+                expected.push(format!("`{token}`"));
+            }
+        }
+    }
+    expected.sort();
+    expected.dedup();
+    let expected = match expected.split_last() {
+        None => "something else".to_owned(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
     };
     let end = pos + found.map_or(0, char::len_utf8);
-    let mut d = Diagnostic::error(
+    Diagnostic::error(
         "syntax",
         Span::new(base + pos, base + end),
         format!("syntax error: expected {expected}, found {found_text}"),
     )
-    .label(format!("expected {expected}"));
-    if found == Some('=') && expected.contains("expression") {
-        d = d.help("a value is missing after `=`");
-    }
-    d
+    .label(format!("expected {expected}"))
 }
 
-/// Human words for what the grammar wanted at the failure point.
-fn describe(rules: &[Rule]) -> String {
-    let mut words: Vec<&str> = rules
+fn closing(open: &str) -> &'static str {
+    match open {
+        "(" => ")",
+        "[" => "]",
+        _ => "}",
+    }
+}
+
+/// Human words for the rules the grammar wanted at the failure point.
+fn describe(rules: &[Rule]) -> Vec<String> {
+    rules
         .iter()
-        .map(|r| match r {
-            Rule::expr | Rule::call | Rule::list | Rule::object | Rule::reference => {
-                "an expression"
-            }
-            Rule::number => "a number",
-            Rule::plain_str | Rule::triple_str => "a string",
-            Rule::ident => "a name",
-            Rule::tool_name => "a tool name like `fs.read`",
-            Rule::type_expr | Rule::list_type => "a type",
-            Rule::arg => "a named argument `name: value`",
-            Rule::entry => "an object entry `\"key\": value`",
-            Rule::EOI => "the end of the statement",
-            Rule::kw_ask => "`ask`",
-            Rule::effects | Rule::kw_effects => "`effects(...)`",
-            Rule::stmt
-            | Rule::trace_decl
-            | Rule::goal_decl
-            | Rule::param_decl
-            | Rule::tool_decl
-            | Rule::let_stmt
-            | Rule::return_stmt
-            | Rule::expr_stmt => "a statement",
-            _ => "something else",
+        .filter_map(|r| {
+            Some(match r {
+                Rule::expr | Rule::call | Rule::list | Rule::object | Rule::reference => "an expression",
+                Rule::number => "a number",
+                Rule::plain_str | Rule::triple_str => "a string",
+                Rule::ident => "a name",
+                Rule::tool_name => "a tool name like `fs.read`",
+                Rule::type_expr | Rule::list_type => "a type",
+                Rule::arg => "a named argument `name: value`",
+                Rule::entry => "an object entry `\"key\": value`",
+                Rule::EOI => "the end of the statement",
+                Rule::kw_ask => "`ask`",
+                Rule::effects | Rule::kw_effects => "`effects(...)`",
+                Rule::stmt
+                | Rule::trace_decl
+                | Rule::goal_decl
+                | Rule::param_decl
+                | Rule::tool_decl
+                | Rule::let_stmt
+                | Rule::return_stmt
+                | Rule::expr_stmt => "a statement",
+                _ => return None,
+            })
         })
-        .collect();
-    words.sort_unstable();
-    words.dedup();
-    if words.is_empty() {
-        return "something else".to_owned();
-    }
-    let last = words.pop().unwrap_or_default();
-    if words.is_empty() {
-        last.to_owned()
-    } else {
-        format!("{} or {last}", words.join(", "))
-    }
+        .map(str::to_owned)
+        .collect()
 }
 
 struct Lower<'d> {
