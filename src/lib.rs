@@ -5,6 +5,8 @@ pub mod diag;
 pub mod economy;
 pub mod learn;
 pub mod stdlib;
+pub mod store;
 pub mod tools;
 pub mod types;
 pub mod value;
+pub mod workspace;
