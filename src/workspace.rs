@@ -181,24 +181,34 @@ impl Workspace {
 }
 
 /// The settings of `config.toml` (format in the module docs). `Default` is an empty file.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Config {
     /// The model as "provider:model".
-    #[serde(default, deserialize_with = "de_model")]
     pub model: Option<String>,
     /// Capabilities granted by default; each is a valid [`Effect`] name.
-    #[serde(default, deserialize_with = "de_allow")]
     pub allow: Vec<String>,
     /// Price overrides, keyed by "provider:model".
-    #[serde(default, deserialize_with = "de_prices")]
     pub prices: BTreeMap<String, Price>,
     /// The `[llm]` table.
-    #[serde(default)]
     pub llm: LlmConfig,
     /// The `[dispatch]` table.
-    #[serde(default)]
     pub dispatch: DispatchConfig,
+}
+
+/// `config.toml` as read, before the checks that need the position of a list element.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default, deserialize_with = "de_model")]
+    model: Option<String>,
+    #[serde(default)]
+    allow: Vec<toml::Spanned<String>>,
+    #[serde(default, deserialize_with = "de_prices")]
+    prices: BTreeMap<String, Price>,
+    #[serde(default)]
+    llm: LlmConfig,
+    #[serde(default)]
+    dispatch: DispatchConfig,
 }
 
 /// The `[llm]` table of `config.toml`.
@@ -242,8 +252,8 @@ impl Config {
 
     /// Parses config text; `path` is only used to name the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Config, WorkspaceError> {
-        toml::from_str(text).map_err(|e| {
-            let (line, column) = match e.span() {
+        let error = |span: Option<std::ops::Range<usize>>, message: String| {
+            let (line, column) = match span {
                 Some(span) => {
                     let (l, c) = line_col(text, span.start);
                     (Some(l), Some(c))
@@ -254,8 +264,31 @@ impl Config {
                 path: path.to_path_buf(),
                 line,
                 column,
-                message: e.message().trim_end().to_string(),
+                message,
             }
+        };
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| error(e.span(), e.message().trim_end().to_string()))?;
+        let mut allow = Vec::new();
+        for cap in raw.allow {
+            let span = cap.span();
+            let name = cap.into_inner();
+            if Effect::parse(&name).is_none() {
+                let known: Vec<&str> = Effect::ALL.iter().map(|e| e.as_str()).collect();
+                let message = format!(
+                    "unknown capability `{name}` in `allow` (known: {})",
+                    known.join(", ")
+                );
+                return Err(error(Some(span), message));
+            }
+            allow.push(name);
+        }
+        Ok(Config {
+            model: raw.model,
+            allow,
+            prices: raw.prices,
+            llm: raw.llm,
+            dispatch: raw.dispatch,
         })
     }
 
@@ -307,33 +340,24 @@ fn de_model<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error>
     Ok(Some(name))
 }
 
-/// One capability name, checked as it is read so an error points at the element.
-struct Capability(String);
-
-impl<'de> Deserialize<'de> for Capability {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Capability, D::Error> {
-        let name = String::deserialize(d)?;
-        if Effect::parse(&name).is_none() {
-            let known: Vec<&str> = Effect::ALL.iter().map(|e| e.as_str()).collect();
-            return Err(serde::de::Error::custom(format!(
-                "unknown capability `{name}` in `allow` (known: {})",
-                known.join(", ")
-            )));
-        }
-        Ok(Capability(name))
-    }
-}
-
-fn de_allow<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    Ok(Vec::<Capability>::deserialize(d)?.into_iter().map(|c| c.0).collect())
-}
-
 /// A price as written in the file: both fields required, nothing else allowed.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PriceEntry {
+    #[serde(deserialize_with = "de_dollars")]
     input_per_mtok: f64,
+    #[serde(deserialize_with = "de_dollars")]
     output_per_mtok: f64,
+}
+
+fn de_dollars<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(serde::de::Error::custom(format!(
+            "a price must be a number of dollars per million tokens >= 0, not {v}"
+        )));
+    }
+    Ok(v)
 }
 
 fn de_prices<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Price>, D::Error> {
@@ -342,13 +366,6 @@ fn de_prices<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Price>,
     for (key, p) in entries {
         check_model_name(&key)
             .map_err(|e| serde::de::Error::custom(format!("in [prices]: {e}")))?;
-        for (field, v) in [("input_per_mtok", p.input_per_mtok), ("output_per_mtok", p.output_per_mtok)] {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(serde::de::Error::custom(format!(
-                    "prices.\"{key}\".{field} must be a number of dollars >= 0, not {v}"
-                )));
-            }
-        }
         let price = Price {
             input_per_mtok: p.input_per_mtok,
             output_per_mtok: p.output_per_mtok,
@@ -367,11 +384,16 @@ fn de_positive<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error>
 
 fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let text = String::deserialize(d)?;
-    humantime::parse_duration(&text).map_err(|e| {
+    let duration = humantime::parse_duration(&text).map_err(|e| {
         serde::de::Error::custom(format!(
             "`{text}` is not a duration ({e}); write e.g. \"500ms\", \"30s\", \"5m\""
         ))
     })?;
+    if duration.is_zero() {
+        return Err(serde::de::Error::custom(
+            "a time limit must be longer than 0",
+        ));
+    }
     Ok(Some(text))
 }
 

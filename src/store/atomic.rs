@@ -52,7 +52,11 @@ fn create_temp(path: &Path) -> io::Result<(PathBuf, File)> {
     loop {
         let name = format!(".{base}.{pid}.{:016x}{TEMP_SUFFIX}", fastrand::u64(..));
         let tmp_path = dir.join(name);
-        match OpenOptions::new().write(true).create_new(true).open(&tmp_path) {
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp_path)
+        {
             Ok(f) => return Ok((tmp_path, f)),
             // A 64-bit random collision: draw again.
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -86,7 +90,10 @@ mod tests {
         write_atomic(&p, b"one").unwrap();
         write_atomic(&p, b"two").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
-        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("a.txt")]);
     }
 

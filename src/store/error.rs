@@ -27,7 +27,10 @@ pub enum StoreError {
     #[error("no stored program id starts with `{prefix}`")]
     NotFound { prefix: String },
     /// Several stored objects' ids start with this prefix.
-    #[error("program id prefix `{prefix}` is ambiguous: it matches {}", list_ids(candidates))]
+    #[error(
+        "program id prefix `{prefix}` is ambiguous: it matches {}",
+        list_ids(candidates)
+    )]
     Ambiguous {
         prefix: String,
         /// Every matching id, sorted.
@@ -68,5 +71,8 @@ impl StoreError {
 }
 
 fn list_ids(ids: &[ObjectId]) -> String {
-    ids.iter().map(ObjectId::to_string).collect::<Vec<_>>().join(", ")
+    ids.iter()
+        .map(ObjectId::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

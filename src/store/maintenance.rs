@@ -8,9 +8,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use super::StoreError;
 use super::objects::{Entry, ObjectId, ObjectStore};
 use super::sources::check_sidecar;
-use super::StoreError;
 
 /// One thing wrong in the store, found by [`ObjectStore::verify`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,20 +42,29 @@ impl fmt::Display for Problem {
         let path = self.path.display();
         match (&self.kind, &self.id) {
             (ProblemKind::Corrupt, Some(id)) => {
-                write!(f, "object {id} is corrupt: its bytes do not hash to its id ({path})")
+                write!(
+                    f,
+                    "object {id} is corrupt: its bytes do not hash to its id ({path})"
+                )
             }
             (ProblemKind::CorruptSource(why), Some(id)) => {
                 write!(f, "the source of object {id} is corrupt: {why} ({path})")
             }
             (ProblemKind::OrphanSource, Some(id)) => {
-                write!(f, "a source is stored for object {id}, which is missing ({path})")
+                write!(
+                    f,
+                    "a source is stored for object {id}, which is missing ({path})"
+                )
             }
             (ProblemKind::Unreadable(e), Some(id)) => {
                 write!(f, "object {id} cannot be read: {e} ({path})")
             }
             (ProblemKind::Unreadable(e), None) => write!(f, "{path} cannot be read: {e}"),
             (ProblemKind::Stray, _) => {
-                write!(f, "{path} is not a stored object (stray file with a bad name)")
+                write!(
+                    f,
+                    "{path} is not a stored object (stray file with a bad name)"
+                )
             }
             (kind, _) => write!(f, "{path}: {kind:?}"),
         }

@@ -52,7 +52,11 @@ impl fmt::Debug for ObjectId {
 
 /// Checks that `text` is hex digits only; the error names the first bad character.
 pub(crate) fn check_hex(text: &str) -> Result<(), StoreError> {
-    match text.chars().enumerate().find(|(_, c)| !c.is_ascii_hexdigit()) {
+    match text
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !c.is_ascii_hexdigit())
+    {
         None => Ok(()),
         Some((i, c)) => Err(StoreError::BadId {
             text: text.to_string(),
@@ -117,10 +121,16 @@ mod tests {
     fn bad_text_is_named() {
         let e = "abc".parse::<ObjectId>().unwrap_err().to_string();
         assert!(e.contains("64 hex digits, this has 3"), "{e}");
-        let e = format!("{}g", "0".repeat(63)).parse::<ObjectId>().unwrap_err().to_string();
+        let e = format!("{}g", "0".repeat(63))
+            .parse::<ObjectId>()
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("character 64 (`g`)"), "{e}");
         // A non-ASCII character must not split a slice mid-character.
-        let e = format!("{}é", "0".repeat(62)).parse::<ObjectId>().unwrap_err().to_string();
+        let e = format!("{}é", "0".repeat(62))
+            .parse::<ObjectId>()
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`é`"), "{e}");
     }
 

@@ -8,10 +8,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::atomic::{is_temp_name, sync_dir, write_atomic};
-use super::object_id::check_hex;
-pub use super::object_id::ObjectId;
 use super::StoreError;
+use super::atomic::{is_temp_name, sync_dir, write_atomic};
+pub use super::object_id::ObjectId;
+use super::object_id::check_hex;
 
 /// The fewest hex digits accepted as an id prefix.
 pub const MIN_PREFIX: usize = 4;
@@ -109,7 +109,10 @@ impl ObjectStore {
             )));
         }
         if text.len() > 64 {
-            return Err(bad(format!("an id has 64 hex digits, this has {}", text.len())));
+            return Err(bad(format!(
+                "an id has 64 hex digits, this has {}",
+                text.len()
+            )));
         }
         let lower = text.to_ascii_lowercase();
         let (shard, rest) = lower.split_at(2);
@@ -172,8 +175,8 @@ impl ObjectStore {
     /// listed becomes an `Unreadable` entry; only the top folder failing is an error.
     pub(crate) fn scan(&self) -> Result<Vec<Entry>, StoreError> {
         let mut out = Vec::new();
-        for (name, path, is_dir) in sorted_entries(&self.dir)
-            .map_err(|e| StoreError::io("listing", &self.dir, e))?
+        for (name, path, is_dir) in
+            sorted_entries(&self.dir).map_err(|e| StoreError::io("listing", &self.dir, e))?
         {
             if !is_dir {
                 out.push(if is_temp_name(&name) {
@@ -233,14 +236,19 @@ fn sorted_entries(dir: &Path) -> io::Result<Vec<(String, PathBuf, bool)>> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let is_dir = entry.file_type()?.is_dir();
-        out.push((entry.file_name().to_string_lossy().into_owned(), entry.path(), is_dir));
+        out.push((
+            entry.file_name().to_string_lossy().into_owned(),
+            entry.path(),
+            is_dir,
+        ));
     }
     out.sort();
     Ok(out)
 }
 
 fn is_lower_hex(s: &str) -> bool {
-    s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn is_shard_name(name: &str) -> bool {

@@ -85,18 +85,32 @@ impl FromStr for RunId {
             && b.get(8) == Some(&b'T')
             && b.get(18) == Some(&b'Z')
             && b.get(19) == Some(&b'-')
-            && text
-                .get(20..)
-                .is_some_and(|h| h.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
+            && text.get(20..).is_some_and(|h| {
+                h.bytes()
+                    .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+            });
         if !shape_ok {
             return Err(bad());
         }
         let field = |r| digits(r).ok_or_else(bad);
         let (y, mo, d) = (field(0..4)?, field(4..6)?, field(6..8)?);
-        let (h, mi, s, ms) = (field(9..11)?, field(11..13)?, field(13..15)?, field(15..18)?);
+        let (h, mi, s, ms) = (
+            field(9..11)?,
+            field(11..13)?,
+            field(13..15)?,
+            field(15..18)?,
+        );
         // Every field has at most 4 digits, so the narrowing casts cannot wrap.
-        jiff::civil::DateTime::new(y as i16, mo as i8, d as i8, h as i8, mi as i8, s as i8, ms * 1_000_000)
-            .map_err(|_| bad())?;
+        jiff::civil::DateTime::new(
+            y as i16,
+            mo as i8,
+            d as i8,
+            h as i8,
+            mi as i8,
+            s as i8,
+            ms * 1_000_000,
+        )
+        .map_err(|_| bad())?;
         Ok(RunId(text.to_string()))
     }
 }
@@ -109,7 +123,9 @@ impl Serialize for RunId {
 
 impl<'de> Deserialize<'de> for RunId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RunId, D::Error> {
-        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -173,8 +189,9 @@ impl RunLog {
 
     /// Appends one event as one line, written in a single call and flushed.
     pub fn append(&mut self, event: &Value) -> Result<(), StoreError> {
-        let mut line = serde_json::to_vec(event)
-            .map_err(|e| StoreError::io("encoding an event for", &self.path, io::Error::other(e)))?;
+        let mut line = serde_json::to_vec(event).map_err(|e| {
+            StoreError::io("encoding an event for", &self.path, io::Error::other(e))
+        })?;
         line.push(b'\n');
         self.file
             .write_all(&line)

@@ -9,9 +9,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::StoreError;
 use super::atomic::write_atomic;
 use super::objects::{ObjectId, ObjectStore};
-use super::StoreError;
 
 /// The JSON form of a sidecar.
 #[derive(Serialize, Deserialize)]
@@ -78,7 +78,9 @@ pub(crate) fn check_sidecar(
         return Err(corrupt(format!("it names object {}", sidecar.object)));
     }
     if blake3::hash(sidecar.text.as_bytes()).to_hex().as_str() != sidecar.blake3 {
-        return Err(corrupt("the text does not match its blake3 hash".to_string()));
+        return Err(corrupt(
+            "the text does not match its blake3 hash".to_string(),
+        ));
     }
     Ok((sidecar.file, sidecar.text))
 }
