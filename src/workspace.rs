@@ -1,0 +1,423 @@
+//! The workspace: the folder llmos works in (the current directory or `--root DIR`; file
+//! tools never reach outside it) and its state folder (`<root>/.llmos`, or `$LLMOS_HOME`),
+//! with the settings of `config.toml`. The layout of the state folder is described in
+//! [`crate::store`].
+//!
+//! # `config.toml`
+//!
+//! Optional; every key is optional. Unknown keys are errors (a typo must not pass
+//! silently), and so are bad values; each error names the file, line and column.
+//!
+//! ```toml
+//! # The model to use, as "provider:model" (providers: anthropic, openai). The
+//! # LLMOS_MODEL environment variable names one the same way.
+//! model = "anthropic:claude-sonnet-4-5"
+//!
+//! # Capabilities granted by default in this workspace, as if given with --allow.
+//! # pure, read, write and llm are always granted; net, exec and clock are not.
+//! allow = ["net"]
+//!
+//! [llm]
+//! max_tokens = 4096          # at most this many output tokens per LLM reply (> 0)
+//! request_timeout = "60s"    # per LLM request; a duration: 500ms, 30s, 5m, 1h 30m
+//! max_turns = 40             # Learner turns before it gives up (> 0)
+//!
+//! [dispatch]
+//! near_threshold = 0.8       # goal similarity, 0 to 1, from which a stored trace matches
+//!
+//! # Prices in US dollars per million tokens, overriding the built-in table.
+//! # The key is "provider:model", quoted because of the colon.
+//! [prices."openai:gpt-4o-mini"]
+//! input_per_mtok = 0.15
+//! output_per_mtok = 0.60
+//! ```
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::economy::prices::Price;
+use crate::store::{ObjectStore, StoreError};
+use crate::types::{Effect, EffectSet};
+
+/// The environment variable that moves the state folder out of the workspace.
+pub const LLMOS_HOME: &str = "LLMOS_HOME";
+
+/// A workspace: its root folder and its state folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Workspace {
+    /// The workspace root, canonical (absolute, symlinks resolved).
+    pub root: PathBuf,
+    /// The state folder: `$LLMOS_HOME` if set, else `<root>/.llmos`. Absolute; it may not
+    /// exist yet (see [`Workspace::ensure_state_dir`]).
+    pub state_dir: PathBuf,
+}
+
+/// Why the workspace could not be opened or its config read.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    /// The current directory is unknown (e.g. it was deleted).
+    #[error("cannot determine the current directory: {0}")]
+    CurrentDir(#[source] io::Error),
+    /// The root folder does not exist or cannot be resolved.
+    #[error("workspace root {}: {source}", path.display())]
+    Root {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// The root is a file, not a folder.
+    #[error("workspace root {} is not a directory", path.display())]
+    NotADirectory { path: PathBuf },
+    /// A file-system operation on the state folder failed.
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// `config.toml` is malformed or has a bad key or value.
+    #[error("{}{}: {message}", path.display(), position(*line, *column))]
+    Config {
+        path: PathBuf,
+        /// 1-based line of the fault, when known.
+        line: Option<usize>,
+        /// 1-based column (in characters) of the fault, when known.
+        column: Option<usize>,
+        message: String,
+    },
+}
+
+fn position(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(":{l}:{c}"),
+        (Some(l), None) => format!(":{l}"),
+        _ => String::new(),
+    }
+}
+
+impl Workspace {
+    /// Opens the workspace rooted at `root` (default: the current directory), reading
+    /// `LLMOS_HOME` through `env` (pass `|k| std::env::var(k).ok()` in production). A
+    /// relative `LLMOS_HOME` is taken from the current directory. Creates nothing.
+    pub fn open(
+        root: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Workspace, WorkspaceError> {
+        let given = match root {
+            Some(r) => r.to_path_buf(),
+            None => std::env::current_dir().map_err(WorkspaceError::CurrentDir)?,
+        };
+        let root = fs::canonicalize(&given).map_err(|source| WorkspaceError::Root {
+            path: given.clone(),
+            source,
+        })?;
+        if !root.is_dir() {
+            return Err(WorkspaceError::NotADirectory { path: given });
+        }
+        let state_dir = match env(LLMOS_HOME).filter(|h| !h.is_empty()) {
+            Some(home) => std::path::absolute(&home).map_err(|source| WorkspaceError::Io {
+                action: "resolving LLMOS_HOME",
+                path: PathBuf::from(&home),
+                source,
+            })?,
+            None => root.join(".llmos"),
+        };
+        Ok(Workspace { root, state_dir })
+    }
+
+    /// `<state>/objects`: the program store.
+    pub fn objects_dir(&self) -> PathBuf {
+        self.state_dir.join("objects")
+    }
+
+    /// `<state>/runs`: one JSON Lines log per run.
+    pub fn runs_dir(&self) -> PathBuf {
+        self.state_dir.join("runs")
+    }
+
+    /// `<state>/recordings`: Learner recordings.
+    pub fn recordings_dir(&self) -> PathBuf {
+        self.state_dir.join("recordings")
+    }
+
+    /// `<state>/config.toml`.
+    pub fn config_path(&self) -> PathBuf {
+        self.state_dir.join("config.toml")
+    }
+
+    /// `<state>/llmos.db`: the SQLite database (trace index, budget ledger, slot cache).
+    pub fn db_path(&self) -> PathBuf {
+        self.state_dir.join("llmos.db")
+    }
+
+    /// Creates the state folder and its `objects/`, `runs/` and `recordings/` if missing.
+    /// Safe to call from several processes at once.
+    pub fn ensure_state_dir(&self) -> Result<(), WorkspaceError> {
+        for dir in [self.objects_dir(), self.runs_dir(), self.recordings_dir()] {
+            fs::create_dir_all(&dir).map_err(|source| WorkspaceError::Io {
+                action: "creating",
+                path: dir.clone(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Reads `config.toml` (defaults if there is none).
+    pub fn config(&self) -> Result<Config, WorkspaceError> {
+        Config::load(&self.config_path())
+    }
+
+    /// Opens the program store, creating its folder if needed.
+    pub fn object_store(&self) -> Result<ObjectStore, StoreError> {
+        ObjectStore::open(&self.objects_dir())
+    }
+}
+
+/// The settings of `config.toml` (format in the module docs). `Default` is an empty file.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Config {
+    /// The model as "provider:model".
+    pub model: Option<String>,
+    /// Capabilities granted by default; each is a valid [`Effect`] name.
+    pub allow: Vec<String>,
+    /// Price overrides, keyed by "provider:model".
+    pub prices: BTreeMap<String, Price>,
+    /// The `[llm]` table.
+    pub llm: LlmConfig,
+    /// The `[dispatch]` table.
+    pub dispatch: DispatchConfig,
+}
+
+/// `config.toml` as read, before the checks that need the position of a list element.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default, deserialize_with = "de_model")]
+    model: Option<String>,
+    #[serde(default)]
+    allow: Vec<toml::Spanned<String>>,
+    #[serde(default, deserialize_with = "de_prices")]
+    prices: BTreeMap<String, Price>,
+    #[serde(default)]
+    llm: LlmConfig,
+    #[serde(default)]
+    dispatch: DispatchConfig,
+}
+
+/// The `[llm]` table of `config.toml`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmConfig {
+    /// Output tokens per reply (> 0).
+    #[serde(default, deserialize_with = "de_positive")]
+    pub max_tokens: Option<u32>,
+    /// Per-request time limit as written (a valid humantime duration); see
+    /// [`Config::request_timeout`].
+    #[serde(default, deserialize_with = "de_duration")]
+    pub request_timeout: Option<String>,
+    /// Learner turns before giving up (> 0).
+    #[serde(default, deserialize_with = "de_positive")]
+    pub max_turns: Option<u32>,
+}
+
+/// The `[dispatch]` table of `config.toml`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchConfig {
+    /// Goal similarity (0 to 1) from which a stored trace counts as a match.
+    #[serde(default, deserialize_with = "de_threshold")]
+    pub near_threshold: Option<f64>,
+}
+
+impl Config {
+    /// Reads the config file at `path`; a missing file gives the defaults.
+    pub fn load(path: &Path) -> Result<Config, WorkspaceError> {
+        match fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text, path),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(source) => Err(WorkspaceError::Io {
+                action: "reading",
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    /// Parses config text; `path` is only used to name the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, WorkspaceError> {
+        let error = |span: Option<std::ops::Range<usize>>, message: String| {
+            let (line, column) = match span {
+                Some(span) => {
+                    let (l, c) = line_col(text, span.start);
+                    (Some(l), Some(c))
+                }
+                None => (None, None),
+            };
+            WorkspaceError::Config {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+            }
+        };
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| error(e.span(), e.message().trim_end().to_string()))?;
+        let mut allow = Vec::new();
+        for cap in raw.allow {
+            let span = cap.span();
+            let name = cap.into_inner();
+            if Effect::parse(&name).is_none() {
+                let known: Vec<&str> = Effect::ALL.iter().map(|e| e.as_str()).collect();
+                let message = format!(
+                    "unknown capability `{name}` in `allow` (known: {})",
+                    known.join(", ")
+                );
+                return Err(error(Some(span), message));
+            }
+            allow.push(name);
+        }
+        Ok(Config {
+            model: raw.model,
+            allow,
+            prices: raw.prices,
+            llm: raw.llm,
+            dispatch: raw.dispatch,
+        })
+    }
+
+    /// The capabilities of `allow`, as a set.
+    pub fn allowed(&self) -> EffectSet {
+        self.allow.iter().filter_map(|a| Effect::parse(a)).collect()
+    }
+
+    /// `[llm] request_timeout` as a duration.
+    pub fn request_timeout(&self) -> Option<Duration> {
+        // Validated when the file was read; a value set by hand that does not parse is
+        // treated as unset.
+        let text = self.llm.request_timeout.as_deref()?;
+        humantime::parse_duration(text).ok()
+    }
+}
+
+/// The 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut line = 1;
+    let mut column = 1;
+    for (i, c) in text.char_indices() {
+        if i >= offset {
+            break;
+        }
+        if c == '\n' {
+            line += 1;
+            column = 1;
+        } else {
+            column += 1;
+        }
+    }
+    (line, column)
+}
+
+/// Checks a "provider:model" name.
+fn check_model_name(name: &str) -> Result<(), String> {
+    match name.split_once(':') {
+        Some((provider, model)) if !provider.is_empty() && !model.is_empty() => Ok(()),
+        _ => Err(format!(
+            "`{name}` is not a model name: expected \"provider:model\", e.g. \"anthropic:claude-sonnet-4-5\""
+        )),
+    }
+}
+
+fn de_model<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let name = String::deserialize(d)?;
+    check_model_name(&name).map_err(serde::de::Error::custom)?;
+    Ok(Some(name))
+}
+
+/// A price as written in the file: both fields required, nothing else allowed.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PriceEntry {
+    #[serde(deserialize_with = "de_dollars")]
+    input_per_mtok: f64,
+    #[serde(deserialize_with = "de_dollars")]
+    output_per_mtok: f64,
+}
+
+fn de_dollars<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(serde::de::Error::custom(format!(
+            "a price must be a number of dollars per million tokens >= 0, not {v}"
+        )));
+    }
+    Ok(v)
+}
+
+fn de_prices<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Price>, D::Error> {
+    let entries = BTreeMap::<String, PriceEntry>::deserialize(d)?;
+    let mut prices = BTreeMap::new();
+    for (key, p) in entries {
+        check_model_name(&key)
+            .map_err(|e| serde::de::Error::custom(format!("in [prices]: {e}")))?;
+        let price = Price {
+            input_per_mtok: p.input_per_mtok,
+            output_per_mtok: p.output_per_mtok,
+        };
+        prices.insert(key, price);
+    }
+    Ok(prices)
+}
+
+fn de_positive<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    match u32::deserialize(d)? {
+        0 => Err(serde::de::Error::custom("must be at least 1")),
+        n => Ok(Some(n)),
+    }
+}
+
+fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let text = String::deserialize(d)?;
+    let duration = humantime::parse_duration(&text).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "`{text}` is not a duration ({e}); write e.g. \"500ms\", \"30s\", \"5m\""
+        ))
+    })?;
+    if duration.is_zero() {
+        return Err(serde::de::Error::custom(
+            "a time limit must be longer than 0",
+        ));
+    }
+    Ok(Some(text))
+}
+
+fn de_threshold<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let v = f64::deserialize(d)?;
+    if !(0.0..=1.0).contains(&v) {
+        return Err(serde::de::Error::custom(format!(
+            "near_threshold must be between 0 and 1, not {v}"
+        )));
+    }
+    Ok(Some(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_col;
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let text = "a = 1\nbé = 2\n";
+        assert_eq!(line_col(text, 0), (1, 1));
+        assert_eq!(line_col(text, 6), (2, 1));
+        // `=` on line 2 is byte 10 (é takes two bytes) but character column 4.
+        assert_eq!(line_col(text, 10), (2, 4));
+        assert_eq!(line_col(text, 999), (3, 1));
+    }
+}
