@@ -1,0 +1,221 @@
+//! The typed IR: a program as a DAG of ops, held as ids into tables.
+//!
+//! Every op produces one value. Its inputs are [`Operand`]s (a constant, a param, or an
+//! earlier op), which are the DAG's data edges; `after` lists the effect edges that keep
+//! behaviour equal to running the steps in source order (a read of the workspace after a
+//! write sees it). Ops are stored in a topological order (an op only refers to earlier
+//! ops), which is also the canonical order of the bytecode.
+//!
+//! Nothing here depends on source positions: a program's meaning, and so its bytes and
+//! id, do not change with comments, blank lines or layout. Steps are named by their index
+//! and `let` name; the store keeps the source beside the object for line numbers.
+
+pub mod build;
+pub mod effects;
+pub mod graph;
+
+use crate::types::{EffectSet, Type};
+use crate::value::Value;
+
+/// Index into [`Program::consts`].
+pub type ConstId = u32;
+/// Index into [`Program::params`].
+pub type ParamId = u32;
+/// Index into [`Program::slots`].
+pub type SlotId = u32;
+/// Index into [`Program::tools`].
+pub type ToolId = u32;
+/// Index into [`Program::ops`].
+pub type OpId = u32;
+
+/// A compiled program.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    /// The trace name.
+    pub name: String,
+    /// The goal template, with `{param}` placeholders.
+    pub goal: Option<String>,
+    pub params: Vec<Param>,
+    /// `ask` slots, in source order.
+    pub slots: Vec<Slot>,
+    /// The tools the program calls, sorted by name.
+    pub tools: Vec<ToolRef>,
+    /// The constant pool: distinct values, in first-use order.
+    pub consts: Vec<Value>,
+    /// Ops in topological (and source) order.
+    pub ops: Vec<Op>,
+    /// The source statements, in order: what each step is called and which op holds its
+    /// value.
+    pub steps: Vec<Step>,
+    /// The `return` value.
+    pub output: Option<Operand>,
+    /// The capability set: every effect of every tool called, plus `llm` for slots.
+    pub effects: EffectSet,
+}
+
+/// A parameter slot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    pub name: String,
+    pub ty: Type,
+    pub default: Option<Value>,
+}
+
+/// An `ask` slot: a value that only an LLM (or `--set`, or the slot cache) can give.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slot {
+    /// The name of the `let` that holds it; `--set NAME=...` fills it.
+    pub name: String,
+    pub ty: Type,
+    /// The prompt template.
+    pub prompt: Vec<Part>,
+}
+
+/// A tool the program links against, with the hash of the signature it was compiled
+/// for. A program whose tools changed signature is refused at load.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ToolRef {
+    pub name: String,
+    /// blake3 of [`signature_text`] of the declaration.
+    pub sig_hash: [u8; 32],
+    pub effects: EffectSet,
+}
+
+/// One source statement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    /// The `let` name; `None` for a bare expression statement.
+    pub name: Option<String>,
+    /// The op whose value is the statement's value (`None` when the value is a plain
+    /// constant or param, which needs no op).
+    pub op: Option<OpId>,
+}
+
+/// Where an op's input comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Operand {
+    Const(ConstId),
+    Param(ParamId),
+    Op(OpId),
+}
+
+/// A piece of an interpolated string.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Part {
+    /// Literal text, from the constant pool (a string).
+    Text(ConstId),
+    /// A value turned into text (`value::to_text`).
+    Value(Operand),
+}
+
+/// One node of the DAG.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Op {
+    pub kind: OpKind,
+    /// The static type of its value.
+    pub ty: Type,
+    /// Effect edges: ops that must finish before this one starts, beyond its data
+    /// inputs. Sorted, no duplicates, only earlier ops.
+    pub after: Vec<OpId>,
+    /// The index of the source statement it belongs to.
+    pub step: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum OpKind {
+    /// `ns.tool(...)`: one argument per declared parameter, in declaration order.
+    Call { tool: ToolId, args: Vec<Operand> },
+    /// `ask "..."`: resolve a slot.
+    Ask { slot: SlotId },
+    /// `"text {x} more"`
+    Template { parts: Vec<Part> },
+    /// `[a, b]`
+    List { items: Vec<Operand> },
+    /// `{ "k": v }`; keys are string constants, in source order.
+    Object { entries: Vec<(ConstId, Operand)> },
+    /// `x.field`; the key is a string constant.
+    Field { base: Operand, key: ConstId },
+    /// `x[i]`
+    Index { base: Operand, index: Operand },
+    /// A `json` value flowing into a typed place: checked (and an integral float made an
+    /// `int`) at run time; the type is the op's `ty`.
+    Check { value: Operand },
+}
+
+impl Op {
+    /// The data inputs of the op, in order.
+    pub fn inputs(&self, slots: &[Slot]) -> Vec<Operand> {
+        let mut out = Vec::new();
+        self.for_each_input(slots, |o| out.push(o));
+        out
+    }
+
+    /// Calls `f` on every data input, in order, without allocating.
+    pub fn for_each_input(&self, slots: &[Slot], mut f: impl FnMut(Operand)) {
+        match &self.kind {
+            OpKind::Call { args, .. } => args.iter().copied().for_each(f),
+            OpKind::Ask { slot } => {
+                if let Some(s) = slots.get(*slot as usize) {
+                    for p in &s.prompt {
+                        if let Part::Value(o) = p {
+                            f(*o);
+                        }
+                    }
+                }
+            }
+            OpKind::Template { parts } => {
+                for p in parts {
+                    if let Part::Value(o) = p {
+                        f(*o);
+                    }
+                }
+            }
+            OpKind::List { items } => items.iter().copied().for_each(f),
+            OpKind::Object { entries } => entries.iter().for_each(|(_, o)| f(*o)),
+            OpKind::Field { base, .. } => f(*base),
+            OpKind::Index { base, index } => {
+                f(*base);
+                f(*index);
+            }
+            OpKind::Check { value } => f(*value),
+        }
+    }
+
+    /// The ops this op waits for: data inputs that are ops, and effect edges.
+    pub fn deps(&self, slots: &[Slot]) -> Vec<OpId> {
+        let mut out: Vec<OpId> = self.after.clone();
+        self.for_each_input(slots, |o| {
+            if let Operand::Op(id) = o {
+                out.push(id);
+            }
+        });
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// The canonical text of a tool signature that [`ToolRef::sig_hash`] hashes:
+/// `fs.read(path: path) -> str effects(read)`.
+pub fn signature_text(decl: &crate::stdlib::ToolDecl) -> String {
+    format!("{} effects({})", decl.signature(), decl.effects)
+}
+
+/// The signature hash of a declaration.
+pub fn signature_hash(decl: &crate::stdlib::ToolDecl) -> [u8; 32] {
+    *blake3::hash(signature_text(decl).as_bytes()).as_bytes()
+}
+
+impl Program {
+    pub fn constant(&self, id: ConstId) -> Option<&Value> {
+        self.consts.get(id as usize)
+    }
+
+    /// A human name for step `index`: `step 3 (`text`)`.
+    pub fn step_label(&self, index: u32) -> String {
+        match self.steps.get(index as usize).and_then(|s| s.name.as_deref()) {
+            Some(name) => format!("step {} (`{name}`)", index + 1),
+            None => format!("step {}", index + 1),
+        }
+    }
+}
