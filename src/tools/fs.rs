@@ -68,15 +68,28 @@ fn io_error(r: &Resolved, e: &std::io::Error) -> ToolError {
     }
 }
 
+/// Refuses folders and special files (a FIFO or device would block or never end; file
+/// tools answer at once, so they must not wait).
+fn check_regular(r: &Resolved, meta: &std::fs::Metadata) -> Result<(), ToolError> {
+    if meta.is_dir() {
+        Err(ToolError::failed(format!(
+            "{} is a folder, not a file",
+            r.shown()
+        )))
+    } else if !meta.is_file() {
+        Err(ToolError::failed(format!(
+            "{} is not a regular file",
+            r.shown()
+        )))
+    } else {
+        Ok(())
+    }
+}
+
 fn read(ctx: &ToolCtx, args: &[Value]) -> ToolResult {
     let r = sandbox::resolve(&ctx.root, arg_str(args, 0, "path")?, Access::Read)?;
     let meta = std::fs::metadata(&r.abs).map_err(|e| io_error(&r, &e))?;
-    if meta.is_dir() {
-        return Err(ToolError::failed(format!(
-            "{} is a folder, not a file",
-            r.shown()
-        )));
-    }
+    check_regular(&r, &meta)?;
     if meta.len() > ctx.limits.fs_read_max {
         return Err(ToolError::failed(format!(
             "{} is {} bytes, over the limit of {} bytes",
@@ -102,6 +115,9 @@ fn prepare_write(ctx: &ToolCtx, path: &str, tool: &str) -> Result<Resolved, Tool
         return Err(ToolError::bad_argument(format!(
             "{tool} needs a file path, not the workspace root"
         )));
+    }
+    if let Ok(meta) = std::fs::metadata(&r.abs) {
+        check_regular(&r, &meta)?;
     }
     if let Some(parent) = r.abs.parent() {
         std::fs::create_dir_all(parent).map_err(|e| {

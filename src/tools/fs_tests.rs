@@ -67,7 +67,9 @@ fn read_errors_name_the_file() {
     let e = call(&ctx, "fs.write", &[json!(""), json!("x")]).unwrap_err();
     assert_eq!(e.kind, ToolErrorKind::BadArgument);
     let e = call(&ctx, "fs.write", &[json!("d"), json!("x")]).unwrap_err();
-    assert!(e.message.contains("d"), "{e}");
+    assert_eq!(e.message, "d is a folder, not a file");
+    let e = call(&ctx, "fs.append", &[json!("d/"), json!("x")]).unwrap_err();
+    assert_eq!(e.message, "d is a folder, not a file");
 }
 
 #[test]
@@ -309,4 +311,17 @@ fn symlinks_out_of_the_root_are_refused() {
         call(&ctx, "fs.exists", &[json!("dangling")]).unwrap(),
         json!(false)
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn special_files_are_refused_without_blocking() {
+    let (dir, ctx) = workspace();
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo failed");
+    let e = call(&ctx, "fs.read", &[json!("pipe")]).unwrap_err();
+    assert_eq!(e.message, "pipe is not a regular file");
+    let e = call(&ctx, "fs.append", &[json!("pipe"), json!("x")]).unwrap_err();
+    assert_eq!(e.message, "pipe is not a regular file");
 }

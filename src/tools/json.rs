@@ -69,7 +69,8 @@ enum Part<'a> {
 /// Splits a path into parts.
 fn parse_path(path: &str) -> Result<Vec<Part<'_>>, ToolError> {
     let bad = |at: usize, why: &str| {
-        ToolError::bad_argument(format!("bad path `{path}` at character {}: {why}", at + 1))
+        let column = path.get(..at).map_or(at, |p| p.chars().count()) + 1;
+        ToolError::bad_argument(format!("bad path `{path}` at character {column}: {why}"))
     };
     let bytes = path.as_bytes();
     let mut parts = Vec::new();
