@@ -81,7 +81,6 @@ fn parse_path(path: &str) -> Result<Vec<Part<'_>>, ToolError> {
     while i < bytes.len() {
         match bytes[i] {
             b'[' => {
-                let close = path[i..].find(']').map(|n| n + i);
                 if bytes.get(i + 1) == Some(&b'"') {
                     let end = string_end(path, i + 1).ok_or_else(|| bad(i, "unclosed string"))?;
                     let key: String = serde_json::from_str(&path[i + 1..end])
@@ -92,7 +91,10 @@ fn parse_path(path: &str) -> Result<Vec<Part<'_>>, ToolError> {
                     i = end + 1;
                     parts.push(Part::Key(Cow::Owned(key), i));
                 } else {
-                    let close = close.ok_or_else(|| bad(i, "unclosed `[`"))?;
+                    let close = path[i..]
+                        .find(']')
+                        .map(|n| n + i)
+                        .ok_or_else(|| bad(i, "unclosed `[`"))?;
                     let n = path[i + 1..close]
                         .parse::<usize>()
                         .map_err(|_| bad(i + 1, "expected a list index (0, 1, ...)"))?;
@@ -107,7 +109,9 @@ fn parse_path(path: &str) -> Result<Vec<Part<'_>>, ToolError> {
                 }
                 i = key(path, i, &mut parts);
             }
-            b'.' => i += 1, // a leading `.` is allowed
+            // a leading `.` is allowed
+            b'.' if bytes.get(1) != Some(&b'.') => i += 1,
+            b'.' => return Err(bad(1, "expected a key after `.`")),
             _ if i > 0 && !matches!(bytes[i - 1], b'.') => {
                 return Err(bad(i, "expected `.` or `[`"));
             }
@@ -274,7 +278,7 @@ mod tests {
             get("a[0]").message,
             "json.get `a[0]`: `a` is object, not a list, so it has no element 0"
         );
-        for bad in ["a..b", "a.", "a[x]", "a[1", r#"a["b]"#, "a[0]b"] {
+        for bad in ["..a", "a..b", "a.", "a[x]", "a[1", r#"a["b]"#, "a[0]b"] {
             let e = get(bad);
             assert_eq!(e.kind, ToolErrorKind::BadArgument, "{bad}: {e}");
             assert!(e.message.starts_with(&format!("bad path `{bad}`")), "{e}");
