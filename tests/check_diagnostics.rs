@@ -18,7 +18,10 @@ fn check(path: &Path) -> (String, Vec<llmos::diag::Diagnostic>) {
 #[test]
 fn every_case_triggers_its_code_and_renders_stably() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/check");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     paths.sort();
     assert!(paths.len() >= 25, "expected a case per diagnostic kind");
     for path in paths {
@@ -36,7 +39,10 @@ fn every_case_triggers_its_code_and_renders_stably() {
             diags.iter().map(|d| d.code).collect::<Vec<_>>()
         );
         let name = format!("{code}.llt");
-        let rendered: String = diags.iter().map(|d| render(d, &name, &src, false)).collect();
+        let rendered: String = diags
+            .iter()
+            .map(|d| render(d, &name, &src, false))
+            .collect();
         insta::assert_snapshot!(code, rendered);
     }
 }
@@ -47,6 +53,13 @@ fn all_diagnostics_of_a_file_are_reported() {
     let (file, mut diags) = llmos::syntax::parse(src);
     check_file(&file, llmos::stdlib::table(), &mut diags);
     sort(&mut diags);
-    let codes: Vec<_> = diags.iter().filter(|d| d.is_error()).map(|d| d.code).collect();
-    assert_eq!(codes, ["unknown-tool", "type-mismatch", "undefined-name", "syntax"]);
+    let codes: Vec<_> = diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code)
+        .collect();
+    assert_eq!(
+        codes,
+        ["unknown-tool", "type-mismatch", "undefined-name", "syntax"]
+    );
 }

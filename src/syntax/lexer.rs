@@ -125,7 +125,9 @@ pub fn unclosed_bracket(text: &str) -> Option<usize> {
     while i < b.len() {
         match b[i] {
             b'/' if b.get(i + 1) == Some(&b'/') => i = memchr_newline(b, i),
-            b'"' if b.get(i + 1) == Some(&b'"') && b.get(i + 2) == Some(&b'"') => i = skip_triple(b, i + 3),
+            b'"' if b.get(i + 1) == Some(&b'"') && b.get(i + 2) == Some(&b'"') => {
+                i = skip_triple(b, i + 3)
+            }
             b'"' => i = skip_plain(b, i + 1),
             b'(' | b'[' | b'{' => {
                 open.push(i);

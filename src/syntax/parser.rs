@@ -69,7 +69,11 @@ fn syntax_error(e: &pest::error::Error<Rule>, text: &str, base: usize) -> Diagno
         for token in attempts.expected_tokens() {
             // `ParsingToken` is not exported; its text is the literal for plain tokens.
             let token = token.to_string();
-            if !token.is_empty() && token != "//" && token.len() <= 2 && token.chars().all(|c| c.is_ascii_punctuation()) {
+            if !token.is_empty()
+                && token != "//"
+                && token.len() <= 2
+                && token.chars().all(|c| c.is_ascii_punctuation())
+            {
                 expected.push(format!("`{token}`"));
             }
         }
@@ -104,7 +108,9 @@ fn describe(rules: &[Rule]) -> Vec<String> {
         .iter()
         .filter_map(|r| {
             Some(match r {
-                Rule::expr | Rule::call | Rule::list | Rule::object | Rule::reference => "an expression",
+                Rule::expr | Rule::call | Rule::list | Rule::object | Rule::reference => {
+                    "an expression"
+                }
                 Rule::number => "a number",
                 Rule::plain_str | Rule::triple_str => "a string",
                 Rule::ident => "a name",

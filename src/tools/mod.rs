@@ -3,15 +3,41 @@
 //! are the same for both.
 //!
 //! Arguments arrive positionally, one value per declared parameter in declaration order,
-//! with defaults filled in and types already checked against the declaration.
+//! with defaults filled in and types already checked against the declaration
+//! ([`bind_named`] does that for named arguments, as an LLM sends them).
+//!
+//! Cheap tools (text, list, math, json, csv, hash, fs) answer with [`Invocation::Ready`];
+//! tools that wait on the world (http, shell, time.sleep) hand back a future.
+//!
+//! Default time limits ([`Tool::timeout`]): pure tools and file tools 10 s; `http.*` 35 s
+//! (the request itself is limited to [`Limits::http_timeout`], 30 s, so the tool's own
+//! clearer error comes first); `shell.run` 60 s; `time.now` 10 s; `time.sleep` 1 h, so
+//! that it never interferes with the scheduler or watchdog it is used to test.
+
+pub mod bind;
+pub mod csv;
+pub mod fs;
+pub mod hash;
+pub mod http;
+pub mod json;
+pub mod list;
+pub mod math;
+pub mod registry;
+pub mod sandbox;
+pub mod shell;
+pub mod text;
+pub mod time;
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crate::value::Value;
+use crate::value::{Value, kind_of};
+
+pub use bind::bind_named;
+pub use registry::{Builtin, Registry, builtins};
 
 /// What a tool call gives back.
 pub type ToolResult = Result<Value, ToolError>;
@@ -79,11 +105,175 @@ impl ToolError {
             message: message.into(),
         }
     }
+    pub fn timeout(message: impl Into<String>) -> ToolError {
+        ToolError {
+            kind: ToolErrorKind::Timeout,
+            message: message.into(),
+        }
+    }
 }
 
-/// What every tool call may use: the workspace root and run-wide limits.
+/// Run-wide limits of the tools that talk to the world.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Time limit of one HTTP request, from connecting to the last byte of the body.
+    pub http_timeout: Duration,
+    /// Largest HTTP response body accepted, in bytes.
+    pub http_max_bytes: usize,
+    /// Bytes of stdout and of stderr kept from one `shell.run`; the rest is dropped and a
+    /// note says how much.
+    pub shell_output_max: usize,
+    /// Largest file `fs.read` accepts, in bytes.
+    pub fs_read_max: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            http_timeout: Duration::from_secs(30),
+            http_max_bytes: 10 << 20,
+            shell_output_max: 1 << 20,
+            fs_read_max: 64 << 20,
+        }
+    }
+}
+
+/// What every tool call may use: the workspace root and run-wide limits. Cheap to build:
+/// the HTTP client is made on first use.
 #[derive(Debug)]
 pub struct ToolCtx {
     /// The workspace root, canonicalized. File tools never touch anything outside it.
     pub root: PathBuf,
+    /// Time and size limits.
+    pub limits: Limits,
+    http: OnceLock<reqwest::Client>,
+}
+
+impl ToolCtx {
+    /// A context for the workspace at `root` (which must be an existing folder), with the
+    /// default [`Limits`].
+    pub fn new(root: &Path) -> Result<ToolCtx, ToolError> {
+        ToolCtx::with_limits(root, Limits::default())
+    }
+
+    /// A context with explicit limits.
+    pub fn with_limits(root: &Path, limits: Limits) -> Result<ToolCtx, ToolError> {
+        let root = root
+            .canonicalize()
+            .map_err(|e| ToolError::failed(format!("workspace root `{}`: {e}", root.display())))?;
+        if !root.is_dir() {
+            return Err(ToolError::failed(format!(
+                "workspace root `{}` is not a folder",
+                root.display()
+            )));
+        }
+        Ok(ToolCtx {
+            root,
+            limits,
+            http: OnceLock::new(),
+        })
+    }
+
+    /// The shared HTTP client, built on first use. Building fails only when TLS cannot be
+    /// set up, which is reported as a tool failure.
+    pub fn http_client(&self) -> Result<&reqwest::Client, ToolError> {
+        if let Some(client) = self.http.get() {
+            return Ok(client);
+        }
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("llmos/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(self.limits.http_timeout)
+            .build()
+            .map_err(|e| ToolError::failed(format!("cannot set up the HTTP client: {e}")))?;
+        // Another thread may have won the race; either client is as good.
+        Ok(self.http.get_or_init(|| client))
+    }
+}
+
+/// Argument `i` (named `name`) as text. The VM has already checked declared types, so
+/// a failure here means a caller bypassed that check; it is still an error, not a panic.
+pub(crate) fn arg_str<'a>(args: &'a [Value], i: usize, name: &str) -> Result<&'a str, ToolError> {
+    match args.get(i) {
+        Some(Value::String(s)) => Ok(s),
+        Some(other) => Err(ToolError::bad_argument(format!(
+            "argument `{name}` must be text, found {}",
+            kind_of(other)
+        ))),
+        None => Err(missing(name)),
+    }
+}
+
+/// Argument `i` (named `name`), any JSON value.
+pub(crate) fn arg<'a>(args: &'a [Value], i: usize, name: &str) -> Result<&'a Value, ToolError> {
+    args.get(i).ok_or_else(|| missing(name))
+}
+
+/// Argument `i` (named `name`) as a list.
+pub(crate) fn arg_list<'a>(
+    args: &'a [Value],
+    i: usize,
+    name: &str,
+) -> Result<&'a [Value], ToolError> {
+    match args.get(i) {
+        Some(Value::Array(items)) => Ok(items),
+        Some(other) => Err(ToolError::bad_argument(format!(
+            "argument `{name}` must be a list, found {}",
+            kind_of(other)
+        ))),
+        None => Err(missing(name)),
+    }
+}
+
+fn missing(name: &str) -> ToolError {
+    ToolError::bad_argument(format!("argument `{name}` is missing"))
+}
+
+/// A float result; non-finite numbers have no JSON form and are an error.
+pub(crate) fn float_value(f: f64, what: &str) -> Result<Value, ToolError> {
+    serde_json::Number::from_f64(f)
+        .map(Value::Number)
+        .ok_or_else(|| ToolError::failed(format!("{what} is not a finite number")))
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    //! Helpers shared by the tool tests.
+    use super::*;
+
+    /// A fresh workspace and a context on it.
+    pub fn workspace() -> (tempfile::TempDir, Arc<ToolCtx>) {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = Arc::new(ToolCtx::new(dir.path()).unwrap());
+        (dir, ctx)
+    }
+
+    /// Calls a built-in tool that must answer at once.
+    pub fn call(ctx: &Arc<ToolCtx>, name: &str, args: &[Value]) -> ToolResult {
+        let tool = builtins()
+            .get(name)
+            .unwrap_or_else(|| panic!("no tool {name}"));
+        match tool.invoke(ctx, args) {
+            Invocation::Ready(r) => r,
+            Invocation::Pending(_) => panic!("{name} should answer at once"),
+        }
+    }
+
+    /// Calls a built-in tool that hands back a future (which owns what it needs: `args`
+    /// may go away at once).
+    pub fn call_async(ctx: &Arc<ToolCtx>, name: &str, args: &[Value]) -> ToolFuture {
+        let tool = builtins()
+            .get(name)
+            .unwrap_or_else(|| panic!("no tool {name}"));
+        match tool.invoke(ctx, args) {
+            Invocation::Ready(_) => panic!("{name} should hand back a future"),
+            Invocation::Pending(f) => f,
+        }
+    }
+
+    /// Calls a pure tool with a throwaway context (pure tools never look at it).
+    pub fn pure(name: &str, args: &[Value]) -> ToolResult {
+        static CTX: OnceLock<Arc<ToolCtx>> = OnceLock::new();
+        let ctx = CTX.get_or_init(|| Arc::new(ToolCtx::new(&std::env::temp_dir()).unwrap()));
+        call(ctx, name, args)
+    }
 }

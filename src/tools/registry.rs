@@ -1,0 +1,165 @@
+//! The table of built-in tools: exactly the tools declared in `stdlib/*.llt`, each
+//! implemented once, looked up by name.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use super::{Invocation, Tool, ToolCtx, ToolFuture, ToolResult};
+use crate::value::Value;
+
+/// How a built-in runs: at once, or as a future for the scheduler.
+#[derive(Clone, Copy)]
+pub enum Body {
+    /// Answers at once (no future is allocated).
+    Ready(fn(&ToolCtx, &[Value]) -> ToolResult),
+    /// Hands back a future. The function must copy what it needs out of `args`.
+    Pending(fn(&Arc<ToolCtx>, &[Value]) -> ToolFuture),
+}
+
+/// One built-in tool: its declared name and parameter names (in declaration order), its
+/// time limit and its body.
+#[derive(Clone, Copy)]
+pub struct Builtin {
+    pub name: &'static str,
+    /// Parameter names in declaration order (checked against `stdlib/*.llt` by a test).
+    pub params: &'static [&'static str],
+    pub timeout: Duration,
+    pub body: Body,
+}
+
+impl Tool for Builtin {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    fn invoke(&self, ctx: &Arc<ToolCtx>, args: &[Value]) -> Invocation {
+        match self.body {
+            Body::Ready(f) => Invocation::Ready(f(ctx, args)),
+            Body::Pending(f) => Invocation::Pending(f(ctx, args)),
+        }
+    }
+}
+
+/// Built-in tools by name, in name order.
+pub struct Registry {
+    tools: BTreeMap<&'static str, Arc<dyn Tool>>,
+}
+
+impl Registry {
+    fn from_builtins(sets: &[&[Builtin]]) -> Registry {
+        let mut tools: BTreeMap<&'static str, Arc<dyn Tool>> = BTreeMap::new();
+        for b in sets.iter().flat_map(|set| set.iter()) {
+            tools.insert(b.name, Arc::new(*b));
+        }
+        Registry { tools }
+    }
+
+    /// The tool called `name` (`namespace.name`).
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Tool>> {
+        self.tools.get(name)
+    }
+
+    /// Every tool name, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.tools.keys().copied()
+    }
+
+    /// The number of tools.
+    pub fn len(&self) -> usize {
+        self.tools.len()
+    }
+
+    /// Whether there are no tools (never, for [`builtins`]).
+    pub fn is_empty(&self) -> bool {
+        self.tools.is_empty()
+    }
+}
+
+/// Every built-in tool's table, one per namespace.
+pub(crate) const ALL: &[&[Builtin]] = &[
+    super::csv::TOOLS,
+    super::fs::TOOLS,
+    super::hash::TOOLS,
+    super::http::TOOLS,
+    super::json::TOOLS,
+    super::list::TOOLS,
+    super::math::TOOLS,
+    super::shell::TOOLS,
+    super::text::TOOLS,
+    super::time::TOOLS,
+];
+
+/// The built-in tools, built once.
+pub fn builtins() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Registry::from_builtins(ALL))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `(name, parameter names)` of every `tool` line in the stdlib sources. A crude scan,
+    /// enough for the declarations there (no commas or parentheses inside defaults).
+    fn declared() -> BTreeMap<String, Vec<String>> {
+        let mut out = BTreeMap::new();
+        for (_, src) in crate::stdlib::SOURCES {
+            for line in src.lines() {
+                let Some(rest) = line.strip_prefix("tool ") else {
+                    continue;
+                };
+                let (name, rest) = rest.split_once('(').unwrap();
+                let (params, _) = rest.split_once(')').unwrap();
+                let params = params
+                    .split(',')
+                    .map(|p| p.split(':').next().unwrap().trim().to_owned())
+                    .filter(|p| !p.is_empty())
+                    .collect();
+                out.insert(name.trim().to_owned(), params);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn registry_matches_stdlib_declarations() {
+        let declared = declared();
+        let implemented: BTreeMap<String, Vec<String>> = ALL
+            .iter()
+            .flat_map(|set| set.iter())
+            .map(|b| {
+                (
+                    b.name.to_owned(),
+                    b.params.iter().map(|p| (*p).to_owned()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(declared, implemented);
+        assert_eq!(builtins().len(), declared.len());
+        assert!(builtins().names().eq(declared.keys().map(String::as_str)));
+    }
+
+    #[test]
+    fn lookup_and_timeouts() {
+        let r = builtins();
+        assert_eq!(r.get("fs.read").unwrap().name(), "fs.read");
+        assert!(r.get("fs.reed").is_none());
+        assert_eq!(
+            r.get("shell.run").unwrap().timeout(),
+            Duration::from_secs(60)
+        );
+        assert_eq!(
+            r.get("time.sleep").unwrap().timeout(),
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            r.get("text.trim").unwrap().timeout(),
+            Duration::from_secs(10)
+        );
+    }
+}
