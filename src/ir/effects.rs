@@ -1,0 +1,57 @@
+//! Effect order: which earlier ops an op with effects must wait for, so that running
+//! independent ops at once behaves like running the steps in source order.
+//!
+//! The workspace is one resource with reader/writer ordering: a `read` waits for the last
+//! `write`/`exec`; a `write` or `exec` (a subprocess may read and write files) waits for
+//! the last `write`/`exec` and for every read since. `pure`, `net`, `llm` and `clock`
+//! touch no workspace state, so they only wait for their data. (Two GETs, or a GET and a
+//! file write, may overlap; an `ask` may overlap anything it does not read.)
+
+use super::OpId;
+use crate::types::{Effect, EffectSet};
+
+#[derive(Debug, Default)]
+pub struct EffectOrder {
+    last_write: Option<OpId>,
+    reads_since_write: Vec<OpId>,
+}
+
+impl EffectOrder {
+    /// Records op `id` with `effects` and returns the ops it must run after.
+    pub fn add(&mut self, id: OpId, effects: EffectSet) -> Vec<OpId> {
+        let writes = effects.contains(Effect::Write) || effects.contains(Effect::Exec);
+        let reads = effects.contains(Effect::Read);
+        let mut after = Vec::new();
+        if writes {
+            after.extend(self.last_write);
+            after.append(&mut self.reads_since_write);
+            self.last_write = Some(id);
+        } else if reads {
+            after.extend(self.last_write);
+            self.reads_since_write.push(id);
+        }
+        after.sort_unstable();
+        after.dedup();
+        after
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_wait_for_writes_and_writes_for_everything_before() {
+        let read = EffectSet::single(Effect::Read);
+        let write = EffectSet::single(Effect::Write);
+        let net = EffectSet::single(Effect::Net);
+        let mut o = EffectOrder::default();
+        assert_eq!(o.add(0, read), Vec::<OpId>::new());
+        assert_eq!(o.add(1, read), Vec::<OpId>::new());
+        assert_eq!(o.add(2, write), vec![0, 1]);
+        assert_eq!(o.add(3, net), Vec::<OpId>::new());
+        assert_eq!(o.add(4, read), vec![2]);
+        assert_eq!(o.add(5, EffectSet::single(Effect::Exec)), vec![2, 4]);
+        assert_eq!(o.add(6, write), vec![5]);
+    }
+}
