@@ -4,6 +4,7 @@
 pub mod diag;
 pub mod economy;
 pub mod learn;
+pub mod llm;
 pub mod stdlib;
 pub mod tools;
 pub mod types;
