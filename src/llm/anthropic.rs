@@ -26,8 +26,8 @@ pub(crate) fn request_body(model: &str, req: &ChatRequest) -> Result<Value, LlmE
     if !req.system.is_empty() {
         body.insert("system".into(), json!(req.system));
     }
-    if let Some(t) = req.temperature {
-        body.insert("temperature".into(), json!(t));
+    if let Some(t) = req.temperature_json() {
+        body.insert("temperature".into(), t);
     }
     if !req.tools.is_empty() {
         let tools: Vec<Value> = req

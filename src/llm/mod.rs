@@ -198,7 +198,7 @@ impl Message {
 }
 
 /// What is sent to the LLM.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ChatRequest {
     /// The system prompt; left out of the request when empty.
     pub system: String,
@@ -233,6 +233,14 @@ impl ChatRequest {
             }
         }
         Ok(())
+    }
+
+    /// The temperature as JSON, written as its shortest decimal (`0.7`, not the `f32`'s
+    /// `0.699999988079071`); `None` when unset or not finite.
+    pub(crate) fn temperature_json(&self) -> Option<Value> {
+        let t = self.temperature.filter(|t| t.is_finite())?;
+        let n = t.to_string().parse::<f64>().ok()?;
+        serde_json::Number::from_f64(n).map(Value::Number)
     }
 
     /// The tool the LLM named, or an error to show it (with the names it may use).
@@ -273,7 +281,7 @@ impl TokenUsage {
 }
 
 /// What the LLM answered.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ChatResponse {
     /// Text and tool calls, in the order the LLM wrote them. Tool names are llmos names
     /// when the API name decodes to one (`fs-read` -> `fs.read`), else the name as sent;
@@ -361,6 +369,23 @@ mod tests {
             let e = ModelRef::parse(bad).unwrap_err().to_string();
             assert!(e.contains(&format!("`{bad}`")), "{e}");
         }
+    }
+
+    #[test]
+    fn temperature_is_written_as_its_shortest_decimal() {
+        let mut req = ChatRequest {
+            system: String::new(),
+            messages: vec![],
+            tools: vec![],
+            max_tokens: 1,
+            temperature: Some(0.7),
+        };
+        assert_eq!(
+            req.temperature_json().map(|t| t.to_string()).as_deref(),
+            Some("0.7")
+        );
+        req.temperature = Some(f32::NAN);
+        assert_eq!(req.temperature_json(), None);
     }
 
     #[test]

@@ -87,14 +87,14 @@ pub struct UnknownTool {
 
 impl fmt::Display for UnknownTool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown tool `{}`", self.name)?;
+        write!(f, "unknown tool `{}`.", self.name)?;
         if let Some(s) = &self.suggestion {
-            write!(f, "; did you mean `{s}`?")?;
+            write!(f, " Did you mean `{s}`?")?;
         }
         if self.known.is_empty() {
-            f.write_str("; no tools are available")
+            f.write_str(" No tools are available.")
         } else {
-            write!(f, "; available tools: {}", self.known.join(", "))
+            write!(f, " Available tools: {}.", self.known.join(", "))
         }
     }
 }

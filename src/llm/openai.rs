@@ -56,8 +56,8 @@ pub(crate) fn request_body(
     let mut body = Map::new();
     body.insert("model".into(), json!(model));
     body.insert(max_field.key().into(), json!(req.max_tokens));
-    if let Some(t) = req.temperature {
-        body.insert("temperature".into(), json!(t));
+    if let Some(t) = req.temperature_json() {
+        body.insert("temperature".into(), t);
     }
     if !req.tools.is_empty() {
         let tools: Vec<Value> = req

@@ -65,41 +65,34 @@ impl Provider {
             provider: model.provider,
             message,
         };
-        match model.provider {
-            ProviderKind::Anthropic => {
-                let key = var("ANTHROPIC_API_KEY").ok_or_else(|| {
-                    config("ANTHROPIC_API_KEY is not set; it is needed to call the API".into())
-                })?;
-                let base = var("ANTHROPIC_BASE_URL");
-                let base = base.as_deref().unwrap_or(ANTHROPIC_DEFAULT_BASE);
-                Provider::new(model, base, Some(key)).map_err(|e| match e {
-                    LlmError::Config { provider, message } => LlmError::Config {
-                        provider,
-                        message: format!("ANTHROPIC_BASE_URL: {message}"),
-                    },
-                    other => other,
-                })
+        let (key_var, base_var, default_base) = match model.provider {
+            ProviderKind::Anthropic => (
+                "ANTHROPIC_API_KEY",
+                "ANTHROPIC_BASE_URL",
+                ANTHROPIC_DEFAULT_BASE,
+            ),
+            ProviderKind::OpenAi => ("OPENAI_API_KEY", "OPENAI_BASE_URL", OPENAI_DEFAULT_BASE),
+        };
+        let key = var(key_var);
+        let base = var(base_var);
+        match (model.provider, &key, &base) {
+            (ProviderKind::Anthropic, None, _) => {
+                return Err(config(format!(
+                    "{key_var} is not set; it is needed to call the API"
+                )));
             }
-            ProviderKind::OpenAi => {
-                let key = var("OPENAI_API_KEY");
-                let base = var("OPENAI_BASE_URL");
-                if key.is_none() && base.is_none() {
-                    return Err(config(
-                        "OPENAI_API_KEY is not set; set it, or set OPENAI_BASE_URL to a local \
-                         OpenAI-compatible server that needs no key"
-                            .into(),
-                    ));
-                }
-                let base = base.as_deref().unwrap_or(OPENAI_DEFAULT_BASE);
-                Provider::new(model, base, key).map_err(|e| match e {
-                    LlmError::Config { provider, message } => LlmError::Config {
-                        provider,
-                        message: format!("OPENAI_BASE_URL: {message}"),
-                    },
-                    other => other,
-                })
+            (ProviderKind::OpenAi, None, None) => {
+                return Err(config(format!(
+                    "{key_var} is not set; set it, or set {base_var} to a local \
+                     OpenAI-compatible server that needs no key"
+                )));
             }
+            _ => {}
         }
+        let base = base.as_deref().unwrap_or(default_base);
+        let endpoint =
+            endpoint(model.provider, base).map_err(|m| config(format!("{base_var}: {m}")))?;
+        Provider::at_endpoint(model, endpoint, key)
     }
 
     /// The provider for `model` at `base_url` (`https://api.anthropic.com`,
@@ -109,30 +102,36 @@ impl Provider {
         base_url: &str,
         api_key: Option<String>,
     ) -> Result<Provider, LlmError> {
+        let endpoint = endpoint(model.provider, base_url).map_err(|message| LlmError::Config {
+            provider: model.provider,
+            message,
+        })?;
+        Provider::at_endpoint(model, endpoint, api_key)
+    }
+
+    fn at_endpoint(
+        model: &ModelRef,
+        endpoint: String,
+        api_key: Option<String>,
+    ) -> Result<Provider, LlmError> {
         let config = |message: String| LlmError::Config {
             provider: model.provider,
             message,
         };
-        let base = base_url.trim().trim_end_matches('/');
-        let Some(rest) = base
-            .strip_prefix("http://")
-            .or_else(|| base.strip_prefix("https://"))
-        else {
-            return Err(config(format!(
-                "`{base_url}` is not an http:// or https:// URL"
-            )));
-        };
-        if rest.is_empty() || rest.starts_with(['/', ':']) {
-            return Err(config(format!("`{base_url}` names no host")));
+        // A key pasted with a trailing newline is common; anything else that cannot go in
+        // a header is refused here rather than failing every call.
+        let api_key = api_key.map(|k| k.trim().to_string());
+        let bad_key = |k: &String| reqwest::header::HeaderValue::from_str(k).is_err();
+        if api_key.as_ref().is_some_and(bad_key) {
+            return Err(config(
+                "the API key contains characters not allowed in an HTTP header".into(),
+            ));
         }
-        let endpoint = match model.provider {
-            ProviderKind::Anthropic => format!("{base}/v1/messages"),
-            ProviderKind::OpenAi => format!("{base}/chat/completions"),
-        };
         let mut builder = reqwest::Client::builder();
+        let host = endpoint.split_once("://").map_or("", |(_, rest)| rest);
         if ["127.", "localhost", "[::1]"]
             .iter()
-            .any(|p| rest.starts_with(p))
+            .any(|p| host.starts_with(p))
         {
             builder = builder.no_proxy(); // a local server is never behind the proxy
         }
@@ -324,6 +323,12 @@ impl Provider {
     }
 
     fn transport_error(&self, e: &reqwest::Error) -> LlmError {
+        if e.is_builder() {
+            return LlmError::Request {
+                provider: self.kind,
+                what: e.to_string(),
+            };
+        }
         if e.is_timeout() {
             return LlmError::Timeout {
                 provider: self.kind,
@@ -343,4 +348,23 @@ impl Provider {
             message,
         }
     }
+}
+
+/// The URL requests go to, from a base URL: `{base}/v1/messages` (Anthropic) or
+/// `{base}/chat/completions` (OpenAI); an error says what is wrong with the base URL.
+fn endpoint(kind: ProviderKind, base_url: &str) -> Result<String, String> {
+    let base = base_url.trim().trim_end_matches('/');
+    let Some(rest) = base
+        .strip_prefix("http://")
+        .or_else(|| base.strip_prefix("https://"))
+    else {
+        return Err(format!("`{base_url}` is not an http:// or https:// URL"));
+    };
+    if rest.is_empty() || rest.starts_with(['/', ':']) {
+        return Err(format!("`{base_url}` names no host"));
+    }
+    Ok(match kind {
+        ProviderKind::Anthropic => format!("{base}/v1/messages"),
+        ProviderKind::OpenAi => format!("{base}/chat/completions"),
+    })
 }
