@@ -7,6 +7,7 @@ pub mod db;
 pub mod diag;
 pub mod economy;
 pub mod learn;
+pub mod llm;
 pub mod stdlib;
 pub mod store;
 pub mod syntax;

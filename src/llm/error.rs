@@ -1,0 +1,165 @@
+//! What can go wrong talking to an LLM. Every message names the provider and says what
+//! was wrong, so it can be shown to a user or written to a run log as it is.
+
+use std::time::Duration;
+
+use super::ProviderKind;
+
+/// An error from building, sending or reading an LLM call.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum LlmError {
+    /// A model reference that is not `provider:model`.
+    #[error("bad model `{text}`: {reason}")]
+    BadModel { text: String, reason: String },
+
+    /// The provider cannot be set up: a missing API key, a bad base URL.
+    #[error("{provider}: {message}")]
+    Config {
+        provider: ProviderKind,
+        message: String,
+    },
+
+    /// A tool name that cannot be sent to an LLM API.
+    #[error("tool name `{name}` cannot be sent to an LLM API: {reason}")]
+    ToolName { name: String, reason: String },
+
+    /// The request itself is wrong (a tool result in an assistant message, ...).
+    #[error("{provider}: cannot send the request: {what}")]
+    Request {
+        provider: ProviderKind,
+        what: String,
+    },
+
+    /// HTTP 401 or 403: the API key is missing, wrong or lacks permission.
+    #[error("{provider}: authentication failed (HTTP {status}): {message}")]
+    Auth {
+        provider: ProviderKind,
+        status: u16,
+        message: String,
+    },
+
+    /// Any other HTTP error status, with the API's error message.
+    #[error("{provider}: HTTP {status}: {message}")]
+    Http {
+        provider: ProviderKind,
+        status: u16,
+        message: String,
+    },
+
+    /// A successful status with a reply that is not what the API promises.
+    #[error("{provider}: malformed reply: {what}")]
+    Malformed {
+        provider: ProviderKind,
+        what: String,
+    },
+
+    /// No complete reply within the per-request time limit.
+    #[error("{provider}: no reply within {}", humantime::format_duration(*limit))]
+    Timeout {
+        provider: ProviderKind,
+        limit: Duration,
+    },
+
+    /// The connection failed or broke before a reply was read.
+    #[error("{provider}: connection failed: {message}")]
+    Connect {
+        provider: ProviderKind,
+        message: String,
+    },
+
+    /// Every attempt failed with a retryable error; `last` is the final one.
+    #[error("{provider}: gave up after {attempts} attempts; last error: {last}")]
+    RetriesExhausted {
+        provider: ProviderKind,
+        attempts: u32,
+        last: Box<LlmError>,
+    },
+}
+
+impl LlmError {
+    /// Whether trying the same call again may succeed: HTTP 408, 409, 429, 5xx (529
+    /// "overloaded" included), time-outs and connection failures.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            LlmError::Http { status, .. } => matches!(status, 408 | 409 | 429 | 500..=599),
+            LlmError::Timeout { .. } | LlmError::Connect { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The HTTP status the error came with, if any.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            LlmError::Auth { status, .. } | LlmError::Http { status, .. } => Some(*status),
+            LlmError::RetriesExhausted { last, .. } => last.status(),
+            _ => None,
+        }
+    }
+}
+
+/// At most 200 characters of `text`, on one line, for error messages.
+pub(crate) fn snippet(text: &str) -> String {
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(200)
+        .collect();
+    if text.chars().count() > 200 {
+        format!("{one_line}...")
+    } else {
+        one_line
+    }
+}
+
+/// The message of an API error body: `error.message` in both formats (Anthropic
+/// `{type: "error", error: {type, message}}`, OpenAI `{error: {message, type, code}}`),
+/// with the error type when there is one; else the start of the body.
+pub(crate) fn api_error_message(body: &str) -> String {
+    let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
+    let error = parsed.as_ref().and_then(|v| v.get("error"));
+    let message = error
+        .and_then(|e| e.get("message").or(Some(e)))
+        .and_then(|m| m.as_str());
+    let kind = error.and_then(|e| e.get("type")).and_then(|t| t.as_str());
+    match (message, kind) {
+        (Some(m), Some(k)) => format!("{m} ({k})"),
+        (Some(m), None) => m.to_string(),
+        _ if body.trim().is_empty() => "(empty body)".to_string(),
+        _ => snippet(body.trim()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryable_statuses() {
+        let http = |status| LlmError::Http {
+            provider: ProviderKind::Anthropic,
+            status,
+            message: String::new(),
+        };
+        for s in [429, 500, 503, 529] {
+            assert!(http(s).is_retryable(), "{s}");
+        }
+        for s in [400, 404, 413] {
+            assert!(!http(s).is_retryable(), "{s}");
+        }
+        let auth = LlmError::Auth {
+            provider: ProviderKind::OpenAi,
+            status: 401,
+            message: "Incorrect API key provided".into(),
+        };
+        assert!(!auth.is_retryable());
+        let body = r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+        assert_eq!(api_error_message(body), "Overloaded (overloaded_error)");
+        assert_eq!(api_error_message(r#"{"error":"bad key"}"#), "bad key");
+        assert_eq!(api_error_message("  "), "(empty body)");
+        assert_eq!(api_error_message("<html>oops</html>"), "<html>oops</html>");
+        assert_eq!(
+            auth.to_string(),
+            "openai: authentication failed (HTTP 401): Incorrect API key provided"
+        );
+    }
+}

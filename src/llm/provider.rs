@@ -1,0 +1,370 @@
+//! A configured LLM endpoint and the HTTP calls to it: one request per attempt, retried
+//! as [`CallConfig`] says, each attempt's outcome reported to an observer.
+
+use std::fmt;
+use std::time::Instant;
+
+use reqwest::header::HeaderMap;
+
+use super::retry::retry_after;
+use super::{
+    AttemptInfo, CallConfig, ChatRequest, ChatResponse, LlmError, MaxTokensField, Message,
+    ModelRef, ProviderKind, TokenUsage, anthropic, openai,
+};
+use crate::value::Value;
+
+/// The public Anthropic API.
+pub const ANTHROPIC_DEFAULT_BASE: &str = "https://api.anthropic.com";
+/// The public OpenAI API.
+pub const OPENAI_DEFAULT_BASE: &str = "https://api.openai.com/v1";
+
+/// One model behind one endpoint, ready to call.
+#[derive(Clone)]
+pub struct Provider {
+    kind: ProviderKind,
+    model: String,
+    endpoint: String,
+    api_key: Option<String>,
+    max_tokens_field: MaxTokensField,
+    config: CallConfig,
+    http: reqwest::Client,
+}
+
+impl fmt::Debug for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Provider")
+            .field("kind", &self.kind)
+            .field("model", &self.model)
+            .field("endpoint", &self.endpoint)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+/// One failed attempt: the error, and the wait the server asked for.
+struct Failure {
+    error: LlmError,
+    status: Option<u16>,
+    retry_after: Option<std::time::Duration>,
+}
+
+impl Provider {
+    /// The provider for `model`, configured from the environment (`env` looks a variable
+    /// up; an empty value counts as unset):
+    /// - Anthropic: `ANTHROPIC_API_KEY` (required), `ANTHROPIC_BASE_URL` (default
+    ///   `https://api.anthropic.com`).
+    /// - OpenAI: `OPENAI_API_KEY`, `OPENAI_BASE_URL` (default `https://api.openai.com/v1`).
+    ///   The key may be left out when a base URL is given, for local servers.
+    pub fn from_env(
+        model: &ModelRef,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Provider, LlmError> {
+        let var = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let config = |message: String| LlmError::Config {
+            provider: model.provider,
+            message,
+        };
+        let (key_var, base_var, default_base) = match model.provider {
+            ProviderKind::Anthropic => (
+                "ANTHROPIC_API_KEY",
+                "ANTHROPIC_BASE_URL",
+                ANTHROPIC_DEFAULT_BASE,
+            ),
+            ProviderKind::OpenAi => ("OPENAI_API_KEY", "OPENAI_BASE_URL", OPENAI_DEFAULT_BASE),
+        };
+        let key = var(key_var);
+        let base = var(base_var);
+        match (model.provider, &key, &base) {
+            (ProviderKind::Anthropic, None, _) => {
+                return Err(config(format!(
+                    "{key_var} is not set; it is needed to call the API"
+                )));
+            }
+            (ProviderKind::OpenAi, None, None) => {
+                return Err(config(format!(
+                    "{key_var} is not set; set it, or set {base_var} to a local \
+                     OpenAI-compatible server that needs no key"
+                )));
+            }
+            _ => {}
+        }
+        let base = base.as_deref().unwrap_or(default_base);
+        let endpoint =
+            endpoint(model.provider, base).map_err(|m| config(format!("{base_var}: {m}")))?;
+        Provider::at_endpoint(model, endpoint, key)
+    }
+
+    /// The provider for `model` at `base_url` (`https://api.anthropic.com`,
+    /// `https://api.openai.com/v1`, `http://127.0.0.1:11434/v1`, ...), with default limits.
+    pub fn new(
+        model: &ModelRef,
+        base_url: &str,
+        api_key: Option<String>,
+    ) -> Result<Provider, LlmError> {
+        let endpoint = endpoint(model.provider, base_url).map_err(|message| LlmError::Config {
+            provider: model.provider,
+            message,
+        })?;
+        Provider::at_endpoint(model, endpoint, api_key)
+    }
+
+    fn at_endpoint(
+        model: &ModelRef,
+        endpoint: String,
+        api_key: Option<String>,
+    ) -> Result<Provider, LlmError> {
+        let config = |message: String| LlmError::Config {
+            provider: model.provider,
+            message,
+        };
+        // A key pasted with a trailing newline is common; anything else that cannot go in
+        // a header is refused here rather than failing every call.
+        let api_key = api_key.map(|k| k.trim().to_string());
+        let bad_key = |k: &String| reqwest::header::HeaderValue::from_str(k).is_err();
+        if api_key.as_ref().is_some_and(bad_key) {
+            return Err(config(
+                "the API key contains characters not allowed in an HTTP header".into(),
+            ));
+        }
+        let mut builder = reqwest::Client::builder();
+        let host = endpoint.split_once("://").map_or("", |(_, rest)| rest);
+        if ["127.", "localhost", "[::1]"]
+            .iter()
+            .any(|p| host.starts_with(p))
+        {
+            builder = builder.no_proxy(); // a local server is never behind the proxy
+        }
+        let http = builder
+            .build()
+            .map_err(|e| config(format!("cannot set up the HTTP client: {e}")))?;
+        Ok(Provider {
+            kind: model.provider,
+            model: model.model.clone(),
+            max_tokens_field: MaxTokensField::for_endpoint(&endpoint),
+            endpoint,
+            api_key,
+            config: CallConfig::default(),
+            http,
+        })
+    }
+
+    /// The same provider with other call limits.
+    pub fn with_config(mut self, config: CallConfig) -> Provider {
+        self.config = config;
+        self
+    }
+
+    /// The same provider sending the output token limit in another field (OpenAI format).
+    pub fn with_max_tokens_field(mut self, field: MaxTokensField) -> Provider {
+        self.max_tokens_field = field;
+        self
+    }
+
+    pub fn kind(&self) -> ProviderKind {
+        self.kind
+    }
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+    /// The URL every request is posted to.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+    pub fn config(&self) -> &CallConfig {
+        &self.config
+    }
+
+    /// Sends `req` and reads the answer, retrying as the [`CallConfig`] says.
+    pub async fn chat(&self, req: &ChatRequest) -> Result<ChatResponse, LlmError> {
+        self.chat_observed(req, &mut |_| {}).await
+    }
+
+    /// [`chat`](Self::chat), calling `on_attempt` after every attempt (failed or not), so
+    /// that a run log can record retries.
+    pub async fn chat_observed(
+        &self,
+        req: &ChatRequest,
+        on_attempt: &mut (dyn FnMut(&AttemptInfo) + Send),
+    ) -> Result<ChatResponse, LlmError> {
+        req.validate().map_err(|what| LlmError::Request {
+            provider: self.kind,
+            what,
+        })?;
+        let body = match self.kind {
+            ProviderKind::Anthropic => anthropic::request_body(&self.model, req)?,
+            ProviderKind::OpenAi => openai::request_body(&self.model, req, self.max_tokens_field)?,
+        };
+        let max = self.config.attempts();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let started = Instant::now();
+            let outcome = self.attempt(&body).await;
+            let elapsed = started.elapsed();
+            let failure = match outcome {
+                Ok((status, response)) => {
+                    let info = AttemptInfo {
+                        attempt,
+                        status: Some(status),
+                        error: None,
+                        elapsed,
+                        retry_in: None,
+                    };
+                    on_attempt(&info);
+                    return Ok(response);
+                }
+                Err(f) => f,
+            };
+            let retryable = failure.error.is_retryable();
+            let retry_in = (retryable && attempt < max)
+                .then(|| self.config.backoff(attempt, failure.retry_after));
+            on_attempt(&AttemptInfo {
+                attempt,
+                status: failure.status,
+                error: Some(failure.error.to_string()),
+                elapsed,
+                retry_in,
+            });
+            match retry_in {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None if retryable && attempt > 1 => {
+                    return Err(LlmError::RetriesExhausted {
+                        provider: self.kind,
+                        attempts: attempt,
+                        last: Box::new(failure.error),
+                    });
+                }
+                None => return Err(failure.error),
+            }
+        }
+    }
+
+    /// A plain completion of `prompt` (no system prompt, no tools), for `ask` slots: the
+    /// reply's text and the tokens billed.
+    pub async fn complete(
+        &self,
+        prompt: &str,
+        max_tokens: u32,
+    ) -> Result<(String, TokenUsage), LlmError> {
+        let req = ChatRequest {
+            system: String::new(),
+            messages: vec![Message::user(prompt)],
+            tools: Vec::new(),
+            max_tokens,
+            temperature: None,
+        };
+        let response = self.chat(&req).await?;
+        Ok((response.text(), response.usage))
+    }
+
+    /// One HTTP exchange: the status and the parsed response, or why it failed.
+    async fn attempt(&self, body: &Value) -> Result<(u16, ChatResponse), Failure> {
+        let fail = |error: LlmError| Failure {
+            error,
+            status: None,
+            retry_after: None,
+        };
+        let mut request = self
+            .http
+            .post(&self.endpoint)
+            .timeout(self.config.timeout)
+            .json(body);
+        request = match (self.kind, &self.api_key) {
+            (ProviderKind::Anthropic, key) => {
+                let request = request.header("anthropic-version", anthropic::API_VERSION);
+                match key {
+                    Some(key) => request.header("x-api-key", key),
+                    None => request,
+                }
+            }
+            (ProviderKind::OpenAi, Some(key)) => request.bearer_auth(key),
+            (ProviderKind::OpenAi, None) => request,
+        };
+        let response = request
+            .send()
+            .await
+            .map_err(|e| fail(self.transport_error(&e)))?;
+        let status = response.status().as_u16();
+        let headers: HeaderMap = response.headers().clone();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| fail(self.transport_error(&e)))?;
+        if (200..300).contains(&status) {
+            let parsed = match self.kind {
+                ProviderKind::Anthropic => anthropic::parse_reply(&text, &self.model),
+                ProviderKind::OpenAi => openai::parse_reply(&text, &self.model),
+            };
+            return parsed.map(|r| (status, r)).map_err(|error| Failure {
+                error,
+                status: Some(status),
+                retry_after: None,
+            });
+        }
+        let message = super::error::api_error_message(&text);
+        let error = match status {
+            401 | 403 => LlmError::Auth {
+                provider: self.kind,
+                status,
+                message,
+            },
+            _ => LlmError::Http {
+                provider: self.kind,
+                status,
+                message,
+            },
+        };
+        Err(Failure {
+            error,
+            status: Some(status),
+            retry_after: retry_after(&headers),
+        })
+    }
+
+    fn transport_error(&self, e: &reqwest::Error) -> LlmError {
+        if e.is_builder() {
+            return LlmError::Request {
+                provider: self.kind,
+                what: e.to_string(),
+            };
+        }
+        if e.is_timeout() {
+            return LlmError::Timeout {
+                provider: self.kind,
+                limit: self.config.timeout,
+            };
+        }
+        // The error's own text is terse ("error sending request"); its sources say why.
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        LlmError::Connect {
+            provider: self.kind,
+            message,
+        }
+    }
+}
+
+/// The URL requests go to, from a base URL: `{base}/v1/messages` (Anthropic) or
+/// `{base}/chat/completions` (OpenAI); an error says what is wrong with the base URL.
+fn endpoint(kind: ProviderKind, base_url: &str) -> Result<String, String> {
+    let base = base_url.trim().trim_end_matches('/');
+    let Some(rest) = base
+        .strip_prefix("http://")
+        .or_else(|| base.strip_prefix("https://"))
+    else {
+        return Err(format!("`{base_url}` is not an http:// or https:// URL"));
+    };
+    if rest.is_empty() || rest.starts_with(['/', ':']) {
+        return Err(format!("`{base_url}` names no host"));
+    }
+    Ok(match kind {
+        ProviderKind::Anthropic => format!("{base}/v1/messages"),
+        ProviderKind::OpenAi => format!("{base}/chat/completions"),
+    })
+}
