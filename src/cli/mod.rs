@@ -3,6 +3,7 @@
 
 mod check;
 mod fmt;
+pub mod program;
 pub mod render;
 mod source;
 mod tools;

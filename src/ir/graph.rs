@@ -46,5 +46,10 @@ pub fn is_acyclic(p: &Program) -> bool {
 /// Whether op `to` depends on op `from`, directly or through other ops.
 pub fn depends_on(p: &Program, to: OpId, from: OpId) -> bool {
     let g = op_graph(p);
-    petgraph::algo::has_path_connecting(&g, NodeIndex::new(from as usize), NodeIndex::new(to as usize), None)
+    petgraph::algo::has_path_connecting(
+        &g,
+        NodeIndex::new(from as usize),
+        NodeIndex::new(to as usize),
+        None,
+    )
 }

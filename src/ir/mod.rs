@@ -213,7 +213,11 @@ impl Program {
 
     /// A human name for step `index`: `step 3 (`text`)`.
     pub fn step_label(&self, index: u32) -> String {
-        match self.steps.get(index as usize).and_then(|s| s.name.as_deref()) {
+        match self
+            .steps
+            .get(index as usize)
+            .and_then(|s| s.name.as_deref())
+        {
             Some(name) => format!("step {} (`{name}`)", index + 1),
             None => format!("step {}", index + 1),
         }
