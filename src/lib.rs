@@ -2,6 +2,7 @@
 //! compiled traces as cheap bytecode. See `ARCHITECTURE.md` for the map.
 
 pub mod diag;
+pub mod dispatch;
 pub mod economy;
 pub mod learn;
 pub mod stdlib;
