@@ -1,0 +1,443 @@
+//! Semantic memory (L4): which stored goals are *like* a new goal, when none has its exact
+//! shape. It needs no model download.
+//!
+//! # The scorer
+//! A text becomes a sparse vector of features:
+//! - word features: maximal runs of letters and digits, lower-cased, lightly stemmed
+//!   (`reports` -> `report`, `copies` -> `copy`), weighted [`WORD_WEIGHT`] times a 3-gram;
+//! - character 3-grams of each word, padded with `^` and `$` (`csv` -> `^cs csv sv$`), so
+//!   `summary` and `summarize` or a typo still share most features.
+//!
+//! Placeholders of stored templates (`{input}`) are wildcards: they produce no feature.
+//! Each feature is weighted `(1 + ln tf) * idf`, `idf = 1 + ln((N + 1) / (df + 1))` over
+//! the `N` texts in the index, and the score is the cosine of the two vectors: in [0, 1],
+//! 1 for the same words. An inverted index (feature -> postings) means a query touches
+//! only the postings of its own features. Document norms depend on every `df`, so they are
+//! computed once after a change, on the next query (or by [`SemanticIndex::prepare`]).
+//!
+//! Scores never depend on the order texts were added: every sum runs in an order fixed
+//! by the texts themselves. Results are sorted by score, then by id.
+//!
+//! # Room for a real embedding model
+//! The dispatcher sees only the [`Similarity`] trait: add, remove, query, and the
+//! threshold above which a near match is good enough for Mixed mode. A dense embedding
+//! model would implement it with its own vectors (brute force or an ANN index) and its
+//! own calibrated [`Similarity::mixed_threshold`]; nothing else changes.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{PoisonError, RwLock};
+
+/// The score at or above which the best near match is trusted for Mixed mode (one short
+/// LLM call binds the program's params). Chosen on the tests' paraphrases: a paraphrase of
+/// a stored goal scores about 0.5 to 0.9 against it, unrelated goals stay under 0.3.
+pub const DEFAULT_MIXED_THRESHOLD: f32 = 0.45;
+
+/// How much a whole word counts relative to one of its 3-grams.
+pub const WORD_WEIGHT: f32 = 2.0;
+
+/// A similarity index over goal texts, keyed by caller ids (trace or program numbers).
+pub trait Similarity {
+    /// Adds a text under `id`, replacing any text already under it.
+    fn add(&mut self, id: u64, text: &str);
+    /// Removes the text under `id`; whether there was one.
+    fn remove(&mut self, id: u64) -> bool;
+    /// How many texts are indexed.
+    fn len(&self) -> usize;
+    /// Whether no text is indexed.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The `k` most similar texts: `(id, score)` with scores in [0, 1], best first, equal
+    /// scores by increasing id. Texts that share nothing with the query are left out.
+    fn query(&self, text: &str, k: usize) -> Vec<(u64, f32)>;
+    /// The score at or above which a near match is good enough for Mixed mode.
+    fn mixed_threshold(&self) -> f32 {
+        DEFAULT_MIXED_THRESHOLD
+    }
+}
+
+/// TF-IDF cosine similarity over words and character 3-grams with an inverted index.
+#[derive(Debug, Default)]
+pub struct SemanticIndex {
+    /// Feature text -> feature number.
+    features: HashMap<Feature, u32, BuildHasherDefault<FeatureHasher>>,
+    /// Per feature: `(doc slot, tf weight)`, slots increasing.
+    postings: Vec<Vec<(u32, f32)>>,
+    /// Per slot: the document there, `None` once removed. Slots are never reused.
+    docs: Vec<Option<Doc>>,
+    slot_of: HashMap<u64, u32>,
+    /// Document norms for the current contents; `None` after a change.
+    norms: RwLock<Option<Vec<f32>>>,
+}
+
+#[derive(Debug)]
+struct Doc {
+    id: u64,
+    /// `(feature, tf weight)` in the order the text produced them.
+    terms: Vec<(u32, f32)>,
+}
+
+impl SemanticIndex {
+    /// An empty index.
+    pub fn new() -> SemanticIndex {
+        SemanticIndex::default()
+    }
+
+    /// Adds a text under `id`, replacing any text already under it.
+    pub fn add(&mut self, id: u64, text: &str) {
+        self.remove(id);
+        let Ok(slot) = u32::try_from(self.docs.len()) else {
+            // More than four billion additions: refuse rather than wrap around.
+            return;
+        };
+        let mut terms = Vec::new();
+        for (feature, weight) in featurize(text) {
+            let next = self.postings.len() as u32;
+            let f = *self.features.entry(feature).or_insert(next);
+            if f == next {
+                self.postings.push(Vec::new());
+            }
+            if let Some(list) = self.postings.get_mut(f as usize) {
+                list.push((slot, weight));
+            }
+            terms.push((f, weight));
+        }
+        self.docs.push(Some(Doc { id, terms }));
+        self.slot_of.insert(id, slot);
+        self.invalidate();
+    }
+
+    /// Removes the text under `id`; whether there was one.
+    pub fn remove(&mut self, id: u64) -> bool {
+        let Some(slot) = self.slot_of.remove(&id) else { return false };
+        let Some(doc) = self.docs.get_mut(slot as usize).and_then(Option::take) else {
+            return false;
+        };
+        for (f, _) in doc.terms {
+            if let Some(list) = self.postings.get_mut(f as usize)
+                && let Ok(at) = list.binary_search_by_key(&slot, |p| p.0)
+            {
+                list.remove(at);
+            }
+        }
+        self.invalidate();
+        true
+    }
+
+    /// How many texts are indexed.
+    pub fn len(&self) -> usize {
+        self.slot_of.len()
+    }
+
+    /// Whether no text is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.slot_of.is_empty()
+    }
+
+    /// Computes the document norms now, so that the next query does not pay for it.
+    pub fn prepare(&mut self) {
+        let norms = self.compute_norms();
+        *self.norms.get_mut().unwrap_or_else(PoisonError::into_inner) = Some(norms);
+    }
+
+    /// The `k` most similar texts, best first (see [`Similarity::query`]).
+    pub fn query(&self, text: &str, k: usize) -> Vec<(u64, f32)> {
+        if k == 0 || self.is_empty() {
+            return Vec::new();
+        }
+        let query = featurize(text);
+        if query.is_empty() {
+            return Vec::new();
+        }
+        let n = self.len() as f32;
+        let mut acc = vec![0f32; self.docs.len()];
+        let mut touched: Vec<u32> = Vec::new();
+        let mut query_norm2 = 0f32;
+        for (feature, weight) in &query {
+            let list = self.features.get(feature).and_then(|&f| self.postings.get(f as usize));
+            let df = list.map_or(0, Vec::len);
+            let idf = idf(n, df);
+            query_norm2 += (weight * idf) * (weight * idf);
+            let Some(list) = list else { continue };
+            let factor = weight * idf * idf;
+            for &(slot, w) in list {
+                if let Some(a) = acc.get_mut(slot as usize) {
+                    if *a == 0.0 {
+                        touched.push(slot);
+                    }
+                    *a += w * factor;
+                }
+            }
+        }
+        let query_norm = query_norm2.sqrt();
+        self.with_norms(|norms| {
+            let mut hits: Vec<(u64, f32)> = touched
+                .iter()
+                .filter_map(|&slot| {
+                    let doc = self.docs.get(slot as usize)?.as_ref()?;
+                    let dot = *acc.get(slot as usize)?;
+                    let norm = *norms.get(slot as usize)?;
+                    let score = if norm > 0.0 { dot / (norm * query_norm) } else { 0.0 };
+                    Some((doc.id, score.clamp(0.0, 1.0)))
+                })
+                .collect();
+            let order = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+            if hits.len() > k {
+                hits.select_nth_unstable_by(k - 1, order);
+                hits.truncate(k);
+            }
+            hits.sort_by(order);
+            hits
+        })
+    }
+
+    fn invalidate(&mut self) {
+        *self.norms.get_mut().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// Runs `f` with up-to-date document norms, computing them if a change made them stale.
+    fn with_norms<R>(&self, f: impl FnOnce(&[f32]) -> R) -> R {
+        {
+            let cached = self.norms.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(norms) = cached.as_ref() {
+                return f(norms);
+            }
+        }
+        let mut cached = self.norms.write().unwrap_or_else(PoisonError::into_inner);
+        let norms = cached.get_or_insert_with(|| self.compute_norms());
+        f(norms)
+    }
+
+    fn compute_norms(&self) -> Vec<f32> {
+        let n = self.len() as f32;
+        let idfs: Vec<f32> = self.postings.iter().map(|list| idf(n, list.len())).collect();
+        self.docs
+            .iter()
+            .map(|doc| {
+                let Some(doc) = doc else { return 0.0 };
+                let sum: f32 = doc
+                    .terms
+                    .iter()
+                    .map(|&(f, w)| {
+                        let x = w * idfs.get(f as usize).copied().unwrap_or(0.0);
+                        x * x
+                    })
+                    .sum();
+                sum.sqrt()
+            })
+            .collect()
+    }
+}
+
+impl Similarity for SemanticIndex {
+    fn add(&mut self, id: u64, text: &str) {
+        SemanticIndex::add(self, id, text);
+    }
+    fn remove(&mut self, id: u64) -> bool {
+        SemanticIndex::remove(self, id)
+    }
+    fn len(&self) -> usize {
+        SemanticIndex::len(self)
+    }
+    fn query(&self, text: &str, k: usize) -> Vec<(u64, f32)> {
+        SemanticIndex::query(self, text, k)
+    }
+}
+
+fn idf(n: f32, df: usize) -> f32 {
+    1.0 + ((n + 1.0) / (df as f32 + 1.0)).ln()
+}
+
+/// A feature: a 64-bit FNV-1a hash of its text (`w` + stemmed word, or `g` + 3-gram).
+/// Hashing keeps featurization free of allocations; a collision between two of the few
+/// million features of a large library has a probability around 1e-7 and would only
+/// blur two features together.
+type Feature = u64;
+
+/// The weighted features of a text, each once, sorted by feature: `(1 + ln tf) * base`.
+fn featurize(text: &str) -> Vec<(Feature, f32)> {
+    let mut raw = raw_features(text);
+    raw.sort_unstable_by_key(|&(f, _)| f);
+    let mut out: Vec<(Feature, f32)> = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while let Some(&(feature, base)) = raw.get(i) {
+        let run = raw.get(i..).map_or(1, |rest| rest.iter().take_while(|x| x.0 == feature).count());
+        out.push((feature, base * (1.0 + (run as f32).ln())));
+        i += run.max(1);
+    }
+    out
+}
+
+/// Every feature occurrence with its base weight, before counting.
+fn raw_features(text: &str) -> Vec<(Feature, f32)> {
+    let mut out = Vec::new();
+    let mut lower: Vec<char> = Vec::new();
+    for word in words_outside_placeholders(text) {
+        lower.clear();
+        lower.push('^');
+        for c in word.chars() {
+            if c.is_ascii() {
+                lower.push(c.to_ascii_lowercase());
+            } else {
+                lower.extend(c.to_lowercase());
+            }
+        }
+        lower.push('$');
+        let inner = lower.get(1..lower.len() - 1).unwrap_or(&[]);
+        let mut h = Fnv::new(b'w');
+        stem(inner, &mut h);
+        out.push((h.finish(), WORD_WEIGHT));
+        for gram in lower.windows(3) {
+            let mut h = Fnv::new(b'g');
+            gram.iter().for_each(|&c| h.char(c));
+            out.push((h.finish(), 1.0));
+        }
+    }
+    out
+}
+
+/// Light English stemming, fed into a hash: plural `-ies` -> `-y`, plural `-s` (not
+/// `-ss`, `-us`, `-is`) dropped.
+fn stem(word: &[char], h: &mut Fnv) {
+    let n = word.len();
+    let ends = |suffix: &str| {
+        let k = suffix.chars().count();
+        n >= k && word.get(n - k..).is_some_and(|tail| tail.iter().copied().eq(suffix.chars()))
+    };
+    let (keep, add) = if n > 4 && ends("ies") {
+        (n - 3, Some('y'))
+    } else if n > 3 && ends("s") && !ends("ss") && !ends("us") && !ends("is") {
+        (n - 1, None)
+    } else {
+        (n, None)
+    };
+    word.iter().take(keep).chain(add.iter()).for_each(|&c| h.char(c));
+}
+
+/// The hasher of the feature table: features are already well-mixed hashes, so one
+/// multiplication spreads them over the table's buckets.
+#[derive(Default)]
+struct FeatureHasher(u64);
+
+impl Hasher for FeatureHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used for `u64` keys; a plain FNV-1a keeps it correct for anything else.
+        let mut h = Fnv(self.0 ^ 0xcbf2_9ce4_8422_2325);
+        bytes.iter().for_each(|&b| h.byte(b));
+        self.0 = h.0;
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (n ^ (n >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// 64-bit FNV-1a.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new(namespace: u8) -> Fnv {
+        let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+        h.byte(namespace);
+        h
+    }
+    fn byte(&mut self, b: u8) {
+        self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    fn char(&mut self, c: char) {
+        if c.is_ascii() {
+            return self.byte(c as u8);
+        }
+        let mut buf = [0; 4];
+        c.encode_utf8(&mut buf).bytes().for_each(|b| self.byte(b));
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Runs of letters and digits, skipping `{name}` placeholders (wildcards). `{{` is a
+/// literal brace, as in templates.
+fn words_outside_placeholders(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut word_start = None;
+    while let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) {
+        if c.is_alphanumeric() {
+            word_start.get_or_insert(i);
+            i += c.len_utf8();
+            continue;
+        }
+        if let Some(start) = word_start.take() {
+            out.push(&text[start..i]);
+        }
+        i += match text.get(i..) {
+            Some(rest) if rest.starts_with("{{") => 2,
+            Some(rest) => placeholder_len(rest).unwrap_or(c.len_utf8()),
+            None => c.len_utf8(),
+        };
+    }
+    if let Some(start) = word_start {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+/// The byte length of a `{identifier}` placeholder at the start of `s`.
+fn placeholder_len(s: &str) -> Option<usize> {
+    let after = s.strip_prefix('{')?;
+    let close = after.find('}')?;
+    let name = after.get(..close)?;
+    let ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    ok.then_some(close + 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_wildcards() {
+        assert_eq!(words_outside_placeholders("summarize {input} into {report}"), vec![
+            "summarize", "into"
+        ]);
+        assert_eq!(words_outside_placeholders("a {{b}} {c d} {"), vec!["a", "b", "c", "d"]);
+        assert_eq!(words_outside_placeholders("{x}"), Vec::<&str>::new());
+    }
+
+    fn word(text: &str) -> Feature {
+        let mut h = Fnv::new(b'w');
+        text.chars().for_each(|c| h.char(c));
+        h.finish()
+    }
+
+    fn stemmed(text: &str) -> Feature {
+        let chars: Vec<char> = text.chars().collect();
+        let mut h = Fnv::new(b'w');
+        stem(&chars, &mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn stems_plurals_lightly() {
+        assert_eq!(stemmed("reports"), word("report"));
+        assert_eq!(stemmed("copies"), word("copy"));
+        assert_eq!(stemmed("class"), word("class"));
+        assert_eq!(stemmed("status"), word("status"));
+        assert_eq!(stemmed("is"), word("is"));
+        assert_ne!(stemmed("reports"), word("reports"));
+    }
+
+    #[test]
+    fn repeated_features_are_counted_once_with_log_weight() {
+        let f = featurize("go Go");
+        let weight_of = |feature| f.iter().find(|(k, _)| *k == feature).map(|x| x.1);
+        assert_eq!(weight_of(word("go")), Some(WORD_WEIGHT * (1.0 + 2f32.ln())));
+        // `^go`, `go$` and the word, each once.
+        assert_eq!(f.len(), 3);
+        assert!(f.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+}
