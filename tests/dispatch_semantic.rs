@@ -3,8 +3,21 @@
 use llmos::dispatch::{DEFAULT_MIXED_THRESHOLD, SemanticIndex, Similarity};
 
 const NAMES: [&str; 15] = [
-    "sales", "notes", "budget", "users", "todo", "inventory", "log", "report", "data", "orders",
-    "events", "metrics", "paris", "alice", "backup",
+    "sales",
+    "notes",
+    "budget",
+    "users",
+    "todo",
+    "inventory",
+    "log",
+    "report",
+    "data",
+    "orders",
+    "events",
+    "metrics",
+    "paris",
+    "alice",
+    "backup",
 ];
 
 const PATTERNS: [&str; 20] = [
@@ -32,7 +45,10 @@ const PATTERNS: [&str; 20] = [
 
 /// 300 goals; goal `i` is pattern `i / 15` with name `i % 15`.
 fn corpus() -> Vec<String> {
-    PATTERNS.iter().flat_map(|p| NAMES.iter().map(move |n| p.replace("{n}", n))).collect()
+    PATTERNS
+        .iter()
+        .flat_map(|p| NAMES.iter().map(move |n| p.replace("{n}", n)))
+        .collect()
 }
 
 fn index_of(goals: &[String]) -> SemanticIndex {
@@ -44,7 +60,10 @@ fn index_of(goals: &[String]) -> SemanticIndex {
 }
 
 fn id_of(goals: &[String], goal: &str) -> u64 {
-    goals.iter().position(|g| g == goal).map_or(u64::MAX, |i| i as u64)
+    goals
+        .iter()
+        .position(|g| g == goal)
+        .map_or(u64::MAX, |i| i as u64)
 }
 
 #[test]
@@ -54,7 +73,10 @@ fn a_stored_goal_finds_itself_with_score_one() {
     assert_eq!(idx.len(), 300);
     let hits = idx.query("summarize data/sales.csv into reports/sales.md", 3);
     assert_eq!(hits.len(), 3);
-    assert_eq!(hits[0].0, id_of(&goals, "summarize data/sales.csv into reports/sales.md"));
+    assert_eq!(
+        hits[0].0,
+        id_of(&goals, "summarize data/sales.csv into reports/sales.md")
+    );
     assert!(hits[0].1 > 0.999 && hits[0].1 <= 1.0, "score {}", hits[0].1);
     assert!(hits[1].1 < hits[0].1 && hits[2].1 <= hits[1].1);
     // Case and spacing do not matter.
@@ -67,22 +89,53 @@ fn paraphrases_rank_the_right_goal_first_above_the_mixed_threshold() {
     let goals = corpus();
     let idx = index_of(&goals);
     let cases = [
-        ("write a short summary of data/sales.csv to reports/sales.md", "summarize data/sales.csv into reports/sales.md"),
-        ("please summarise sales.csv into a markdown report sales.md", "summarize data/sales.csv into reports/sales.md"),
-        ("how many words are in docs/notes.txt", "count the words in docs/notes.txt"),
-        ("count words in notes.txt", "count the words in docs/notes.txt"),
-        ("build a calculator in python in src/budget.py", "create a python calculator in src/budget.py"),
-        ("translate the file log.txt to french", "translate log.txt into french"),
+        (
+            "write a short summary of data/sales.csv to reports/sales.md",
+            "summarize data/sales.csv into reports/sales.md",
+        ),
+        (
+            "please summarise sales.csv into a markdown report sales.md",
+            "summarize data/sales.csv into reports/sales.md",
+        ),
+        (
+            "how many words are in docs/notes.txt",
+            "count the words in docs/notes.txt",
+        ),
+        (
+            "count words in notes.txt",
+            "count the words in docs/notes.txt",
+        ),
+        (
+            "build a calculator in python in src/budget.py",
+            "create a python calculator in src/budget.py",
+        ),
+        (
+            "translate the file log.txt to french",
+            "translate log.txt into french",
+        ),
         ("greet alice please", "greet alice"),
-        ("what's the weather forecast in paris", "fetch the weather forecast for paris"),
-        ("draw a bar chart from metrics.csv", "make a bar chart of metrics.csv"),
-        ("sort lines in todo.txt alphabetically", "sort the lines of todo.txt alphabetically"),
+        (
+            "what's the weather forecast in paris",
+            "fetch the weather forecast for paris",
+        ),
+        (
+            "draw a bar chart from metrics.csv",
+            "make a bar chart of metrics.csv",
+        ),
+        (
+            "sort lines in todo.txt alphabetically",
+            "sort the lines of todo.txt alphabetically",
+        ),
     ];
     for (query, want) in cases {
         let hits = idx.query(query, 5);
         let top = hits.first().copied().unwrap_or((u64::MAX, 0.0));
         assert_eq!(top.0, id_of(&goals, want), "query {query:?}: hits {hits:?}");
-        assert!(top.1 >= DEFAULT_MIXED_THRESHOLD, "query {query:?} scored {}", top.1);
+        assert!(
+            top.1 >= DEFAULT_MIXED_THRESHOLD,
+            "query {query:?} scored {}",
+            top.1
+        );
     }
 }
 
@@ -111,7 +164,10 @@ fn template_placeholders_are_wildcards() {
     assert_eq!(hits.first().map(|h| h.0), Some(1));
     assert!(hits[0].1 > 0.999);
     // `into` and `in` share the 3-gram `^in`, nothing else.
-    assert!(hits.get(1).is_none_or(|h| h.0 == 2 && h.1 < 0.2), "hits {hits:?}");
+    assert!(
+        hits.get(1).is_none_or(|h| h.0 == 2 && h.1 < 0.2),
+        "hits {hits:?}"
+    );
     // Placeholder names are not words: a query made of them shares only a 3-gram or two
     // (`^in` of `into`), and a template of placeholders only has no features at all.
     idx.add(3, "{input} {report}");
@@ -135,7 +191,13 @@ fn equal_scores_are_ordered_by_id() {
     assert_eq!(hits[1].1, hits[2].1);
     assert!(hits[3].1 < hits[2].1);
     // k cuts after sorting.
-    assert_eq!(idx.query("convert notes.json to yaml", 2).iter().map(|h| h.0).collect::<Vec<_>>(), vec![2, 5]);
+    assert_eq!(
+        idx.query("convert notes.json to yaml", 2)
+            .iter()
+            .map(|h| h.0)
+            .collect::<Vec<_>>(),
+        vec![2, 5]
+    );
 }
 
 #[test]
@@ -146,7 +208,11 @@ fn scores_do_not_depend_on_insertion_order() {
     for (i, g) in goals.iter().enumerate().rev() {
         backward.add(i as u64, g);
     }
-    for q in ["write a summary of sales.csv", "greet bob", "list files in backup"] {
+    for q in [
+        "write a summary of sales.csv",
+        "greet bob",
+        "list files in backup",
+    ] {
         let (a, b) = (forward.query(q, 20), backward.query(q, 20));
         assert!(!a.is_empty());
         assert_eq!(a, b, "query {q:?}");
@@ -161,7 +227,13 @@ fn remove_and_replace() {
     assert!(idx.remove(1));
     assert!(!idx.remove(1));
     assert_eq!(idx.len(), 1);
-    assert_eq!(idx.query("greet alice", 5).iter().map(|h| h.0).collect::<Vec<_>>(), vec![2]);
+    assert_eq!(
+        idx.query("greet alice", 5)
+            .iter()
+            .map(|h| h.0)
+            .collect::<Vec<_>>(),
+        vec![2]
+    );
     // Adding under an existing id replaces its text.
     idx.add(2, "translate notes.txt into french");
     assert_eq!(idx.len(), 1);
@@ -212,14 +284,24 @@ fn a_hundred_thousand_goals() {
     idx.prepare();
     let start = std::time::Instant::now();
     let exact = idx.query("summarize data/f4240.csv into reports/f4240.md", 5);
-    let paraphrase = idx.query("write a summary of data/f4240.csv into a report reports/f4240.md", 5);
+    let paraphrase = idx.query(
+        "write a summary of data/f4240.csv into a report reports/f4240.md",
+        5,
+    );
     let unrelated = idx.query("what is the capital of australia", 5);
-    eprintln!("3 queries over 100k goals (debug build): {:?}", start.elapsed());
+    eprintln!(
+        "3 queries over 100k goals (debug build): {:?}",
+        start.elapsed()
+    );
     assert_eq!(exact.first().map(|h| h.0), Some(4240));
     assert!(exact[0].1 > 0.999);
     assert_eq!(paraphrase.first().map(|h| h.0), Some(4240));
     assert!(paraphrase[0].1 >= DEFAULT_MIXED_THRESHOLD);
     assert!(unrelated.first().map_or(0.0, |h| h.1) < 0.3);
     // Sorted by score, then id.
-    assert!(exact.windows(2).all(|w| w[0].1 > w[1].1 || (w[0].1 == w[1].1 && w[0].0 < w[1].0)));
+    assert!(
+        exact
+            .windows(2)
+            .all(|w| w[0].1 > w[1].1 || (w[0].1 == w[1].1 && w[0].0 < w[1].0))
+    );
 }

@@ -14,7 +14,10 @@ fn t(text: &str) -> GoalTemplate {
 }
 
 fn binds(pairs: &[(&str, &str)]) -> IndexMap<String, String> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 const CSV: &str = "summarize {input} into {report}";
@@ -24,7 +27,10 @@ fn parses_literals_placeholders_and_escaped_braces() {
     let tpl = t("make {{json}} from {src} in {dir}/{src}");
     assert_eq!(tpl.placeholders(), vec!["src", "dir"]);
     let spans: Vec<_> = tpl.placeholder_spans().collect();
-    assert_eq!(spans, vec![("src", 19..24), ("dir", 28..33), ("src", 34..39)]);
+    assert_eq!(
+        spans,
+        vec![("src", 19..24), ("dir", 28..33), ("src", 34..39)]
+    );
     assert_eq!(
         tpl.render(&binds(&[("src", "a.txt"), ("dir", "out")])),
         "make {json} from a.txt in out/a.txt"
@@ -42,19 +48,50 @@ fn parse_errors_name_the_problem_and_offset() {
         ("a {b{c}", TemplateError::Unclosed { offset: 2 }),
         ("a } b", TemplateError::UnmatchedClose { offset: 2 }),
         ("a {} b", TemplateError::EmptyPlaceholder { offset: 2 }),
-        ("a {x.y} b", TemplateError::InvalidName { name: "x.y".into(), offset: 2 }),
-        ("a { x } b", TemplateError::InvalidName { name: " x ".into(), offset: 2 }),
-        ("a {1x} b", TemplateError::InvalidName { name: "1x".into(), offset: 2 }),
+        (
+            "a {x.y} b",
+            TemplateError::InvalidName {
+                name: "x.y".into(),
+                offset: 2,
+            },
+        ),
+        (
+            "a { x } b",
+            TemplateError::InvalidName {
+                name: " x ".into(),
+                offset: 2,
+            },
+        ),
+        (
+            "a {1x} b",
+            TemplateError::InvalidName {
+                name: "1x".into(),
+                offset: 2,
+            },
+        ),
         (
             "copy {a}{b} now",
-            TemplateError::Adjacent { first: "a".into(), second: "b".into(), offset: 8 },
+            TemplateError::Adjacent {
+                first: "a".into(),
+                second: "b".into(),
+                offset: 8,
+            },
         ),
     ];
     for (text, want) in cases {
-        assert_eq!(GoalTemplate::parse(text).as_ref().err(), Some(want), "template {text:?}");
-        assert_eq!(want.offset(), GoalTemplate::parse(text).err().map_or(99, |e| e.offset()));
+        assert_eq!(
+            GoalTemplate::parse(text).as_ref().err(),
+            Some(want),
+            "template {text:?}"
+        );
+        assert_eq!(
+            want.offset(),
+            GoalTemplate::parse(text).err().map_or(99, |e| e.offset())
+        );
     }
-    let msg = GoalTemplate::parse("copy {a}{b} now").err().map(|e| e.to_string());
+    let msg = GoalTemplate::parse("copy {a}{b} now")
+        .err()
+        .map(|e| e.to_string());
     assert_eq!(
         msg.as_deref(),
         Some(
@@ -69,28 +106,52 @@ fn parse_errors_name_the_problem_and_offset() {
 #[test]
 fn matches_the_csv_goal() {
     let got = t(CSV).match_goal("summarize data/sales.csv into reports/sales.md");
-    assert_eq!(got, Some(binds(&[("input", "data/sales.csv"), ("report", "reports/sales.md")])));
+    assert_eq!(
+        got,
+        Some(binds(&[
+            ("input", "data/sales.csv"),
+            ("report", "reports/sales.md")
+        ]))
+    );
 }
 
 #[test]
 fn white_space_and_case_do_not_matter_in_literals() {
     let want = Some(binds(&[("input", "Data/Sales.CSV"), ("report", "r.md")]));
     let tpl = t(CSV);
-    assert_eq!(tpl.match_goal("  SUMMARIZE   Data/Sales.CSV \t INTO\nr.md  "), want);
+    assert_eq!(
+        tpl.match_goal("  SUMMARIZE   Data/Sales.CSV \t INTO\nr.md  "),
+        want
+    );
     assert_eq!(tpl.match_goal("Summarize Data/Sales.CSV into r.md"), want);
     // Template white space is collapsed too.
-    assert_eq!(t("  summarize   {input}  into {report} ").match_goal("summarize Data/Sales.CSV into r.md"), want);
+    assert_eq!(
+        t("  summarize   {input}  into {report} ").match_goal("summarize Data/Sales.CSV into r.md"),
+        want
+    );
 }
 
 #[test]
 fn white_space_is_optional_next_to_punctuation() {
     let tpl = t("report the sizes of {a}, {b} and {c}");
     let want = Some(binds(&[("a", "x.txt"), ("b", "y.txt"), ("c", "z.txt")]));
-    assert_eq!(tpl.match_goal("report the sizes of x.txt, y.txt and z.txt"), want);
-    assert_eq!(tpl.match_goal("report the sizes of x.txt,y.txt and z.txt"), want);
-    assert_eq!(tpl.match_goal("report the sizes of x.txt , y.txt and z.txt"), want);
+    assert_eq!(
+        tpl.match_goal("report the sizes of x.txt, y.txt and z.txt"),
+        want
+    );
+    assert_eq!(
+        tpl.match_goal("report the sizes of x.txt,y.txt and z.txt"),
+        want
+    );
+    assert_eq!(
+        tpl.match_goal("report the sizes of x.txt , y.txt and z.txt"),
+        want
+    );
     // Between two words white space stays required.
-    assert_eq!(tpl.match_goal("report the sizes of x.txt, y.txtand z.txt"), None);
+    assert_eq!(
+        tpl.match_goal("report the sizes of x.txt, y.txtand z.txt"),
+        None
+    );
 }
 
 #[test]
@@ -98,7 +159,10 @@ fn quoted_values_are_stripped_and_may_hold_literal_text() {
     let tpl = t(CSV);
     assert_eq!(
         tpl.match_goal(r#"summarize "my data.csv" into 'out file.md'"#),
-        Some(binds(&[("input", "my data.csv"), ("report", "out file.md")]))
+        Some(binds(&[
+            ("input", "my data.csv"),
+            ("report", "out file.md")
+        ]))
     );
     assert_eq!(
         tpl.match_goal(r#"summarize "a into b.csv" into r.md"#),
@@ -135,7 +199,10 @@ fn non_matches() {
         assert_eq!(tpl.match_goal(goal), None, "goal {goal:?}");
     }
     // A literal tail must end the goal.
-    assert_eq!(t("greet {name} now").match_goal("greet bob now please"), None);
+    assert_eq!(
+        t("greet {name} now").match_goal("greet bob now please"),
+        None
+    );
 }
 
 #[test]
@@ -153,19 +220,31 @@ fn earlier_placeholders_take_the_shortest_value() {
 fn repeated_placeholders_bind_the_same_text() {
     let tpl = t("diff {file} against {file}.orig");
     assert_eq!(tpl.placeholders(), vec!["file"]);
-    assert_eq!(tpl.match_goal("diff a.txt against a.txt.orig"), Some(binds(&[("file", "a.txt")])));
+    assert_eq!(
+        tpl.match_goal("diff a.txt against a.txt.orig"),
+        Some(binds(&[("file", "a.txt")]))
+    );
     assert_eq!(tpl.match_goal("diff a.txt against b.txt.orig"), None);
     // The repeat forces a longer first value than the shortest split.
     let tpl = t("{x} and {x}");
-    assert_eq!(tpl.match_goal("a and b and a and b"), Some(binds(&[("x", "a and b")])));
-    assert_eq!(tpl.match_goal(r#""a b" and a b"#), Some(binds(&[("x", "a b")])));
+    assert_eq!(
+        tpl.match_goal("a and b and a and b"),
+        Some(binds(&[("x", "a and b")]))
+    );
+    assert_eq!(
+        tpl.match_goal(r#""a b" and a b"#),
+        Some(binds(&[("x", "a b")]))
+    );
 }
 
 #[test]
 fn words_glued_to_placeholders_are_not_whole_words() {
     let tpl = t("greet {name}s friends");
     assert_eq!(tpl.literal_words(), vec!["friends", "greet"]);
-    assert_eq!(tpl.match_goal("greet bobs friends"), Some(binds(&[("name", "bob")])));
+    assert_eq!(
+        tpl.match_goal("greet bobs friends"),
+        Some(binds(&[("name", "bob")]))
+    );
 }
 
 #[test]
@@ -178,7 +257,10 @@ fn pathological_goals_end_quickly() {
 }
 
 fn types(pairs: &[(&str, Type)]) -> IndexMap<String, Type> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
 }
 
 #[test]
@@ -186,8 +268,11 @@ fn typed_binding_converts_values() {
     let tpl = t("take the first {n} lines of {file}");
     let ty = types(&[("n", Type::Int), ("file", Type::Path)]);
     let got = tpl.bind_typed("take the first 10 lines of \"notes/a b.txt\"", &ty);
-    let want: IndexMap<String, serde_json::Value> =
-        [("n".to_string(), json!(10)), ("file".to_string(), json!("notes/a b.txt"))].into();
+    let want: IndexMap<String, serde_json::Value> = [
+        ("n".to_string(), json!(10)),
+        ("file".to_string(), json!("notes/a b.txt")),
+    ]
+    .into();
     assert_eq!(got, Ok(want));
 }
 
@@ -206,15 +291,21 @@ fn typed_binding_refuses_a_value_of_the_wrong_type() {
         })
     );
     let msg = err.err().map(|e| e.to_string()).unwrap_or_default();
-    assert_eq!(msg, "goal parameter `n` is int, but the goal gives `ten`: expected an int, found `ten`");
+    assert_eq!(
+        msg,
+        "goal parameter `n` is int, but the goal gives `ten`: expected an int, found `ten`"
+    );
 }
 
 #[test]
 fn typed_binding_looks_for_a_split_that_fits_the_types() {
     let tpl = t("{a} to {n}");
     let ty = types(&[("a", Type::Str), ("n", Type::Int)]);
-    let want: IndexMap<String, serde_json::Value> =
-        [("a".to_string(), json!("go to page")), ("n".to_string(), json!(5))].into();
+    let want: IndexMap<String, serde_json::Value> = [
+        ("a".to_string(), json!("go to page")),
+        ("n".to_string(), json!(5)),
+    ]
+    .into();
     assert_eq!(tpl.bind_typed("go to page to 5", &ty), Ok(want));
 }
 
@@ -224,12 +315,17 @@ fn typed_binding_reports_no_match_and_undeclared_params() {
     let ty = types(&[("input", Type::Path), ("report", Type::Path)]);
     assert_eq!(
         tpl.bind_typed("count the words in a.txt", &ty),
-        Err(BindError::NoMatch { goal: "count the words in a.txt".into(), template: CSV.into() })
+        Err(BindError::NoMatch {
+            goal: "count the words in a.txt".into(),
+            template: CSV.into()
+        })
     );
     let ty = types(&[("input", Type::Path)]);
     assert_eq!(
         tpl.bind_typed("summarize a into b", &ty),
-        Err(BindError::Undeclared { param: "report".into() })
+        Err(BindError::Undeclared {
+            param: "report".into()
+        })
     );
 }
 
@@ -257,13 +353,25 @@ fn typed_binding_of_bool_float_and_list() {
 
 #[test]
 fn normalized_goals_ignore_spacing_and_case() {
-    assert_eq!(normalize_goal("  Summarize\tdata.CSV   into  r.md \n"), "summarize data.csv into r.md");
+    assert_eq!(
+        normalize_goal("  Summarize\tdata.CSV   into  r.md \n"),
+        "summarize data.csv into r.md"
+    );
     assert_eq!(normalize_goal(""), "");
 }
 
 // ---- property: render then match gives back the bindings ----
 
-const LITERAL_WORDS: &[&str] = &["summarize", "into", "copy", "to", "from", "the", "and", "of"];
+const LITERAL_WORDS: &[&str] = &[
+    "summarize",
+    "into",
+    "copy",
+    "to",
+    "from",
+    "the",
+    "and",
+    "of",
+];
 const LITERAL_PUNCT: &[&str] = &[", ", ": ", " (", ") ", " = ", "/", " + "];
 
 fn template_strategy() -> impl Strategy<Value = (String, Vec<String>)> {
@@ -275,7 +383,10 @@ fn template_strategy() -> impl Strategy<Value = (String, Vec<String>)> {
     );
     (
         prop::bool::ANY,
-        prop::collection::vec((piece, prop::sample::select(&["a", "b", "c", "d"][..])), 1..5),
+        prop::collection::vec(
+            (piece, prop::sample::select(&["a", "b", "c", "d"][..])),
+            1..5,
+        ),
         prop::option::of(prop::sample::select(LITERAL_WORDS)),
     )
         .prop_map(|(lead_word, parts, tail)| {

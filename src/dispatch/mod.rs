@@ -39,7 +39,11 @@ pub use template_index::TemplateIndex;
 pub enum Decision {
     /// Run `id` in Follower mode with `params` (those bound from the goal; empty for an
     /// exact goal).
-    Follower { id: u64, params: IndexMap<String, Value>, via: Via },
+    Follower {
+        id: u64,
+        params: IndexMap<String, Value>,
+        via: Via,
+    },
     /// Run `id` in Mixed mode: one LLM call binds its params from the goal.
     Mixed { id: u64, score: f32 },
     /// No stored program fits: Learner mode. `nearest` is the best near match, under the
@@ -77,7 +81,11 @@ pub fn choose(
 ) -> Choice {
     let mut refused = Vec::new();
     if let Some(id) = exact {
-        let decision = Decision::Follower { id, params: IndexMap::new(), via: Via::ExactGoal };
+        let decision = Decision::Follower {
+            id,
+            params: IndexMap::new(),
+            via: Via::ExactGoal,
+        };
         return Choice { decision, refused };
     }
     for (id, _) in templates.find_matches(goal) {
@@ -86,7 +94,11 @@ pub fn choose(
         };
         match template.bind_typed(goal, &types) {
             Ok(params) => {
-                let decision = Decision::Follower { id, params, via: Via::Template };
+                let decision = Decision::Follower {
+                    id,
+                    params,
+                    via: Via::Template,
+                };
                 return Choice { decision, refused };
             }
             Err(e) => refused.push((id, e)),

@@ -4,19 +4,37 @@
 //! # The scorer
 //! A text becomes a sparse vector of features:
 //! - word features: maximal runs of letters and digits, lower-cased, lightly stemmed
-//!   (`reports` -> `report`, `copies` -> `copy`), weighted [`WORD_WEIGHT`] times a 3-gram;
+//!   (`reports` -> `report`, `copies` -> `copy`, `summarise` -> `summarize`), weighted
+//!   [`WORD_WEIGHT`] times a 3-gram;
 //! - character 3-grams of each word, padded with `^` and `$` (`csv` -> `^cs csv sv$`), so
-//!   `summary` and `summarize` or a typo still share most features.
+//!   `summary` and `summarize` or a typo still share most features;
+//! - function words (`the`, `of`, `into`, ...) only as a light word feature
+//!   ([`STOP_WORD_WEIGHT`]), without 3-grams.
 //!
-//! Placeholders of stored templates (`{input}`) are wildcards: they produce no feature.
 //! Each feature is weighted `(1 + ln tf) * idf`, `idf = 1 + ln((N + 1) / (df + 1))` over
 //! the `N` texts in the index, and the score is the cosine of the two vectors: in [0, 1],
 //! 1 for the same words. An inverted index (feature -> postings) means a query touches
 //! only the postings of its own features. Document norms depend on every `df`, so they are
 //! computed once after a change, on the next query (or by [`SemanticIndex::prepare`]).
 //!
+//! # Placeholders are wildcards
+//! `{name}` in a stored template produces no feature. A template stands for goals that
+//! carry values where its placeholders are, so the query's features that a stored text
+//! lacks weigh `1 / (1 + p)` in the query's norm, `p` being the text's number of
+//! placeholders (`p = 0`: plain cosine). The score stays in [0, 1], and a concrete goal
+//! such as `summarize data/sales.csv into reports/sales.md` is not held far from
+//! `summarize {input} into {report}` by its file names.
+//!
+//! # Determinism
 //! Scores never depend on the order texts were added: every sum runs in an order fixed
 //! by the texts themselves. Results are sorted by score, then by id.
+//!
+//! # Limits
+//! This is lexical similarity: `say hello to alice` is not near `greet alice`, and
+//! `convert the pdf to word` is near `convert {input} to yaml`. In a library of a handful
+//! of goals, idf has little to go on and scores run lower, which errs towards Learner.
+//! The Mixed-mode LLM call that binds params is the place to notice a program that does
+//! not fit after all.
 //!
 //! # Room for a real embedding model
 //! The dispatcher sees only the [`Similarity`] trait: add, remove, query, and the
@@ -29,12 +47,16 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{PoisonError, RwLock};
 
 /// The score at or above which the best near match is trusted for Mixed mode (one short
-/// LLM call binds the program's params). Chosen on the tests' paraphrases: a paraphrase of
-/// a stored goal scores about 0.5 to 0.9 against it, unrelated goals stay under 0.3.
-pub const DEFAULT_MIXED_THRESHOLD: f32 = 0.45;
+/// LLM call binds the program's params). Chosen on the tests' goals: paraphrases that
+/// keep the key words of a stored goal score 0.5 to 0.9 against it, unrelated goals stay
+/// under 0.3, and the uncertain middle goes to Learner, the costly but safe side.
+pub const DEFAULT_MIXED_THRESHOLD: f32 = 0.5;
 
 /// How much a whole word counts relative to one of its 3-grams.
 pub const WORD_WEIGHT: f32 = 2.0;
+
+/// How much a function word (`the`, `of`, `into`, ...) counts relative to a 3-gram.
+pub const STOP_WORD_WEIGHT: f32 = 0.5;
 
 /// A similarity index over goal texts, keyed by caller ids (trace or program numbers).
 pub trait Similarity {
@@ -74,6 +96,8 @@ pub struct SemanticIndex {
 #[derive(Debug)]
 struct Doc {
     id: u64,
+    /// How many `{placeholder}` wildcards the text has.
+    wildcards: u32,
     /// `(feature, tf weight)` in the order the text produced them.
     terms: Vec<(u32, f32)>,
 }
@@ -92,7 +116,8 @@ impl SemanticIndex {
             return;
         };
         let mut terms = Vec::new();
-        for (feature, weight) in featurize(text) {
+        let (features, wildcards) = featurize(text);
+        for (feature, weight) in features {
             let next = self.postings.len() as u32;
             let f = *self.features.entry(feature).or_insert(next);
             if f == next {
@@ -103,14 +128,20 @@ impl SemanticIndex {
             }
             terms.push((f, weight));
         }
-        self.docs.push(Some(Doc { id, terms }));
+        self.docs.push(Some(Doc {
+            id,
+            wildcards,
+            terms,
+        }));
         self.slot_of.insert(id, slot);
         self.invalidate();
     }
 
     /// Removes the text under `id`; whether there was one.
     pub fn remove(&mut self, id: u64) -> bool {
-        let Some(slot) = self.slot_of.remove(&id) else { return false };
+        let Some(slot) = self.slot_of.remove(&id) else {
+            return false;
+        };
         let Some(doc) = self.docs.get_mut(slot as usize).and_then(Option::take) else {
             return false;
         };
@@ -146,39 +177,51 @@ impl SemanticIndex {
         if k == 0 || self.is_empty() {
             return Vec::new();
         }
-        let query = featurize(text);
+        let (query, _) = featurize(text);
         if query.is_empty() {
             return Vec::new();
         }
         let n = self.len() as f32;
-        let mut acc = vec![0f32; self.docs.len()];
+        // Per slot: the dot product and the query mass on features the document shares.
+        let mut acc = vec![(0f32, 0f32); self.docs.len()];
         let mut touched: Vec<u32> = Vec::new();
         let mut query_norm2 = 0f32;
         for (feature, weight) in &query {
-            let list = self.features.get(feature).and_then(|&f| self.postings.get(f as usize));
+            let list = self
+                .features
+                .get(feature)
+                .and_then(|&f| self.postings.get(f as usize));
             let df = list.map_or(0, Vec::len);
             let idf = idf(n, df);
             query_norm2 += (weight * idf) * (weight * idf);
             let Some(list) = list else { continue };
             let factor = weight * idf * idf;
+            let mass = (weight * idf) * (weight * idf);
             for &(slot, w) in list {
                 if let Some(a) = acc.get_mut(slot as usize) {
-                    if *a == 0.0 {
+                    if a.1 == 0.0 {
                         touched.push(slot);
                     }
-                    *a += w * factor;
+                    a.0 += w * factor;
+                    a.1 += mass;
                 }
             }
         }
-        let query_norm = query_norm2.sqrt();
         self.with_norms(|norms| {
             let mut hits: Vec<(u64, f32)> = touched
                 .iter()
                 .filter_map(|&slot| {
                     let doc = self.docs.get(slot as usize)?.as_ref()?;
-                    let dot = *acc.get(slot as usize)?;
+                    let (dot, shared) = *acc.get(slot as usize)?;
                     let norm = *norms.get(slot as usize)?;
-                    let score = if norm > 0.0 { dot / (norm * query_norm) } else { 0.0 };
+                    // Query mass the document lacks counts 1 / (1 + wildcards).
+                    let unshared = (query_norm2 - shared).max(0.0) / (1.0 + doc.wildcards as f32);
+                    let query_norm = (shared + unshared).sqrt();
+                    let score = if norm > 0.0 && query_norm > 0.0 {
+                        dot / (norm * query_norm)
+                    } else {
+                        0.0
+                    };
                     Some((doc.id, score.clamp(0.0, 1.0)))
                 })
                 .collect();
@@ -211,7 +254,11 @@ impl SemanticIndex {
 
     fn compute_norms(&self) -> Vec<f32> {
         let n = self.len() as f32;
-        let idfs: Vec<f32> = self.postings.iter().map(|list| idf(n, list.len())).collect();
+        let idfs: Vec<f32> = self
+            .postings
+            .iter()
+            .map(|list| idf(n, list.len()))
+            .collect();
         self.docs
             .iter()
             .map(|doc| {
@@ -255,25 +302,29 @@ fn idf(n: f32, df: usize) -> f32 {
 /// blur two features together.
 type Feature = u64;
 
-/// The weighted features of a text, each once, sorted by feature: `(1 + ln tf) * base`.
-fn featurize(text: &str) -> Vec<(Feature, f32)> {
-    let mut raw = raw_features(text);
+/// The weighted features of a text, each once, sorted by feature: `(1 + ln tf) * base`;
+/// and how many placeholders it has.
+fn featurize(text: &str) -> (Vec<(Feature, f32)>, u32) {
+    let (words, wildcards) = words_outside_placeholders(text);
+    let mut raw = raw_features(&words);
     raw.sort_unstable_by_key(|&(f, _)| f);
     let mut out: Vec<(Feature, f32)> = Vec::with_capacity(raw.len());
     let mut i = 0;
     while let Some(&(feature, base)) = raw.get(i) {
-        let run = raw.get(i..).map_or(1, |rest| rest.iter().take_while(|x| x.0 == feature).count());
+        let run = raw
+            .get(i..)
+            .map_or(1, |rest| rest.iter().take_while(|x| x.0 == feature).count());
         out.push((feature, base * (1.0 + (run as f32).ln())));
         i += run.max(1);
     }
-    out
+    (out, wildcards)
 }
 
 /// Every feature occurrence with its base weight, before counting.
-fn raw_features(text: &str) -> Vec<(Feature, f32)> {
+fn raw_features(words: &[&str]) -> Vec<(Feature, f32)> {
     let mut out = Vec::new();
     let mut lower: Vec<char> = Vec::new();
-    for word in words_outside_placeholders(text) {
+    for word in words {
         lower.clear();
         lower.push('^');
         for c in word.chars() {
@@ -287,6 +338,12 @@ fn raw_features(text: &str) -> Vec<(Feature, f32)> {
         let inner = lower.get(1..lower.len() - 1).unwrap_or(&[]);
         let mut h = Fnv::new(b'w');
         stem(inner, &mut h);
+        if is_stop_word(inner) {
+            // Function words say little about what a goal is for: a light word feature,
+            // no 3-grams (which would tie `the` to `then` and `there`).
+            out.push((h.finish(), STOP_WORD_WEIGHT));
+            continue;
+        }
         out.push((h.finish(), WORD_WEIGHT));
         for gram in lower.windows(3) {
             let mut h = Fnv::new(b'g');
@@ -297,22 +354,46 @@ fn raw_features(text: &str) -> Vec<(Feature, f32)> {
     out
 }
 
+/// English function words: weighted [`STOP_WORD_WEIGHT`], without 3-grams.
+const STOP_WORDS: [&str; 40] = [
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "i", "in", "into", "is", "it",
+    "its", "me", "my", "of", "on", "onto", "or", "our", "please", "so", "that", "the", "then",
+    "this", "to", "up", "us", "was", "we", "what", "with", "you", "your", "all", "some",
+];
+
+fn is_stop_word(word: &[char]) -> bool {
+    STOP_WORDS
+        .iter()
+        .any(|w| w.chars().eq(word.iter().copied()))
+}
+
 /// Light English stemming, fed into a hash: plural `-ies` -> `-y`, plural `-s` (not
-/// `-ss`, `-us`, `-is`) dropped.
+/// `-ss`, `-us`, `-is`) dropped, British `-ise`/`-ising`/`-isation` spelled with `z`.
 fn stem(word: &[char], h: &mut Fnv) {
-    let n = word.len();
-    let ends = |suffix: &str| {
+    let ends = |w: &[char], suffix: &str| {
         let k = suffix.chars().count();
-        n >= k && word.get(n - k..).is_some_and(|tail| tail.iter().copied().eq(suffix.chars()))
+        w.len() >= k
+            && w.get(w.len() - k..)
+                .is_some_and(|t| t.iter().copied().eq(suffix.chars()))
     };
-    let (keep, add) = if n > 4 && ends("ies") {
+    let n = word.len();
+    let (keep, add) = if n > 4 && ends(word, "ies") {
         (n - 3, Some('y'))
-    } else if n > 3 && ends("s") && !ends("ss") && !ends("us") && !ends("is") {
+    } else if n > 3 && ends(word, "s") && !["ss", "us", "is"].iter().any(|x| ends(word, x)) {
         (n - 1, None)
     } else {
         (n, None)
     };
-    word.iter().take(keep).chain(add.iter()).for_each(|&c| h.char(c));
+    let base = word.get(..keep).unwrap_or(word);
+    // The `s` of a British suffix, counted from the end of `base`.
+    let british = ["ise", "ised", "ising", "isation"]
+        .iter()
+        .find(|x| base.len() > x.len() + 2 && ends(base, x))
+        .map(|x| base.len() - x.len() + 1);
+    for (i, &c) in base.iter().enumerate() {
+        h.char(if Some(i) == british { 'z' } else { c });
+    }
+    add.iter().for_each(|&c| h.char(c));
 }
 
 /// The hasher of the feature table: features are already well-mixed hashes, so one
@@ -359,10 +440,11 @@ impl Fnv {
     }
 }
 
-/// Runs of letters and digits, skipping `{name}` placeholders (wildcards). `{{` is a
-/// literal brace, as in templates.
-fn words_outside_placeholders(text: &str) -> Vec<&str> {
+/// Runs of letters and digits, skipping `{name}` placeholders (wildcards), and the number
+/// of placeholders. `{{` is a literal brace, as in templates.
+fn words_outside_placeholders(text: &str) -> (Vec<&str>, u32) {
     let mut out = Vec::new();
+    let mut wildcards = 0u32;
     let mut i = 0;
     let mut word_start = None;
     while let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) {
@@ -376,14 +458,20 @@ fn words_outside_placeholders(text: &str) -> Vec<&str> {
         }
         i += match text.get(i..) {
             Some(rest) if rest.starts_with("{{") => 2,
-            Some(rest) => placeholder_len(rest).unwrap_or(c.len_utf8()),
+            Some(rest) => match placeholder_len(rest) {
+                Some(len) => {
+                    wildcards = wildcards.saturating_add(1);
+                    len
+                }
+                None => c.len_utf8(),
+            },
             None => c.len_utf8(),
         };
     }
     if let Some(start) = word_start {
         out.push(&text[start..]);
     }
-    out
+    (out, wildcards)
 }
 
 /// The byte length of a `{identifier}` placeholder at the start of `s`.
@@ -401,11 +489,15 @@ mod tests {
 
     #[test]
     fn placeholders_are_wildcards() {
-        assert_eq!(words_outside_placeholders("summarize {input} into {report}"), vec![
-            "summarize", "into"
-        ]);
-        assert_eq!(words_outside_placeholders("a {{b}} {c d} {"), vec!["a", "b", "c", "d"]);
-        assert_eq!(words_outside_placeholders("{x}"), Vec::<&str>::new());
+        assert_eq!(
+            words_outside_placeholders("summarize {input} into {report}"),
+            (vec!["summarize", "into"], 2)
+        );
+        assert_eq!(
+            words_outside_placeholders("a {{b}} {c d} {"),
+            (vec!["a", "b", "c", "d"], 0)
+        );
+        assert_eq!(words_outside_placeholders("{x}"), (vec![], 1));
     }
 
     fn word(text: &str) -> Feature {
@@ -429,11 +521,16 @@ mod tests {
         assert_eq!(stemmed("status"), word("status"));
         assert_eq!(stemmed("is"), word("is"));
         assert_ne!(stemmed("reports"), word("reports"));
+        assert_eq!(stemmed("summarise"), word("summarize"));
+        assert_eq!(stemmed("summarised"), word("summarized"));
+        assert_eq!(stemmed("organisation"), word("organization"));
+        assert_eq!(stemmed("wise"), word("wise"));
     }
 
     #[test]
     fn repeated_features_are_counted_once_with_log_weight() {
-        let f = featurize("go Go");
+        let (f, wildcards) = featurize("go Go");
+        assert_eq!(wildcards, 0);
         let weight_of = |feature| f.iter().find(|(k, _)| *k == feature).map(|x| x.1);
         assert_eq!(weight_of(word("go")), Some(WORD_WEIGHT * (1.0 + 2f32.ln())));
         // `^go`, `go$` and the word, each once.

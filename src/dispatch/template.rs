@@ -89,7 +89,11 @@ pub enum TemplateError {
     #[error(
         "placeholders `{{{first}}}` and `{{{second}}}` are adjacent at offset {offset}: with no text between them a goal cannot be split; put a word or punctuation between them"
     )]
-    Adjacent { first: String, second: String, offset: usize },
+    Adjacent {
+        first: String,
+        second: String,
+        offset: usize,
+    },
 }
 
 impl TemplateError {
@@ -114,7 +118,12 @@ pub enum BindError {
     #[error("goal placeholder `{{{param}}}` has no declared type")]
     Undeclared { param: String },
     #[error("goal parameter `{param}` is {ty}, but the goal gives `{text}`: {message}")]
-    Type { param: String, text: String, ty: Type, message: String },
+    Type {
+        param: String,
+        text: String,
+        ty: Type,
+        message: String,
+    },
 }
 
 /// One step of a compiled literal.
@@ -172,7 +181,14 @@ impl GoalTemplate {
                 })
             })
             .collect();
-        GoalTemplate { source, segments, units, names, slots, depends }
+        GoalTemplate {
+            source,
+            segments,
+            units,
+            names,
+            slots,
+            depends,
+        }
     }
 
     /// The template text as written.
@@ -202,7 +218,11 @@ impl GoalTemplate {
     /// How much literal text the template pins down: its literal characters, white space
     /// not counted. Among several matching templates the most specific is preferred.
     pub fn specificity(&self) -> usize {
-        self.units.iter().flatten().filter(|u| matches!(u, Unit::Char(_))).count()
+        self.units
+            .iter()
+            .flatten()
+            .filter(|u| matches!(u, Unit::Char(_)))
+            .count()
     }
 
     /// The whole words of the literal text, lower-cased, sorted, each once. A word glued to
@@ -213,7 +233,9 @@ impl GoalTemplate {
         let n = self.segments.len();
         let mut words = Vec::new();
         for (i, seg) in self.segments.iter().enumerate() {
-            let Segment::Literal(text) = seg else { continue };
+            let Segment::Literal(text) = seg else {
+                continue;
+            };
             let after_placeholder = i > 0;
             let before_placeholder = i + 1 < n;
             for (range, word) in word_runs(text) {
@@ -253,7 +275,13 @@ impl GoalTemplate {
     /// order of first occurrence. `None` when the goal does not have the template's shape.
     pub fn match_goal(&self, goal: &str) -> Option<IndexMap<String, String>> {
         let slots = self.search(goal, &mut |_, _| true)?;
-        Some(self.names.iter().cloned().zip(slots.into_iter().map(str::to_owned)).collect())
+        Some(
+            self.names
+                .iter()
+                .cloned()
+                .zip(slots.into_iter().map(str::to_owned))
+                .collect(),
+        )
     }
 
     /// Matches a goal and converts each bound text to its parameter's declared type with
@@ -270,11 +298,17 @@ impl GoalTemplate {
         for name in &self.names {
             match types.get(name) {
                 Some(ty) => slot_types.push(ty),
-                None => return Err(BindError::Undeclared { param: name.clone() }),
+                None => {
+                    return Err(BindError::Undeclared {
+                        param: name.clone(),
+                    });
+                }
             }
         }
         let typed = self.search(goal, &mut |slot, text| {
-            slot_types.get(slot).is_some_and(|ty| parse_as(text, ty).is_ok())
+            slot_types
+                .get(slot)
+                .is_some_and(|ty| parse_as(text, ty).is_ok())
         });
         let texts = match typed {
             Some(texts) => texts,
@@ -296,9 +330,13 @@ impl GoalTemplate {
     }
 
     fn explain_bind_failure(&self, goal: &str, slot_types: &[&Type]) -> BindError {
-        let no_match =
-            BindError::NoMatch { goal: goal.to_owned(), template: self.source.clone() };
-        let Some(texts) = self.search(goal, &mut |_, _| true) else { return no_match };
+        let no_match = BindError::NoMatch {
+            goal: goal.to_owned(),
+            template: self.source.clone(),
+        };
+        let Some(texts) = self.search(goal, &mut |_, _| true) else {
+            return no_match;
+        };
         for ((name, text), ty) in self.names.iter().zip(texts).zip(slot_types) {
             if let Err(message) = parse_as(text, ty) {
                 return BindError::Type {
@@ -433,7 +471,9 @@ fn parse_segments(text: &str) -> Result<Vec<Segment>, TemplateError> {
                         d => name.push(d),
                     }
                 }
-                let Some(end) = end else { return Err(TemplateError::Unclosed { offset: i }) };
+                let Some(end) = end else {
+                    return Err(TemplateError::Unclosed { offset: i });
+                };
                 if name.is_empty() {
                     return Err(TemplateError::EmptyPlaceholder { offset: i });
                 }
@@ -462,7 +502,9 @@ fn parse_segments(text: &str) -> Result<Vec<Segment>, TemplateError> {
 
 fn is_param_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -568,14 +610,17 @@ impl<'g> Matcher<'_, 'g> {
         if !self.tick() {
             return false;
         }
-        let Some(seg) = self.t.segments.get(i) else { return pos == self.goal.len() };
+        let Some(seg) = self.t.segments.get(i) else {
+            return pos == self.goal.len();
+        };
         let memo = !self.t.depends.get(i).copied().unwrap_or(true);
         if memo && self.failed.contains(&(i, pos)) {
             return false;
         }
         let ok = match seg {
-            Segment::Literal(_) => match_units(&self.t.units[i], self.goal, pos)
-                .is_some_and(|end| self.go(i + 1, end)),
+            Segment::Literal(_) => {
+                match_units(&self.t.units[i], self.goal, pos).is_some_and(|end| self.go(i + 1, end))
+            }
             Segment::Placeholder { .. } => self.placeholder(i, pos),
         };
         if !ok && memo {
@@ -588,7 +633,9 @@ impl<'g> Matcher<'_, 'g> {
     fn placeholder(&mut self, i: usize, pos: usize) -> bool {
         let slot = self.t.slots[i];
         let goal = self.goal;
-        let Some(rest) = goal.get(pos..) else { return false };
+        let Some(rest) = goal.get(pos..) else {
+            return false;
+        };
         if i + 1 == self.t.segments.len() {
             return self.try_bind(slot, rest, |m| m.go(i + 1, goal.len()));
         }
@@ -613,8 +660,12 @@ impl<'g> Matcher<'_, 'g> {
             if !self.tick() {
                 return false;
             }
-            let Some(end) = match_units(next, goal, p) else { continue };
-            let Some(raw) = goal.get(pos..p) else { continue };
+            let Some(end) = match_units(next, goal, p) else {
+                continue;
+            };
+            let Some(raw) = goal.get(pos..p) else {
+                continue;
+            };
             if self.try_bind(slot, raw, |m| m.go(i + 2, end)) {
                 return true;
             }
@@ -624,8 +675,15 @@ impl<'g> Matcher<'_, 'g> {
 
     /// Binds `raw` (cleaned) to `slot` if allowed and runs `then`; undoes the binding if
     /// `then` fails.
-    fn try_bind(&mut self, slot: usize, raw: &'g str, then: impl FnOnce(&mut Self) -> bool) -> bool {
-        let Some(value) = clean_value(raw) else { return false };
+    fn try_bind(
+        &mut self,
+        slot: usize,
+        raw: &'g str,
+        then: impl FnOnce(&mut Self) -> bool,
+    ) -> bool {
+        let Some(value) = clean_value(raw) else {
+            return false;
+        };
         let before = self.binds.get(slot).copied().flatten();
         match before {
             Some(prev) if prev != value => return false,

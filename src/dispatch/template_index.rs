@@ -52,7 +52,10 @@ impl TemplateIndex {
             .iter()
             .min_by(|a, b| {
                 let count = |w: &String| self.word_counts.get(w).copied().unwrap_or(0);
-                count(a).cmp(&count(b)).then(b.len().cmp(&a.len())).then(a.cmp(b))
+                count(a)
+                    .cmp(&count(b))
+                    .then(b.len().cmp(&a.len()))
+                    .then(a.cmp(b))
             })
             .cloned();
         for w in &words {
@@ -64,7 +67,14 @@ impl TemplateIndex {
                 self.catch_all.insert(id);
             }
         }
-        self.entries.insert(id, Entry { template, words, key });
+        self.entries.insert(
+            id,
+            Entry {
+                template,
+                words,
+                key,
+            },
+        );
     }
 
     /// Removes and returns the template under `id`.
@@ -115,11 +125,13 @@ impl TemplateIndex {
         let words = goal_words(goal);
         let mut out: Vec<u64> = self.catch_all.iter().copied().collect();
         for w in &words {
-            let Some(ids) = self.buckets.get(w) else { continue };
+            let Some(ids) = self.buckets.get(w) else {
+                continue;
+            };
             out.extend(ids.iter().copied().filter(|id| {
-                self.entries.get(id).is_some_and(|e| {
-                    e.words.iter().all(|tw| words.binary_search(tw).is_ok())
-                })
+                self.entries
+                    .get(id)
+                    .is_some_and(|e| e.words.iter().all(|tw| words.binary_search(tw).is_ok()))
             }));
         }
         out.sort_unstable();
