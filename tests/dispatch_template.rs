@@ -442,3 +442,16 @@ proptest! {
         prop_assert_eq!(tpl.match_goal(&goal), Some(bindings), "template {:?} goal {:?}", text, goal);
     }
 }
+
+#[test]
+fn too_many_placeholders_are_refused() {
+    let text: String = (0..65).map(|i| format!("{{p{i}}} and ")).collect();
+    assert_eq!(
+        GoalTemplate::parse(&text).err(),
+        Some(TemplateError::TooManyPlaceholders { count: 65 })
+    );
+    let text: String = (0..64).map(|i| format!("{{p{i}}} and ")).collect();
+    let tpl = t(&text);
+    let goal: String = (0..64).map(|i| format!("v{i} and ")).collect();
+    assert_eq!(tpl.match_goal(&goal).map(|b| b.len()), Some(64));
+}
