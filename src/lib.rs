@@ -5,6 +5,7 @@ pub mod check;
 pub mod cli;
 pub mod db;
 pub mod diag;
+pub mod dispatch;
 pub mod economy;
 pub mod ir;
 pub mod learn;

@@ -1,0 +1,113 @@
+//! Goal dispatch: which stored program, if any, answers a goal, and in which mode.
+//!
+//! `llmos run "GOAL" --mode auto` tries, in this order:
+//! 1. **Exact goal.** The goal, normalized by [`normalize_goal`] (trimmed, white space
+//!    collapsed, lower-cased), equals a stored goal: Follower mode, the program's own
+//!    defaults (a learned program's params default to the values of its recording).
+//! 2. **Template match.** The goal has the shape of a stored `goal "TEMPLATE"`
+//!    ([`TemplateIndex::find_matches`], rules in [`template`]) and every bound text
+//!    converts to its param's declared type ([`GoalTemplate::bind_typed`]): Follower mode
+//!    with those params. Matches are tried most specific first; a match whose values do
+//!    not fit their types is passed over.
+//! 3. **Near match.** The most similar stored goal ([`Similarity::query`]) scores at least
+//!    the Mixed threshold ([`DEFAULT_MIXED_THRESHOLD`] for [`SemanticIndex`]): Mixed mode,
+//!    where one short LLM call binds that program's params from the goal.
+//! 4. Otherwise **Learner** mode.
+//!
+//! [`choose`] is that order as a pure function over in-memory indexes; loading the
+//! indexes from the trace library, the `--mode` overrides and running the program are the
+//! caller's.
+//!
+//! Everything here is deterministic: equal scores and equally specific templates are
+//! ordered by id, and no hash-map order reaches a result.
+
+pub mod semantic;
+pub mod template;
+pub mod template_index;
+
+use indexmap::IndexMap;
+
+use crate::types::Type;
+use crate::value::Value;
+
+pub use semantic::{DEFAULT_MIXED_THRESHOLD, SemanticIndex, Similarity};
+pub use template::{BindError, GoalTemplate, Segment, TemplateError, goal_words, normalize_goal};
+pub use template_index::TemplateIndex;
+
+/// What [`choose`] decided for a goal. Ids are the ids the indexes were filled with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decision {
+    /// Run `id` in Follower mode with `params` (those bound from the goal; empty for an
+    /// exact goal).
+    Follower {
+        id: u64,
+        params: IndexMap<String, Value>,
+        via: Via,
+    },
+    /// Run `id` in Mixed mode: one LLM call binds its params from the goal.
+    Mixed { id: u64, score: f32 },
+    /// No stored program fits: Learner mode. `nearest` is the best near match, under the
+    /// threshold, if any (for messages).
+    Learner { nearest: Option<(u64, f32)> },
+}
+
+/// How a Follower decision was reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    ExactGoal,
+    Template,
+}
+
+/// A decision, with the template matches passed over because a value did not fit its
+/// type (so the caller can say why a goal that looked right went elsewhere).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Choice {
+    pub decision: Decision,
+    pub refused: Vec<(u64, BindError)>,
+}
+
+/// The `--mode auto` order (see the module doc) over in-memory indexes.
+///
+/// - `exact`: the id stored under [`normalize_goal`]`(goal)`, if any.
+/// - `templates`: goal templates by id; `param_types(id)` gives that template's param
+///   types (`None`: the id is unknown and is passed over).
+/// - `similar`: stored goals by id, with its own [`Similarity::mixed_threshold`].
+pub fn choose(
+    goal: &str,
+    exact: Option<u64>,
+    templates: &TemplateIndex,
+    param_types: &dyn Fn(u64) -> Option<IndexMap<String, Type>>,
+    similar: &dyn Similarity,
+) -> Choice {
+    let mut refused = Vec::new();
+    if let Some(id) = exact {
+        let decision = Decision::Follower {
+            id,
+            params: IndexMap::new(),
+            via: Via::ExactGoal,
+        };
+        return Choice { decision, refused };
+    }
+    for (id, _) in templates.find_matches(goal) {
+        let (Some(template), Some(types)) = (templates.get(id), param_types(id)) else {
+            continue;
+        };
+        match template.bind_typed(goal, &types) {
+            Ok(params) => {
+                let decision = Decision::Follower {
+                    id,
+                    params,
+                    via: Via::Template,
+                };
+                return Choice { decision, refused };
+            }
+            Err(e) => refused.push((id, e)),
+        }
+    }
+    let nearest = similar.query(goal, 1).into_iter().next();
+    let decision = match nearest {
+        Some((id, score)) if score >= similar.mixed_threshold() => Decision::Mixed { id, score },
+        _ => Decision::Learner { nearest },
+    };
+    Choice { decision, refused }
+}
