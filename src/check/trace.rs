@@ -26,6 +26,8 @@ pub(super) struct Checker<'a> {
     pub scope: BTreeMap<String, (Def, Span)>,
     /// Every name the trace defines anywhere (to tell "defined later" from "undefined").
     pub all_defs: BTreeMap<String, Span>,
+    /// Names defined by statements that did not parse: their uses are not reported.
+    pub broken: Vec<String>,
     /// The type of each definition.
     pub def_types: BTreeMap<Def, Type>,
     /// How often each definition is used.
@@ -39,6 +41,7 @@ pub(super) fn check_trace(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Program> {
     let mut all_defs = BTreeMap::new();
+    let broken: Vec<String> = file.broken_names.clone();
     for item in &file.items {
         match &item.kind {
             ItemKind::Param(p) => {
@@ -55,6 +58,7 @@ pub(super) fn check_trace(
         diags,
         scope: BTreeMap::new(),
         all_defs,
+        broken,
         def_types: BTreeMap::new(),
         uses: BTreeMap::new(),
         effects: EffectSet::EMPTY,
@@ -308,6 +312,7 @@ impl Checker<'_> {
                 *self.uses.entry(def).or_default() += 1;
                 Some((def, self.def_types.get(&def).cloned().unwrap_or(Type::Json)))
             }
+            None if self.broken.contains(&id.name) => None,
             None => {
                 let d = if let Some(at) = self.all_defs.get(&id.name) {
                     Diagnostic::error(

@@ -10,6 +10,9 @@ use crate::types::Type;
 pub struct File {
     pub items: Vec<Item>,
     pub comments: Vec<Comment>,
+    /// Names that statements with syntax errors define (`let NAME = <broken>`): uses of
+    /// them are not reported again.
+    pub broken_names: Vec<String>,
 }
 
 /// A `//` comment. `doc` is a `///` comment.

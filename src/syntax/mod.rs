@@ -37,26 +37,31 @@ pub fn parse(src: &str) -> (File, Vec<Diagnostic>) {
     let cut = lexer::cut(src);
     diags.extend(cut.diagnostics);
     let mut items = Vec::with_capacity(cut.statements.len());
-    for span in cut.statements {
+    let mut broken_names = Vec::new();
+    for span in cut.statements.iter().chain(&cut.skipped) {
         let text = &src[span.range()];
-        if let Some((kind, item_span)) =
+        let parsed = if cut.skipped.contains(span) {
+            None
+        } else {
             parser::parse_statement(text, span.start as usize, &mut diags)
-        {
-            items.push(Item {
-                kind,
-                span: item_span,
-                doc: None,
-            });
+        };
+        match parsed {
+            Some((kind, item_span)) => items.push(Item { kind, span: item_span, doc: None }),
+            None => broken_names.extend(defined_name(text)),
         }
     }
+    items.sort_by_key(|i| i.span.start);
     attach_docs(src, &mut items, &cut.comments);
-    (
-        File {
-            items,
-            comments: cut.comments,
-        },
-        diags,
-    )
+    (File { items, comments: cut.comments, broken_names }, diags)
+}
+
+/// The name a statement defines, read from its first words (`let NAME`, `param NAME`).
+fn defined_name(text: &str) -> Option<String> {
+    let mut words = text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| !w.is_empty());
+    match words.next() {
+        Some("let" | "param") => words.next().map(str::to_owned),
+        _ => None,
+    }
 }
 
 /// Gives each `tool`, `param` and `let` the `///` lines directly above it.

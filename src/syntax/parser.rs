@@ -78,6 +78,11 @@ fn syntax_error(e: &pest::error::Error<Rule>, text: &str, base: usize) -> Diagno
             }
         }
     }
+    if expected.iter().any(|e| e == "an expression") {
+        // Tokens that can start an expression add nothing to "an expression".
+        expected.retain(|e| !matches!(e.as_str(), "`\"`" | "`(`" | "`-`" | "`[`" | "`{`"));
+    }
+    expected.retain(|e| e != "`_`");
     expected.sort();
     expected.dedup();
     let expected = match expected.split_last() {
