@@ -1,3 +1,4 @@
 //! Learner mode: the agent loop, its recordings, and the compiler of recordings.
 
+pub mod import;
 pub mod recording;
