@@ -46,18 +46,31 @@ pub fn parse(src: &str) -> (File, Vec<Diagnostic>) {
             parser::parse_statement(text, span.start as usize, &mut diags)
         };
         match parsed {
-            Some((kind, item_span)) => items.push(Item { kind, span: item_span, doc: None }),
+            Some((kind, item_span)) => items.push(Item {
+                kind,
+                span: item_span,
+                doc: None,
+            }),
             None => broken_names.extend(defined_name(text)),
         }
     }
     items.sort_by_key(|i| i.span.start);
     attach_docs(src, &mut items, &cut.comments);
-    (File { items, comments: cut.comments, broken_names }, diags)
+    (
+        File {
+            items,
+            comments: cut.comments,
+            broken_names,
+        },
+        diags,
+    )
 }
 
 /// The name a statement defines, read from its first words (`let NAME`, `param NAME`).
 fn defined_name(text: &str) -> Option<String> {
-    let mut words = text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| !w.is_empty());
+    let mut words = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty());
     match words.next() {
         Some("let" | "param") => words.next().map(str::to_owned),
         _ => None,

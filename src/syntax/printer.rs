@@ -67,9 +67,7 @@ impl Printer<'_> {
                 break;
             }
             self.next += 1;
-            if c.trailing {
-                // A trailing comment whose line was already printed: keep it on its own line.
-            }
+            // A trailing comment not attached to its line's code lands on its own line.
             self.blank_line_if(*prev_end, c.span.start);
             self.indent(indent);
             self.comment(c);
@@ -86,7 +84,7 @@ impl Printer<'_> {
             && self
                 .src
                 .get(end as usize..c.span.start as usize)
-                .is_some_and(|gap| !gap.contains('\n'))
+                .is_some_and(|gap| gap.chars().all(|ch| ch == ' ' || ch == '\t'))
         {
             self.next += 1;
             self.out.push(' ');
