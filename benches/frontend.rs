@@ -5,14 +5,28 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 /// A trace of `steps` steps mixing tool calls, interpolation, lists and objects.
 pub fn generated_trace(steps: usize) -> String {
-    let mut s = String::from("// generated\ntrace big\ngoal \"process {input}\"\n\nparam input: path\n\nlet text = fs.read(path: input)\n");
+    let mut s = String::from(
+        "// generated\ntrace big\ngoal \"process {input}\"\n\nparam input: path\n\nlet text = fs.read(path: input)\n",
+    );
     for i in 0..steps {
-        let prev = if i == 0 { "text".to_owned() } else { format!("t{}", i - 1) };
+        let prev = if i == 0 {
+            "text".to_owned()
+        } else {
+            format!("t{}", i - 1)
+        };
         match i % 4 {
-            0 => s.push_str(&format!("let t{i} = text.replace(text: {prev}, from: \"a\", to: \"b\")\n")),
-            1 => s.push_str(&format!("let t{i} = text.trim(text: \"{{{prev}}} and more\")\n")),
-            2 => s.push_str(&format!("let n{i} = list.len(items: [{prev}, \"x\", {{ \"k\": {i} }}])\nlet t{i} = {prev}\n")),
-            _ => s.push_str(&format!("let t{i} = text.join(items: text.lines(text: {prev}), sep: \"\\n\")\n")),
+            0 => s.push_str(&format!(
+                "let t{i} = text.replace(text: {prev}, from: \"a\", to: \"b\")\n"
+            )),
+            1 => s.push_str(&format!(
+                "let t{i} = text.trim(text: \"{{{prev}}} and more\")\n"
+            )),
+            2 => s.push_str(&format!(
+                "let n{i} = list.len(items: [{prev}, \"x\", {{ \"k\": {i} }}])\nlet t{i} = {prev}\n"
+            )),
+            _ => s.push_str(&format!(
+                "let t{i} = text.join(items: text.lines(text: {prev}), sep: \"\\n\")\n"
+            )),
         }
     }
     s.push_str(&format!("return t{}\n", steps - 1));
@@ -35,7 +49,9 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("parse_10k_steps", |b| b.iter(|| llmos::syntax::parse(&src)));
     let (file, _) = llmos::syntax::parse(&src);
-    g.bench_function("fmt_10k_steps", |b| b.iter(|| llmos::syntax::printer::format(&src, &file)));
+    g.bench_function("fmt_10k_steps", |b| {
+        b.iter(|| llmos::syntax::printer::format(&src, &file))
+    });
     g.finish();
 }
 

@@ -8,8 +8,16 @@ fn check_bytes(bytes: &[u8]) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("input.llt");
     std::fs::write(&path, bytes).unwrap();
-    let out = Command::cargo_bin("llmos").unwrap().arg("check").arg(&path).output().unwrap();
-    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::cargo_bin("llmos")
+        .unwrap()
+        .arg("check")
+        .arg(&path)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn assert_clean_failure(bytes: &[u8], needle: &str) {
@@ -27,7 +35,9 @@ fn empty_file() {
 #[test]
 fn invalid_utf8_and_binary() {
     assert_clean_failure(b"trace t\nreturn \"\xff\xfe\"\n", "not valid UTF-8");
-    let noise: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let noise: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     let (code, stderr) = check_bytes(&noise);
     assert_eq!(code, Some(1));
     assert!(!stderr.contains("panicked"));
@@ -49,7 +59,10 @@ fn deep_nesting_is_bounded() {
 #[test]
 fn unterminated_strings_and_unknown_escapes() {
     assert_clean_failure(b"trace t\nreturn \"abc\n", "unterminated string");
-    assert_clean_failure(b"trace t\nreturn \"\"\"abc\n\n", "unterminated triple-quoted string");
+    assert_clean_failure(
+        b"trace t\nreturn \"\"\"abc\n\n",
+        "unterminated triple-quoted string",
+    );
     assert_clean_failure(b"trace t\nreturn \"a\\qb\"\n", "unknown escape `\\q`");
 }
 
@@ -57,7 +70,9 @@ fn unterminated_strings_and_unknown_escapes() {
 fn ten_megabyte_file() {
     let mut src = b"trace t\n".to_vec();
     while src.len() < 10_000_000 {
-        src.extend_from_slice(b"// padding padding padding padding padding padding padding padding\n");
+        src.extend_from_slice(
+            b"// padding padding padding padding padding padding padding padding\n",
+        );
     }
     assert_clean_failure(&src, "file-too-large");
 }
@@ -67,19 +82,43 @@ fn fmt_refuses_broken_files_without_touching_them() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("broken.llt");
     std::fs::write(&path, "trace t\nlet a = [1,\n").unwrap();
-    let out = Command::cargo_bin("llmos").unwrap().arg("fmt").arg(&path).output().unwrap();
+    let out = Command::cargo_bin("llmos")
+        .unwrap()
+        .arg("fmt")
+        .arg(&path)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), "trace t\nlet a = [1,\n");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "trace t\nlet a = [1,\n"
+    );
 }
 
 #[test]
 fn missing_file_and_bad_command_line() {
-    let out = Command::cargo_bin("llmos").unwrap().args(["check", "/nonexistent/x.llt"]).output().unwrap();
+    let out = Command::cargo_bin("llmos")
+        .unwrap()
+        .args(["check", "/nonexistent/x.llt"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/x.llt"));
-    let out = Command::cargo_bin("llmos").unwrap().args(["check"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2), "a missing argument is a command-line error");
-    let out = Command::cargo_bin("llmos").unwrap().args(["frobnicate"]).output().unwrap();
+    let out = Command::cargo_bin("llmos")
+        .unwrap()
+        .args(["check"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a missing argument is a command-line error"
+    );
+    let out = Command::cargo_bin("llmos")
+        .unwrap()
+        .args(["frobnicate"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -87,11 +126,35 @@ fn missing_file_and_bad_command_line() {
 /// target `fuzz/fuzz_targets/parse.rs`.
 fn fragments() -> impl Strategy<Value = String> {
     let pieces = prop_oneof![
-        Just("trace t\n"), Just("goal \"x {a}\"\n"), Just("param a: list<str> = []\n"), Just("let "),
-        Just("b"), Just(" = "), Just("fs.read(path: "), Just("text.split(text: b, sep: \"\")"), Just(")"),
-        Just("["), Just("]"), Just("{"), Just("}"), Just("\"{b.c[0]}\""), Just("\"\"\"x\n"), Just("\"\"\""),
-        Just("ask \"p\""), Just(", "), Just(":"), Just("\n"), Just("// c\n"), Just("/// d\n"), Just("return "),
-        Just("1.5e3"), Just("-7"), Just("null"), Just("\\"), Just("{{"), Just("tool a.b(x: int = 1) -> str effects(pure)\n"),
+        Just("trace t\n"),
+        Just("goal \"x {a}\"\n"),
+        Just("param a: list<str> = []\n"),
+        Just("let "),
+        Just("b"),
+        Just(" = "),
+        Just("fs.read(path: "),
+        Just("text.split(text: b, sep: \"\")"),
+        Just(")"),
+        Just("["),
+        Just("]"),
+        Just("{"),
+        Just("}"),
+        Just("\"{b.c[0]}\""),
+        Just("\"\"\"x\n"),
+        Just("\"\"\""),
+        Just("ask \"p\""),
+        Just(", "),
+        Just(":"),
+        Just("\n"),
+        Just("// c\n"),
+        Just("/// d\n"),
+        Just("return "),
+        Just("1.5e3"),
+        Just("-7"),
+        Just("null"),
+        Just("\\"),
+        Just("{{"),
+        Just("tool a.b(x: int = 1) -> str effects(pure)\n"),
     ];
     proptest::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
 }
@@ -116,7 +179,10 @@ fn run_front_end(src: &str) {
     if !llmos::diag::has_errors(&diags) {
         let printed = llmos::syntax::printer::format(src, &file);
         let (again, d2) = llmos::syntax::parse(&printed);
-        assert!(d2.is_empty(), "formatted text does not parse: {d2:?}\n{printed}");
+        assert!(
+            d2.is_empty(),
+            "formatted text does not parse: {d2:?}\n{printed}"
+        );
         assert_eq!(llmos::syntax::printer::format(&printed, &again), printed);
     }
     for d in &diags {
@@ -129,7 +195,11 @@ fn nesting_up_to_the_limit_is_fine() {
     let src = format!("trace t\nreturn {}{}\n", "[".repeat(64), "]".repeat(64));
     let (code, stderr) = check_bytes(src.as_bytes());
     assert_eq!(code, Some(0), "{stderr}");
-    let calls = format!("trace t\nreturn {}[1]{}\n", "list.len(items: ".repeat(32), ")".repeat(32));
+    let calls = format!(
+        "trace t\nreturn {}[1]{}\n",
+        "list.len(items: ".repeat(32),
+        ")".repeat(32)
+    );
     let (code, stderr) = check_bytes(calls.as_bytes());
     assert_eq!(code, Some(0), "{stderr}");
 }

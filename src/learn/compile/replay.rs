@@ -1,0 +1,201 @@
+//! Checking a compiled recording against the recording itself: evaluate every call's
+//! arguments with the recorded params, results and slot answers, and compare them with
+//! the recorded arguments. A generalized program is kept only when it would make the very
+//! same calls.
+
+use super::Compiled;
+use super::flow::{Access, Piece, Src};
+use crate::ir::{OpKind, Operand, Part};
+use crate::learn::recording::RecStep;
+use crate::value::{Value, to_text};
+
+/// Runs the compiled program's ops with recorded results standing in for the tools and
+/// recorded answers for the slots; true when every call gets exactly the recorded
+/// arguments.
+pub fn matches_recording(c: &Compiled, kept: &[(usize, &RecStep)]) -> bool {
+    let p = &c.program;
+    let tools = crate::stdlib::table();
+    let params: Vec<Value> = p
+        .params
+        .iter()
+        .map(|q| {
+            c.bindings
+                .iter()
+                .find(|(n, _)| *n == q.name)
+                .map(|b| b.1.clone())
+                .or(q.default.clone())
+        })
+        .collect::<Option<Vec<_>>>()
+        .unwrap_or_default();
+    if params.len() != p.params.len() {
+        return false;
+    }
+    let mut results: Vec<Value> = Vec::with_capacity(p.ops.len());
+    let mut calls = kept.iter();
+    for op in &p.ops {
+        let get = |o: &Operand, results: &Vec<Value>| -> Option<Value> {
+            match o {
+                Operand::Const(i) => p.consts.get(*i as usize).cloned(),
+                Operand::Param(i) => params.get(*i as usize).cloned(),
+                Operand::Op(i) => results.get(*i as usize).cloned(),
+            }
+        };
+        let v = match &op.kind {
+            OpKind::Call { tool, args } => {
+                let Some((_, step)) = calls.next() else {
+                    return false;
+                };
+                let Some(tref) = p.tools.get(*tool as usize) else {
+                    return false;
+                };
+                if tref.name != step.tool {
+                    return false;
+                }
+                let Some(decl) = tools.get(&tref.name) else {
+                    return false;
+                };
+                for (param, a) in decl.params.iter().zip(args) {
+                    let Some(actual) = get(a, &results) else {
+                        return false;
+                    };
+                    match step.args.get(&param.name) {
+                        Some(recorded)
+                            if crate::learn::recording::as_step_ref(recorded).is_some() => {}
+                        Some(recorded) if *recorded == actual => {}
+                        None if Some(&actual) == param.default.as_ref() => {}
+                        _ => return false,
+                    }
+                }
+                step.result.clone().unwrap_or(Value::Null)
+            }
+            OpKind::Ask { slot } => {
+                let Some(s) = p.slots.get(*slot as usize) else {
+                    return false;
+                };
+                match c.slot_answers.iter().find(|a| a.slot == s.name) {
+                    Some(a) => a.answer.clone(),
+                    None => return false,
+                }
+            }
+            OpKind::Template { parts } => {
+                let mut out = String::new();
+                for part in parts {
+                    match part {
+                        Part::Text(i) => out.push_str(
+                            p.consts
+                                .get(*i as usize)
+                                .and_then(Value::as_str)
+                                .unwrap_or(""),
+                        ),
+                        Part::Value(o) => match get(o, &results) {
+                            Some(v) => out.push_str(&to_text(&v)),
+                            None => return false,
+                        },
+                    }
+                }
+                Value::String(out)
+            }
+            OpKind::List { items } => {
+                match items
+                    .iter()
+                    .map(|o| get(o, &results))
+                    .collect::<Option<Vec<_>>>()
+                {
+                    Some(v) => Value::Array(v),
+                    None => return false,
+                }
+            }
+            OpKind::Object { entries } => {
+                let mut map = serde_json::Map::new();
+                for (k, o) in entries {
+                    let (Some(Value::String(k)), Some(v)) =
+                        (p.consts.get(*k as usize), get(o, &results))
+                    else {
+                        return false;
+                    };
+                    map.insert(k.clone(), v);
+                }
+                Value::Object(map)
+            }
+            OpKind::Field { base, key } => {
+                let (Some(b), Some(Value::String(k))) =
+                    (get(base, &results), p.consts.get(*key as usize))
+                else {
+                    return false;
+                };
+                b.get(k).cloned().unwrap_or(Value::Null)
+            }
+            OpKind::Index { base, index } => {
+                let (Some(b), Some(i)) = (get(base, &results), get(index, &results)) else {
+                    return false;
+                };
+                match (&b, &i) {
+                    (Value::Array(a), _) => i
+                        .as_u64()
+                        .and_then(|n| a.get(n as usize))
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                    (Value::Object(_), Value::String(k)) => {
+                        b.get(k).cloned().unwrap_or(Value::Null)
+                    }
+                    _ => Value::Null,
+                }
+            }
+            OpKind::Check { value } => {
+                match get(value, &results).map(|v| crate::value::coerce(v, &op.ty)) {
+                    Some(Ok(v)) => v,
+                    _ => return false,
+                }
+            }
+        };
+        results.push(v);
+    }
+    calls.next().is_none()
+}
+
+/// The value of a planned source for the recorded binding (for slot prompts).
+pub fn value_of(
+    src: &Src,
+    params: &[Value],
+    kept: &[(usize, &RecStep)],
+    slots: &[Value],
+) -> Option<Value> {
+    Some(match src {
+        Src::Const(v) => v.clone(),
+        Src::Param(i) => params.get(*i)?.clone(),
+        Src::Step(j) => kept.get(*j)?.1.result.clone()?,
+        Src::Slot(i) => slots.get(*i)?.clone(),
+        Src::Access(base, path) => {
+            let mut v = value_of(base, params, kept, slots)?;
+            for a in path {
+                v = match a {
+                    Access::Key(k) => v.get(k)?.clone(),
+                    Access::Index(i) => v.get(*i)?.clone(),
+                };
+            }
+            v
+        }
+        Src::Template(parts) => {
+            let mut out = String::new();
+            for p in parts {
+                match p {
+                    Piece::Text(t) => out.push_str(t),
+                    Piece::Value(s) => out.push_str(&to_text(&value_of(s, params, kept, slots)?)),
+                }
+            }
+            Value::String(out)
+        }
+        Src::List(items) => Value::Array(
+            items
+                .iter()
+                .map(|s| value_of(s, params, kept, slots))
+                .collect::<Option<_>>()?,
+        ),
+        Src::Object(entries) => Value::Object(
+            entries
+                .iter()
+                .map(|(k, s)| Some((k.clone(), value_of(s, params, kept, slots)?)))
+                .collect::<Option<_>>()?,
+        ),
+    })
+}
