@@ -13,7 +13,7 @@ use crate::workspace::Workspace;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Set the balance to this many US dollars.
-    #[arg(long, value_name = "USD", value_parser = parse_usd)]
+    #[arg(long, value_name = "USD", value_parser = parse_usd, allow_negative_numbers = true)]
     pub set: Option<f64>,
     /// How many recent charges to show.
     #[arg(long, value_name = "N", default_value_t = 20)]
@@ -108,7 +108,7 @@ fn table(balance: f64, spent: f64, held: f64, recent: &[Charge]) -> String {
                 c.model.clone(),
                 c.input_tokens.to_string(),
                 c.output_tokens.to_string(),
-                format_usd(c.cost_usd),
+                fine_usd(c.cost_usd),
             ]
         })
         .collect();
@@ -128,6 +128,12 @@ fn table(balance: f64, spent: f64, held: f64, recent: &[Charge]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A charge's cost to the micro-dollar, the ledger's unit (one call often costs less
+/// than the $0.0001 that [`format_usd`] shows).
+fn fine_usd(usd: f64) -> String {
+    format!("${usd:.6}")
 }
 
 /// One table row: text columns left-aligned, the three number columns right-aligned.
@@ -173,7 +179,7 @@ mod tests {
         );
         let lines: Vec<&str> = t.lines().collect();
         assert!(lines[4].starts_with("at "), "{t}");
-        assert!(lines[5].ends_with("1000      20  $0.0033"), "{t}");
+        assert!(lines[5].ends_with("1000      20  $0.003300"), "{t}");
         assert!(table(10.0, 0.0, 0.0, &[]).ends_with("no charges yet\n"));
     }
 }

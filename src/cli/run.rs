@@ -50,7 +50,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Mode::Auto)]
     pub mode: Mode,
     /// The most this run may spend on LLM calls, in US dollars.
-    #[arg(long, value_name = "USD", value_parser = super::budget::parse_usd)]
+    #[arg(long, value_name = "USD", value_parser = super::budget::parse_usd, allow_negative_numbers = true)]
     pub budget: Option<f64>,
     /// The run's time limit: 90s, 5m, 1h.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
