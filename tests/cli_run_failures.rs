@@ -288,6 +288,19 @@ async fn no_model_is_a_clear_error() {
         run.stderr,
         "error: no model: set LLMOS_MODEL or `model` in .llmos/config.toml\n"
     );
+    // `--json` reports a run that could not start too; no run log is left behind.
+    let run = llmos(&ws, &["run", "say hi", "--mode", "learner", "--json"], &[]).await;
+    assert_eq!(run.code, 1);
+    let out = run.json();
+    assert_eq!(out["mode"], "learner");
+    assert_eq!(out["outcome"], "failure");
+    assert_eq!(
+        (out["llm_calls"].as_u64(), out["cost_usd"].as_f64()),
+        (Some(0), Some(0.0))
+    );
+    assert!(out["error"].as_str().unwrap().starts_with("no model"));
+    let runs = std::fs::read_dir(ws.root().join(".llmos/runs")).unwrap();
+    assert_eq!(runs.count(), 0);
 }
 
 #[tokio::test]

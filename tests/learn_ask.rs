@@ -7,12 +7,14 @@ use std::sync::Arc;
 use llmos::db::Db;
 use llmos::economy::meter::{Meter, lock_db, shared};
 use llmos::learn::ask::LlmSlotResolver;
-use llmos::learn::events::{EventSink, MemorySink};
+use llmos::learn::events::{EventSink, MemorySink, NullSink};
+use llmos::learn::session;
 use llmos::llm::canned;
 use llmos::llm::loopback::{LoopbackServer, Reply, Script};
 use llmos::llm::{ModelRef, Provider};
 use llmos::types::Type;
 use llmos::vm::slots::{SlotRequest, SlotResolver, SlotSource};
+use llmos::workspace::Config;
 use serde_json::json;
 
 const PROGRAM: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -131,7 +133,7 @@ async fn a_repeat_sends_nothing_and_a_new_prompt_sends_one_request() {
     );
     assert_eq!(s.server.requests().len(), 3);
 
-    let meter = s.resolver.meter();
+    let meter = s.resolver.meter().unwrap();
     let balance = lock_db(meter.db()).ledger().balance().unwrap();
     assert_eq!(balance, 9.988); // $10 - $0.0045 - $0.0075
     assert_eq!(meter.totals().llm_calls, 3);
@@ -204,6 +206,88 @@ async fn the_budget_check_refuses_an_ask_before_sending() {
     assert!(e.starts_with("slot `p`: LLM call refused"), "{e}");
     assert!(e.contains("--budget $0.00001"), "{e}");
     assert!(s.server.requests().is_empty());
-    assert_eq!(s.resolver.meter().totals().llm_calls, 0);
+    assert_eq!(s.resolver.meter().unwrap().totals().llm_calls, 0);
     assert_eq!(s.events.of_kind("llm_refused").len(), 1);
+}
+
+#[tokio::test]
+async fn without_a_key_the_cache_still_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = shared(Db::open_in(dir.path()).unwrap());
+    let model = "anthropic:claude-haiku-4-5";
+    lock_db(&db)
+        .slots()
+        .put(
+            PROGRAM,
+            "prose",
+            "Describe: north=10",
+            model,
+            &json!("North leads."),
+        )
+        .unwrap();
+    let config = Config {
+        model: Some(model.into()),
+        ..Config::default()
+    };
+    let no_env = |_: &str| None;
+    let sink: Arc<dyn EventSink> = Arc::new(NullSink);
+    let resolver = session::slot_resolver(
+        &no_env,
+        &config,
+        db.clone(),
+        "run-1",
+        None,
+        sink.clone(),
+        false,
+    )
+    .unwrap();
+    assert!(resolver.meter().is_none());
+    let hit = resolver
+        .resolve(&slot("prose", Type::Str, "Describe: north=10"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (hit.value, hit.source),
+        (json!("North leads."), SlotSource::Cache)
+    );
+    let miss = resolver
+        .resolve(&slot("prose", Type::Str, "Describe: south=32"))
+        .await;
+    let e = miss.unwrap_err();
+    assert!(
+        e.starts_with(
+            "slot `prose`: no answer is cached for this prompt and anthropic:claude-haiku-4-5"
+        ),
+        "{e}"
+    );
+    assert!(
+        e.ends_with("ANTHROPIC_API_KEY is not set; it is needed to call the API"),
+        "{e}"
+    );
+
+    let offline = session::slot_resolver(
+        &|k: &str| (k == "ANTHROPIC_API_KEY").then(|| "sk-test".to_string()),
+        &config,
+        db,
+        "run-1",
+        None,
+        sink,
+        true,
+    )
+    .unwrap();
+    let e = offline
+        .resolve(&slot("prose", Type::Str, "other"))
+        .await
+        .unwrap_err();
+    assert!(e.ends_with("--offline was given"), "{e}");
+    let none = session::slot_resolver(
+        &no_env,
+        &Config::default(),
+        shared(Db::open_in(dir.path()).unwrap()),
+        "r",
+        None,
+        Arc::new(NullSink),
+        false,
+    );
+    assert_eq!(none.unwrap_err(), session::NO_MODEL);
 }

@@ -16,7 +16,7 @@ use serde_json::json;
 
 use super::Outcome;
 use crate::db::Db;
-use crate::economy::meter::{Deadline, shared};
+use crate::economy::meter::{Deadline, Meter, RunTotals, shared};
 use crate::learn::events::{EventSink, RunLogSink};
 use crate::learn::learner::{self, DEFAULT_MAX_TOKENS, DEFAULT_MAX_TURNS, LearnerConfig};
 use crate::learn::save::save_recording;
@@ -84,9 +84,27 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 pub fn run(args: Args) -> Outcome {
+    let started = Instant::now();
+    let refused = |message: &str| {
+        eprintln!("error: {message}");
+        if args.json {
+            let mode = match args.mode {
+                Mode::Follower => "follower",
+                Mode::Auto | Mode::Learner => "learner",
+            };
+            let report = Report {
+                mode,
+                started,
+                error: Some(message),
+                ..Report::default()
+            };
+            report.print();
+        }
+        Outcome::Failed
+    };
     match args.mode {
         Mode::Follower => {
-            return fail(
+            return refused(
                 "follower mode is not available yet: only learner mode exists; \
                  use --mode learner (or run a program with `llmos exec`)",
             );
@@ -97,28 +115,73 @@ pub fn run(args: Args) -> Outcome {
         Mode::Learner => {}
     }
     if let Some(first) = args.set.first() {
-        return fail(&format!(
+        return refused(&format!(
             "--set {first}: --set binds the params of a stored program, and learner mode \
              runs none; write the values into the goal instead"
         ));
     }
     if args.goal.trim().is_empty() {
-        return fail("the goal is empty");
+        return refused("the goal is empty");
     }
-    match run_learner(&args) {
+    match run_learner(&args, started) {
         Ok(outcome) => outcome,
-        Err(message) => fail(&message),
+        Err(message) => refused(&message),
     }
 }
 
-fn fail(message: &str) -> Outcome {
-    eprintln!("error: {message}");
-    Outcome::Failed
+/// What `--json` prints for a run.
+struct Report<'a> {
+    mode: &'static str,
+    output: Option<&'a str>,
+    totals: RunTotals,
+    started: Instant,
+    recording: Option<String>,
+    run_id: Option<&'a str>,
+    error: Option<&'a str>,
 }
 
-/// Sets up the workspace, the meter and the tools, runs the Learner and reports.
-fn run_learner(args: &Args) -> Result<Outcome, String> {
-    let started = Instant::now();
+impl Default for Report<'_> {
+    fn default() -> Self {
+        Report {
+            mode: "learner",
+            output: None,
+            totals: RunTotals::default(),
+            started: Instant::now(),
+            recording: None,
+            run_id: None,
+            error: None,
+        }
+    }
+}
+
+impl Report<'_> {
+    fn duration_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn print(&self) {
+        let t = &self.totals;
+        let doc = json!({
+            "program": null,
+            "output": self.output,
+            "mode": self.mode,
+            "llm_calls": t.llm_calls,
+            "input_tokens": t.input_tokens,
+            "output_tokens": t.output_tokens,
+            "cost_usd": t.cost_usd(),
+            "duration_ms": self.duration_ms(),
+            "recording": self.recording,
+            "run_id": self.run_id,
+            "outcome": if self.error.is_none() { "success" } else { "failure" },
+            "error": self.error,
+        });
+        println!("{}", crate::value::pretty_json(&doc));
+    }
+}
+
+/// Sets up the workspace, the meter and the tools, runs the Learner and reports. An
+/// error means the run could not start (nothing was spent).
+fn run_learner(args: &Args, started: Instant) -> Result<Outcome, String> {
     let env = |k: &str| std::env::var(k).ok();
     let ws = Workspace::open(args.root.as_deref(), env).map_err(|e| e.to_string())?;
     ws.ensure_state_dir().map_err(|e| e.to_string())?;
@@ -127,13 +190,23 @@ fn run_learner(args: &Args) -> Result<Outcome, String> {
         EffectSet::DEFAULT_GRANTED.union(config.allowed()),
         |s, e| s.union(EffectSet::single(*e)),
     );
+    let model = session::select_model(&env, &config)?;
+    let provider = session::provider(&model, &env, &config)?;
+    let ctx = Arc::new(ToolCtx::new(&ws.root).map_err(|e| e.to_string())?);
     let db = Db::open_in(&ws.state_dir).map_err(|e| e.to_string())?;
     let log = RunLog::create_new(&ws.runs_dir()).map_err(|e| e.to_string())?;
     let run_id = log.id().to_string();
     let sink = Arc::new(RunLogSink::for_terminal(log));
     let events: Arc<dyn EventSink> = sink.clone();
-    let meter = session::meter(&env, &config, shared(db), &run_id, args.budget, events)?;
-    let ctx = Arc::new(ToolCtx::new(&ws.root).map_err(|e| e.to_string())?);
+    let meter = Meter::new(
+        provider,
+        &model,
+        &config.prices,
+        shared(db),
+        &run_id,
+        args.budget,
+        events,
+    );
     sink.emit(json!({
         "event": "run_start", "run_id": run_id, "mode": "learner", "goal": args.goal,
         "model": meter.model(), "budget_usd": args.budget,
@@ -143,83 +216,69 @@ fn run_learner(args: &Args) -> Result<Outcome, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let learned = runtime.block_on(async {
-        let config = LearnerConfig {
-            max_turns: args
-                .max_turns
-                .or(config.llm.max_turns)
-                .unwrap_or(DEFAULT_MAX_TURNS),
-            max_tokens: config.llm.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
-            granted,
-            deadline: args.timeout.map(Deadline::after),
-            temperature: None,
-        };
-        learner::learn(&args.goal, &meter, &ctx, &config).await
-    });
+    let learner_config = LearnerConfig {
+        max_turns: args
+            .max_turns
+            .or(config.llm.max_turns)
+            .unwrap_or(DEFAULT_MAX_TURNS),
+        max_tokens: config.llm.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+        granted,
+        deadline: args.timeout.map(Deadline::after),
+        temperature: None,
+    };
+    let learned = runtime.block_on(learner::learn(&args.goal, &meter, &ctx, &learner_config));
     // A failed run that made no tool call has nothing worth keeping: the run log says why.
     let recording = if learned.recording.steps.is_empty() {
         None
     } else {
         match save_recording(&learned.recording, &ws.recordings_dir(), &run_id) {
-            Ok(path) => Some(path),
+            Ok(path) => Some(shown_path(&path)),
             Err(e) => {
                 eprintln!("warning: {e}");
                 None
             }
         }
     };
-    let totals = meter.totals();
-    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let error = learned.failure.as_ref().map(ToString::to_string);
-    let outcome = if learned.succeeded() {
-        "success"
-    } else {
-        "failure"
+    let report = Report {
+        mode: "learner",
+        output: learned.answer.as_deref(),
+        totals: meter.totals(),
+        started,
+        recording,
+        run_id: Some(&run_id),
+        error: error.as_deref(),
     };
+    let t = &report.totals;
     sink.emit(json!({
-        "event": "run_end", "outcome": outcome, "error": error,
-        "llm_calls": totals.llm_calls, "input_tokens": totals.input_tokens,
-        "output_tokens": totals.output_tokens, "cost_usd": totals.cost_usd(),
-        "duration_ms": duration_ms, "recording": recording.as_deref().map(shown_path),
+        "event": "run_end", "outcome": if error.is_none() { "success" } else { "failure" },
+        "error": error, "llm_calls": t.llm_calls, "input_tokens": t.input_tokens,
+        "output_tokens": t.output_tokens, "cost_usd": t.cost_usd(),
+        "duration_ms": report.duration_ms(), "recording": report.recording,
     }));
     sink.sync();
     if args.json {
-        let report = json!({
-            "program": null,
-            "output": learned.answer,
-            "mode": "learner",
-            "llm_calls": totals.llm_calls,
-            "input_tokens": totals.input_tokens,
-            "output_tokens": totals.output_tokens,
-            "cost_usd": totals.cost_usd(),
-            "duration_ms": duration_ms,
-            "recording": recording.as_deref().map(shown_path),
-            "run_id": run_id,
-            "outcome": outcome,
-            "error": error,
-        });
-        println!("{}", crate::value::pretty_json(&report));
-    } else if let Some(answer) = &learned.answer {
+        report.print();
+    } else if let Some(answer) = report.output {
         println!("{answer}");
     }
-    match &error {
-        None => {
-            if let Some(path) = &recording {
-                eprintln!("recording saved: {}", shown_path(path));
-            }
-            Ok(Outcome::Success)
-        }
-        Some(message) => {
+    match (&error, &report.recording) {
+        (None, Some(path)) => eprintln!("recording saved: {path}"),
+        (None, None) => {}
+        (Some(message), path) => {
             eprintln!("error: {message}");
-            if let Some(path) = &recording {
+            if let Some(path) = path {
                 eprintln!(
-                    "note: the failed run's recording is kept in {} (no program is stored)",
-                    shown_path(path)
+                    "note: the failed run's recording is kept in {path} (no program is stored)"
                 );
             }
-            Ok(Outcome::Failed)
         }
     }
+    Ok(if error.is_none() {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    })
 }
 
 fn shown_path(path: &Path) -> String {

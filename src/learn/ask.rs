@@ -8,10 +8,13 @@
 //! a pair of ``` fences around the whole of it); any other type is parsed as JSON and
 //! checked with [`coerce`]. An answer that does not parse gets one retry that shows the
 //! model the problem. A good answer is cached.
+//!
+//! An offline resolver ([`LlmSlotResolver::offline`]) answers from the cache only, so a
+//! program whose slots are all cached runs without an API key.
 
 use std::sync::Arc;
 
-use crate::economy::meter::{Meter, lock_db};
+use crate::economy::meter::{Meter, SharedDb, lock_db};
 use crate::learn::learner::DEFAULT_MAX_TOKENS;
 use crate::llm::{Block, ChatRequest, Message, Role};
 use crate::types::Type;
@@ -19,18 +22,35 @@ use crate::value::{Value, coerce};
 use crate::vm::slots::{Resolved, SlotFuture, SlotRequest, SlotResolver, SlotSource};
 
 /// Resolves `ask` slots from the slot cache, else with one LLM call (and at most one
-/// retry).
+/// retry). An offline resolver answers from the cache only.
 #[derive(Debug)]
 pub struct LlmSlotResolver {
-    meter: Arc<Meter>,
+    db: SharedDb,
+    model: String,
+    /// The LLM, or why there is none (offline, no API key, ...).
+    llm: Result<Arc<Meter>, String>,
     max_tokens: u32,
 }
 
 impl LlmSlotResolver {
-    /// A resolver calling the LLM through `meter`, whose model is part of the cache key.
+    /// A resolver calling the LLM through `meter`, whose model is part of the cache key
+    /// and whose database holds the cache.
     pub fn new(meter: Arc<Meter>) -> LlmSlotResolver {
         LlmSlotResolver {
-            meter,
+            db: Arc::clone(meter.db()),
+            model: meter.model().to_string(),
+            llm: Ok(meter),
+            max_tokens: DEFAULT_MAX_TOKENS,
+        }
+    }
+
+    /// A resolver that answers from the cache of `db` for `model` (`provider:model`) and
+    /// sends nothing; a miss is an error that gives `reason` (e.g. "--offline was given").
+    pub fn offline(db: SharedDb, model: &str, reason: impl Into<String>) -> LlmSlotResolver {
+        LlmSlotResolver {
+            db,
+            model: model.to_string(),
+            llm: Err(reason.into()),
             max_tokens: DEFAULT_MAX_TOKENS,
         }
     }
@@ -41,13 +61,18 @@ impl LlmSlotResolver {
         self
     }
 
-    /// The meter the calls go through.
-    pub fn meter(&self) -> &Arc<Meter> {
-        &self.meter
+    /// The meter the calls go through; `None` when offline.
+    pub fn meter(&self) -> Option<&Arc<Meter>> {
+        self.llm.as_ref().ok()
+    }
+
+    /// The model of the cache key, `provider:model`.
+    pub fn model(&self) -> &str {
+        &self.model
     }
 
     async fn resolve_slot(&self, req: &SlotRequest) -> Result<Resolved, String> {
-        let model = self.meter.model();
+        let model = self.model.as_str();
         let fail = |what: String| format!("slot `{}`: {what}", req.name);
         if let Some(value) = self.cached(req).map_err(fail)? {
             return Ok(Resolved {
@@ -58,6 +83,12 @@ impl LlmSlotResolver {
                 cost_usd: 0.0,
             });
         }
+        let meter = self.llm.as_ref().map_err(|why| {
+            fail(format!(
+                "no answer is cached for this prompt and {model}, and no LLM can be \
+                 called: {why}"
+            ))
+        })?;
         let mut chat = ChatRequest {
             system: instructions(&req.ty),
             messages: vec![Message::user(req.prompt.as_str())],
@@ -67,8 +98,7 @@ impl LlmSlotResolver {
         };
         let mut spent = (0u64, 0u64, 0.0f64);
         let mut call = async |chat: &ChatRequest| -> Result<String, String> {
-            let m = self
-                .meter
+            let m = meter
                 .chat(chat, "ask", None)
                 .await
                 .map_err(|e| fail(e.to_string()))?;
@@ -113,24 +143,18 @@ impl LlmSlotResolver {
 
     /// The cached answer, if there is one that still fits the slot's type.
     fn cached(&self, req: &SlotRequest) -> Result<Option<Value>, String> {
-        let db = lock_db(self.meter.db());
+        let db = lock_db(&self.db);
         let hit = db
             .slots()
-            .get(&req.program_id, &req.name, &req.prompt, self.meter.model())
+            .get(&req.program_id, &req.name, &req.prompt, &self.model)
             .map_err(|e| e.to_string())?;
         Ok(hit.and_then(|v| coerce(v, &req.ty).ok()))
     }
 
     fn store(&self, req: &SlotRequest, value: &Value) -> Result<(), String> {
-        let db = lock_db(self.meter.db());
+        let db = lock_db(&self.db);
         db.slots()
-            .put(
-                &req.program_id,
-                &req.name,
-                &req.prompt,
-                self.meter.model(),
-                value,
-            )
+            .put(&req.program_id, &req.name, &req.prompt, &self.model, value)
             .map_err(|e| e.to_string())
     }
 }

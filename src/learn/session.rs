@@ -1,11 +1,13 @@
 //! Setting up the LLM of a run from the workspace: which model (`LLMOS_MODEL`, else
 //! `config.toml` `model`), its provider (keys and base URLs from the environment, the
-//! per-request time limit from `config.toml`), and the [`Meter`] every call goes through.
+//! per-request time limit from `config.toml`), and the `ask` resolver of a run.
 
 use std::sync::Arc;
 
 use crate::economy::meter::{Meter, SharedDb};
+use crate::learn::ask::LlmSlotResolver;
 use crate::learn::events::EventSink;
+use crate::learn::learner::DEFAULT_MAX_TOKENS;
 use crate::llm::{CallConfig, ModelRef, Provider};
 use crate::workspace::Config;
 
@@ -44,27 +46,33 @@ pub fn provider(
     Ok(provider.with_config(call))
 }
 
-/// The meter of run `run_id`: the selected model's provider, priced with the overrides
-/// of `config.toml`, charging `db`, limited to `budget` dollars when given.
-pub fn meter(
+/// The `ask` resolver of a run: the selected model through a meter, or the slot cache
+/// alone when `offline` is set or the provider cannot be set up (no API key: the error
+/// is given when a slot misses the cache). An error only when no model is configured,
+/// since the cache is keyed by model.
+pub fn slot_resolver(
     env: &dyn Fn(&str) -> Option<String>,
     config: &Config,
     db: SharedDb,
     run_id: &str,
     budget: Option<f64>,
     events: Arc<dyn EventSink>,
-) -> Result<Meter, String> {
+    offline: bool,
+) -> Result<LlmSlotResolver, String> {
     let model = select_model(env, config)?;
-    let provider = provider(&model, env, config)?;
-    Ok(Meter::new(
-        provider,
-        &model,
-        &config.prices,
-        db,
-        run_id,
-        budget,
-        events,
-    ))
+    let max_tokens = config.llm.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
+    let resolver = if offline {
+        LlmSlotResolver::offline(db, &model.to_string(), "--offline was given")
+    } else {
+        match provider(&model, env, config) {
+            Ok(p) => {
+                let meter = Meter::new(p, &model, &config.prices, db, run_id, budget, events);
+                LlmSlotResolver::new(Arc::new(meter))
+            }
+            Err(why) => LlmSlotResolver::offline(db, &model.to_string(), why),
+        }
+    };
+    Ok(resolver.with_max_tokens(max_tokens))
 }
 
 #[cfg(test)]
