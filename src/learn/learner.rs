@@ -258,6 +258,13 @@ async fn converse(
 mod tests {
     use super::*;
 
+    /// The loop can be spawned on a multi-threaded runtime (checked at compile time).
+    #[allow(dead_code)]
+    fn learn_is_send(meter: &Meter, ctx: &Arc<ToolCtx>, config: &LearnerConfig) {
+        fn send<T: Send>(_: T) {}
+        send(learn("goal", meter, ctx, config));
+    }
+
     #[test]
     fn the_system_prompt_names_what_is_not_granted() {
         let p = system_prompt(EffectSet::DEFAULT_GRANTED);
