@@ -1,10 +1,12 @@
 //! The command line: clap definitions, one file per subcommand, and the mapping of
 //! outcomes to exit codes (0 success, 1 bad input or failed run, 2 bad command line).
 
+mod budget;
 mod check;
 mod fmt;
 pub mod program;
 pub mod render;
+mod run;
 mod source;
 mod tools;
 
@@ -29,6 +31,11 @@ pub enum Command {
     Fmt(fmt::Args),
     /// List every tool with its signature, effects and doc.
     Tools(tools::Args),
+    /// Reach a goal: a stored program when one matches, else the Learner (an LLM with
+    /// tools, every call recorded).
+    Run(run::Args),
+    /// The token budget: balance, spend and recent charges; `--set USD` sets the balance.
+    Budget(budget::Args),
 }
 
 /// The outcome of a command, mapped to the process exit code.
@@ -52,6 +59,8 @@ pub fn run() -> ExitCode {
         Command::Check(a) => check::run(a),
         Command::Fmt(a) => fmt::run(a),
         Command::Tools(a) => tools::run(a),
+        Command::Run(a) => run::run(a),
+        Command::Budget(a) => budget::run(a),
     };
     match outcome {
         Outcome::Success => ExitCode::SUCCESS,

@@ -209,6 +209,18 @@ pub struct ChatRequest {
 }
 
 impl ChatRequest {
+    /// A plain completion of `prompt`: one user message, no system prompt, no tools (what
+    /// [`Provider::complete`] sends, for `ask` slots).
+    pub fn completion(prompt: impl Into<String>, max_tokens: u32) -> ChatRequest {
+        ChatRequest {
+            system: String::new(),
+            messages: vec![Message::user(prompt)],
+            tools: Vec::new(),
+            max_tokens,
+            temperature: None,
+        }
+    }
+
     /// Checks the conversation's shape: user messages hold text and tool results,
     /// assistant messages hold text and tool calls, and no message is empty.
     pub fn validate(&self) -> Result<(), String> {

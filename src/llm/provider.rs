@@ -8,8 +8,8 @@ use reqwest::header::HeaderMap;
 
 use super::retry::retry_after;
 use super::{
-    AttemptInfo, CallConfig, ChatRequest, ChatResponse, LlmError, MaxTokensField, Message,
-    ModelRef, ProviderKind, TokenUsage, anthropic, openai,
+    AttemptInfo, CallConfig, ChatRequest, ChatResponse, LlmError, MaxTokensField, ModelRef,
+    ProviderKind, TokenUsage, anthropic, openai,
 };
 use crate::value::Value;
 
@@ -247,14 +247,9 @@ impl Provider {
         prompt: &str,
         max_tokens: u32,
     ) -> Result<(String, TokenUsage), LlmError> {
-        let req = ChatRequest {
-            system: String::new(),
-            messages: vec![Message::user(prompt)],
-            tools: Vec::new(),
-            max_tokens,
-            temperature: None,
-        };
-        let response = self.chat(&req).await?;
+        let response = self
+            .chat(&ChatRequest::completion(prompt, max_tokens))
+            .await?;
         Ok((response.text(), response.usage))
     }
 

@@ -1,0 +1,185 @@
+//! `llmos budget [--set USD]`: the workspace balance, what has been spent, and the recent
+//! charges (one per LLM call: when, run, model, tokens, cost). `--set` sets the balance;
+//! `--json` prints one object instead of the table.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::Outcome;
+use crate::db::{Charge, Db, format_usd, usd_to_micros};
+use crate::workspace::Workspace;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Set the balance to this many US dollars.
+    #[arg(long, value_name = "USD", value_parser = parse_usd, allow_negative_numbers = true)]
+    pub set: Option<f64>,
+    /// How many recent charges to show.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub limit: usize,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// The workspace root (default: the current folder).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+}
+
+/// A dollar amount on the command line: a finite number >= 0 (a leading `$` is allowed).
+pub fn parse_usd(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let t = t.strip_prefix('$').unwrap_or(t);
+    let v: f64 = t
+        .parse()
+        .map_err(|_| format!("`{text}` is not an amount of dollars (e.g. 5 or 0.25)"))?;
+    if usd_to_micros(v).is_none() {
+        return Err(format!(
+            "`{text}` is not an amount of dollars: it must be a number from 0 to 1e9"
+        ));
+    }
+    Ok(v)
+}
+
+pub fn run(args: Args) -> Outcome {
+    match report(&args) {
+        Ok(()) => Outcome::Success,
+        Err(message) => {
+            eprintln!("error: {message}");
+            Outcome::Failed
+        }
+    }
+}
+
+fn report(args: &Args) -> Result<(), String> {
+    let ws = Workspace::open(args.root.as_deref(), |k| std::env::var(k).ok())
+        .map_err(|e| e.to_string())?;
+    let db = Db::open_in(&ws.state_dir).map_err(|e| e.to_string())?;
+    let ledger = db.ledger();
+    if let Some(usd) = args.set {
+        ledger.set_balance(usd).map_err(|e| e.to_string())?;
+        if !args.json {
+            eprintln!("balance set to {}", format_usd(usd));
+        }
+    }
+    let balance = ledger.balance().map_err(|e| e.to_string())?;
+    let spent = ledger.spent_total().map_err(|e| e.to_string())?;
+    let held = ledger.held_total().map_err(|e| e.to_string())?;
+    let recent = ledger
+        .recent_charges(args.limit)
+        .map_err(|e| e.to_string())?;
+    if args.json {
+        let doc = json!({
+            "balance_usd": balance,
+            "spent_usd": spent,
+            "held_usd": held,
+            "recent": recent,
+        });
+        println!("{}", crate::value::pretty_json(&doc));
+    } else {
+        print!("{}", table(balance, spent, held, &recent));
+    }
+    Ok(())
+}
+
+/// The text report: balance, spend, and a table of charges, newest first.
+fn table(balance: f64, spent: f64, held: f64, recent: &[Charge]) -> String {
+    let mut out = format!(
+        "balance  {}\nspent    {}\n",
+        format_usd(balance),
+        format_usd(spent)
+    );
+    if held > 0.0 {
+        out.push_str(&format!(
+            "held     {} (calls in flight)\n",
+            format_usd(held)
+        ));
+    }
+    if recent.is_empty() {
+        out.push_str("\nno charges yet\n");
+        return out;
+    }
+    let rows: Vec<[String; 6]> = recent
+        .iter()
+        .map(|c| {
+            [
+                c.at.clone(),
+                c.run_id.clone(),
+                c.model.clone(),
+                c.input_tokens.to_string(),
+                c.output_tokens.to_string(),
+                fine_usd(c.cost_usd),
+            ]
+        })
+        .collect();
+    let head = ["at", "run", "model", "input", "output", "cost"];
+    let mut widths = head.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    out.push_str(&format!(
+        "\nrecent charges (newest first):\n{}\n",
+        line(&head.map(String::from), &widths)
+    ));
+    for row in &rows {
+        out.push_str(&line(row, &widths));
+        out.push('\n');
+    }
+    out
+}
+
+/// A charge's cost to the micro-dollar, the ledger's unit (one call often costs less
+/// than the $0.0001 that [`format_usd`] shows).
+fn fine_usd(usd: f64) -> String {
+    format!("${usd:.6}")
+}
+
+/// One table row: text columns left-aligned, the three number columns right-aligned.
+fn line(cells: &[String; 6], widths: &[usize; 6]) -> String {
+    let mut parts = Vec::with_capacity(6);
+    for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+        if i >= 3 {
+            parts.push(format!("{cell:>w$}"));
+        } else {
+            parts.push(format!("{cell:<w$}"));
+        }
+    }
+    parts.join("  ").trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usd_arguments() {
+        assert_eq!(parse_usd("5"), Ok(5.0));
+        assert_eq!(parse_usd("$0.25"), Ok(0.25));
+        assert!(parse_usd("-1").unwrap_err().contains("from 0 to 1e9"));
+        assert!(parse_usd("NaN").is_err());
+        assert!(parse_usd("five").unwrap_err().contains("`five`"));
+    }
+
+    #[test]
+    fn the_table_aligns_numbers() {
+        let c = Charge {
+            at: "2026-11-25T09:00:00.000Z".into(),
+            run_id: "r1".into(),
+            model: "anthropic:claude-sonnet-4-5".into(),
+            input_tokens: 1000,
+            output_tokens: 20,
+            cost_usd: 0.0033,
+        };
+        let t = table(9.5, 0.5, 0.0, &[c]);
+        assert!(
+            t.starts_with("balance  $9.5000\nspent    $0.5000\n\nrecent charges"),
+            "{t}"
+        );
+        let lines: Vec<&str> = t.lines().collect();
+        assert!(lines[4].starts_with("at "), "{t}");
+        assert!(lines[5].ends_with("1000      20  $0.003300"), "{t}");
+        assert!(table(10.0, 0.0, 0.0, &[]).ends_with("no charges yet\n"));
+    }
+}

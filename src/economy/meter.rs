@@ -1,0 +1,322 @@
+//! The meter: every LLM call of a run goes through it, so none is sent unpaid for.
+//!
+//! Before a call, the worst case (the input estimate at the input price plus the whole
+//! `max_tokens` at the output price) is reserved in the ledger against both the balance
+//! and the run's `--budget`; a refusal means nothing is sent. After the reply the real
+//! usage is charged at the model's price; a call that fails releases its reservation (the
+//! APIs report no usage with an error). The meter also keeps the run's totals (calls,
+//! tokens, dollars) for `--json` and the recording, and reports every call to the run's
+//! [`EventSink`].
+//!
+//! A model with no known price (a local server) is treated as free, with one warning on
+//! stderr naming the `config.toml` table that would price it.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::prices::{Price, price_for, worst_case_cost};
+use crate::db::{BudgetError, Db, DbError, Hold, usd_to_micros};
+use crate::learn::events::EventSink;
+use crate::llm::{
+    AttemptInfo, ChatRequest, ChatResponse, LlmError, ModelRef, Provider, estimate_input_tokens,
+};
+
+/// The workspace database, shared by the meter and the slot cache of one run.
+pub type SharedDb = Arc<Mutex<Db>>;
+
+/// Wraps an open database for sharing.
+pub fn shared(db: Db) -> SharedDb {
+    Arc::new(Mutex::new(db))
+}
+
+/// Locks the shared database. A panic while it was locked leaves no half-done
+/// transaction behind (SQLite rolls back), so a poisoned lock is used as it is.
+pub fn lock_db(db: &Mutex<Db>) -> MutexGuard<'_, Db> {
+    db.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What a run has spent so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RunTotals {
+    /// LLM calls sent (those refused by the budget check are not counted; failed ones are).
+    pub llm_calls: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Dollars charged, in micro-dollars (exact sums).
+    pub cost_micros: i64,
+}
+
+impl RunTotals {
+    /// Dollars charged.
+    pub fn cost_usd(&self) -> f64 {
+        self.cost_micros as f64 / 1_000_000.0
+    }
+}
+
+/// Why a metered call gave no reply.
+#[derive(Debug, thiserror::Error)]
+pub enum MeterError {
+    /// Refused before anything was sent: the worst case does not fit the budget.
+    #[error(transparent)]
+    Budget(#[from] BudgetError),
+    /// The provider failed (after its retries).
+    #[error(transparent)]
+    Llm(#[from] LlmError),
+    /// The ledger could not be read or written.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// The run's time limit came before the reply.
+    #[error("the LLM call to {model} was stopped: the run's time limit of {} was reached",
+        humantime::format_duration(*limit))]
+    Deadline { model: String, limit: Duration },
+}
+
+/// A run's time limit: when it ends, and how long it was (for messages).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadline {
+    pub at: tokio::time::Instant,
+    pub limit: Duration,
+}
+
+impl Deadline {
+    /// The limit `limit` from now.
+    pub fn after(limit: Duration) -> Deadline {
+        Deadline {
+            at: tokio::time::Instant::now() + limit,
+            limit,
+        }
+    }
+
+    /// Time left (zero once passed).
+    pub fn remaining(&self) -> Duration {
+        self.at
+            .saturating_duration_since(tokio::time::Instant::now())
+    }
+
+    /// Whether the limit has passed.
+    pub fn passed(&self) -> bool {
+        self.remaining().is_zero()
+    }
+}
+
+/// A reply and what it cost.
+#[derive(Clone, Debug)]
+pub struct Metered {
+    pub response: ChatResponse,
+    pub cost_usd: f64,
+}
+
+/// The LLM of one run, behind the budget check.
+pub struct Meter {
+    provider: Provider,
+    model: String,
+    price: Option<Price>,
+    db: SharedDb,
+    run_id: String,
+    budget: Option<f64>,
+    totals: Mutex<RunTotals>,
+    events: Arc<dyn EventSink>,
+    warned_unpriced: AtomicBool,
+}
+
+impl std::fmt::Debug for Meter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Meter")
+            .field("model", &self.model)
+            .field("price", &self.price)
+            .field("run_id", &self.run_id)
+            .field("budget", &self.budget)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Meter {
+    /// A meter for run `run_id` calling `provider` (which serves `model`), priced from
+    /// `price_overrides` (config.toml `[prices]`) or the built-in table, charging the
+    /// ledger in `db`, limited to `budget` dollars for the run when given.
+    pub fn new(
+        provider: Provider,
+        model: &ModelRef,
+        price_overrides: &BTreeMap<String, Price>,
+        db: SharedDb,
+        run_id: &str,
+        budget: Option<f64>,
+        events: Arc<dyn EventSink>,
+    ) -> Meter {
+        let model = model.to_string();
+        Meter {
+            price: price_for(&model, price_overrides),
+            provider,
+            model,
+            db,
+            run_id: run_id.to_string(),
+            budget,
+            totals: Mutex::new(RunTotals::default()),
+            events,
+            warned_unpriced: AtomicBool::new(false),
+        }
+    }
+
+    /// The model as `provider:model`.
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// The model's price; `None` when unknown (calls are free).
+    pub fn price(&self) -> Option<Price> {
+        self.price
+    }
+
+    /// The run this meter charges.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// The shared workspace database.
+    pub fn db(&self) -> &SharedDb {
+        &self.db
+    }
+
+    /// The sink events go to.
+    pub fn events(&self) -> &Arc<dyn EventSink> {
+        &self.events
+    }
+
+    /// What the run has spent so far.
+    pub fn totals(&self) -> RunTotals {
+        *self.totals.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The worst-case cost of `req`: its estimated input tokens at the input price plus
+    /// all of its `max_tokens` at the output price (zero for an unpriced model).
+    pub fn worst_case(&self, req: &ChatRequest) -> f64 {
+        match &self.price {
+            Some(p) => worst_case_cost(p, estimate_input_tokens(req), u64::from(req.max_tokens)),
+            None => 0.0,
+        }
+    }
+
+    /// Sends `req` if its worst case fits the budget, charges what it really cost, and
+    /// reports it. `purpose` names the caller in events (`learner`, `ask`). With a
+    /// `deadline`, a reply that has not come by then is given up on.
+    pub async fn chat(
+        &self,
+        req: &ChatRequest,
+        purpose: &str,
+        deadline: Option<Deadline>,
+    ) -> Result<Metered, MeterError> {
+        if self.price.is_none() && !self.warned_unpriced.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "warning: no price is known for `{m}`; its calls are counted as free \
+                 (set [prices.\"{m}\"] in .llmos/config.toml to price it)",
+                m = self.model
+            );
+        }
+        let worst = self.worst_case(req);
+        let hold = match self.reserve(worst) {
+            Ok(hold) => hold,
+            Err(e) => {
+                self.events.emit(json!({
+                    "event": "llm_refused", "model": self.model, "purpose": purpose,
+                    "worst_case_usd": worst, "error": e.to_string(),
+                }));
+                return Err(e.into());
+            }
+        };
+        self.update(|t| t.llm_calls += 1);
+        let started = Instant::now();
+        let mut attempts = 0u32;
+        let outcome = {
+            let events = &self.events;
+            let model = self.model.as_str();
+            let mut on_attempt = |a: &AttemptInfo| {
+                attempts = a.attempt;
+                if let (Some(error), Some(wait)) = (&a.error, a.retry_in) {
+                    events.emit(json!({
+                        "event": "llm_retry", "model": model, "attempt": a.attempt,
+                        "status": a.status, "error": error,
+                        "retry_in_ms": u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                    }));
+                }
+            };
+            let call = self.provider.chat_observed(req, &mut on_attempt);
+            match deadline {
+                Some(d) => tokio::time::timeout_at(d.at, call).await.ok(),
+                None => Some(call.await),
+            }
+        };
+        let response = match outcome {
+            Some(Ok(r)) => r,
+            Some(Err(e)) => {
+                self.release(hold);
+                self.events.emit(json!({
+                    "event": "llm_error", "model": self.model, "purpose": purpose,
+                    "error": e.to_string(),
+                }));
+                return Err(e.into());
+            }
+            None => {
+                self.release(hold);
+                let e = MeterError::Deadline {
+                    model: self.model.clone(),
+                    limit: deadline.map(|d| d.limit).unwrap_or_default(),
+                };
+                self.events.emit(json!({
+                    "event": "llm_error", "model": self.model, "purpose": purpose,
+                    "error": e.to_string(),
+                }));
+                return Err(e);
+            }
+        };
+        let usage = response.usage;
+        let cost = self
+            .price
+            .map_or(0.0, |p| p.cost(usage.input_tokens, usage.output_tokens));
+        let charge = lock_db(&self.db).ledger().settle(
+            hold,
+            &self.model,
+            usage.input_tokens,
+            usage.output_tokens,
+            cost,
+        )?;
+        let micros = usd_to_micros(charge.cost_usd).unwrap_or(0);
+        self.update(|t| {
+            t.input_tokens = t.input_tokens.saturating_add(usage.input_tokens);
+            t.output_tokens = t.output_tokens.saturating_add(usage.output_tokens);
+            t.cost_micros = t.cost_micros.saturating_add(micros);
+        });
+        self.events.emit(json!({
+            "event": "llm_call", "model": self.model, "purpose": purpose,
+            "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+            "cost_usd": charge.cost_usd, "attempts": attempts,
+            "duration_ms": u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "stop": response.stop,
+        }));
+        Ok(Metered {
+            response,
+            cost_usd: charge.cost_usd,
+        })
+    }
+
+    fn reserve(&self, worst: f64) -> Result<Hold, BudgetError> {
+        lock_db(&self.db)
+            .ledger()
+            .reserve(&self.run_id, worst, self.budget)
+    }
+
+    /// Drops a hold; a failure only delays its expiry, so it is reported, not raised.
+    fn release(&self, hold: Hold) {
+        if let Err(e) = lock_db(&self.db).ledger().release(hold) {
+            eprintln!("warning: {e} (the reservation expires by itself)");
+        }
+    }
+
+    fn update(&self, f: impl FnOnce(&mut RunTotals)) {
+        f(&mut self.totals.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+}

@@ -1,0 +1,282 @@
+//! `ask` slots answered by an LLM: the [`SlotResolver`] the VM uses when `--set` gave no
+//! value.
+//!
+//! A slot is looked up in the slot cache by program, slot name, prompt text after
+//! interpolation and model; a hit sends nothing. A miss sends one plain completion (no
+//! tools) through the [`Meter`], so it is checked against the budget and charged. The
+//! answer is parsed as the slot's type: a `str` or `path` is the reply as it is (without
+//! a pair of ``` fences around the whole of it); any other type is parsed as JSON and
+//! checked with [`coerce`]. An answer that does not parse gets one retry that shows the
+//! model the problem. A good answer is cached.
+//!
+//! An offline resolver ([`LlmSlotResolver::offline`]) answers from the cache only, so a
+//! program whose slots are all cached runs without an API key.
+
+use std::sync::Arc;
+
+use crate::economy::meter::{Meter, SharedDb, lock_db};
+use crate::learn::learner::DEFAULT_MAX_TOKENS;
+use crate::llm::{Block, ChatRequest, Message, Role};
+use crate::types::Type;
+use crate::value::{Value, coerce};
+use crate::vm::slots::{Resolved, SlotFuture, SlotRequest, SlotResolver, SlotSource};
+
+/// Resolves `ask` slots from the slot cache, else with one LLM call (and at most one
+/// retry). An offline resolver answers from the cache only.
+#[derive(Debug)]
+pub struct LlmSlotResolver {
+    db: SharedDb,
+    model: String,
+    /// The LLM, or why there is none (offline, no API key, ...).
+    llm: Result<Arc<Meter>, String>,
+    max_tokens: u32,
+}
+
+impl LlmSlotResolver {
+    /// A resolver calling the LLM through `meter`, whose model is part of the cache key
+    /// and whose database holds the cache.
+    pub fn new(meter: Arc<Meter>) -> LlmSlotResolver {
+        LlmSlotResolver {
+            db: Arc::clone(meter.db()),
+            model: meter.model().to_string(),
+            llm: Ok(meter),
+            max_tokens: DEFAULT_MAX_TOKENS,
+        }
+    }
+
+    /// A resolver that answers from the cache of `db` for `model` (`provider:model`) and
+    /// sends nothing; a miss is an error that gives `reason` (e.g. "--offline was given").
+    pub fn offline(db: SharedDb, model: &str, reason: impl Into<String>) -> LlmSlotResolver {
+        LlmSlotResolver {
+            db,
+            model: model.to_string(),
+            llm: Err(reason.into()),
+            max_tokens: DEFAULT_MAX_TOKENS,
+        }
+    }
+
+    /// The same resolver allowing `max_tokens` output tokens per answer.
+    pub fn with_max_tokens(mut self, max_tokens: u32) -> LlmSlotResolver {
+        self.max_tokens = max_tokens;
+        self
+    }
+
+    /// The meter the calls go through; `None` when offline.
+    pub fn meter(&self) -> Option<&Arc<Meter>> {
+        self.llm.as_ref().ok()
+    }
+
+    /// The model of the cache key, `provider:model`.
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    async fn resolve_slot(&self, req: &SlotRequest) -> Result<Resolved, String> {
+        let model = self.model.as_str();
+        let fail = |what: String| format!("slot `{}`: {what}", req.name);
+        if let Some(value) = self.cached(req).map_err(fail)? {
+            return Ok(Resolved {
+                value,
+                source: SlotSource::Cache,
+                input_tokens: 0,
+                output_tokens: 0,
+                cost_usd: 0.0,
+            });
+        }
+        let meter = self.llm.as_ref().map_err(|why| {
+            fail(format!(
+                "no answer is cached for this prompt and {model}, and no LLM can be \
+                 called: {why}"
+            ))
+        })?;
+        let mut chat = ChatRequest {
+            system: instructions(&req.ty),
+            messages: vec![Message::user(req.prompt.as_str())],
+            tools: Vec::new(),
+            max_tokens: self.max_tokens,
+            temperature: None,
+        };
+        let mut spent = (0u64, 0u64, 0.0f64);
+        let mut call = async |chat: &ChatRequest| -> Result<String, String> {
+            let m = meter
+                .chat(chat, "ask", None)
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+            spent.0 += m.response.usage.input_tokens;
+            spent.1 += m.response.usage.output_tokens;
+            spent.2 += m.cost_usd;
+            Ok(m.response.text())
+        };
+        let answer = call(&chat).await?;
+        let value = match parse_answer(&answer, &req.ty) {
+            Ok(v) => v,
+            Err(problem) => {
+                let shown = if answer.is_empty() {
+                    "(empty)".to_string()
+                } else {
+                    answer
+                };
+                chat.messages.push(Message {
+                    role: Role::Assistant,
+                    content: vec![Block::text(shown)],
+                });
+                chat.messages
+                    .push(Message::user(retry_prompt(&req.ty, &problem)));
+                let again = call(&chat).await?;
+                parse_answer(&again, &req.ty).map_err(|p| {
+                    fail(format!(
+                        "the answer of {model} is not a {} even after a retry: {p}",
+                        req.ty
+                    ))
+                })?
+            }
+        };
+        self.store(req, &value).map_err(fail)?;
+        Ok(Resolved {
+            value,
+            source: SlotSource::Llm,
+            input_tokens: spent.0,
+            output_tokens: spent.1,
+            cost_usd: spent.2,
+        })
+    }
+
+    /// The cached answer, if there is one that still fits the slot's type.
+    fn cached(&self, req: &SlotRequest) -> Result<Option<Value>, String> {
+        let db = lock_db(&self.db);
+        let hit = db
+            .slots()
+            .get(&req.program_id, &req.name, &req.prompt, &self.model)
+            .map_err(|e| e.to_string())?;
+        Ok(hit.and_then(|v| coerce(v, &req.ty).ok()))
+    }
+
+    fn store(&self, req: &SlotRequest, value: &Value) -> Result<(), String> {
+        let db = lock_db(&self.db);
+        db.slots()
+            .put(&req.program_id, &req.name, &req.prompt, &self.model, value)
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl SlotResolver for LlmSlotResolver {
+    fn resolve<'a>(&'a self, req: &'a SlotRequest) -> SlotFuture<'a> {
+        Box::pin(self.resolve_slot(req))
+    }
+}
+
+/// What an answer of type `ty` must look like, in words.
+fn described(ty: &Type) -> String {
+    match ty {
+        Type::Str | Type::Path => "text".into(),
+        Type::Int => "an integer".into(),
+        Type::Float => "a number".into(),
+        Type::Bool => "`true` or `false`".into(),
+        Type::Json => "a JSON value".into(),
+        Type::List(item) => format!("a JSON array whose elements are {}", described(item)),
+    }
+}
+
+/// The system prompt for a slot of type `ty`: none for text, else the answer's form.
+fn instructions(ty: &Type) -> String {
+    match ty {
+        Type::Str | Type::Path => String::new(),
+        other => format!(
+            "Answer with only {} (type {other}), written as JSON: no explanation, no code \
+             fences.",
+            described(other)
+        ),
+    }
+}
+
+fn retry_prompt(ty: &Type, problem: &str) -> String {
+    format!(
+        "Your answer could not be used: {problem}. Reply again with only {} (type {ty}), \
+         written as JSON, and nothing else.",
+        described(ty)
+    )
+}
+
+/// Parses an LLM's answer as a value of type `ty`; the error says what is wrong, for the
+/// retry prompt.
+pub fn parse_answer(answer: &str, ty: &Type) -> Result<Value, String> {
+    match ty {
+        Type::Str | Type::Path => Ok(Value::String(unfence(answer).unwrap_or(answer).to_string())),
+        _ => {
+            let text = unfence(answer).unwrap_or(answer).trim();
+            if text.is_empty() {
+                return Err("the answer is empty".into());
+            }
+            let v: Value = serde_json::from_str(text)
+                .map_err(|e| format!("the answer is not valid JSON ({e})"))?;
+            coerce(v, ty)
+        }
+    }
+}
+
+/// The inside of a reply that is one fenced block as a whole (```` ```lang\n...\n``` ````),
+/// or `None` when it is not.
+fn unfence(text: &str) -> Option<&str> {
+    let body = text.trim().strip_prefix("```")?.strip_suffix("```")?;
+    let (_lang, inner) = body.split_once('\n')?;
+    if inner.contains("```") {
+        return None;
+    }
+    Some(inner.strip_suffix('\n').unwrap_or(inner))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn text_answers_are_kept_as_they_are() {
+        assert_eq!(
+            parse_answer("  Two regions.\n", &Type::Str).unwrap(),
+            json!("  Two regions.\n")
+        );
+        assert_eq!(
+            parse_answer("```markdown\n# Title\n\nBody\n```", &Type::Str).unwrap(),
+            json!("# Title\n\nBody")
+        );
+        // Fences inside, or not around the whole reply, stay.
+        let inner = "See:\n```\ncode\n```";
+        assert_eq!(parse_answer(inner, &Type::Str).unwrap(), json!(inner));
+        let two = "```\na\n```\n```\nb\n```";
+        assert_eq!(parse_answer(two, &Type::Str).unwrap(), json!(two));
+    }
+
+    #[test]
+    fn typed_answers_are_parsed_and_checked() {
+        assert_eq!(parse_answer(" 42\n", &Type::Int).unwrap(), json!(42));
+        assert_eq!(parse_answer("42.0", &Type::Int).unwrap(), json!(42));
+        assert_eq!(
+            parse_answer("```json\n[1, 2]\n```", &Type::List(Box::new(Type::Int))).unwrap(),
+            json!([1, 2])
+        );
+        assert_eq!(parse_answer("true", &Type::Bool).unwrap(), json!(true));
+        assert_eq!(
+            parse_answer("{\"a\": 1}", &Type::Json).unwrap(),
+            json!({"a": 1})
+        );
+        let e = parse_answer("forty-two", &Type::Int).unwrap_err();
+        assert!(e.starts_with("the answer is not valid JSON"), "{e}");
+        let e = parse_answer("4.5", &Type::Int).unwrap_err();
+        assert!(e.contains("expected int"), "{e}");
+        assert_eq!(
+            parse_answer("", &Type::Float).unwrap_err(),
+            "the answer is empty"
+        );
+    }
+
+    #[test]
+    fn instructions_name_the_type() {
+        assert_eq!(instructions(&Type::Str), "");
+        let i = instructions(&Type::List(Box::new(Type::Int)));
+        assert!(
+            i.contains("a JSON array whose elements are an integer (type list<int>)"),
+            "{i}"
+        );
+    }
+}

@@ -1,0 +1,293 @@
+//! `ask` slots resolved by the LLM resolver against a loopback server: one request per
+//! new prompt, none for a repeat, typed answers with one retry, charges in the ledger,
+//! and the budget check.
+
+use std::sync::Arc;
+
+use llmos::db::Db;
+use llmos::economy::meter::{Meter, lock_db, shared};
+use llmos::learn::ask::LlmSlotResolver;
+use llmos::learn::events::{EventSink, MemorySink, NullSink};
+use llmos::learn::session;
+use llmos::llm::canned;
+use llmos::llm::loopback::{LoopbackServer, Reply, Script};
+use llmos::llm::{ModelRef, Provider};
+use llmos::types::Type;
+use llmos::vm::slots::{SlotRequest, SlotResolver, SlotSource};
+use llmos::workspace::Config;
+use serde_json::json;
+
+const PROGRAM: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    server: LoopbackServer,
+    resolver: LlmSlotResolver,
+    events: Arc<MemorySink>,
+}
+
+async fn setup(model: &str, script: Script, budget: Option<f64>) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let server = LoopbackServer::start(script).await.unwrap();
+    let model = ModelRef::parse(model).unwrap();
+    let url = server.url();
+    let env = move |k: &str| match k {
+        "ANTHROPIC_API_KEY" | "OPENAI_API_KEY" => Some("sk-test".to_string()),
+        "ANTHROPIC_BASE_URL" => Some(url.clone()),
+        "OPENAI_BASE_URL" => Some(format!("{url}/v1")),
+        _ => None,
+    };
+    let provider = Provider::from_env(&model, env).unwrap();
+    let db = shared(Db::open_in(dir.path()).unwrap());
+    let events = Arc::new(MemorySink::new());
+    let sink: Arc<dyn EventSink> = events.clone();
+    let meter = Meter::new(
+        provider,
+        &model,
+        &Default::default(),
+        db,
+        "run-1",
+        budget,
+        sink,
+    );
+    let resolver = LlmSlotResolver::new(Arc::new(meter)).with_max_tokens(200);
+    Setup {
+        _dir: dir,
+        server,
+        resolver,
+        events,
+    }
+}
+
+fn slot(name: &str, ty: Type, prompt: &str) -> SlotRequest {
+    SlotRequest {
+        program_id: PROGRAM.into(),
+        name: name.into(),
+        ty,
+        prompt: prompt.into(),
+    }
+}
+
+#[tokio::test]
+async fn a_repeat_sends_nothing_and_a_new_prompt_sends_one_request() {
+    let script = Script::new()
+        .reply(Reply::ok(&canned::anthropic_text(
+            "North leads.",
+            1000,
+            100,
+        )))
+        .reply(Reply::ok(&canned::anthropic_text(
+            "South leads.",
+            2000,
+            100,
+        )))
+        .default_reply(Reply::json(
+            400,
+            &canned::anthropic_error("invalid_request_error", "script exhausted"),
+        ));
+    let s = setup("anthropic:claude-sonnet-4-5", script, None).await;
+    let north = slot("prose", Type::Str, "Describe: north=10");
+
+    let first = s.resolver.resolve(&north).await.unwrap();
+    assert_eq!(first.value, json!("North leads."));
+    assert_eq!(first.source, SlotSource::Llm);
+    assert_eq!((first.input_tokens, first.output_tokens), (1000, 100));
+    assert_eq!(first.cost_usd, 0.0045); // 1000 * $3 + 100 * $15 per million
+    let reqs = s.server.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(
+        reqs[0].body["messages"],
+        json!([{"role": "user", "content": [{"type": "text", "text": "Describe: north=10"}]}])
+    );
+    assert!(
+        reqs[0].body.get("tools").is_none(),
+        "an ask offers no tools"
+    );
+    assert!(
+        reqs[0].body.get("system").is_none(),
+        "a str slot has no system prompt"
+    );
+    assert_eq!(reqs[0].body["max_tokens"], 200);
+
+    let again = s.resolver.resolve(&north).await.unwrap();
+    assert_eq!(again.value, json!("North leads."));
+    assert_eq!(again.source, SlotSource::Cache);
+    assert_eq!(again.cost_usd, 0.0);
+    assert_eq!(s.server.requests().len(), 1, "a repeat sent a request");
+
+    let south = slot("prose", Type::Str, "Describe: south=32");
+    let changed = s.resolver.resolve(&south).await.unwrap();
+    assert_eq!(changed.value, json!("South leads."));
+    assert_eq!(changed.source, SlotSource::Llm);
+    assert_eq!(s.server.requests().len(), 2);
+
+    // Another slot with the same prompt is its own cache entry (and the script is out).
+    let other = s
+        .resolver
+        .resolve(&slot("other", Type::Str, "Describe: north=10"))
+        .await;
+    let e = other.unwrap_err();
+    assert_eq!(
+        e,
+        "slot `other`: anthropic: HTTP 400: script exhausted (invalid_request_error)"
+    );
+    assert_eq!(s.server.requests().len(), 3);
+
+    let meter = s.resolver.meter().unwrap();
+    let balance = lock_db(meter.db()).ledger().balance().unwrap();
+    assert_eq!(balance, 9.988); // $10 - $0.0045 - $0.0075
+    assert_eq!(meter.totals().llm_calls, 3);
+    assert_eq!(s.events.of_kind("llm_call").len(), 2);
+    assert_eq!(s.events.of_kind("llm_call")[0]["purpose"], "ask");
+}
+
+#[tokio::test]
+async fn a_typed_answer_gets_one_retry_that_shows_the_error() {
+    let script = Script::new()
+        .reply(Reply::ok(&canned::openai_text("About forty-two.", 50, 5)))
+        .reply(Reply::ok(&canned::openai_text("```json\n42\n```", 80, 3)));
+    let s = setup("openai:gpt-4o-mini", script, None).await;
+    let count = slot("count", Type::Int, "How many rows?");
+    let r = s.resolver.resolve(&count).await.unwrap();
+    assert_eq!(r.value, json!(42));
+    assert_eq!(r.source, SlotSource::Llm);
+    assert_eq!((r.input_tokens, r.output_tokens), (130, 8));
+    let reqs = s.server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].path, "/v1/chat/completions");
+    let system = reqs[0].body["messages"][0]["content"].as_str().unwrap();
+    assert!(system.contains("an integer (type int)"), "{system}");
+    let retry = reqs[1].body["messages"].as_array().unwrap();
+    assert_eq!(
+        retry[2],
+        json!({"role": "assistant", "content": "About forty-two."})
+    );
+    let text = retry[3]["content"].as_str().unwrap();
+    assert!(
+        text.starts_with("Your answer could not be used: the answer is not valid JSON"),
+        "{text}"
+    );
+    // Cached as the parsed value.
+    let again = s.resolver.resolve(&count).await.unwrap();
+    assert_eq!((again.value, again.source), (json!(42), SlotSource::Cache));
+    assert_eq!(s.server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_second_bad_answer_is_an_error_and_nothing_is_cached() {
+    let script = Script::new()
+        .reply(Reply::ok(&canned::anthropic_text("yes", 10, 1)))
+        .reply(Reply::ok(&canned::anthropic_text("definitely", 10, 1)))
+        .reply(Reply::ok(&canned::anthropic_text("true", 10, 1)));
+    let s = setup("anthropic:claude-sonnet-4-5", script, None).await;
+    let flag = slot("ok", Type::Bool, "Is it fine?");
+    let e = s.resolver.resolve(&flag).await.unwrap_err();
+    assert!(
+        e.starts_with(
+            "slot `ok`: the answer of anthropic:claude-sonnet-4-5 is not a bool even after a retry"
+        ),
+        "{e}"
+    );
+    assert_eq!(s.server.requests().len(), 2);
+    // Nothing was cached: the next resolve asks again.
+    let r = s.resolver.resolve(&flag).await.unwrap();
+    assert_eq!((r.value, r.source), (json!(true), SlotSource::Llm));
+}
+
+#[tokio::test]
+async fn the_budget_check_refuses_an_ask_before_sending() {
+    let script = Script::new().reply(Reply::ok(&canned::anthropic_text("x", 1, 1)));
+    let s = setup("anthropic:claude-sonnet-4-5", script, Some(0.00001)).await;
+    let e = s
+        .resolver
+        .resolve(&slot("p", Type::Str, "hi"))
+        .await
+        .unwrap_err();
+    assert!(e.starts_with("slot `p`: LLM call refused"), "{e}");
+    assert!(e.contains("--budget $0.00001"), "{e}");
+    assert!(s.server.requests().is_empty());
+    assert_eq!(s.resolver.meter().unwrap().totals().llm_calls, 0);
+    assert_eq!(s.events.of_kind("llm_refused").len(), 1);
+}
+
+#[tokio::test]
+async fn without_a_key_the_cache_still_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = shared(Db::open_in(dir.path()).unwrap());
+    let model = "anthropic:claude-haiku-4-5";
+    lock_db(&db)
+        .slots()
+        .put(
+            PROGRAM,
+            "prose",
+            "Describe: north=10",
+            model,
+            &json!("North leads."),
+        )
+        .unwrap();
+    let config = Config {
+        model: Some(model.into()),
+        ..Config::default()
+    };
+    let no_env = |_: &str| None;
+    let sink: Arc<dyn EventSink> = Arc::new(NullSink);
+    let resolver = session::slot_resolver(
+        &no_env,
+        &config,
+        db.clone(),
+        "run-1",
+        None,
+        sink.clone(),
+        false,
+    )
+    .unwrap();
+    assert!(resolver.meter().is_none());
+    let hit = resolver
+        .resolve(&slot("prose", Type::Str, "Describe: north=10"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (hit.value, hit.source),
+        (json!("North leads."), SlotSource::Cache)
+    );
+    let miss = resolver
+        .resolve(&slot("prose", Type::Str, "Describe: south=32"))
+        .await;
+    let e = miss.unwrap_err();
+    assert!(
+        e.starts_with(
+            "slot `prose`: no answer is cached for this prompt and anthropic:claude-haiku-4-5"
+        ),
+        "{e}"
+    );
+    assert!(
+        e.ends_with("ANTHROPIC_API_KEY is not set; it is needed to call the API"),
+        "{e}"
+    );
+
+    let offline = session::slot_resolver(
+        &|k: &str| (k == "ANTHROPIC_API_KEY").then(|| "sk-test".to_string()),
+        &config,
+        db,
+        "run-1",
+        None,
+        sink,
+        true,
+    )
+    .unwrap();
+    let e = offline
+        .resolve(&slot("prose", Type::Str, "other"))
+        .await
+        .unwrap_err();
+    assert!(e.ends_with("--offline was given"), "{e}");
+    let none = session::slot_resolver(
+        &no_env,
+        &Config::default(),
+        shared(Db::open_in(dir.path()).unwrap()),
+        "r",
+        None,
+        Arc::new(NullSink),
+        false,
+    );
+    assert_eq!(none.unwrap_err(), session::NO_MODEL);
+}
