@@ -39,7 +39,10 @@ fn every_clean_example_disassembles_stably() {
         let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
         insta::assert_snapshot!(name, disasm(&back, &id));
     }
-    assert!(clean >= 5, "expected the five clean spec examples, found {clean}");
+    assert!(
+        clean >= 5,
+        "expected the five clean spec examples, found {clean}"
+    );
 }
 
 #[test]
@@ -62,7 +65,10 @@ fn comments_blank_lines_and_layout_do_not_change_the_id() {
     assert_eq!(ObjectId::of(&a), ObjectId::of(&b));
     // A change of meaning does change it.
     let other = plain.replace("text.len", "text.lines");
-    let other = other.replace("let n = text.lines(text: text)", "let n = list.len(items: text.lines(text: text))");
+    let other = other.replace(
+        "let n = text.lines(text: text)",
+        "let n = list.len(items: text.lines(text: text))",
+    );
     assert_ne!(ObjectId::of(&a), ObjectId::of(&compile(&other)));
 }
 

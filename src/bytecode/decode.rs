@@ -17,6 +17,7 @@ use crate::value::Value;
 #[derive(Debug, Default)]
 pub(super) struct Offsets {
     pub header: usize,
+    pub effects: usize,
     pub tools: Vec<usize>,
     pub consts: Vec<usize>,
     pub params: Vec<usize>,
@@ -40,6 +41,7 @@ pub(super) fn read(bytes: &[u8]) -> Result<(Program, Offsets), DecodeError> {
     r.section(section::GOAL)?;
     let goal = r.opt("the goal", |r| r.str("the goal"))?;
     r.section(section::EFFECTS)?;
+    at.effects = r.pos;
     let effects = r.effects("the capability set")?;
 
     r.section(section::TOOLS)?;
@@ -225,10 +227,9 @@ impl<'a> Reader<'a> {
             v |= bits << (7 * i);
             if b & 0x80 == 0 {
                 if b == 0 && i > 0 {
-                    return Err(self.err_at(
-                        start,
-                        format!("{what}: varint is not in its shortest form"),
-                    ));
+                    return Err(
+                        self.err_at(start, format!("{what}: varint is not in its shortest form"))
+                    );
                 }
                 return Ok(v);
             }

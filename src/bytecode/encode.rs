@@ -15,7 +15,8 @@ pub fn encode(p: &Program) -> Vec<u8> {
         out: Vec::with_capacity(64 + p.ops.len() * 12),
     };
     w.out.extend_from_slice(&format::MAGIC);
-    w.out.extend_from_slice(&format::FORMAT_VERSION.to_le_bytes());
+    w.out
+        .extend_from_slice(&format::FORMAT_VERSION.to_le_bytes());
 
     w.byte(section::NAME);
     w.str(&p.name);
@@ -275,7 +276,10 @@ mod tests {
             (127, &[0x7f]),
             (128, &[0x80, 0x01]),
             (300, &[0xac, 0x02]),
-            (u64::MAX, &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+            (
+                u64::MAX,
+                &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+            ),
         ];
         for (v, bytes) in cases {
             let mut w = Writer { out: Vec::new() };

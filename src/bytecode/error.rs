@@ -48,8 +48,10 @@ impl std::error::Error for DecodeError {}
 /// Where in a program (not its bytes) a [`VerifyError`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Site {
-    /// The name, goal or capability set.
+    /// The name or goal.
     Header,
+    /// The capability set.
+    Effects,
     Tool(u32),
     Const(u32),
     Param(u32),
@@ -63,6 +65,7 @@ impl fmt::Display for Site {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Site::Header => f.write_str("header"),
+            Site::Effects => f.write_str("capability set"),
             Site::Tool(i) => write!(f, "tool #{i}"),
             Site::Const(i) => write!(f, "const c{i}"),
             Site::Param(i) => write!(f, "param ${i}"),

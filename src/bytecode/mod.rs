@@ -41,6 +41,7 @@ pub fn decode_with(bytes: &[u8], tools: &ToolTable) -> Result<Program, DecodeErr
     if let Err(e) = verify::verify(&program, tools) {
         let offset = match e.site {
             Site::Header => Some(at.header),
+            Site::Effects => Some(at.effects),
             Site::Tool(i) => at.tools.get(i as usize).copied(),
             Site::Const(i) => at.consts.get(i as usize).copied(),
             Site::Param(i) => at.params.get(i as usize).copied(),

@@ -32,8 +32,12 @@ pub fn verify(p: &Program, tools: &ToolTable) -> Result<(), VerifyError> {
     if let Some(o) = p.output {
         v.operand(Site::Output, o, p.ops.len())?;
     }
-    if !crate::ir::graph::is_acyclic(p) {
-        return Err(err(Site::Output, "the ops form a cycle"));
+    // Acyclic by construction (every op refers only to earlier ops); checked again on the
+    // graph as a safety net, with petgraph's iterative toposort (`ir::graph::is_acyclic`
+    // recurses once per op on a long chain).
+    if let Err(cycle) = petgraph::algo::toposort(&crate::ir::graph::op_graph(p), None) {
+        let at = cycle.node_id().index() as u32;
+        return Err(err(Site::Op(at), "the op is part of a cycle"));
     }
     Ok(())
 }
@@ -110,9 +114,9 @@ impl<'a> Verifier<'a> {
         }
         if self.p.effects != expected {
             return Err(err(
-                Site::Header,
+                Site::Effects,
                 format!(
-                    "the capability set is ({}) but the tools and slots need exactly ({expected})",
+                    "it is ({}) but the tools and slots need exactly ({expected})",
                     self.p.effects
                 ),
             ));
@@ -128,7 +132,10 @@ impl<'a> Verifier<'a> {
             if i > 0 && self.p.tools[i - 1].name >= t.name {
                 return Err(err(
                     site,
-                    format!("tool `{}` is out of order or repeated (the table is sorted by name)", t.name),
+                    format!(
+                        "tool `{}` is out of order or repeated (the table is sorted by name)",
+                        t.name
+                    ),
                 ));
             }
             let link = |message: String| VerifyError {
@@ -251,8 +258,16 @@ impl<'a> Verifier<'a> {
     /// An operand in range; an op operand only to an op before `before`.
     fn operand(&self, site: Site, o: Operand, before: usize) -> Result<(), VerifyError> {
         let (ok, what, len) = match o {
-            Operand::Const(c) => ((c as usize) < self.p.consts.len(), "constant", self.p.consts.len()),
-            Operand::Param(q) => ((q as usize) < self.p.params.len(), "param", self.p.params.len()),
+            Operand::Const(c) => (
+                (c as usize) < self.p.consts.len(),
+                "constant",
+                self.p.consts.len(),
+            ),
+            Operand::Param(q) => (
+                (q as usize) < self.p.params.len(),
+                "param",
+                self.p.params.len(),
+            ),
             Operand::Op(i) => ((i as usize) < before, "op", before),
         };
         if ok {
@@ -278,11 +293,7 @@ impl<'a> Verifier<'a> {
     /// The static type of an operand (ops and params are in range by now).
     fn operand_type(&self, o: Operand) -> Type {
         match o {
-            Operand::Const(c) => self
-                .p
-                .consts
-                .get(c as usize)
-                .map_or(Type::Json, const_type),
+            Operand::Const(c) => self.p.consts.get(c as usize).map_or(Type::Json, const_type),
             Operand::Param(q) => self
                 .p
                 .params
@@ -329,16 +340,25 @@ impl<'a> Verifier<'a> {
                 return Err(err(site, "effect edges are not sorted and unique"));
             }
             if let Some(a) = op.after.iter().find(|a| **a as usize >= i) {
-                return Err(err(site, format!("effect edge to %{a}, which is not an earlier op")));
+                return Err(err(
+                    site,
+                    format!("effect edge to %{a}, which is not an earlier op"),
+                ));
             }
             let needs = order.add(i as u32, effects);
-            let inputs = if needs.is_empty() { Vec::new() } else { op.inputs(&self.p.slots) };
+            let inputs = if needs.is_empty() {
+                Vec::new()
+            } else {
+                op.inputs(&self.p.slots)
+            };
             for need in needs {
                 let is_input = inputs.contains(&Operand::Op(need));
                 if !is_input && op.after.binary_search(&need).is_err() {
                     return Err(err(
                         site,
-                        format!("missing effect edge: it must run after %{need} to keep the workspace order"),
+                        format!(
+                            "missing effect edge: it must run after %{need} to keep the workspace order"
+                        ),
                     ));
                 }
             }
@@ -364,7 +384,10 @@ impl<'a> Verifier<'a> {
             if op.ty == *expected {
                 Ok(())
             } else {
-                Err(err(site, format!("the op's type is {}, expected {expected}", op.ty)))
+                Err(err(
+                    site,
+                    format!("the op's type is {}, expected {expected}", op.ty),
+                ))
             }
         };
         match &op.kind {
@@ -374,7 +397,10 @@ impl<'a> Verifier<'a> {
                 else {
                     return Err(err(
                         site,
-                        format!("tool #{tool} is out of range ({} tools)", self.p.tools.len()),
+                        format!(
+                            "tool #{tool} is out of range ({} tools)",
+                            self.p.tools.len()
+                        ),
                     ));
                 };
                 if args.len() != decl.params.len() {
@@ -407,14 +433,19 @@ impl<'a> Verifier<'a> {
                 if *slot as usize != *next_slot {
                     return Err(err(
                         site,
-                        format!("asks slot @{slot}, expected @{next_slot} (slots are asked once each, in order)"),
+                        format!(
+                            "asks slot @{slot}, expected @{next_slot} (slots are asked once each, in order)"
+                        ),
                     ));
                 }
                 *next_slot += 1;
                 let Some(s) = self.p.slots.get(*slot as usize) else {
                     return Err(err(
                         site,
-                        format!("slot @{slot} is out of range ({} slots)", self.p.slots.len()),
+                        format!(
+                            "slot @{slot} is out of range ({} slots)",
+                            self.p.slots.len()
+                        ),
                     ));
                 };
                 want(&s.ty)?;

@@ -2,10 +2,14 @@
 //! outcomes to exit codes (0 success, 1 bad input or failed run, 2 bad command line).
 
 mod check;
+mod compile;
+mod disasm;
 mod fmt;
+mod graph;
 pub mod program;
 pub mod render;
 mod source;
+mod store;
 mod tools;
 
 use std::process::ExitCode;
@@ -27,6 +31,14 @@ pub enum Command {
     Check(check::Args),
     /// Rewrite `.llt` files in the canonical layout (`--check` only reports).
     Fmt(fmt::Args),
+    /// Compile a `.llt` trace to bytecode, store it and print its id.
+    Compile(compile::Args),
+    /// Print the readable listing of a program.
+    Disasm(disasm::Args),
+    /// Draw a program's DAG (Graphviz DOT or Mermaid).
+    Graph(graph::Args),
+    /// Check the program store (`verify`) or drop unreferenced objects (`gc`).
+    Store(store::Args),
     /// List every tool with its signature, effects and doc.
     Tools(tools::Args),
 }
@@ -51,6 +63,10 @@ pub fn run() -> ExitCode {
     let outcome = match cli.command {
         Command::Check(a) => check::run(a),
         Command::Fmt(a) => fmt::run(a),
+        Command::Compile(a) => compile::run(a),
+        Command::Disasm(a) => disasm::run(a),
+        Command::Graph(a) => graph::run(a),
+        Command::Store(a) => store::run(a),
         Command::Tools(a) => tools::run(a),
     };
     match outcome {
