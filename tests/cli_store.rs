@@ -67,7 +67,7 @@ fn verify_passes_a_sound_store_and_names_every_corrupt_id() {
         std::fs::write(object(d, id), bytes).unwrap();
     }
     let (out, err) = output(llmos(d).args(["store", "verify"]), 1);
-    let mut expected = vec![a.clone(), c.clone()];
+    let mut expected = [a.clone(), c.clone()];
     expected.sort();
     assert_eq!(out, format!("{}\n", expected.join("\n")));
     for id in [&a, &c] {
