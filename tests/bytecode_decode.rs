@@ -217,3 +217,31 @@ fn a_ten_thousand_step_trace_round_trips() {
     let bytes = encode(&p);
     assert_eq!(decode(&bytes).unwrap(), p);
 }
+
+#[test]
+fn ten_thousand_readers_of_one_op_and_one_write_after_them_round_trip() {
+    // Wide fan-out and a write with thousands of effect edges: decoding stays linear.
+    let mut src = String::from("trace wide\nparam f: path\nlet t = fs.read(path: f)\n");
+    for i in 0..5_000 {
+        src.push_str(&format!(
+            "let n{i} = text.len(text: t)\nlet r{i} = fs.exists(path: \"x{i}\")\n"
+        ));
+    }
+    src.push_str("fs.write(path: \"out\", content: t)\nreturn n0\n");
+    let p = program(&src);
+    let write = p.ops.last().unwrap();
+    assert_eq!(
+        write.after.len(),
+        5_000,
+        "the write waits for the 5,000 reads it does not read"
+    );
+    let bytes = encode(&p);
+    let start = std::time::Instant::now();
+    assert_eq!(decode(&bytes).unwrap(), p);
+    // Generous even for a debug build on a busy machine; a quadratic pass takes seconds.
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+}

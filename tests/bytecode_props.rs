@@ -53,7 +53,7 @@ fn stmt() -> impl Strategy<Value = Stmt> {
         "[a-z,; ]{0,3}".prop_map(Stmt::Split),
         Just(Stmt::Parse),
         any::<u8>().prop_map(Stmt::Object),
-        "[a-z]{1,6}".prop_map(Stmt::Field),
+        "k[a-z]{0,5}".prop_map(Stmt::Field),
         Just(Stmt::Index),
         any::<u8>().prop_map(Stmt::Write),
         any::<u8>().prop_map(Stmt::Ask),

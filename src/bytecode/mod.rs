@@ -17,6 +17,7 @@ pub mod disasm;
 mod encode;
 mod error;
 pub mod format;
+mod reader;
 pub mod verify;
 
 pub use disasm::disasm;
