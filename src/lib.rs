@@ -1,6 +1,7 @@
 //! llmos: an operating system for LLM work that treats the LLM as a costly CPU and
 //! compiled traces as cheap bytecode. See `ARCHITECTURE.md` for the map.
 
+pub mod bytecode;
 pub mod check;
 pub mod cli;
 pub mod db;

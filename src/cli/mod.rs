@@ -3,11 +3,15 @@
 
 mod budget;
 mod check;
+mod compile;
+mod disasm;
 mod fmt;
+mod graph;
 pub mod program;
 pub mod render;
 mod run;
 mod source;
+mod store;
 mod tools;
 
 use std::process::ExitCode;
@@ -29,6 +33,14 @@ pub enum Command {
     Check(check::Args),
     /// Rewrite `.llt` files in the canonical layout (`--check` only reports).
     Fmt(fmt::Args),
+    /// Compile a `.llt` trace to bytecode, store it and print its id.
+    Compile(compile::Args),
+    /// Print the readable listing of a program.
+    Disasm(disasm::Args),
+    /// Draw a program's DAG (Graphviz DOT or Mermaid).
+    Graph(graph::Args),
+    /// Check the program store (`verify`) or drop unreferenced objects (`gc`).
+    Store(store::Args),
     /// List every tool with its signature, effects and doc.
     Tools(tools::Args),
     /// Reach a goal: a stored program when one matches, else the Learner (an LLM with
@@ -58,6 +70,10 @@ pub fn run() -> ExitCode {
     let outcome = match cli.command {
         Command::Check(a) => check::run(a),
         Command::Fmt(a) => fmt::run(a),
+        Command::Compile(a) => compile::run(a),
+        Command::Disasm(a) => disasm::run(a),
+        Command::Graph(a) => graph::run(a),
+        Command::Store(a) => store::run(a),
         Command::Tools(a) => tools::run(a),
         Command::Run(a) => run::run(a),
         Command::Budget(a) => budget::run(a),

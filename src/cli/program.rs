@@ -1,17 +1,25 @@
 //! Naming a program on the command line: a `.llt` source (compiled first), a `.llb`
-//! bytecode file, or a stored program id or unique id prefix.
+//! bytecode file, or a stored program id or unique id prefix (looked up in the
+//! workspace's store). Every command that takes a PROGRAM goes through [`load`].
 
-use std::path::Path;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
 
+use crate::bytecode::format::{MAGIC, MAX_FILE_BYTES};
 use crate::diag::Diagnostic;
 use crate::ir::Program;
+use crate::store::{ObjectId, ObjectStore, StoreError};
+use crate::workspace::Workspace;
 
 /// A program ready to run or inspect.
 #[derive(Debug)]
 pub struct Loaded {
     pub program: Program,
+    /// The id of the program's canonical bytes (also for a `.llt` source, which is
+    /// compiled but not stored by `load`; see [`store`]).
+    pub id: ObjectId,
     /// The source it came from (file name, text), when known: for messages that name a
-    /// step's line.
+    /// step's line. For a `.llb` file or an id, the sidecar kept in the store, if any.
     pub source: Option<(String, String)>,
     /// Warnings from compiling a `.llt` source.
     pub warnings: Vec<Diagnostic>,
@@ -26,30 +34,205 @@ pub enum LoadError {
         text: String,
         diagnostics: Vec<Diagnostic>,
     },
-    /// Anything else, as a one-line message naming what and where.
+    /// Anything else, as a one-line message naming what and where (starts `error:`).
     Message(String),
 }
 
-/// Loads the program named by `spec`. Only `.llt` sources for now; `.llb` files and
-/// store ids come with the bytecode.
-pub fn load(spec: &str) -> Result<Loaded, LoadError> {
-    let path = Path::new(spec);
-    if path.extension().is_some_and(|e| e == "llt") {
-        let text = super::source::read_source(path).map_err(LoadError::Message)?;
-        return match crate::ir::build::compile_source(&text) {
-            Ok((program, warnings)) => Ok(Loaded {
-                program,
-                source: Some((spec.to_owned(), text)),
-                warnings,
-            }),
-            Err(diagnostics) => Err(LoadError::Diagnostics {
-                file: spec.to_owned(),
+impl LoadError {
+    /// Prints the error to stderr (diagnostics rendered against their source).
+    pub fn print(&self) {
+        match self {
+            LoadError::Diagnostics {
+                file,
                 text,
                 diagnostics,
-            }),
-        };
+            } => {
+                let (errors, _) = super::render::print_all(diagnostics, file, text, 100);
+                let s = if errors == 1 { "" } else { "s" };
+                eprintln!("{file}: {errors} error{s}, nothing compiled");
+            }
+            LoadError::Message(m) => eprintln!("{m}"),
+        }
     }
-    Err(LoadError::Message(format!(
-        "error: cannot load `{spec}`: expected a .llt file"
+}
+
+fn message(text: impl Into<String>) -> LoadError {
+    LoadError::Message(text.into())
+}
+
+/// Opens the workspace rooted at `root` (default: the current directory), with
+/// `$LLMOS_HOME` from the environment.
+pub fn open_workspace(root: Option<&Path>) -> Result<Workspace, LoadError> {
+    Workspace::open(root, |k| std::env::var(k).ok()).map_err(|e| message(format!("error: {e}")))
+}
+
+/// Loads the program named by `spec`: a path ending `.llt` (compiled, not stored) or
+/// `.llb` (decoded and verified), or a stored id or unique id prefix of 4 to 64 hex
+/// digits (an ambiguous prefix lists the candidates; a corrupt object is refused, naming
+/// its id). A file with another name is taken as bytecode if it starts with the `.llb`
+/// magic bytes.
+pub fn load(spec: &str, ws: &Workspace) -> Result<Loaded, LoadError> {
+    let path = Path::new(spec);
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("llt") => return load_source(path),
+        Some("llb") => return load_bytecode_file(path, ws),
+        _ => {}
+    }
+    if looks_like_id(spec) && !path.exists() {
+        return load_stored(spec, ws);
+    }
+    if path.is_file() {
+        let mut head = [0u8; 4];
+        let is_bytecode = std::fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut head))
+            .is_ok_and(|()| head == MAGIC);
+        if is_bytecode {
+            return load_bytecode_file(path, ws);
+        }
+        return Err(message(format!(
+            "error: cannot load `{spec}`: expected a .llt source or a .llb bytecode file"
+        )));
+    }
+    Err(message(format!(
+        "error: cannot load `{spec}`: no such file, and not a program id (a .llt or .llb path, or 4 to 64 hex digits of a stored program's id)"
     )))
+}
+
+/// Whether `s` could be a program id or id prefix.
+fn looks_like_id(s: &str) -> bool {
+    (crate::store::MIN_PREFIX..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Compiles `.llt` text: parse, check, lower and verify. The bytes are canonical.
+pub fn compile_text(
+    file: &str,
+    text: &str,
+) -> Result<(Program, Vec<u8>, Vec<Diagnostic>), LoadError> {
+    let (program, warnings) =
+        crate::ir::build::compile_source(text).map_err(|diagnostics| LoadError::Diagnostics {
+            file: file.to_owned(),
+            text: text.to_owned(),
+            diagnostics,
+        })?;
+    let bytes = crate::bytecode::assemble(&program).map_err(|e| {
+        message(format!(
+            "error: {file}: the compiled program is invalid: {e}"
+        ))
+    })?;
+    Ok((program, bytes, warnings))
+}
+
+fn load_source(path: &Path) -> Result<Loaded, LoadError> {
+    let name = path.display().to_string();
+    let text = super::source::read_source(path).map_err(LoadError::Message)?;
+    let (program, bytes, warnings) = compile_text(&name, &text)?;
+    Ok(Loaded {
+        program,
+        id: ObjectId::of(&bytes),
+        source: Some((name, text)),
+        warnings,
+    })
+}
+
+/// Reads a `.llb` file (at most [`MAX_FILE_BYTES`]).
+pub fn read_bytecode(path: &Path) -> Result<Vec<u8>, LoadError> {
+    let name = path.display();
+    let file = std::fs::File::open(path)
+        .map_err(|e| message(format!("error: cannot read {name}: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| message(format!("error: cannot read {name}: {e}")))?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(message(format!(
+            "error: {name} is larger than {MAX_FILE_BYTES} bytes, the limit for a program"
+        )));
+    }
+    Ok(bytes)
+}
+
+fn load_bytecode_file(path: &Path, ws: &Workspace) -> Result<Loaded, LoadError> {
+    let bytes = read_bytecode(path)?;
+    let program = crate::bytecode::decode(&bytes).map_err(|e| {
+        message(format!(
+            "error: {} is not a valid program: {e}",
+            path.display()
+        ))
+    })?;
+    let id = ObjectId::of(&bytes);
+    // The store may hold the source it was compiled from; a missing or bad one is no
+    // reason to refuse the program (`store verify` reports bad ones).
+    let source = existing_store(ws).and_then(|s| s.get_source(&id).ok().flatten());
+    Ok(Loaded {
+        program,
+        id,
+        source,
+        warnings: Vec::new(),
+    })
+}
+
+/// The workspace's store, if it exists (looking a program up creates nothing).
+fn existing_store(ws: &Workspace) -> Option<ObjectStore> {
+    let dir = ws.objects_dir();
+    if dir.is_dir() {
+        ObjectStore::open(&dir).ok()
+    } else {
+        None
+    }
+}
+
+fn load_stored(spec: &str, ws: &Workspace) -> Result<Loaded, LoadError> {
+    let Some(store) = existing_store(ws) else {
+        return Err(message(format!(
+            "error: no stored program id starts with `{spec}` (the store {} is empty)",
+            ws.objects_dir().display()
+        )));
+    };
+    let id = store.resolve(spec).map_err(store_error)?;
+    let bytes = store.get(&id).map_err(store_error)?;
+    let program = crate::bytecode::decode(&bytes)
+        .map_err(|e| message(format!("error: stored program {id} does not load: {e}")))?;
+    let source = store.get_source(&id).ok().flatten();
+    Ok(Loaded {
+        program,
+        id,
+        source,
+        warnings: Vec::new(),
+    })
+}
+
+fn store_error(e: StoreError) -> LoadError {
+    match e {
+        StoreError::Corrupt { id } => message(format!(
+            "error: stored program {id} is corrupt (its bytes do not hash to its id); it will not be run. `llmos store verify` lists every corrupt object"
+        )),
+        other => message(format!("error: {other}")),
+    }
+}
+
+/// Stores a loaded program's bytes and, when known, its source beside them; returns the
+/// id (equal to `loaded.id`).
+pub fn store(ws: &Workspace, loaded: &Loaded) -> Result<ObjectId, LoadError> {
+    let bytes = crate::bytecode::encode(&loaded.program);
+    let objects = ws
+        .object_store()
+        .map_err(|e| message(format!("error: {e}")))?;
+    let id = objects
+        .put(&bytes)
+        .map_err(|e| message(format!("error: cannot store the program: {e}")))?;
+    if let Some((file, text)) = &loaded.source {
+        objects
+            .put_source(&id, file, text)
+            .map_err(|e| message(format!("error: cannot store the program's source: {e}")))?;
+    }
+    Ok(id)
+}
+
+/// The `--root` flag shared by the commands that use the workspace.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RootArg {
+    /// The workspace root (default: the current directory); its state is in `.llmos/`
+    /// there, or in `$LLMOS_HOME`.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
 }

@@ -13,6 +13,7 @@
 pub mod build;
 pub mod effects;
 pub mod graph;
+pub mod render;
 
 use crate::types::{EffectSet, Type};
 use crate::value::Value;

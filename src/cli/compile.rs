@@ -1,0 +1,116 @@
+//! `llmos compile FILE [-o OUT.llb] [--emit llt]`: compile a source to bytecode, store it
+//! (with its source beside it) and print its id; or, with `--emit llt`, print the checked
+//! source in canonical layout.
+
+use std::path::{Path, PathBuf};
+
+use super::Outcome;
+use super::program::{Loaded, RootArg, compile_text, open_workspace, store};
+use super::source::read_source;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The source: a `.llt` trace.
+    pub file: PathBuf,
+    /// Also write the bytecode to this file.
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "OUT.llb",
+        conflicts_with = "emit"
+    )]
+    pub output: Option<PathBuf>,
+    /// Print this instead of the id (and store nothing): `llt`, the checked source.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub emit: Option<Emit>,
+    #[command(flatten)]
+    pub root: RootArg,
+}
+
+/// What `--emit` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Emit {
+    /// The checked source, formatted as `llmos fmt` would.
+    Llt,
+}
+
+/// A compiled input: the program and the source text it came from.
+struct Compiled {
+    loaded: Loaded,
+    /// The source in canonical layout, for `--emit llt`.
+    llt: String,
+}
+
+pub fn run(args: Args) -> Outcome {
+    match compile(&args) {
+        Ok(()) => Outcome::Success,
+        Err(msg) => {
+            if !msg.is_empty() {
+                eprintln!("{msg}");
+            }
+            Outcome::Failed
+        }
+    }
+}
+
+fn compile(args: &Args) -> Result<(), String> {
+    let compiled = match args.file.extension().and_then(|e| e.to_str()) {
+        Some("llt") => compile_llt(&args.file)?,
+        Some("yaml" | "yml") => {
+            return Err(format!(
+                "error: cannot compile {}: compiling Learner recordings (.yaml) is not available in this llmos yet; compile a .llt trace",
+                args.file.display()
+            ));
+        }
+        other => {
+            let what = other.map_or("no extension".to_owned(), |e| format!("`.{e}`"));
+            return Err(format!(
+                "error: cannot compile {}: {what} is not a source this llmos compiles (expected a .llt trace)",
+                args.file.display()
+            ));
+        }
+    };
+    if let Some(Emit::Llt) = args.emit {
+        print!("{}", compiled.llt);
+        return Ok(());
+    }
+    let ws = open_workspace(args.root.root.as_deref()).map_err(print_load_error)?;
+    let id = store(&ws, &compiled.loaded).map_err(print_load_error)?;
+    if let Some(out) = &args.output {
+        write_output(out, &crate::bytecode::encode(&compiled.loaded.program))?;
+    }
+    println!("{id}");
+    Ok(())
+}
+
+/// Prints a load error and leaves nothing more to say.
+fn print_load_error(e: super::program::LoadError) -> String {
+    e.print();
+    String::new()
+}
+
+fn compile_llt(path: &Path) -> Result<Compiled, String> {
+    let name = path.display().to_string();
+    let text = read_source(path)?;
+    let (program, bytes, warnings) = compile_text(&name, &text).map_err(print_load_error)?;
+    if !warnings.is_empty() {
+        super::render::print_all(&warnings, &name, &text, 100);
+    }
+    let (file, _) = crate::syntax::parse(&text);
+    let llt = crate::syntax::printer::format(&text, &file);
+    Ok(Compiled {
+        loaded: Loaded {
+            program,
+            id: crate::store::ObjectId::of(&bytes),
+            source: Some((name, text)),
+            warnings,
+        },
+        llt,
+    })
+}
+
+/// Writes the bytecode file atomically (a temp file beside it, then a rename).
+fn write_output(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    crate::store::write_atomic(path, bytes)
+        .map_err(|e| format!("error: cannot write {}: {e}", path.display()))
+}

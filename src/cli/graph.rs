@@ -1,0 +1,48 @@
+//! `llmos graph PROGRAM [--format dot|mermaid]`: the program's DAG (params, steps and
+//! slots as nodes; data edges solid, effect edges dashed).
+
+use super::Outcome;
+use super::program::{RootArg, load, open_workspace};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A `.llb` file, a `.llt` source (compiled first), or a stored id or unique id prefix.
+    #[arg(value_name = "PROGRAM")]
+    pub program: String,
+    /// The output language.
+    #[arg(long, value_enum, default_value_t = Format::Dot)]
+    pub format: Format,
+    #[command(flatten)]
+    pub root: RootArg,
+}
+
+/// The graph languages `llmos graph` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Graphviz: `dot -Tsvg`.
+    Dot,
+    /// Mermaid `flowchart`, for Markdown.
+    Mermaid,
+}
+
+pub fn run(args: Args) -> Outcome {
+    let loaded =
+        match open_workspace(args.root.root.as_deref()).and_then(|ws| load(&args.program, &ws)) {
+            Ok(l) => l,
+            Err(e) => {
+                e.print();
+                return Outcome::Failed;
+            }
+        };
+    if let Some((file, text)) = &loaded.source
+        && !loaded.warnings.is_empty()
+    {
+        super::render::print_all(&loaded.warnings, file, text, 100);
+    }
+    let text = match args.format {
+        Format::Dot => crate::ir::render::dot(&loaded.program),
+        Format::Mermaid => crate::ir::render::mermaid(&loaded.program),
+    };
+    print!("{text}");
+    Outcome::Success
+}

@@ -1,0 +1,152 @@
+//! `llmos store verify|gc`: check every stored object against its hash; drop the ones
+//! nothing refers to.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use super::Outcome;
+use super::program::{RootArg, open_workspace};
+use crate::store::{ObjectId, ObjectStore, ProblemKind};
+use crate::workspace::Workspace;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub action: Action,
+    #[command(flatten)]
+    pub root: RootArg,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    /// Re-hash every stored object and check every source sidecar. Prints the id of each
+    /// corrupt object on stdout and every problem on stderr; exit 1 if there is any.
+    Verify,
+    /// Remove stored objects that no trace in the library refers to and that are older
+    /// than the grace period (so a program just compiled is kept). Prints removed ids.
+    Gc {
+        /// Keep unreferenced objects younger than this (e.g. `30m`, `2h`, `0s`).
+        #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+        grace: Duration,
+    },
+}
+
+pub fn run(args: Args) -> Outcome {
+    let ws = match open_workspace(args.root.root.as_deref()) {
+        Ok(ws) => ws,
+        Err(e) => {
+            e.print();
+            return Outcome::Failed;
+        }
+    };
+    let result = match args.action {
+        Action::Verify => verify(&ws),
+        Action::Gc { grace } => gc(&ws, grace),
+    };
+    match result {
+        Ok(outcome) => outcome,
+        Err(msg) => {
+            eprintln!("{msg}");
+            Outcome::Failed
+        }
+    }
+}
+
+/// The workspace's store, or `None` when nothing was ever stored.
+fn existing(ws: &Workspace) -> Result<Option<ObjectStore>, String> {
+    if !ws.objects_dir().is_dir() {
+        return Ok(None);
+    }
+    ws.object_store()
+        .map(Some)
+        .map_err(|e| format!("error: {e}"))
+}
+
+fn verify(ws: &Workspace) -> Result<Outcome, String> {
+    let Some(store) = existing(ws)? else {
+        eprintln!("store ok: no objects ({})", ws.objects_dir().display());
+        return Ok(Outcome::Success);
+    };
+    let problems = store.verify().map_err(|e| format!("error: {e}"))?;
+    let bad: BTreeSet<ObjectId> = problems.iter().filter_map(|p| p.id).collect();
+    let mut corrupt = BTreeSet::new();
+    for p in &problems {
+        eprintln!("error: {p}");
+        if let (ProblemKind::Corrupt | ProblemKind::Unreadable(_), Some(id)) = (&p.kind, p.id) {
+            corrupt.insert(id);
+        }
+    }
+    let ids = store.list().map_err(|e| format!("error: {e}"))?;
+    // Sound objects that no longer load (a tool changed signature) are worth a warning:
+    // they are not corrupt, but `exec` will refuse them until they are recompiled.
+    for id in ids.iter().filter(|id| !bad.contains(id)) {
+        if let Ok(bytes) = store.get(id)
+            && let Err(e) = crate::bytecode::decode(&bytes)
+        {
+            eprintln!("warning: object {id} does not load: {e}");
+        }
+    }
+    for id in &corrupt {
+        println!("{id}");
+    }
+    if problems.is_empty() {
+        eprintln!("store ok: {} objects checked", ids.len());
+        Ok(Outcome::Success)
+    } else {
+        let s = if problems.len() == 1 { "" } else { "s" };
+        eprintln!(
+            "store has {} problem{s} ({} corrupt objects) among {} objects",
+            problems.len(),
+            corrupt.len(),
+            ids.len()
+        );
+        Ok(Outcome::Failed)
+    }
+}
+
+/// The programs the trace library refers to (none when there is no database yet).
+fn roots(ws: &Workspace) -> Result<BTreeSet<ObjectId>, String> {
+    if !ws.db_path().is_file() {
+        return Ok(BTreeSet::new());
+    }
+    let db = crate::db::Db::open_in(&ws.state_dir).map_err(|e| format!("error: {e}"))?;
+    let ids = db
+        .library()
+        .referenced_programs()
+        .map_err(|e| format!("error: {e}"))?;
+    let mut roots = BTreeSet::new();
+    for text in ids {
+        match text.parse::<ObjectId>() {
+            Ok(id) => {
+                roots.insert(id);
+            }
+            Err(e) => eprintln!("warning: the trace library names a bad program id: {e}"),
+        }
+    }
+    Ok(roots)
+}
+
+fn gc(ws: &Workspace, grace: Duration) -> Result<Outcome, String> {
+    let Some(store) = existing(ws)? else {
+        eprintln!(
+            "nothing to collect: no objects ({})",
+            ws.objects_dir().display()
+        );
+        return Ok(Outcome::Success);
+    };
+    let roots = roots(ws)?;
+    let report = store.gc(&roots, grace).map_err(|e| format!("error: {e}"))?;
+    for id in &report.removed {
+        println!("{id}");
+    }
+    eprintln!(
+        "removed {} objects, {} sources and {} stale temp files ({} bytes); kept {} ({} referenced by the trace library)",
+        report.removed.len(),
+        report.removed_sources.len(),
+        report.removed_temp.len(),
+        report.freed_bytes,
+        report.kept,
+        roots.len()
+    );
+    Ok(Outcome::Success)
+}
