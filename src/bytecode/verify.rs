@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use super::error::{Site, VerifyError};
 use super::format::{MAX_TYPE_DEPTH, MAX_VALUE_DEPTH};
 use crate::check::ToolTable;
-use crate::ir::{Operand, Part, Program};
+use crate::ir::{Part, Program};
 use crate::stdlib::ToolDecl;
 use crate::types::{Effect, EffectSet, Type};
 use crate::value::{Value, conforms};
@@ -40,32 +40,10 @@ pub fn verify(p: &Program, tools: &ToolTable) -> Result<(), VerifyError> {
     Ok(())
 }
 
-/// An op on a cycle of the op graph, if there is one. Uses petgraph's iterative toposort
-/// on a graph built with plain `add_edge`: `ir::graph::is_acyclic` recurses once per op
-/// of a long chain (a stack overflow at 10,000 steps), and `ir::graph::op_graph` dedups
-/// edges with a scan that is quadratic when one op feeds thousands. Every dependency must
-/// already be known to be in range.
+/// An op on a cycle of the op graph, if there is one (petgraph's iterative toposort, so
+/// long chains cannot exhaust the stack). Every dependency must already be in range.
 fn cycle(p: &Program) -> Option<u32> {
-    use petgraph::graph::{DiGraph, NodeIndex};
-    let n = p.ops.len();
-    let mut g: DiGraph<(), ()> = DiGraph::with_capacity(n, n * 2);
-    for _ in 0..n {
-        g.add_node(());
-    }
-    for (i, op) in p.ops.iter().enumerate() {
-        let mut add = |d: u32| {
-            if (d as usize) < n {
-                g.add_edge(NodeIndex::new(d as usize), NodeIndex::new(i), ());
-            }
-        };
-        op.for_each_input(&p.slots, |o| {
-            if let Operand::Op(d) = o {
-                add(d);
-            }
-        });
-        op.after.iter().for_each(|d| add(*d));
-    }
-    petgraph::algo::toposort(&g, None)
+    petgraph::algo::toposort(&crate::ir::graph::op_graph(p), None)
         .err()
         .map(|c| c.node_id().index() as u32)
 }

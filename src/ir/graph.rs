@@ -14,23 +14,32 @@ pub enum EdgeKind {
     Effect,
 }
 
-/// One node per op (node index = op id) and an edge from each dependency to its user.
+/// One node per op (node index = op id) and one edge from each dependency to its user
+/// (a data edge when the user reads the value, else an effect edge).
 pub fn op_graph(p: &Program) -> DiGraph<OpId, EdgeKind> {
-    let mut g = DiGraph::with_capacity(p.ops.len(), p.ops.len() * 2);
-    for i in 0..p.ops.len() {
+    let n = p.ops.len();
+    let mut g = DiGraph::with_capacity(n, n * 2);
+    for i in 0..n {
         g.add_node(i as OpId);
     }
+    let mut inputs: Vec<usize> = Vec::new();
     for (i, op) in p.ops.iter().enumerate() {
         let to = NodeIndex::new(i);
+        inputs.clear();
         op.for_each_input(&p.slots, |o| {
             if let super::Operand::Op(d) = o
-                && (d as usize) < p.ops.len()
+                && (d as usize) < n
             {
-                g.update_edge(NodeIndex::new(d as usize), to, EdgeKind::Data);
+                inputs.push(d as usize);
             }
         });
+        inputs.sort_unstable();
+        inputs.dedup();
+        for &d in &inputs {
+            g.add_edge(NodeIndex::new(d), to, EdgeKind::Data);
+        }
         for &d in &op.after {
-            if (d as usize) < p.ops.len() && g.find_edge(NodeIndex::new(d as usize), to).is_none() {
+            if (d as usize) < n && inputs.binary_search(&(d as usize)).is_err() {
                 g.add_edge(NodeIndex::new(d as usize), to, EdgeKind::Effect);
             }
         }
@@ -38,9 +47,10 @@ pub fn op_graph(p: &Program) -> DiGraph<OpId, EdgeKind> {
     g
 }
 
-/// Whether the ops form a DAG (no op depends on itself through any path).
+/// Whether the ops form a DAG (no op depends on itself through any path). Iterative, so
+/// long chains cannot exhaust the stack.
 pub fn is_acyclic(p: &Program) -> bool {
-    !petgraph::algo::is_cyclic_directed(&op_graph(p))
+    petgraph::algo::toposort(&op_graph(p), None).is_ok()
 }
 
 /// Whether op `to` depends on op `from`, directly or through other ops.
