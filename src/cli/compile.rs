@@ -39,6 +39,10 @@ struct Compiled {
     loaded: Loaded,
     /// The source in canonical layout, for `--emit llt`.
     llt: String,
+    /// For a recording: the recorded answers of its `ask` slots, and the model that
+    /// wrote them (the slot cache is keyed by model).
+    seeds: Vec<crate::learn::compile::SlotAnswer>,
+    model: String,
 }
 
 pub fn run(args: Args) -> Outcome {
@@ -56,16 +60,11 @@ pub fn run(args: Args) -> Outcome {
 fn compile(args: &Args) -> Result<(), String> {
     let compiled = match args.file.extension().and_then(|e| e.to_str()) {
         Some("llt") => compile_llt(&args.file)?,
-        Some("yaml" | "yml") => {
-            return Err(format!(
-                "error: cannot compile {}: compiling Learner recordings (.yaml) is not available in this llmos yet; compile a .llt trace",
-                args.file.display()
-            ));
-        }
+        Some("yaml" | "yml") => compile_recording(&args.file)?,
         other => {
             let what = other.map_or("no extension".to_owned(), |e| format!("`.{e}`"));
             return Err(format!(
-                "error: cannot compile {}: {what} is not a source this llmos compiles (expected a .llt trace)",
+                "error: cannot compile {}: {what} is not a source this llmos compiles (expected a .llt trace or a .yaml recording)",
                 args.file.display()
             ));
         }
@@ -76,6 +75,9 @@ fn compile(args: &Args) -> Result<(), String> {
     }
     let ws = open_workspace(args.root.root.as_deref()).map_err(print_load_error)?;
     let id = store(&ws, &compiled.loaded).map_err(print_load_error)?;
+    if !compiled.seeds.is_empty() {
+        seed_slot_cache(&ws, &id, &compiled.model, &compiled.seeds)?;
+    }
     if let Some(out) = &args.output {
         write_output(out, &crate::bytecode::encode(&compiled.loaded.program))?;
     }
@@ -106,7 +108,54 @@ fn compile_llt(path: &Path) -> Result<Compiled, String> {
             warnings,
         },
         llt,
+        seeds: Vec::new(),
+        model: String::new(),
     })
+}
+
+/// A Learner recording (`.yaml`): compiled to the program a person could have written.
+fn compile_recording(path: &Path) -> Result<Compiled, String> {
+    let name = path.display().to_string();
+    let text = read_source(path)?;
+    let rec = crate::learn::recording::parse_recording(&text, &name).map_err(|e| format!("error: {e}"))?;
+    let c = crate::learn::compile::compile(&rec).map_err(|e| format!("error: cannot compile {name}: {e}"))?;
+    if !c.generalized {
+        eprintln!(
+            "note: {name}: the generalized program did not replay the recording exactly; \
+             kept the literal version (every value as recorded)"
+        );
+    }
+    let bytes = crate::bytecode::encode(&c.program);
+    let llt_name = format!("{}.llt", path.with_extension("").display());
+    Ok(Compiled {
+        loaded: Loaded {
+            program: c.program,
+            id: crate::store::ObjectId::of(&bytes),
+            source: Some((llt_name, c.source.clone())),
+            warnings: Vec::new(),
+        },
+        llt: c.source,
+        seeds: c.slot_answers,
+        model: rec.model,
+    })
+}
+
+/// Puts the recorded slot answers into the slot cache, so that running the program on the
+/// recorded binding sends nothing.
+pub fn seed_slot_cache(
+    ws: &crate::workspace::Workspace,
+    id: &crate::store::ObjectId,
+    model: &str,
+    seeds: &[crate::learn::compile::SlotAnswer],
+) -> Result<(), String> {
+    ws.ensure_state_dir().map_err(|e| format!("error: {e}"))?;
+    let db = crate::db::Db::open_in(&ws.state_dir).map_err(|e| format!("error: {e}"))?;
+    for s in seeds {
+        db.slots()
+            .put(&id.to_string(), &s.slot, &s.prompt, model, &s.answer)
+            .map_err(|e| format!("error: {e}"))?;
+    }
+    Ok(())
 }
 
 /// Writes the bytecode file atomically (a temp file beside it, then a rename).
