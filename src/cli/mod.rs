@@ -2,6 +2,7 @@
 //! outcomes to exit codes (0 success, 1 bad input or failed run, 2 bad command line).
 
 mod check;
+mod exec;
 mod fmt;
 pub mod program;
 pub mod render;
@@ -27,6 +28,8 @@ pub enum Command {
     Check(check::Args),
     /// Rewrite `.llt` files in the canonical layout (`--check` only reports).
     Fmt(fmt::Args),
+    /// Run a program in the VM (Follower mode): its output on stdout.
+    Exec(exec::Args),
     /// List every tool with its signature, effects and doc.
     Tools(tools::Args),
 }
@@ -51,6 +54,7 @@ pub fn run() -> ExitCode {
     let outcome = match cli.command {
         Command::Check(a) => check::run(a),
         Command::Fmt(a) => fmt::run(a),
+        Command::Exec(a) => exec::run(a),
         Command::Tools(a) => tools::run(a),
     };
     match outcome {

@@ -8,7 +8,8 @@ use crate::types::Type;
 use crate::value::Value;
 
 /// Where a slot's value came from (for events and the run log).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SlotSource {
     /// `--set NAME=VALUE`.
     Set,
