@@ -66,7 +66,15 @@ fn unknown_name(program: &Program, name: &str) -> String {
         "`--set {name}=...`: the program `{}` has no param or slot `{name}`",
         program.name
     );
-    match crate::check::suggest::closest(name, names.clone()) {
+    // `closest` counts a swap of two letters as two edits; a swapped pair is a common
+    // typo in a name typed on the command line, so look for one too.
+    let limit = (name.chars().count() / 3).max(1);
+    let suggestion = crate::check::suggest::closest(name, names.clone()).or_else(|| {
+        names
+            .clone()
+            .find(|n| strsim::osa_distance(n, name) <= limit)
+    });
+    match suggestion {
         Some(close) => msg.push_str(&format!(" (did you mean `{close}`?)")),
         None => {
             let all: Vec<&str> = names.collect();

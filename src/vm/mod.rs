@@ -54,7 +54,7 @@ pub use cache::{CacheResolver, configured_model};
 pub use error::{RunError, RunErrorKind};
 pub use events::{Collector, Event, EventBus, Subscriber};
 pub use runlog::RunLogWriter;
-pub use slots::{Resolved, SlotRequest, SlotResolver, SlotSource};
+pub use slots::{Resolved, SlotFuture, SlotRequest, SlotResolver, SlotSource};
 
 use crate::ir::{Operand, Program};
 use crate::store::RunId;
