@@ -254,7 +254,7 @@ fn json_output_has_the_run_figures() {
     assert_eq!(v["ok"], true);
     assert_eq!(v["llm_calls"], 0);
     assert_eq!(v["cost_usd"], 0);
-    assert_eq!(v["steps"], 2);
+    assert_eq!((v["steps"].as_u64(), v["ops"].as_u64()), (Some(2), Some(2)));
     assert!(v["duration_ms"].as_f64().unwrap() >= 0.0);
     let run_id = v["run_id"].as_str().unwrap();
     assert!(ws.path(&format!(".llmos/runs/{run_id}.jsonl")).exists());
@@ -442,4 +442,20 @@ fn the_run_log_records_each_step_in_order() {
     assert_eq!(log[12]["tool"], "fs.write");
     assert_eq!(log[14]["ok"], true);
     assert!(log[14]["ms"].as_f64().is_some());
+}
+
+#[test]
+fn llmos_home_moves_the_state() {
+    let ws = Ws::new();
+    let home = tempfile::tempdir().unwrap();
+    let f = ws.example("hello.llt");
+    ws.exec(&[&f])
+        .env("LLMOS_HOME", home.path())
+        .assert()
+        .success();
+    assert!(!ws.path(".llmos").exists());
+    let runs: Vec<_> = std::fs::read_dir(home.path().join("runs"))
+        .unwrap()
+        .collect();
+    assert_eq!(runs.len(), 1);
 }

@@ -3,9 +3,10 @@
 //! Output: the `return` value on stdout, a `str` or `path` as plain text, anything else
 //! as pretty JSON (sorted keys, canonical numbers), each followed by a newline; nothing
 //! when there is no `return`. With `--json`, one compact JSON object on one line
-//! instead: `program`, `name`, `run_id`, `mode`, `ok`, `output`, `steps`, `llm_calls`,
-//! `input_tokens`, `output_tokens`, `cost_usd`, `duration_ms`, and `error` (`kind`,
-//! `step`, `message`) when the run failed. Diagnostics and the progress display go to
+//! instead: `program`, `name`, `run_id`, `mode`, `ok`, `output`, `steps` (statements)
+//! and `ops` (DAG ops run), `llm_calls`, `input_tokens`, `output_tokens`, `cost_usd`,
+//! `duration_ms`, and `error` (`kind`, `step` counted from 1, `message`) when the run
+//! failed. Diagnostics and the progress display go to
 //! stderr. Exit 0 on success, 1 when the program or its inputs are wrong, a capability
 //! is refused, or the run fails, times out or is cancelled (Ctrl-C, SIGTERM).
 
@@ -42,7 +43,8 @@ pub struct Args {
     /// Time limit of the whole run: 500ms, 2s, 5m.
     #[arg(long, value_name = "DURATION", value_parser = parse_limit)]
     pub timeout: Option<Duration>,
-    /// A cap on each step's own time limit (each tool has a default).
+    /// A cap on each tool call's own time limit (every tool has a default); it applies
+    /// to the calls that wait: http.*, shell.run, time.sleep.
     #[arg(long, value_name = "DURATION", value_parser = parse_limit)]
     pub step_timeout: Option<Duration>,
     /// Never call an LLM: `ask` slots come from `--set` or the slot cache.
@@ -189,6 +191,7 @@ pub fn run(args: Args) -> Outcome {
         program: &id,
         name: &loaded.program.name,
         run_id: &run_id,
+        steps: loaded.program.steps.len(),
     };
     match result {
         Ok(out) => {
@@ -246,6 +249,8 @@ struct Summary<'a> {
     program: &'a str,
     name: &'a str,
     run_id: &'a RunId,
+    /// Statements of the program (all of them ran when the run succeeded).
+    steps: usize,
 }
 
 impl Summary<'_> {
@@ -260,7 +265,8 @@ impl Summary<'_> {
             Ok(out) => serde_json::json!({
                 "ok": true,
                 "output": out.output.clone().unwrap_or(Value::Null),
-                "steps": out.ops_run,
+                "steps": self.steps,
+                "ops": out.ops_run,
                 "llm_calls": out.llm_calls,
                 "input_tokens": out.input_tokens,
                 "output_tokens": out.output_tokens,

@@ -83,7 +83,10 @@ pub struct RunInputs {
     pub jobs: usize,
     /// The run's time limit.
     pub timeout: Option<Duration>,
-    /// A cap on every step's own time limit (each tool has a default).
+    /// A cap on each tool call's own time limit ([`Tool::timeout`](crate::tools::Tool::timeout)).
+    /// Limits apply to calls that hand back a future; tools that answer at once are
+    /// bounded by their own size limits. Slots have no step limit (the resolver has its
+    /// own); the run's `timeout` covers everything.
     pub step_timeout: Option<Duration>,
     /// Cancels the run from outside.
     pub cancel: Cancel,
