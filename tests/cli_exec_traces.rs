@@ -82,7 +82,10 @@ fn hello_and_word_count() {
     let ex = Examples::new();
     assert_eq!(ex.run("hello", &["--set", "name=Ada"]), "Hello, Ada!\n");
     assert_eq!(ex.read("hello.txt"), "Hello, Ada!");
-    assert_eq!(ex.run("word_count", &["--set", "file=data/notes.txt"]), "37\n");
+    assert_eq!(
+        ex.run("word_count", &["--set", "file=data/notes.txt"]),
+        "37\n"
+    );
 }
 
 #[test]
@@ -122,14 +125,19 @@ fn csv_summary_with_the_prose_given() {
     );
     assert_eq!(out, "reports/sales.md\n");
     let report = ex.read("reports/sales.md");
-    assert!(report.starts_with("# Summary of data/sales.csv\n\nSales rose from Q1 to Q2.\n\nRows: 5\n"));
+    assert!(
+        report.starts_with("# Summary of data/sales.csv\n\nSales rose from Q1 to Q2.\n\nRows: 5\n")
+    );
     assert!(report.contains(r#""amount":{"count":5,"max":150,"mean":97,"min":40,"sum":485}"#));
 }
 
 #[test]
 fn todo_list_collects_the_todo_lines() {
     let ex = Examples::new();
-    assert_eq!(ex.run("todo_list", &["--set", "notes=data/notes.txt"]), "3\n");
+    assert_eq!(
+        ex.run("todo_list", &["--set", "notes=data/notes.txt"]),
+        "3\n"
+    );
     assert_eq!(
         ex.read("todo.md"),
         "# 3 things to do\n\n- [ ] send the sales figures to Ana\n- [ ] fix the report template\n\
