@@ -3,8 +3,6 @@
 
 mod cli_exec_common;
 
-use std::time::{Duration, Instant};
-
 use cli_exec_common::{Ws, event_names, stderr, stdout};
 use predicates::prelude::*;
 use serde_json::{Value, json};
@@ -143,26 +141,39 @@ fn fan_out_waits_overlap_and_the_output_equals_a_sequential_run() {
         "--set",
         "c=c.txt",
     ];
-    let t = Instant::now();
-    let parallel = ws.exec(&args).output().unwrap();
-    let took = t.elapsed();
-    assert!(parallel.status.success(), "{}", stderr(&parallel));
-    // two waits of 200 ms at once, plus process start in a debug build
-    assert!(took < Duration::from_millis(380), "took {took:?}");
-    let parallel_file = ws.read("sizes.json");
+    // the run's own time (without process start), from `--json`
+    let run = |extra: &[&str]| {
+        let mut a = args.to_vec();
+        a.extend_from_slice(extra);
+        a.push("--json");
+        let out = ws.exec(&a).output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        (
+            v["output"].clone(),
+            v["duration_ms"].as_f64().unwrap(),
+            ws.read("sizes.json"),
+        )
+    };
+    let (parallel, ms, parallel_file) = run(&[]);
+    // two waits of 200 ms at once
+    assert!((200.0..350.0).contains(&ms), "took {ms} ms");
+    let (sequential, ms, sequential_file) = run(&["--jobs", "1"]);
+    assert!(ms >= 400.0, "took {ms} ms");
+    assert_eq!(parallel, sequential);
+    assert_eq!(parallel_file, sequential_file);
+    assert_eq!(
+        parallel,
+        json!({"a": 5, "b": 2, "c": 1, "waited": [200, 200]})
+    );
+    // printed as pretty JSON with sorted keys
+    let plain = ws.exec(&args).output().unwrap();
+    assert_eq!(stdout(&plain), pretty_line(&parallel));
+    assert!(stdout(&plain).starts_with("{\n  \"a\": 5,\n"));
+}
 
-    let mut seq_args = args.to_vec();
-    seq_args.extend(["--jobs", "1"]);
-    let t = Instant::now();
-    let sequential = ws.exec(&seq_args).output().unwrap();
-    assert!(t.elapsed() >= Duration::from_millis(400));
-    assert!(sequential.status.success());
-    assert_eq!(stdout(&parallel), stdout(&sequential));
-    assert_eq!(parallel_file, ws.read("sizes.json"));
-    let out: Value = serde_json::from_str(&stdout(&parallel)).unwrap();
-    assert_eq!(out, json!({"a": 5, "b": 2, "c": 1, "waited": [200, 200]}));
-    // pretty JSON with sorted keys
-    assert!(stdout(&parallel).starts_with("{\n  \"a\": 5,\n"));
+fn pretty_line(v: &Value) -> String {
+    llmos::value::pretty_json(v) + "\n"
 }
 
 #[test]
