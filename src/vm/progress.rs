@@ -5,7 +5,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 
 use super::events::{Event, Subscriber};
 
@@ -21,7 +21,9 @@ impl Progress {
         if !std::io::stderr().is_terminal() {
             return None;
         }
-        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        // Cleared however it ends: a refused run, whose bar never started, draws nothing.
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
+            .with_finish(ProgressFinish::AndClear);
         let style = ProgressStyle::with_template("{spinner} [{pos}/{len}] {elapsed} {wide_msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
