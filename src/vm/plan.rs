@@ -51,6 +51,7 @@ impl<'p> Plan<'p> {
                 if let Err(e) = check_operand(program, o, id) {
                     bad.get_or_insert(e);
                 } else if let Operand::Op(d) = o {
+                    // `check_operand` proved `d < id < n`: the index is in range.
                     edges.push((d, id));
                     uses[d as usize] += 1;
                     waits[i] += 1;
@@ -74,6 +75,8 @@ impl<'p> Plan<'p> {
             }
         }
         // Successor lists, grouped by predecessor (counting sort keeps them in op order).
+        // Every edge's `d` is below `n`, and `fill[d]` stays below `succ_start[d + 1]`,
+        // so the indexing below is in range.
         let mut succ_start = vec![0_u32; n + 1];
         for &(d, _) in &edges {
             succ_start[d as usize + 1] += 1;
