@@ -117,8 +117,10 @@ fn compile_llt(path: &Path) -> Result<Compiled, String> {
 fn compile_recording(path: &Path) -> Result<Compiled, String> {
     let name = path.display().to_string();
     let text = read_source(path)?;
-    let rec = crate::learn::recording::parse_recording(&text, &name).map_err(|e| format!("error: {e}"))?;
-    let c = crate::learn::compile::compile(&rec).map_err(|e| format!("error: cannot compile {name}: {e}"))?;
+    let rec = crate::learn::recording::parse_recording(&text, &name)
+        .map_err(|e| format!("error: {e}"))?;
+    let c = crate::learn::compile::compile(&rec)
+        .map_err(|e| format!("error: cannot compile {name}: {e}"))?;
     if !c.generalized {
         eprintln!(
             "note: {name}: the generalized program did not replay the recording exactly; \

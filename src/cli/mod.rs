@@ -5,6 +5,7 @@ mod budget;
 mod check;
 mod compile;
 mod disasm;
+mod exec;
 mod fmt;
 mod graph;
 pub mod program;
@@ -41,6 +42,8 @@ pub enum Command {
     Graph(graph::Args),
     /// Check the program store (`verify`) or drop unreferenced objects (`gc`).
     Store(store::Args),
+    /// Run a program in the VM (Follower mode): its output on stdout.
+    Exec(exec::Args),
     /// List every tool with its signature, effects and doc.
     Tools(tools::Args),
     /// Reach a goal: a stored program when one matches, else the Learner (an LLM with
@@ -74,6 +77,7 @@ pub fn run() -> ExitCode {
         Command::Disasm(a) => disasm::run(a),
         Command::Graph(a) => graph::run(a),
         Command::Store(a) => store::run(a),
+        Command::Exec(a) => exec::run(a),
         Command::Tools(a) => tools::run(a),
         Command::Run(a) => run::run(a),
         Command::Budget(a) => budget::run(a),

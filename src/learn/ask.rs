@@ -81,6 +81,7 @@ impl LlmSlotResolver {
                 input_tokens: 0,
                 output_tokens: 0,
                 cost_usd: 0.0,
+                model: String::new(),
             });
         }
         let meter = self.llm.as_ref().map_err(|why| {
@@ -138,6 +139,7 @@ impl LlmSlotResolver {
             input_tokens: spent.0,
             output_tokens: spent.1,
             cost_usd: spent.2,
+            model: self.model().to_owned(),
         })
     }
 

@@ -8,7 +8,8 @@ use crate::types::Type;
 use crate::value::Value;
 
 /// Where a slot's value came from (for events and the run log).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SlotSource {
     /// `--set NAME=VALUE`.
     Set,
@@ -27,6 +28,8 @@ pub struct Resolved {
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub cost_usd: f64,
+    /// The model that answered (`provider:model`), when `source` is `Llm`.
+    pub model: String,
 }
 
 /// What the VM asks for: one slot with its prompt already interpolated.

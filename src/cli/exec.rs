@@ -1,0 +1,368 @@
+//! `llmos exec PROGRAM`: run a program in the VM (Follower mode).
+//!
+//! Output: the `return` value on stdout, a `str` or `path` as plain text, anything else
+//! as pretty JSON (sorted keys, canonical numbers), each followed by a newline; nothing
+//! when there is no `return`. With `--json`, one compact JSON object on one line
+//! instead: `program`, `name`, `run_id`, `mode`, `ok`, `output`, `steps` (statements)
+//! and `ops` (DAG ops run), `llm_calls`, `input_tokens`, `output_tokens`, `cost_usd`,
+//! `duration_ms`, and `error` (`kind`, `step` counted from 1, `message`) when the run
+//! failed. Diagnostics and the progress display go to
+//! stderr. Exit 0 on success, 1 when the program or its inputs are wrong, a capability
+//! is refused, or the run fails, times out or is cancelled (Ctrl-C, SIGTERM).
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Outcome;
+use super::program::{self, LoadError, Loaded};
+use super::render::{print_all, render, stderr_color};
+use crate::diag::Diagnostic;
+use crate::store::RunId;
+use crate::tools::ToolCtx;
+use crate::types::{Effect, EffectSet, Type};
+use crate::value::{Value, canonical_json, pretty_json};
+use crate::vm::progress::Progress;
+use crate::vm::{
+    self, CacheResolver, Cancel, EventBus, RunError, RunErrorKind, RunInputs, RunLogWriter,
+    RunOutput, SlotResolver,
+};
+use crate::workspace::Workspace;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The program: a `.llt` file (compiled first), a `.llb` file, or a stored program id.
+    pub program: String,
+    /// A param or `ask` slot value, read as its declared type (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+    /// Capabilities to grant beyond pure, read, write and llm: net, exec, clock.
+    #[arg(long, value_name = "CAP,...", value_delimiter = ',', value_parser = parse_cap)]
+    pub allow: Vec<Effect>,
+    /// Time limit of the whole run: 500ms, 2s, 5m.
+    #[arg(long, value_name = "DURATION", value_parser = parse_limit)]
+    pub timeout: Option<Duration>,
+    /// A cap on each tool call's own time limit (every tool has a default); it applies
+    /// to the calls that wait: http.*, shell.run, time.sleep.
+    #[arg(long, value_name = "DURATION", value_parser = parse_limit)]
+    pub step_timeout: Option<Duration>,
+    /// Never call an LLM: `ask` slots come from `--set` or the slot cache.
+    #[arg(long)]
+    pub offline: bool,
+    /// Print one JSON object with the output and the run's figures.
+    #[arg(long)]
+    pub json: bool,
+    /// Calls and slots under way at once.
+    #[arg(long, value_name = "N", default_value_t = vm::DEFAULT_JOBS as u32,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub jobs: u32,
+    /// The workspace root (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+}
+
+fn parse_set(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!("expected NAME=VALUE, found `{text}`")),
+    }
+}
+
+fn parse_cap(text: &str) -> Result<Effect, String> {
+    Effect::parse(text.trim()).ok_or_else(|| {
+        let known: Vec<&str> = Effect::ALL.iter().map(|e| e.as_str()).collect();
+        format!("unknown capability `{text}` (known: {})", known.join(", "))
+    })
+}
+
+fn parse_limit(text: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(text)
+        .map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. 500ms, 30s, 5m"))?;
+    if d.is_zero() {
+        return Err("a time limit must be longer than 0".to_owned());
+    }
+    Ok(d)
+}
+
+/// The resolver for `ask` slots that `--set` does not give: the slot cache, then the
+/// configured model through the budget meter (never with `--offline`). Without a
+/// configured model, the cache alone (keyed by model `none`).
+fn resolver(
+    ws: &Workspace,
+    config: &crate::workspace::Config,
+    run_id: &RunId,
+    offline: bool,
+) -> Box<dyn SlotResolver> {
+    let env = |k: &str| std::env::var(k).ok();
+    let db = crate::db::Db::open_in(&ws.state_dir).map(crate::economy::meter::shared);
+    if let Ok(db) = db {
+        let events: Arc<dyn crate::learn::events::EventSink> =
+            Arc::new(crate::learn::events::NullSink);
+        if let Ok(r) = crate::learn::session::slot_resolver(
+            &env,
+            config,
+            db,
+            run_id.as_str(),
+            None,
+            events,
+            offline,
+        ) {
+            return Box::new(r);
+        }
+    }
+    Box::new(CacheResolver::new(
+        ws.state_dir.clone(),
+        vm::configured_model(config, env),
+    ))
+}
+
+pub fn run(args: Args) -> Outcome {
+    let env = |k: &str| std::env::var(k).ok();
+    let ws = match Workspace::open(args.root.as_deref(), env) {
+        Ok(ws) => ws,
+        Err(e) => return fail(&format!("error: {e}")),
+    };
+    let config = match ws.config() {
+        Ok(c) => c,
+        Err(e) => return fail(&format!("error: {e}")),
+    };
+    let loaded = match program::load(&args.program, &ws) {
+        Ok(l) => l,
+        Err(LoadError::Message(m)) => return fail(&m),
+        Err(LoadError::Diagnostics {
+            file,
+            text,
+            diagnostics,
+        }) => {
+            print_all(&diagnostics, &file, &text, 100);
+            return Outcome::Failed;
+        }
+    };
+    if let (false, Some((file, text))) = (loaded.warnings.is_empty(), &loaded.source) {
+        print_all(&loaded.warnings, file, text, 100);
+    }
+    let sets = match vm::parse_sets(&loaded.program, &args.set) {
+        Ok(s) => s,
+        Err(e) => {
+            report(&e, &loaded);
+            return Outcome::Failed;
+        }
+    };
+    if let Err(e) = ws.ensure_state_dir() {
+        return fail(&format!("error: {e}"));
+    }
+    let ctx = match ToolCtx::new(&ws.root) {
+        Ok(c) => Arc::new(c),
+        Err(e) => return fail(&format!("error: {e}")),
+    };
+    let granted = args
+        .allow
+        .iter()
+        .copied()
+        .collect::<EffectSet>()
+        .union(config.allowed())
+        .union(EffectSet::DEFAULT_GRANTED);
+    let id = loaded.id.to_string();
+    let run_id = RunId::new();
+    let resolver = resolver(&ws, &config, &run_id, args.offline);
+    let log = Arc::new(RunLogWriter::new(ws.runs_dir(), run_id.clone()));
+    let mut bus = EventBus::new();
+    bus.subscribe(log.clone());
+    if let Some(p) = Progress::for_stderr() {
+        bus.subscribe(Arc::new(p));
+    }
+    let inputs = RunInputs {
+        program_id: id.clone(),
+        run_id: run_id.clone(),
+        params: sets.params,
+        slot_values: sets.slots,
+        granted,
+        jobs: args.jobs as usize,
+        timeout: args.timeout,
+        step_timeout: args.step_timeout,
+        cancel: Cancel::new(),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("error: cannot start the runtime: {e}")),
+    };
+    let cancel = inputs.cancel.clone();
+    let result = runtime.block_on(async {
+        let watcher = tokio::spawn(watch_signals(cancel));
+        let r = vm::run(&loaded.program, inputs, &ctx, resolver.as_ref(), &bus).await;
+        watcher.abort();
+        r
+    });
+    if let Some(e) = log.error() {
+        eprintln!("warning: {e}");
+    }
+    let summary = Summary {
+        program: &id,
+        name: &loaded.program.name,
+        run_id: &run_id,
+        steps: loaded.program.steps.len(),
+    };
+    match result {
+        Ok(out) => {
+            if args.json {
+                print_stdout(&(canonical_json(&summary.json(Ok(&out))) + "\n"));
+            } else {
+                print_output(&out);
+            }
+            Outcome::Success
+        }
+        Err(e) => {
+            report(&e, &loaded);
+            if args.json {
+                print_stdout(&(canonical_json(&summary.json(Err(&e))) + "\n"));
+            }
+            Outcome::Failed
+        }
+    }
+}
+
+fn fail(message: &str) -> Outcome {
+    eprintln!("{message}");
+    Outcome::Failed
+}
+
+/// Registers SIGINT and SIGTERM handlers now, and cancels the run when one comes.
+fn watch_signals(cancel: Cancel) -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let int = signal(SignalKind::interrupt());
+        let term = signal(SignalKind::terminate());
+        async move {
+            let (Ok(mut int), Ok(mut term)) = (int, term) else {
+                return;
+            };
+            tokio::select! {
+                _ = int.recv() => cancel.cancel("interrupted by SIGINT"),
+                _ = term.recv() => cancel.cancel("terminated by SIGTERM"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel("interrupted by Ctrl-C");
+            }
+        }
+    }
+}
+
+/// Names a run in `--json`.
+struct Summary<'a> {
+    program: &'a str,
+    name: &'a str,
+    run_id: &'a RunId,
+    /// Statements of the program (all of them ran when the run succeeded).
+    steps: usize,
+}
+
+impl Summary<'_> {
+    fn json(&self, result: Result<&RunOutput, &RunError>) -> Value {
+        let mut obj = serde_json::json!({
+            "program": self.program,
+            "name": self.name,
+            "run_id": self.run_id.as_str(),
+            "mode": "follower",
+        });
+        let fields = match result {
+            Ok(out) => serde_json::json!({
+                "ok": true,
+                "output": out.output.clone().unwrap_or(Value::Null),
+                "steps": self.steps,
+                "ops": out.ops_run,
+                "llm_calls": out.llm_calls,
+                "input_tokens": out.input_tokens,
+                "output_tokens": out.output_tokens,
+                "cost_usd": out.cost_usd,
+                "duration_ms": out.duration.as_micros() as f64 / 1000.0,
+            }),
+            Err(e) => serde_json::json!({
+                "ok": false,
+                "output": null,
+                "llm_calls": 0,
+                "cost_usd": 0.0,
+                "error": {
+                    "kind": e.kind.as_str(),
+                    "step": e.step.map(|s| s + 1),
+                    "message": e.message,
+                },
+            }),
+        };
+        if let (Value::Object(o), Value::Object(f)) = (&mut obj, fields) {
+            o.extend(f);
+        }
+        obj
+    }
+}
+
+fn print_output(out: &RunOutput) {
+    let Some(value) = &out.output else {
+        return;
+    };
+    let text = match (&out.output_type, value) {
+        (Some(Type::Str | Type::Path), Value::String(s)) => format!("{s}\n"),
+        _ => pretty_json(value) + "\n",
+    };
+    print_stdout(&text);
+}
+
+/// Writes to stdout; a closed pipe is not an error worth a panic.
+fn print_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// The diagnostic code of a run error.
+fn code(kind: RunErrorKind) -> &'static str {
+    match kind {
+        RunErrorKind::Link => "link",
+        RunErrorKind::UnknownName => "unknown-name",
+        RunErrorKind::MissingParam => "missing-param",
+        RunErrorKind::BadParam => "bad-param",
+        RunErrorKind::Capability => "capability-refused",
+        RunErrorKind::Tool => "step-failed",
+        RunErrorKind::Sandbox => "sandbox",
+        RunErrorKind::StepTimeout => "step-timeout",
+        RunErrorKind::RunTimeout => "run-timeout",
+        RunErrorKind::Cancelled => "cancelled",
+        RunErrorKind::Slot => "unresolved-slot",
+        RunErrorKind::Check => "check-failed",
+    }
+}
+
+/// Prints a run error on stderr: against the step's source line when the step and the
+/// source are known, else as plain lines.
+fn report(e: &RunError, loaded: &Loaded) {
+    if let (Some(step), Some((file, text))) = (e.step, &loaded.source)
+        && let Some(span) = step_span(text, step)
+    {
+        let d = Diagnostic::error(code(e.kind), span, e.message.clone()).label("this step");
+        eprint!("{}", render(&d, file, text, stderr_color()));
+        return;
+    }
+    for line in e.message.lines() {
+        eprintln!("error[{}]: {line}", code(e.kind));
+    }
+}
+
+/// The source span of statement `step` (the `return` expression past the last one).
+fn step_span(text: &str, step: u32) -> Option<crate::diag::Span> {
+    let (program, _) = crate::check::check_source(text, crate::stdlib::table());
+    let program = program?;
+    match program.steps.get(step as usize) {
+        Some(s) => Some(s.span),
+        None => program.ret.as_ref().map(|r| r.span),
+    }
+}

@@ -1,0 +1,243 @@
+//! The plan of a run, computed once before the first op: the program checked for shape
+//! (every id in range, every op referring only to earlier ops), its tools linked to the
+//! built-in implementations (with the signatures it was compiled for), and the tables
+//! the scheduler needs: how many ops each op waits for, who waits for it, and how many
+//! times its value is read (so the last reader can take it instead of copying it).
+
+use std::sync::Arc;
+
+use super::error::{RunError, RunErrorKind};
+use crate::ir::{OpId, OpKind, Operand, Part, Program, signature_hash};
+use crate::tools::{Tool, builtins};
+use crate::types::{Effect, EffectSet};
+
+/// A checked and linked program.
+pub(crate) struct Plan<'p> {
+    pub program: &'p Program,
+    /// The implementation of each of the program's tools, by `ToolId`.
+    pub tools: Vec<Arc<dyn Tool>>,
+    /// The declared effects of each tool, by `ToolId` (from the built-in declarations,
+    /// which the signature hash ties to the program).
+    pub effects: Vec<EffectSet>,
+    /// For each op, how many dependency edges it has (a repeated input counts each time).
+    pub waits: Vec<u32>,
+    /// Successor lists in one table: the ops waiting for op `i` are
+    /// `succ[succ_start[i]..succ_start[i + 1]]`.
+    pub succ_start: Vec<u32>,
+    pub succ: Vec<OpId>,
+    /// For each op, how many times its value is read (inputs and the output).
+    pub uses: Vec<u32>,
+    /// The ops that call a tool or resolve a slot, in order: the ones with step events.
+    pub tool_ops: Arc<[OpId]>,
+}
+
+impl<'p> Plan<'p> {
+    /// Checks and links `program`.
+    pub fn new(program: &'p Program) -> Result<Plan<'p>, RunError> {
+        let (tools, effects) = link(program)?;
+        let n = program.ops.len();
+        let mut waits = vec![0_u32; n];
+        let mut uses = vec![0_u32; n];
+        let mut edges: Vec<(OpId, OpId)> = Vec::with_capacity(n * 2);
+        let mut tool_ops = Vec::new();
+        for (i, op) in program.ops.iter().enumerate() {
+            let id = i as OpId;
+            check_op(program, id, &tools)?;
+            if matches!(op.kind, OpKind::Call { .. } | OpKind::Ask { .. }) {
+                tool_ops.push(id);
+            }
+            let mut bad = None;
+            op.for_each_input(&program.slots, |o| {
+                if let Err(e) = check_operand(program, o, id) {
+                    bad.get_or_insert(e);
+                } else if let Operand::Op(d) = o {
+                    // `check_operand` proved `d < id < n`: the index is in range.
+                    edges.push((d, id));
+                    uses[d as usize] += 1;
+                    waits[i] += 1;
+                }
+            });
+            if let Some(e) = bad {
+                return Err(e);
+            }
+            for &d in &op.after {
+                if d >= id {
+                    return Err(malformed(format!("op {id} runs after a later op {d}")));
+                }
+                edges.push((d, id));
+                waits[i] += 1;
+            }
+        }
+        if let Some(o) = program.output {
+            check_operand(program, o, n as OpId)?;
+            if let Operand::Op(d) = o {
+                uses[d as usize] += 1;
+            }
+        }
+        // Successor lists, grouped by predecessor (counting sort keeps them in op order).
+        // Every edge's `d` is below `n`, and `fill[d]` stays below `succ_start[d + 1]`,
+        // so the indexing below is in range.
+        let mut succ_start = vec![0_u32; n + 1];
+        for &(d, _) in &edges {
+            succ_start[d as usize + 1] += 1;
+        }
+        for i in 0..n {
+            succ_start[i + 1] += succ_start[i];
+        }
+        let mut fill = succ_start.clone();
+        let mut succ = vec![0; edges.len()];
+        for &(d, to) in &edges {
+            let at = &mut fill[d as usize];
+            succ[*at as usize] = to;
+            *at += 1;
+        }
+        Ok(Plan {
+            program,
+            tools,
+            effects,
+            waits,
+            succ_start,
+            succ,
+            uses,
+            tool_ops: tool_ops.into(),
+        })
+    }
+
+    /// The ops waiting for op `op`.
+    pub fn successors(&self, op: OpId) -> &[OpId] {
+        let i = op as usize;
+        match (self.succ_start.get(i), self.succ_start.get(i + 1)) {
+            (Some(&a), Some(&b)) => self.succ.get(a as usize..b as usize).unwrap_or_default(),
+            _ => &[],
+        }
+    }
+
+    /// The effects of op `op`: its tool's, `llm` for a slot, none otherwise.
+    pub fn op_effects(&self, op: OpId) -> EffectSet {
+        match self.program.ops.get(op as usize).map(|o| &o.kind) {
+            Some(OpKind::Call { tool, .. }) => self
+                .effects
+                .get(*tool as usize)
+                .copied()
+                .unwrap_or_default(),
+            Some(OpKind::Ask { .. }) => EffectSet::single(Effect::Llm),
+            _ => EffectSet::EMPTY,
+        }
+    }
+
+    /// The tool name of op `op` for events and messages: the tool, `ask`, or the kind
+    /// of inline op.
+    pub fn op_tool(&self, op: OpId) -> &'static str {
+        match self.program.ops.get(op as usize).map(|o| &o.kind) {
+            Some(OpKind::Call { tool, .. }) => {
+                self.tools.get(*tool as usize).map_or("?", |t| t.name())
+            }
+            Some(OpKind::Ask { .. }) => "ask",
+            Some(OpKind::Template { .. }) => "template",
+            Some(OpKind::List { .. }) => "list",
+            Some(OpKind::Object { .. }) => "object",
+            Some(OpKind::Field { .. }) => "field",
+            Some(OpKind::Index { .. }) => "index",
+            Some(OpKind::Check { .. }) => "check",
+            None => "?",
+        }
+    }
+}
+
+/// Finds each tool's implementation and declaration, refusing a tool whose signature
+/// is not the one the program was compiled for.
+/// Each tool's implementation and declared effects, by `ToolId`.
+type Linked = (Vec<Arc<dyn Tool>>, Vec<EffectSet>);
+
+fn link(program: &Program) -> Result<Linked, RunError> {
+    let table = crate::stdlib::table();
+    let mut tools = Vec::with_capacity(program.tools.len());
+    let mut effects = Vec::with_capacity(program.tools.len());
+    for t in &program.tools {
+        let (Some(decl), Some(tool)) = (table.get(&t.name), builtins().get(&t.name)) else {
+            return Err(RunError::new(
+                RunErrorKind::Link,
+                format!("the program calls `{}`, which is not a known tool", t.name),
+            ));
+        };
+        if signature_hash(decl) != t.sig_hash {
+            return Err(RunError::new(
+                RunErrorKind::Link,
+                format!(
+                    "the program was compiled for another signature of `{}` (now `{}`); \
+                     compile it again",
+                    t.name,
+                    crate::ir::signature_text(decl)
+                ),
+            ));
+        }
+        tools.push(Arc::clone(tool));
+        effects.push(decl.effects);
+    }
+    Ok((tools, effects))
+}
+
+fn malformed(what: String) -> RunError {
+    RunError::new(
+        RunErrorKind::Link,
+        format!("the program is malformed: {what}"),
+    )
+}
+
+/// Checks that an operand of op `user` refers to something that exists and comes first.
+fn check_operand(p: &Program, o: Operand, user: OpId) -> Result<(), RunError> {
+    let ok = match o {
+        Operand::Const(c) => (c as usize) < p.consts.len(),
+        Operand::Param(i) => (i as usize) < p.params.len(),
+        Operand::Op(d) => d < user,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(malformed(format!(
+            "op {user} reads {o:?}, which does not exist before it"
+        )))
+    }
+}
+
+/// Checks the ids inside an op that are not operands: tools, slots, text constants.
+fn check_op(p: &Program, id: OpId, tools: &[Arc<dyn Tool>]) -> Result<(), RunError> {
+    let Some(op) = p.ops.get(id as usize) else {
+        return Ok(());
+    };
+    if op.step as usize > p.steps.len() {
+        return Err(malformed(format!("op {id} belongs to no statement")));
+    }
+    let text = |c: u32| p.constant(c).is_some_and(|v| v.is_string());
+    let parts_ok = |parts: &[Part]| {
+        parts.iter().all(|part| match part {
+            Part::Text(c) => text(*c),
+            Part::Value(_) => true,
+        })
+    };
+    let ok = match &op.kind {
+        OpKind::Call { tool, args } => {
+            let arity = p
+                .tools
+                .get(*tool as usize)
+                .and_then(|t| crate::stdlib::table().get(&t.name))
+                .map(|d| d.params.len());
+            (*tool as usize) < tools.len() && arity == Some(args.len())
+        }
+        OpKind::Ask { slot } => p
+            .slots
+            .get(*slot as usize)
+            .is_some_and(|s| parts_ok(&s.prompt)),
+        OpKind::Template { parts } => parts_ok(parts),
+        OpKind::Object { entries } => entries.iter().all(|(k, _)| text(*k)),
+        OpKind::Field { key, .. } => text(*key),
+        OpKind::List { .. } | OpKind::Index { .. } | OpKind::Check { .. } => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(malformed(format!(
+            "op {id} refers to a tool, slot or text that does not exist"
+        )))
+    }
+}

@@ -1,0 +1,61 @@
+//! Shared by the `tests/vm_*.rs` files: compiling a source, a workspace with a tool
+//! context, run inputs, and a bus that keeps every event.
+#![allow(dead_code)] // each test file uses a different part
+
+use std::sync::Arc;
+
+use llmos::ir::Program;
+use llmos::tools::ToolCtx;
+use llmos::vm::{
+    self, CacheResolver, Collector, EventBus, RunError, RunInputs, RunOutput, SlotResolver,
+};
+use serde_json::Value;
+
+pub fn compile(src: &str) -> Program {
+    match llmos::ir::build::compile_source(src) {
+        Ok((p, _)) => p,
+        Err(d) => panic!("{d:?}"),
+    }
+}
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub ctx: Arc<ToolCtx>,
+}
+
+impl Fixture {
+    pub fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = Arc::new(ToolCtx::new(dir.path()).unwrap());
+        Fixture { dir, ctx }
+    }
+
+    pub fn cache(&self) -> CacheResolver {
+        CacheResolver::new(self.dir.path().join(".llmos"), "none".into())
+    }
+
+    pub async fn run(
+        &self,
+        p: &Program,
+        inputs: RunInputs,
+        resolver: &dyn SlotResolver,
+        bus: &EventBus,
+    ) -> Result<RunOutput, RunError> {
+        vm::run(p, inputs, &self.ctx, resolver, bus).await
+    }
+}
+
+pub fn inputs(params: &[(&str, Value)]) -> RunInputs {
+    let mut i = RunInputs::new("prog");
+    for (k, v) in params {
+        i.params.insert((*k).to_owned(), v.clone());
+    }
+    i
+}
+
+pub fn collector_bus() -> (Arc<Collector>, EventBus) {
+    let c = Collector::new();
+    let mut bus = EventBus::new();
+    bus.subscribe(c.clone());
+    (c, bus)
+}
