@@ -9,6 +9,7 @@ pub mod diag;
 pub mod dispatch;
 pub mod economy;
 pub mod ir;
+pub mod kernel;
 pub mod learn;
 pub mod llm;
 pub mod stdlib;

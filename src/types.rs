@@ -43,6 +43,25 @@ impl Type {
     }
 }
 
+impl Type {
+    /// Parses the text `Display` gives (`str`, `list<path>`, ...).
+    pub fn parse(text: &str) -> Option<Type> {
+        let t = text.trim();
+        if let Some(inner) = t.strip_prefix("list<").and_then(|r| r.strip_suffix('>')) {
+            return Type::parse(inner).map(|e| Type::List(Box::new(e)));
+        }
+        Some(match t {
+            "str" => Type::Str,
+            "int" => Type::Int,
+            "float" => Type::Float,
+            "bool" => Type::Bool,
+            "path" => Type::Path,
+            "json" => Type::Json,
+            _ => return None,
+        })
+    }
+}
+
 impl fmt::Display for Type {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -179,6 +198,11 @@ mod tests {
         assert!(Type::Json.accepts(&Type::List(Box::new(Type::Int))));
         assert!(!Type::Str.accepts(&Type::List(Box::new(Type::Str))));
         assert_eq!(Type::List(Box::new(Type::Path)).to_string(), "list<path>");
+        assert_eq!(
+            Type::parse("list<list<int>>").unwrap().to_string(),
+            "list<list<int>>"
+        );
+        assert_eq!(Type::parse("string"), None);
     }
 
     #[test]

@@ -12,22 +12,17 @@
 
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::Outcome;
 use super::program::{self, LoadError, Loaded};
 use super::render::{print_all, render, stderr_color};
 use crate::diag::Diagnostic;
+use crate::kernel::follow;
 use crate::store::RunId;
-use crate::tools::ToolCtx;
 use crate::types::{Effect, EffectSet, Type};
 use crate::value::{Value, canonical_json, pretty_json};
-use crate::vm::progress::Progress;
-use crate::vm::{
-    self, CacheResolver, Cancel, EventBus, RunError, RunErrorKind, RunInputs, RunLogWriter,
-    RunOutput, SlotResolver,
-};
+use crate::vm::{self, Cancel, RunError, RunErrorKind, RunInputs, RunOutput};
 use crate::workspace::Workspace;
 
 #[derive(Debug, clap::Args)]
@@ -62,7 +57,7 @@ pub struct Args {
     pub root: Option<PathBuf>,
 }
 
-fn parse_set(text: &str) -> Result<(String, String), String> {
+pub(super) fn parse_set(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((name, value)) if !name.trim().is_empty() => {
             Ok((name.trim().to_owned(), value.to_owned()))
@@ -71,52 +66,20 @@ fn parse_set(text: &str) -> Result<(String, String), String> {
     }
 }
 
-fn parse_cap(text: &str) -> Result<Effect, String> {
+pub(super) fn parse_cap(text: &str) -> Result<Effect, String> {
     Effect::parse(text.trim()).ok_or_else(|| {
         let known: Vec<&str> = Effect::ALL.iter().map(|e| e.as_str()).collect();
         format!("unknown capability `{text}` (known: {})", known.join(", "))
     })
 }
 
-fn parse_limit(text: &str) -> Result<Duration, String> {
+pub(super) fn parse_limit(text: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(text)
         .map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. 500ms, 30s, 5m"))?;
     if d.is_zero() {
         return Err("a time limit must be longer than 0".to_owned());
     }
     Ok(d)
-}
-
-/// The resolver for `ask` slots that `--set` does not give: the slot cache, then the
-/// configured model through the budget meter (never with `--offline`). Without a
-/// configured model, the cache alone (keyed by model `none`).
-fn resolver(
-    ws: &Workspace,
-    config: &crate::workspace::Config,
-    run_id: &RunId,
-    offline: bool,
-) -> Box<dyn SlotResolver> {
-    let env = |k: &str| std::env::var(k).ok();
-    let db = crate::db::Db::open_in(&ws.state_dir).map(crate::economy::meter::shared);
-    if let Ok(db) = db {
-        let events: Arc<dyn crate::learn::events::EventSink> =
-            Arc::new(crate::learn::events::NullSink);
-        if let Ok(r) = crate::learn::session::slot_resolver(
-            &env,
-            config,
-            db,
-            run_id.as_str(),
-            None,
-            events,
-            offline,
-        ) {
-            return Box::new(r);
-        }
-    }
-    Box::new(CacheResolver::new(
-        ws.state_dir.clone(),
-        vm::configured_model(config, env),
-    ))
 }
 
 pub fn run(args: Args) -> Outcome {
@@ -151,13 +114,6 @@ pub fn run(args: Args) -> Outcome {
             return Outcome::Failed;
         }
     };
-    if let Err(e) = ws.ensure_state_dir() {
-        return fail(&format!("error: {e}"));
-    }
-    let ctx = match ToolCtx::new(&ws.root) {
-        Ok(c) => Arc::new(c),
-        Err(e) => return fail(&format!("error: {e}")),
-    };
     let granted = args
         .allow
         .iter()
@@ -167,13 +123,7 @@ pub fn run(args: Args) -> Outcome {
         .union(EffectSet::DEFAULT_GRANTED);
     let id = loaded.id.to_string();
     let run_id = RunId::new();
-    let resolver = resolver(&ws, &config, &run_id, args.offline);
-    let log = Arc::new(RunLogWriter::new(ws.runs_dir(), run_id.clone()));
-    let mut bus = EventBus::new();
-    bus.subscribe(log.clone());
-    if let Some(p) = Progress::for_stderr() {
-        bus.subscribe(Arc::new(p));
-    }
+    let resolver = follow::resolver(&ws, &config, None, run_id.as_str(), None, args.offline);
     let inputs = RunInputs {
         program_id: id.clone(),
         run_id: run_id.clone(),
@@ -185,23 +135,10 @@ pub fn run(args: Args) -> Outcome {
         step_timeout: args.step_timeout,
         cancel: Cancel::new(),
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => return fail(&format!("error: cannot start the runtime: {e}")),
+    let result = match follow::run_program(&ws, &loaded.program, inputs, resolver.as_ref()) {
+        Ok(h) => h.result,
+        Err(message) => return fail(&message),
     };
-    let cancel = inputs.cancel.clone();
-    let result = runtime.block_on(async {
-        let watcher = tokio::spawn(watch_signals(cancel));
-        let r = vm::run(&loaded.program, inputs, &ctx, resolver.as_ref(), &bus).await;
-        watcher.abort();
-        r
-    });
-    if let Some(e) = log.error() {
-        eprintln!("warning: {e}");
-    }
     let summary = Summary {
         program: &id,
         name: &loaded.program.name,
@@ -230,33 +167,6 @@ pub fn run(args: Args) -> Outcome {
 fn fail(message: &str) -> Outcome {
     eprintln!("{message}");
     Outcome::Failed
-}
-
-/// Registers SIGINT and SIGTERM handlers now, and cancels the run when one comes.
-fn watch_signals(cancel: Cancel) -> impl std::future::Future<Output = ()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let int = signal(SignalKind::interrupt());
-        let term = signal(SignalKind::terminate());
-        async move {
-            let (Ok(mut int), Ok(mut term)) = (int, term) else {
-                return;
-            };
-            tokio::select! {
-                _ = int.recv() => cancel.cancel("interrupted by SIGINT"),
-                _ = term.recv() => cancel.cancel("terminated by SIGTERM"),
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel("interrupted by Ctrl-C");
-            }
-        }
-    }
 }
 
 /// Names a run in `--json`.
@@ -307,7 +217,7 @@ impl Summary<'_> {
     }
 }
 
-fn print_output(out: &RunOutput) {
+pub(super) fn print_output(out: &RunOutput) {
     let Some(value) = &out.output else {
         return;
     };
@@ -344,7 +254,7 @@ fn code(kind: RunErrorKind) -> &'static str {
 
 /// Prints a run error on stderr: against the step's source line when the step and the
 /// source are known, else as plain lines.
-fn report(e: &RunError, loaded: &Loaded) {
+pub(super) fn report(e: &RunError, loaded: &Loaded) {
     if let (Some(step), Some((file, text))) = (e.step, &loaded.source)
         && let Some(span) = step_span(text, step)
     {
