@@ -342,12 +342,12 @@ async fn an_unpriced_local_model_is_free_with_a_warning() {
 }
 
 #[tokio::test]
-async fn modes_and_flags_that_do_not_apply_yet_are_refused() {
+async fn modes_and_flags_that_do_not_apply_are_refused() {
     let ws = Ws::new();
     let run = llmos(&ws, &["run", "say hi", "--mode", "follower"], &[]).await;
     assert_eq!(run.code, 1);
     assert!(
-        run.stderr.contains("only learner mode exists"),
+        run.stderr.contains("no stored program matches this goal"),
         "{}",
         run.stderr
     );

@@ -1,1 +1,415 @@
+//! The kernel: what `llmos run` and `llmos interactive` do with a goal. It ties the
+//! stages together: the trace library and goal matching choose a mode, the VM runs a
+//! stored program (Follower, or Mixed after one short LLM call binds its params), and the
+//! Learner solves what nothing matches, after which its recording is compiled and stored.
+//!
+//! Dispatch order in `auto` mode: an exact goal, then a goal template whose params bind
+//! with their types (Follower); a near match above the threshold (Mixed); else the
+//! Learner. Programs whose success rating fell below 0.5 are not followed. A Follower or
+//! Mixed run that fails lowers the rating and falls back to the Learner within budget.
+
 pub mod follow;
+pub mod learn;
+mod mixed;
+
+use std::time::{Duration, Instant};
+
+use indexmap::IndexMap;
+
+use crate::db::TraceEntry;
+use crate::dispatch::semantic::{DEFAULT_MIXED_THRESHOLD, SemanticIndex};
+use crate::dispatch::template::{GoalTemplate, normalize_goal};
+use crate::dispatch::template_index::TemplateIndex;
+use crate::dispatch::{Decision, Similarity};
+use crate::economy::meter::{SharedDb, lock_db, shared};
+use crate::store::{ObjectId, ObjectStore, RunId};
+use crate::types::{EffectSet, Type};
+use crate::value::Value;
+use crate::vm::{Cancel, RunInputs};
+use crate::workspace::{Config, Workspace};
+
+/// Programs rated below this are not followed.
+pub const MIN_RATING: f64 = 0.5;
+
+/// How a goal may be run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// A stored program when one matches the goal, else the Learner.
+    Auto,
+    /// Only a stored program; the LLM only for its `ask` slots.
+    Follower,
+    /// Always the Learner (an LLM with tools).
+    Learner,
+}
+
+/// One goal to reach.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub goal: String,
+    pub mode: Mode,
+    /// `--set NAME=VALUE`: params and `ask` slots of a followed program.
+    pub sets: Vec<(String, String)>,
+    /// `--allow`: capabilities beyond the defaults and the config's.
+    pub allow: EffectSet,
+    pub budget: Option<f64>,
+    pub timeout: Option<Duration>,
+    pub max_turns: Option<u32>,
+}
+
+impl Request {
+    /// Everything granted: the defaults, `config.toml` `allow` and `--allow`.
+    pub fn granted(&self, config: &Config) -> EffectSet {
+        EffectSet::DEFAULT_GRANTED
+            .union(config.allowed())
+            .union(self.allow)
+    }
+}
+
+/// What happened to a goal.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// `follower`, `mixed` or `learner`.
+    pub mode: &'static str,
+    pub program: Option<ObjectId>,
+    /// The trace library entry followed or created.
+    pub trace: Option<i64>,
+    pub output: Option<Value>,
+    /// The output's static type (a `str`/`path` prints as text).
+    pub output_type: Option<Type>,
+    pub llm_calls: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cost_usd: f64,
+    pub duration: Duration,
+    /// The run logs written, in order.
+    pub run_ids: Vec<String>,
+    pub recording: Option<String>,
+    pub error: Option<String>,
+    /// Remarks for stderr: fallbacks, warnings.
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    fn spend(&mut self, calls: u64, input: u64, output: u64, cost: f64) {
+        self.llm_calls += calls;
+        self.input_tokens += input;
+        self.output_tokens += output;
+        self.cost_usd += cost;
+    }
+}
+
+/// An open workspace: its config, database and program store.
+pub struct Kernel {
+    pub ws: Workspace,
+    pub config: Config,
+    pub db: SharedDb,
+    pub store: ObjectStore,
+}
+
+impl Kernel {
+    /// Opens the workspace at `root` (or the current folder), creating `.llmos/` when
+    /// needed.
+    pub fn open(root: Option<&std::path::Path>) -> Result<Kernel, String> {
+        let ws = Workspace::open(root, |k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
+        ws.ensure_state_dir().map_err(|e| e.to_string())?;
+        let config = ws.config().map_err(|e| e.to_string())?;
+        let db = crate::db::Db::open_in(&ws.state_dir).map_err(|e| e.to_string())?;
+        let store = ws.object_store().map_err(|e| e.to_string())?;
+        Ok(Kernel {
+            ws,
+            config,
+            db: shared(db),
+            store,
+        })
+    }
+
+    /// The library entries that may be followed.
+    fn followable(&self) -> Result<Vec<TraceEntry>, String> {
+        let db = lock_db(&self.db);
+        let all = db.library().list().map_err(|e| e.to_string())?;
+        Ok(all
+            .into_iter()
+            .filter(|e| e.success_rating >= MIN_RATING)
+            .collect())
+    }
+
+    /// Reaches a goal and reports what happened. Never panics; failures are in
+    /// `Report::error`.
+    pub fn run(&self, req: &Request) -> Report {
+        let started = Instant::now();
+        let budget_run = RunId::new().to_string();
+        let mut report = Report {
+            mode: "follower",
+            ..Report::default()
+        };
+        if req.goal.trim().is_empty() {
+            report.error = Some("the goal is empty".to_owned());
+            return report;
+        }
+        if req.mode != Mode::Learner {
+            match self.try_stored(req, &budget_run, &mut report) {
+                Ok(true) => {
+                    report.duration = started.elapsed();
+                    return report;
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    report.error = Some(e);
+                    report.duration = started.elapsed();
+                    return report;
+                }
+            }
+            if req.mode == Mode::Follower {
+                report
+                    .error
+                    .get_or_insert_with(|| "no stored program matches this goal".to_owned());
+                report.duration = started.elapsed();
+                return report;
+            }
+        }
+        // The Learner, with what is left of the budget.
+        for (name, value) in &req.sets {
+            report.notes.push(format!(
+                "note: --set {name}={value} binds the params of a stored program; the Learner ignores it"
+            ));
+        }
+        let left = req.budget.map(|b| (b - report.cost_usd).max(0.0));
+        report.mode = "learner";
+        report.error = None;
+        match learn::learn(self, req, &budget_run, left) {
+            Ok(l) => {
+                report.spend(
+                    l.totals.llm_calls,
+                    l.totals.input_tokens,
+                    l.totals.output_tokens,
+                    l.totals.cost_usd(),
+                );
+                report.run_ids.push(l.run_id);
+                report.output = l.answer.map(Value::String);
+                report.output_type = Some(Type::Str);
+                report.recording = l.recording.map(|p| p.display().to_string());
+                report.program = l.program.map(|p| p.0);
+                report.trace = l.program.map(|p| p.1);
+                report.error = l.error;
+                report.notes.extend(l.notes);
+            }
+            Err(e) => report.error = Some(e),
+        }
+        report.duration = started.elapsed();
+        report
+    }
+
+    /// Follower or Mixed: true when a stored program reached the goal. A program that
+    /// fails loses rating; in `auto` mode the caller then tries the Learner.
+    fn try_stored(
+        &self,
+        req: &Request,
+        budget_run: &str,
+        report: &mut Report,
+    ) -> Result<bool, String> {
+        let entries = self.followable()?;
+        if entries.is_empty() {
+            return Ok(false);
+        }
+        let normalized = normalize_goal(&req.goal);
+        let mut templates = TemplateIndex::new();
+        let mut similar = SemanticIndex::new();
+        let mut types: IndexMap<u64, IndexMap<String, Type>> = IndexMap::new();
+        let mut exact = None;
+        for e in &entries {
+            let Ok(t) = GoalTemplate::parse(&e.goal_template) else {
+                continue;
+            };
+            let id = e.id as u64;
+            if t.placeholders().is_empty()
+                && normalize_goal(&literal_text(&t)) == normalized
+                && exact.is_none()
+            {
+                exact = Some(id);
+            }
+            types.insert(id, param_types(&e.params));
+            similar.add(id, &e.goal_template);
+            templates.insert(id, t);
+        }
+        similar.prepare();
+        let choice = crate::dispatch::choose(
+            &req.goal,
+            exact,
+            &templates,
+            &|id| types.get(&id).cloned(),
+            &similar,
+        );
+        for (id, why) in &choice.refused {
+            report.notes.push(format!(
+                "note: trace {id} matches the goal's shape but not its types: {why}"
+            ));
+        }
+        let threshold = self
+            .config
+            .dispatch
+            .near_threshold
+            .map_or(similar.mixed_threshold(), |t| t as f32);
+        let (entry_id, params, mixed) = match choice.decision {
+            Decision::Follower { id, params, .. } => (id, params, false),
+            Decision::Mixed { id, score } if score >= threshold => (id, IndexMap::new(), true),
+            Decision::Mixed { .. } | Decision::Learner { .. } if req.mode == Mode::Follower => {
+                return Err(
+                    "no stored program matches this goal (`llmos traces ls` lists them)".to_owned(),
+                );
+            }
+            _ => return Ok(false),
+        };
+        let Some(entry) = entries.iter().find(|e| e.id as u64 == entry_id) else {
+            return Ok(false);
+        };
+        if mixed && req.mode == Mode::Follower {
+            return Err(
+                "no stored program matches this goal exactly; `--mode auto` may bind a near one"
+                    .to_owned(),
+            );
+        }
+        let id: ObjectId = entry
+            .program_id
+            .parse()
+            .map_err(|e| format!("trace {}: {e}", entry.id))?;
+        let program = self.load(&id)?;
+        report.program = Some(id);
+        report.trace = Some(entry.id);
+        let mut params = params;
+        if mixed {
+            report.mode = "mixed";
+            let left = req.budget.map(|b| (b - report.cost_usd).max(0.0));
+            match mixed::bind(
+                self,
+                &program,
+                &entry.goal_template,
+                &req.goal,
+                budget_run,
+                left,
+            ) {
+                Ok(b) => {
+                    report.spend(b.llm_calls, b.input_tokens, b.output_tokens, b.cost_usd);
+                    params = b.params;
+                }
+                Err(why) => {
+                    report
+                        .notes
+                        .push(format!("note: the near program does not fit: {why}"));
+                    report.program = None;
+                    report.trace = None;
+                    return Ok(false);
+                }
+            }
+        }
+        let ok = self.follow(req, &program, &id, params, budget_run, report);
+        let db = lock_db(&self.db);
+        if let Err(e) = db.library().record_run(entry.id, ok) {
+            report.notes.push(format!("warning: {e}"));
+        }
+        if !ok && req.mode == Mode::Auto {
+            let why = report.error.take().unwrap_or_default();
+            report.notes.push(format!(
+                "note: the stored program failed ({why}); learning the goal instead"
+            ));
+            report.program = None;
+            report.trace = None;
+        }
+        Ok(ok)
+    }
+
+    fn load(&self, id: &ObjectId) -> Result<crate::ir::Program, String> {
+        let bytes = self.store.get(id).map_err(|e| e.to_string())?;
+        crate::bytecode::decode(&bytes).map_err(|e| format!("stored program {id}: {e}"))
+    }
+
+    /// Runs a stored program with params bound from the goal and `--set`.
+    fn follow(
+        &self,
+        req: &Request,
+        program: &crate::ir::Program,
+        id: &ObjectId,
+        bound: IndexMap<String, Value>,
+        budget_run: &str,
+        report: &mut Report,
+    ) -> bool {
+        let sets = match crate::vm::parse_sets(program, &req.sets) {
+            Ok(s) => s,
+            Err(e) => {
+                report.error = Some(e.message);
+                return false;
+            }
+        };
+        let mut params: std::collections::BTreeMap<String, Value> = bound.into_iter().collect();
+        params.extend(sets.params);
+        let run_id = RunId::new();
+        let left = req.budget.map(|b| (b - report.cost_usd).max(0.0));
+        let resolver = follow::resolver(
+            &self.ws,
+            &self.config,
+            Some(self.db.clone()),
+            budget_run,
+            left,
+            false,
+        );
+        let inputs = RunInputs {
+            program_id: id.to_string(),
+            run_id: run_id.clone(),
+            params,
+            slot_values: sets.slots,
+            granted: req.granted(&self.config),
+            jobs: crate::vm::DEFAULT_JOBS,
+            timeout: req.timeout,
+            step_timeout: None,
+            cancel: Cancel::new(),
+        };
+        report.run_ids.push(run_id.to_string());
+        match follow::run_program(&self.ws, program, inputs, resolver.as_ref()) {
+            Ok(h) => match h.result {
+                Ok(out) => {
+                    report.spend(
+                        out.llm_calls,
+                        out.input_tokens,
+                        out.output_tokens,
+                        out.cost_usd,
+                    );
+                    report.output = out.output;
+                    report.output_type = out.output_type;
+                    true
+                }
+                Err(e) => {
+                    report.error = Some(e.to_string());
+                    false
+                }
+            },
+            Err(e) => {
+                report.error = Some(e);
+                false
+            }
+        }
+    }
+}
+
+/// The literal text of a template without placeholders.
+fn literal_text(t: &GoalTemplate) -> String {
+    t.render(&IndexMap::new())
+}
+
+/// Param types from a library entry's `params` (`{"params": [{"name", "type"}, ...]}`).
+fn param_types(v: &Value) -> IndexMap<String, Type> {
+    let mut out = IndexMap::new();
+    if let Some(list) = v.get("params").and_then(Value::as_array) {
+        for p in list {
+            if let (Some(n), Some(t)) = (
+                p.get("name").and_then(Value::as_str),
+                p.get("type").and_then(Value::as_str),
+            ) && let Some(ty) = Type::parse(t)
+            {
+                out.insert(n.to_owned(), ty);
+            }
+        }
+    }
+    out
+}
+
+/// The default threshold for Mixed mode, for documentation and the config.
+pub const DEFAULT_NEAR_THRESHOLD: f32 = DEFAULT_MIXED_THRESHOLD;

@@ -1,0 +1,180 @@
+//! The Learner phase of `llmos run`: an LLM solves the goal with the built-in tools; a
+//! successful recording is compiled, stored and added to the trace library, and its slot
+//! answers seed the slot cache, so the next goal of the same shape runs in the VM.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::{Kernel, Request};
+use crate::db::{NewTrace, TraceSource};
+use crate::economy::meter::{Deadline, Meter, RunTotals};
+use crate::learn::compile::Compiled;
+use crate::learn::events::{EventSink, RunLogSink};
+use crate::learn::learner::{self, DEFAULT_MAX_TOKENS, DEFAULT_MAX_TURNS, LearnerConfig};
+use crate::learn::recording::Recording;
+use crate::learn::save::save_recording;
+use crate::learn::session;
+use crate::store::{ObjectId, RunLog};
+use crate::tools::ToolCtx;
+
+/// How a Learner phase went.
+pub struct LearnOutcome {
+    pub run_id: String,
+    pub answer: Option<String>,
+    pub totals: RunTotals,
+    pub recording: Option<PathBuf>,
+    /// The stored program and its library entry, when the recording compiled.
+    pub program: Option<(ObjectId, i64)>,
+    /// Why the run failed.
+    pub error: Option<String>,
+    /// Things worth telling the user (the program could not be compiled, ...).
+    pub notes: Vec<String>,
+}
+
+/// Runs the Learner on `req.goal`. `budget_left` is what the run may still spend. An
+/// error means the phase could not start (no model, no key: nothing was spent).
+pub fn learn(
+    k: &Kernel,
+    req: &Request,
+    budget_run: &str,
+    budget_left: Option<f64>,
+) -> Result<LearnOutcome, String> {
+    let env = |name: &str| std::env::var(name).ok();
+    let model = session::select_model(&env, &k.config)?;
+    let provider = session::provider(&model, &env, &k.config)?;
+    let ctx = Arc::new(ToolCtx::new(&k.ws.root).map_err(|e| e.to_string())?);
+    let log = RunLog::create_new(&k.ws.runs_dir()).map_err(|e| e.to_string())?;
+    let run_id = log.id().to_string();
+    let sink = Arc::new(RunLogSink::for_terminal(log));
+    let events: Arc<dyn EventSink> = sink.clone();
+    let meter = Meter::new(
+        provider,
+        &model,
+        &k.config.prices,
+        k.db.clone(),
+        budget_run,
+        budget_left,
+        events,
+    );
+    sink.emit(json!({
+        "event": "run_start", "run_id": run_id, "mode": "learner", "goal": req.goal,
+        "model": meter.model(), "budget_usd": budget_left,
+    }));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let config = LearnerConfig {
+        max_turns: req
+            .max_turns
+            .or(k.config.llm.max_turns)
+            .unwrap_or(DEFAULT_MAX_TURNS),
+        max_tokens: k.config.llm.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+        granted: req.granted(&k.config),
+        deadline: req.timeout.map(Deadline::after),
+        temperature: None,
+    };
+    let learned = runtime.block_on(learner::learn(&req.goal, &meter, &ctx, &config));
+    let mut notes = Vec::new();
+    // A failed run that made no tool call has nothing worth keeping: the run log says why.
+    let recording = if learned.recording.steps.is_empty() {
+        None
+    } else {
+        match save_recording(&learned.recording, &k.ws.recordings_dir(), &run_id) {
+            Ok(path) => Some(path),
+            Err(e) => {
+                notes.push(format!("warning: {e}"));
+                None
+            }
+        }
+    };
+    let error = learned.failure.as_ref().map(ToString::to_string);
+    let totals = meter.totals();
+    let program = match &error {
+        None => match store_learned(k, &learned.recording, totals.cost_usd(), meter.model()) {
+            Ok(p) => Some(p),
+            Err(why) => {
+                notes.push(format!(
+                    "note: the recording was kept but not compiled: {why}"
+                ));
+                None
+            }
+        },
+        Some(_) => None,
+    };
+    sink.emit(json!({
+        "event": "run_end", "outcome": if error.is_none() { "success" } else { "failure" },
+        "error": error, "llm_calls": totals.llm_calls, "input_tokens": totals.input_tokens,
+        "output_tokens": totals.output_tokens, "cost_usd": totals.cost_usd(),
+        "recording": recording.as_ref().map(|p| p.display().to_string()),
+        "program": program.as_ref().map(|(id, _)| id.to_string()),
+    }));
+    sink.sync();
+    Ok(LearnOutcome {
+        run_id,
+        answer: learned.answer,
+        totals,
+        recording,
+        program,
+        error,
+        notes,
+    })
+}
+
+/// Compiles a successful recording, stores the program with its source, seeds the slot
+/// cache with the recorded answers and adds the trace to the library.
+pub fn store_learned(
+    k: &Kernel,
+    rec: &Recording,
+    cost_usd: f64,
+    model: &str,
+) -> Result<(ObjectId, i64), String> {
+    let compiled = crate::learn::compile::compile(rec)?;
+    store_compiled(k, &compiled, model, TraceSource::Learned, cost_usd)
+}
+
+/// Stores a compiled recording and registers it in the trace library.
+pub fn store_compiled(
+    k: &Kernel,
+    c: &Compiled,
+    model: &str,
+    source: TraceSource,
+    cost_usd: f64,
+) -> Result<(ObjectId, i64), String> {
+    let bytes = crate::bytecode::encode(&c.program);
+    let id = k.store.put(&bytes).map_err(|e| e.to_string())?;
+    k.store
+        .put_source(&id, &format!("{}.llt", c.program.name), &c.source)
+        .map_err(|e| e.to_string())?;
+    let db = crate::economy::meter::lock_db(&k.db);
+    for s in &c.slot_answers {
+        db.slots()
+            .put(&id.to_string(), &s.slot, &s.prompt, model, &s.answer)
+            .map_err(|e| e.to_string())?;
+    }
+    let template = match &c.program.goal {
+        Some(g) => g.clone(),
+        None => c.program.name.clone(),
+    };
+    let params: Vec<serde_json::Value> = c
+        .program
+        .params
+        .iter()
+        .map(|p| json!({ "name": p.name, "type": p.ty.to_string(), "default": p.default }))
+        .collect();
+    let trace = db
+        .library()
+        .add(&NewTrace {
+            name: c.program.name.clone(),
+            goal_template: template,
+            program_id: id.to_string(),
+            params: json!({ "params": params, "generalized": c.generalized }),
+            source,
+            learn_cost_usd: cost_usd,
+        })
+        .map_err(|e| e.to_string())?;
+    Ok((id, trace))
+}

@@ -1,0 +1,128 @@
+//! Mixed mode: a stored program whose goal is near the new goal, but whose template does
+//! not bind it, gets its params from one short LLM call. The answer is a JSON object
+//! checked against the param types; the VM does the rest.
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+use super::Kernel;
+use crate::economy::meter::Meter;
+use crate::ir::Program;
+use crate::learn::events::{EventSink, NullSink};
+use crate::learn::session;
+use crate::llm::ChatRequest;
+use crate::types::Type;
+use crate::value::{Value, coerce, parse_as};
+
+/// The params the LLM gave, and what asking cost.
+pub struct Bound {
+    pub params: IndexMap<String, Value>,
+    pub llm_calls: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cost_usd: f64,
+}
+
+/// Most output tokens of the binding reply: a small JSON object.
+const MAX_TOKENS: u32 = 400;
+
+/// Asks the configured model for the program's params for `goal`. An error when the
+/// model says the program does not fit, or its answer does not type-check.
+pub fn bind(
+    k: &Kernel,
+    program: &Program,
+    template: &str,
+    goal: &str,
+    budget_run: &str,
+    budget: Option<f64>,
+) -> Result<Bound, String> {
+    let env = |name: &str| std::env::var(name).ok();
+    let model = session::select_model(&env, &k.config)?;
+    let provider = session::provider(&model, &env, &k.config)?;
+    let events: Arc<dyn EventSink> = Arc::new(NullSink);
+    let meter = Meter::new(
+        provider,
+        &model,
+        &k.config.prices,
+        k.db.clone(),
+        budget_run,
+        budget,
+        events,
+    );
+    let prompt = prompt(program, template, goal);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let reply = runtime
+        .block_on(meter.chat(
+            &ChatRequest::completion(prompt, MAX_TOKENS),
+            "bind params",
+            None,
+        ))
+        .map_err(|e| e.to_string())?;
+    let t = meter.totals();
+    let params = parse_answer(program, &reply.response.text())?;
+    Ok(Bound {
+        params,
+        llm_calls: t.llm_calls,
+        input_tokens: t.input_tokens,
+        output_tokens: t.output_tokens,
+        cost_usd: t.cost_usd(),
+    })
+}
+
+/// The binding prompt: the program's goal template, its params with their types and
+/// defaults, and the new goal.
+pub fn prompt(program: &Program, template: &str, goal: &str) -> String {
+    let mut p =
+        format!("A stored program reaches goals of this form: \"{template}\".\nIts parameters:\n");
+    for q in &program.params {
+        p.push_str(&format!("- {} ({})", q.name, q.ty));
+        if let Some(d) = &q.default {
+            p.push_str(&format!(", default {}", crate::value::canonical_json(d)));
+        }
+        p.push('\n');
+    }
+    p.push_str(&format!(
+        "The new goal: \"{goal}\".\nIf the program can reach the new goal, reply with one JSON object giving \
+         each parameter's value for it (leave out those whose default fits). If it cannot, reply \
+         {{\"fits\": false}}. Reply with the JSON object only."
+    ));
+    p
+}
+
+/// Reads the model's JSON answer and checks every value against its param's type.
+pub fn parse_answer(program: &Program, text: &str) -> Result<IndexMap<String, Value>, String> {
+    let start = text.find('{').ok_or("the answer holds no JSON object")?;
+    let end = text.rfind('}').ok_or("the answer holds no JSON object")?;
+    let obj: serde_json::Map<String, Value> = text
+        .get(start..=end)
+        .and_then(|t| serde_json::from_str(t).ok())
+        .ok_or("the answer is not a JSON object")?;
+    if obj.get("fits") == Some(&Value::Bool(false)) {
+        return Err("the model says the program does not fit the goal".to_owned());
+    }
+    let mut out = IndexMap::new();
+    for q in &program.params {
+        match obj.get(&q.name) {
+            Some(v) => {
+                let v = match (v, &q.ty) {
+                    (Value::String(s), Type::Int | Type::Float | Type::Bool | Type::List(_)) => {
+                        parse_as(s, &q.ty)
+                    }
+                    (Value::Number(_) | Value::Bool(_), Type::Str | Type::Path) => {
+                        Ok(Value::String(crate::value::to_text(v).into_owned()))
+                    }
+                    _ => coerce(v.clone(), &q.ty),
+                }
+                .map_err(|e| format!("param `{}`: {e}", q.name))?;
+                out.insert(q.name.clone(), v);
+            }
+            None if q.default.is_some() => {}
+            None => return Err(format!("the answer gives no value for param `{}`", q.name)),
+        }
+    }
+    Ok(out)
+}
