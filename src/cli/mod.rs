@@ -8,12 +8,14 @@ mod disasm;
 mod exec;
 mod fmt;
 mod graph;
+mod interactive;
 pub mod program;
 pub mod render;
 mod run;
 mod source;
 mod store;
 mod tools;
+mod traces;
 
 use std::process::ExitCode;
 
@@ -51,6 +53,10 @@ pub enum Command {
     Run(run::Args),
     /// The token budget: balance, spend and recent charges; `--set USD` sets the balance.
     Budget(budget::Args),
+    /// The trace library: `ls`, `show ID`, `rm ID`, `import FILE...`.
+    Traces(traces::Args),
+    /// A prompt that takes goals one after another.
+    Interactive(interactive::Args),
 }
 
 /// The outcome of a command, mapped to the process exit code.
@@ -81,6 +87,8 @@ pub fn run() -> ExitCode {
         Command::Tools(a) => tools::run(a),
         Command::Run(a) => run::run(a),
         Command::Budget(a) => budget::run(a),
+        Command::Traces(a) => traces::run(a),
+        Command::Interactive(a) => interactive::run(a),
     };
     match outcome {
         Outcome::Success => ExitCode::SUCCESS,

@@ -1,0 +1,247 @@
+//! `llmos traces ls|show|rm|import`: the trace library (the procedural memory): which
+//! goal templates have a program, how often they were used, how well they did, and what
+//! learning them cost.
+//!
+//! `import` takes `.llt` traces (hand-written, with a `goal`), llmos recordings (`.yaml`)
+//! and the original Python llmos traces (Markdown `.md` and `ExecutionTrace` YAML files);
+//! each is compiled, stored and added to the library. A trace with no calls, or a call
+//! with no counterpart, is reported by name and nothing of its file is imported.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use super::Outcome;
+use crate::db::{TraceEntry, TraceSource};
+use crate::economy::meter::lock_db;
+use crate::kernel::Kernel;
+use crate::value::pretty_json;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+    /// The workspace root (default: the current folder).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub root: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Every trace: id, goal template, program, uses, success rating, learning cost.
+    Ls {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One trace in full, with its program's source.
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a trace from the library (its program stays until `llmos store gc`).
+    Rm { id: i64 },
+    /// Compile and add traces: `.llt` files, llmos recordings (`.yaml`), and the
+    /// original llmos's Markdown and YAML traces.
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The workspace root the original traces' absolute paths refer to (default:
+        /// this workspace's root).
+        #[arg(long, value_name = "DIR")]
+        original_root: Option<PathBuf>,
+    },
+}
+
+pub fn run(args: Args) -> Outcome {
+    let k = match Kernel::open(args.root.as_deref()) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Outcome::Failed;
+        }
+    };
+    let result = match args.command {
+        Command::Ls { json } => ls(&k, json),
+        Command::Show { id, json } => show(&k, id, json),
+        Command::Rm { id } => rm(&k, id),
+        Command::Import {
+            files,
+            original_root,
+        } => import(&k, &files, original_root.as_deref()),
+    };
+    match result {
+        Ok(()) => Outcome::Success,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("error: {e}");
+            }
+            Outcome::Failed
+        }
+    }
+}
+
+fn entry_json(e: &TraceEntry) -> serde_json::Value {
+    json!({
+        "id": e.id, "name": e.name, "goal": e.goal_template, "program": e.program_id,
+        "params": e.params.get("params"), "source": e.source, "created_at": e.created_at,
+        "last_used_at": e.last_used_at, "usage_count": e.usage_count,
+        "success_rating": e.success_rating, "learn_cost_usd": e.learn_cost_usd,
+    })
+}
+
+fn ls(k: &Kernel, as_json: bool) -> Result<(), String> {
+    let entries = lock_db(&k.db).library().list().map_err(|e| e.to_string())?;
+    if as_json {
+        let list: Vec<_> = entries.iter().map(entry_json).collect();
+        println!("{}", pretty_json(&serde_json::Value::Array(list)));
+        return Ok(());
+    }
+    if entries.is_empty() {
+        eprintln!(
+            "no traces yet: `llmos run \"GOAL\"` learns one, `llmos traces import FILE` adds some"
+        );
+        return Ok(());
+    }
+    let mut out = format!(
+        "{:>4}  {:<10}  {:>5}  {:>6}  {:>8}  {}\n",
+        "id", "program", "uses", "rating", "cost", "goal"
+    );
+    for e in &entries {
+        out.push_str(&format!(
+            "{:>4}  {:<10}  {:>5}  {:>6.3}  {:>8}  {}\n",
+            e.id,
+            e.program_id.get(..10).unwrap_or(&e.program_id),
+            e.usage_count,
+            e.success_rating,
+            format!("${:.4}", e.learn_cost_usd),
+            e.goal_template
+        ));
+    }
+    print!("{out}");
+    Ok(())
+}
+
+fn get(k: &Kernel, id: i64) -> Result<TraceEntry, String> {
+    lock_db(&k.db)
+        .library()
+        .get(id)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no trace {id} (`llmos traces ls` lists them)"))
+}
+
+fn show(k: &Kernel, id: i64, as_json: bool) -> Result<(), String> {
+    let e = get(k, id)?;
+    let source = e
+        .program_id
+        .parse()
+        .ok()
+        .and_then(|pid| k.store.get_source(&pid).ok().flatten())
+        .map(|(_, text)| text);
+    if as_json {
+        let mut v = entry_json(&e);
+        if let serde_json::Value::Object(o) = &mut v {
+            o.insert("source".into(), json!(source));
+        }
+        println!("{}", pretty_json(&v));
+        return Ok(());
+    }
+    println!("trace {}: {}", e.id, e.name);
+    println!("goal      {}", e.goal_template);
+    println!("program   {}", e.program_id);
+    println!("source    {:?}", e.source);
+    println!("created   {}", e.created_at);
+    println!("last used {}", e.last_used_at.as_deref().unwrap_or("never"));
+    println!("uses      {}", e.usage_count);
+    println!("rating    {:.3}", e.success_rating);
+    println!("learning  ${:.6}", e.learn_cost_usd);
+    if let Some(text) = source {
+        println!("\n{text}");
+    }
+    Ok(())
+}
+
+fn rm(k: &Kernel, id: i64) -> Result<(), String> {
+    if lock_db(&k.db)
+        .library()
+        .remove(id)
+        .map_err(|e| e.to_string())?
+    {
+        eprintln!("removed trace {id}");
+        Ok(())
+    } else {
+        Err(format!("no trace {id} (`llmos traces ls` lists them)"))
+    }
+}
+
+fn import(k: &Kernel, files: &[PathBuf], original_root: Option<&Path>) -> Result<(), String> {
+    let root = original_root.unwrap_or(&k.ws.root);
+    let mut failed = false;
+    for file in files {
+        match import_one(k, file, root) {
+            Ok(lines) => lines.iter().for_each(|l| eprintln!("{l}")),
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed = true;
+            }
+        }
+    }
+    if failed { Err(String::new()) } else { Ok(()) }
+}
+
+/// Imports one file; a line per trace added.
+fn import_one(k: &Kernel, file: &Path, root: &Path) -> Result<Vec<String>, String> {
+    let name = file.display().to_string();
+    let mut added = Vec::new();
+    if file.extension().is_some_and(|e| e == "llt") {
+        let text = super::source::read_source(file)?;
+        let (program, bytes, _warnings) =
+            super::program::compile_text(&name, &text).map_err(|e| {
+                e.print();
+                format!("{name} does not compile")
+            })?;
+        let Some(goal) = program.goal.clone() else {
+            return Err(format!(
+                "{name}: the trace has no `goal`, so no goal can match it"
+            ));
+        };
+        let compiled = crate::learn::compile::Compiled {
+            source: text,
+            program,
+            generalized: true,
+            slot_answers: Vec::new(),
+            bindings: Vec::new(),
+        };
+        let (id, trace) =
+            crate::kernel::learn::store_compiled(k, &compiled, "", TraceSource::Compiled, 0.0)?;
+        debug_assert_eq!(id, crate::store::ObjectId::of(&bytes));
+        added.push(format!(
+            "{name}: trace {trace} `{goal}` (program {})",
+            &id.to_string()[..12]
+        ));
+        return Ok(added);
+    }
+    let recordings = crate::learn::import::import_file(file, root).map_err(|e| e.to_string())?;
+    for rec in &recordings {
+        let compiled = crate::learn::compile::compile(rec)
+            .map_err(|e| format!("{name}: trace {:?}: {e}", rec.goal))?;
+        let source = if rec.is_imported() {
+            TraceSource::Imported
+        } else {
+            TraceSource::Learned
+        };
+        let (id, trace) = crate::kernel::learn::store_compiled(
+            k,
+            &compiled,
+            &rec.model,
+            source,
+            rec.usage.cost_usd,
+        )?;
+        let goal = compiled.program.goal.clone().unwrap_or_default();
+        added.push(format!(
+            "{name}: trace {trace} `{goal}` (program {})",
+            &id.to_string()[..12]
+        ));
+    }
+    Ok(added)
+}
