@@ -90,7 +90,7 @@ pub fn run(args: Args) -> Outcome {
     } else {
         for line in std::io::stdin().lock().lines() {
             let Ok(line) = line else { break };
-            eprint!("{PROMPT}{line}\n");
+            eprintln!("{PROMPT}{line}");
             if !handle(line.trim()) {
                 break;
             }

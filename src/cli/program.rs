@@ -233,6 +233,6 @@ pub fn store(ws: &Workspace, loaded: &Loaded) -> Result<ObjectId, LoadError> {
 pub struct RootArg {
     /// The workspace root (default: the current directory); its state is in `.llmos/`
     /// there, or in `$LLMOS_HOME`.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", global = true)]
     pub root: Option<PathBuf>,
 }
