@@ -265,7 +265,7 @@ async fn a_failing_program_loses_rating_and_falls_back_to_the_learner() {
             "{}",
             run.stderr
         );
-        expected = 0.9 * expected;
+        expected *= 0.9;
         let rating = traces(&ws)[0]["success_rating"].as_f64().unwrap();
         assert!(
             (rating - expected).abs() < 1e-9,
