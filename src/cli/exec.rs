@@ -123,7 +123,14 @@ pub fn run(args: Args) -> Outcome {
         .union(EffectSet::DEFAULT_GRANTED);
     let id = loaded.id.to_string();
     let run_id = RunId::new();
-    let resolver = follow::resolver(&ws, &config, None, run_id.as_str(), None, args.offline);
+    let resolver = follow::resolver(
+        &ws,
+        &config,
+        None,
+        run_id.as_str(),
+        None,
+        args.offline || loaded.program.slots.is_empty(),
+    );
     let inputs = RunInputs {
         program_id: id.clone(),
         run_id: run_id.clone(),

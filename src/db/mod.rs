@@ -45,6 +45,18 @@ pub struct Db {
     hold_ttl: Duration,
 }
 
+impl Drop for Db {
+    fn drop(&mut self) {
+        // Best effort: when another process holds the database, the checkpoint waits at
+        // most a moment and leaves the rest to whoever closes last (SQLite also
+        // checkpoints on its own once the WAL passes 1000 pages).
+        let _ = self.conn.busy_timeout(Duration::from_millis(50));
+        let _ = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    }
+}
+
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Db")
@@ -145,7 +157,19 @@ impl Db {
         }
         self.conn
             .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
-            .map_err(|e| self.err("cannot set pragmas", e))
+            .map_err(|e| self.err("cannot set pragmas", e))?;
+        // Short-lived processes open and close the database all the time: instead of
+        // SQLite's checkpoint-and-delete of the `-wal` and `-shm` files at every close (two
+        // file creations per process), `Drop` checkpoints into the database and truncates
+        // the WAL to zero bytes, keeping both files. A process that opens the database then
+        // finds an empty WAL and nothing to recover.
+        self.conn
+            .set_db_config(
+                rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+                true,
+            )
+            .map_err(|e| self.err("cannot configure closing", e))?;
+        Ok(())
     }
 
     /// Starts a transaction that takes the write lock now (`BEGIN IMMEDIATE`), so what it

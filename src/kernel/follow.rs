@@ -23,8 +23,9 @@ pub struct Hosted {
 }
 
 /// The resolver for `ask` slots that `--set` does not give: the slot cache, then the
-/// configured model through the budget meter (never when `offline`). Without a
-/// configured model, the cache alone (keyed by model `none`). `budget_run` is the ledger
+/// configured model through the budget meter (never when `offline`; a program without
+/// slots passes `offline` too, so nothing is set up for it). Without a configured model,
+/// the cache alone (keyed by model `none`). `budget_run` is the ledger
 /// run the calls count against, with the run's `--budget`.
 pub fn resolver(
     ws: &Workspace,
@@ -35,6 +36,13 @@ pub fn resolver(
     offline: bool,
 ) -> Box<dyn SlotResolver> {
     let env = |k: &str| std::env::var(k).ok();
+    if offline {
+        // The cache alone; it opens the database only when a slot asks.
+        return Box::new(CacheResolver::new(
+            ws.state_dir.clone(),
+            vm::configured_model(config, env),
+        ));
+    }
     let db = db.or_else(|| {
         crate::db::Db::open_in(&ws.state_dir)
             .ok()

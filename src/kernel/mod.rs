@@ -349,7 +349,7 @@ impl Kernel {
             Some(self.db.clone()),
             budget_run,
             left,
-            false,
+            program.slots.is_empty(),
         );
         let inputs = RunInputs {
             program_id: id.to_string(),

@@ -144,7 +144,8 @@ impl RunLog {
     }
 
     /// Creates the log of run `id` in `runs_dir` (created if needed). Fails if that run's
-    /// log already exists.
+    /// log already exists. The folder is not synced: a log is a record, not state, and a
+    /// crash right after a run may lose its file; [`RunLog::sync`] makes it durable.
     pub fn create(runs_dir: &Path, id: &RunId) -> Result<RunLog, StoreError> {
         fs::create_dir_all(runs_dir).map_err(|e| StoreError::io("creating", runs_dir, e))?;
         let path = Self::path_of(runs_dir, id);
@@ -153,7 +154,6 @@ impl RunLog {
             .create_new(true)
             .open(&path)
             .map_err(|e| StoreError::io("creating", &path, e))?;
-        sync_dir(runs_dir).map_err(|e| StoreError::io("syncing", runs_dir, e))?;
         Ok(RunLog {
             id: id.clone(),
             path,
@@ -203,7 +203,11 @@ impl RunLog {
     pub fn sync(&self) -> Result<(), StoreError> {
         self.file
             .sync_all()
-            .map_err(|e| StoreError::io("syncing", &self.path, e))
+            .map_err(|e| StoreError::io("syncing", &self.path, e))?;
+        match self.path.parent() {
+            Some(dir) => sync_dir(dir).map_err(|e| StoreError::io("syncing", dir, e)),
+            None => Ok(()),
+        }
     }
 
     /// Reads every event of a run log. A line that is not JSON, or a last line without
