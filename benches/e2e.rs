@@ -58,7 +58,7 @@ struct Case {
 
 fn cases(pages: &str) -> Vec<Case> {
     let table = run_tool("csv.parse", &[json!(SALES)]);
-    let stats = run_tool("csv.describe", &[table.clone()]);
+    let stats = run_tool("csv.describe", std::slice::from_ref(&table));
     let summary = format!(
         "# Summary of data/sales.csv\n\nFive rows over three regions and two quarters; amounts run from {} to {}, {} in all.\n",
         stats["amount"]["min"], stats["amount"]["max"], stats["amount"]["sum"]
