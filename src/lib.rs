@@ -2,6 +2,9 @@
 //! compiled traces as cheap bytecode. See `ARCHITECTURE.md` for the map.
 
 pub mod bytecode;
+// The pest parser is generated for `no_std` (see Cargo.toml) and names `alloc`.
+extern crate alloc;
+
 pub mod check;
 pub mod cli;
 pub mod db;

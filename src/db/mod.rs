@@ -50,12 +50,19 @@ impl Drop for Db {
         // Best effort: when another process holds the database, the checkpoint waits at
         // most a moment and leaves the rest to whoever closes last (SQLite also
         // checkpoints on its own once the WAL passes 1000 pages).
-        let _ = self.conn.busy_timeout(Duration::from_millis(50));
-        let _ = self
-            .conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_CHECKPOINT_BYTES) {
+            let _ = self.conn.busy_timeout(Duration::from_millis(50));
+            let _ = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
     }
 }
+
+/// The WAL size from which closing checkpoints it into the database and truncates it.
+const WAL_CHECKPOINT_BYTES: u64 = 128 << 10;
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -160,9 +167,9 @@ impl Db {
             .map_err(|e| self.err("cannot set pragmas", e))?;
         // Short-lived processes open and close the database all the time: instead of
         // SQLite's checkpoint-and-delete of the `-wal` and `-shm` files at every close (two
-        // file creations per process), `Drop` checkpoints into the database and truncates
-        // the WAL to zero bytes, keeping both files. A process that opens the database then
-        // finds an empty WAL and nothing to recover.
+        // file creations and a checkpoint per process), both files are kept, and `Drop`
+        // checkpoints and truncates the WAL once it passes 128 KiB (a process that opens the
+        // database reads the whole WAL to rebuild its index, so it must stay small).
         self.conn
             .set_db_config(
                 rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
