@@ -83,8 +83,13 @@ fn bench(c: &mut Criterion) {
             .replace("{output}", "out/b.md")
             .replace("the ", "all the ");
         let miss = "water the plants on the balcony every morning";
-        let types = |_: u64| Some(indexmap::IndexMap::new());
-        let check = |goal: &str| choose(goal, None, &index, &types, &similar);
+        let types = |_: u64| {
+            let mut t = indexmap::IndexMap::new();
+            t.insert("input".to_owned(), llmos::types::Type::Path);
+            t.insert("output".to_owned(), llmos::types::Type::Path);
+            Some(t)
+        };
+        let check = |goal: &str| choose(goal, None, &index, &types, &mut || &similar);
         assert!(
             matches!(check(&hit).decision, llmos::dispatch::Decision::Follower { id, .. } if id == target as u64)
         );

@@ -58,7 +58,8 @@ fn main() {
     std::fs::write(root.join("in.txt"), "banana bandana\n").expect("write");
 
     std::fs::write(root.join("big.llt"), chain(100_000)).expect("write");
-    let (rss, wall, id) = measure(root, &["compile", "big.llt"]);
+    let big = root.join("big.llt").display().to_string();
+    let (rss, wall, id) = measure(root, &["compile", &big]);
     println!("compile, 100,000-step trace: peak {rss:.1} MiB, {wall:.2} s");
     let (rss, wall, out) = measure(root, &["exec", id.trim(), "--set", "input=in.txt"]);
     assert_eq!(out.trim(), "15");

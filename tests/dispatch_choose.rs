@@ -80,7 +80,7 @@ fn run(lib: &Library, goal: &str) -> llmos::dispatch::Choice {
         exact,
         &lib.templates,
         &|id| lib.types.get(&id).cloned(),
-        &lib.similar,
+        &mut || &lib.similar,
     )
 }
 

@@ -71,13 +71,15 @@ pub struct Choice {
 /// - `exact`: the id stored under [`normalize_goal`]`(goal)`, if any.
 /// - `templates`: goal templates by id; `param_types(id)` gives that template's param
 ///   types (`None`: the id is unknown and is passed over).
-/// - `similar`: stored goals by id, with its own [`Similarity::mixed_threshold`].
-pub fn choose(
+/// - `similar`: gives the similarity search over the stored goals (with its own
+///   [`Similarity::mixed_threshold`]); called only when no template matches, since
+///   building it over a large library costs far more than matching templates.
+pub fn choose<'s>(
     goal: &str,
     exact: Option<u64>,
     templates: &TemplateIndex,
     param_types: &dyn Fn(u64) -> Option<IndexMap<String, Type>>,
-    similar: &dyn Similarity,
+    similar: &mut dyn FnMut() -> &'s dyn Similarity,
 ) -> Choice {
     let mut refused = Vec::new();
     if let Some(id) = exact {
@@ -104,6 +106,7 @@ pub fn choose(
             Err(e) => refused.push((id, e)),
         }
     }
+    let similar = similar();
     let nearest = similar.query(goal, 1).into_iter().next();
     let decision = match nearest {
         Some((id, score)) if score >= similar.mixed_threshold() => Decision::Mixed { id, score },

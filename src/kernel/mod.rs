@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
 
-use crate::db::TraceEntry;
 use crate::dispatch::semantic::{DEFAULT_MIXED_THRESHOLD, SemanticIndex};
 use crate::dispatch::template::{GoalTemplate, normalize_goal};
 use crate::dispatch::template_index::TemplateIndex;
@@ -123,16 +122,6 @@ impl Kernel {
         })
     }
 
-    /// The library entries that may be followed.
-    fn followable(&self) -> Result<Vec<TraceEntry>, String> {
-        let db = lock_db(&self.db);
-        let all = db.library().list().map_err(|e| e.to_string())?;
-        Ok(all
-            .into_iter()
-            .filter(|e| e.success_rating >= MIN_RATING)
-            .collect())
-    }
-
     /// Reaches a goal and reports what happened. Never panics; failures are in
     /// `Report::error`.
     pub fn run(&self, req: &Request) -> Report {
@@ -207,38 +196,49 @@ impl Kernel {
         budget_run: &str,
         report: &mut Report,
     ) -> Result<bool, String> {
-        let entries = self.followable()?;
-        if entries.is_empty() {
+        let rows: Vec<(i64, String, String, f64)> = {
+            let db = lock_db(&self.db);
+            let all = db.library().all_templates().map_err(|e| e.to_string())?;
+            all.into_iter().filter(|r| r.3 >= MIN_RATING).collect()
+        };
+        if rows.is_empty() {
             return Ok(false);
         }
         let normalized = normalize_goal(&req.goal);
         let mut templates = TemplateIndex::new();
-        let mut similar = SemanticIndex::new();
-        let mut types: IndexMap<u64, IndexMap<String, Type>> = IndexMap::new();
         let mut exact = None;
-        for e in &entries {
-            let Ok(t) = GoalTemplate::parse(&e.goal_template) else {
+        for (id, template, _, _) in &rows {
+            let Ok(t) = GoalTemplate::parse(template) else {
                 continue;
             };
-            let id = e.id as u64;
-            if t.placeholders().is_empty()
+            if exact.is_none()
+                && t.placeholders().is_empty()
                 && normalize_goal(&literal_text(&t)) == normalized
-                && exact.is_none()
             {
-                exact = Some(id);
+                exact = Some(*id as u64);
             }
-            types.insert(id, param_types(&e.params));
-            similar.add(id, &e.goal_template);
-            templates.insert(id, t);
+            templates.insert(*id as u64, t);
         }
-        similar.prepare();
-        let choice = crate::dispatch::choose(
-            &req.goal,
-            exact,
-            &templates,
-            &|id| types.get(&id).cloned(),
-            &similar,
-        );
+        // The similarity index is built only when no template matches: over a large
+        // library it costs far more than the template match.
+        let similar: std::cell::OnceCell<SemanticIndex> = std::cell::OnceCell::new();
+        let build_similar = || {
+            similar.get_or_init(|| {
+                let mut index = SemanticIndex::new();
+                for (id, template, _, _) in &rows {
+                    index.add(*id as u64, template);
+                }
+                index.prepare();
+                index
+            }) as &dyn Similarity
+        };
+        let types_of = |id: u64| {
+            let entry = lock_db(&self.db).library().get(id as i64).ok().flatten()?;
+            Some(param_types(&entry.params))
+        };
+        let choice = crate::dispatch::choose(&req.goal, exact, &templates, &types_of, &mut {
+            build_similar
+        });
         for (id, why) in &choice.refused {
             report.notes.push(format!(
                 "note: trace {id} matches the goal's shape but not its types: {why}"
@@ -248,26 +248,25 @@ impl Kernel {
             .config
             .dispatch
             .near_threshold
-            .map_or(similar.mixed_threshold(), |t| t as f32);
+            .map_or(DEFAULT_NEAR_THRESHOLD, |t| t as f32);
         let (entry_id, params, mixed) = match choice.decision {
             Decision::Follower { id, params, .. } => (id, params, false),
-            Decision::Mixed { id, score } if score >= threshold => (id, IndexMap::new(), true),
-            Decision::Mixed { .. } | Decision::Learner { .. } if req.mode == Mode::Follower => {
+            Decision::Mixed { id, score }
+            | Decision::Learner {
+                nearest: Some((id, score)),
+            } if score >= threshold && req.mode != Mode::Follower => (id, IndexMap::new(), true),
+            _ if req.mode == Mode::Follower => {
                 return Err(
                     "no stored program matches this goal (`llmos traces ls` lists them)".to_owned(),
                 );
             }
             _ => return Ok(false),
         };
-        let Some(entry) = entries.iter().find(|e| e.id as u64 == entry_id) else {
-            return Ok(false);
+        let entry = match lock_db(&self.db).library().get(entry_id as i64) {
+            Ok(Some(e)) => e,
+            Ok(None) => return Ok(false),
+            Err(e) => return Err(e.to_string()),
         };
-        if mixed && req.mode == Mode::Follower {
-            return Err(
-                "no stored program matches this goal exactly; `--mode auto` may bind a near one"
-                    .to_owned(),
-            );
-        }
         let id: ObjectId = entry
             .program_id
             .parse()
