@@ -207,7 +207,13 @@ impl Kernel {
         let normalized = normalize_goal(&req.goal);
         let mut templates = TemplateIndex::new();
         let mut exact = None;
+        let goal_lower = req.goal.to_lowercase();
         for (id, template, _, _) in &rows {
+            // Cheap necessary condition first: every literal word of the template occurs
+            // in the goal. Most of a large library fails it without being parsed.
+            if !literal_words_in(template, &goal_lower) {
+                continue;
+            }
             let Ok(t) = GoalTemplate::parse(template) else {
                 continue;
             };
@@ -386,6 +392,33 @@ impl Kernel {
             }
         }
     }
+}
+
+/// Whether every word of a template's literal text (outside `{placeholders}`) occurs,
+/// ignoring case, somewhere in `goal_lower`.
+fn literal_words_in(template: &str, goal_lower: &str) -> bool {
+    let mut depth = 0;
+    let mut word = String::new();
+    let mut ok = true;
+    let mut check = |word: &mut String| {
+        if !word.is_empty() {
+            ok &= goal_lower.contains(word.as_str());
+            word.clear();
+        }
+    };
+    for c in template.chars() {
+        match c {
+            '{' => {
+                check(&mut word);
+                depth += 1;
+            }
+            '}' => depth = 0,
+            c if depth == 0 && c.is_alphanumeric() => word.extend(c.to_lowercase()),
+            _ => check(&mut word),
+        }
+    }
+    check(&mut word);
+    ok
 }
 
 /// The literal text of a template without placeholders.
