@@ -2,7 +2,7 @@
 //! tools, constants, ops with their data and effect edges, steps, output).
 
 use super::Outcome;
-use super::program::{RootArg, load, open_workspace};
+use super::program::{RootArg, load_and_report};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -14,19 +14,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Outcome {
-    let loaded =
-        match open_workspace(args.root.root.as_deref()).and_then(|ws| load(&args.program, &ws)) {
-            Ok(l) => l,
-            Err(e) => {
-                e.print();
-                return Outcome::Failed;
-            }
-        };
-    if let Some((file, text)) = &loaded.source
-        && !loaded.warnings.is_empty()
-    {
-        super::render::print_all(&loaded.warnings, file, text, 100);
-    }
+    let Some(loaded) = load_and_report(&args.program, args.root.root.as_deref()) else {
+        return Outcome::Failed;
+    };
     print!("{}", crate::bytecode::disasm(&loaded.program, &loaded.id));
     Outcome::Success
 }

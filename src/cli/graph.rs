@@ -2,7 +2,7 @@
 //! slots as nodes; data edges solid, effect edges dashed).
 
 use super::Outcome;
-use super::program::{RootArg, load, open_workspace};
+use super::program::{RootArg, load_and_report};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -26,19 +26,9 @@ pub enum Format {
 }
 
 pub fn run(args: Args) -> Outcome {
-    let loaded =
-        match open_workspace(args.root.root.as_deref()).and_then(|ws| load(&args.program, &ws)) {
-            Ok(l) => l,
-            Err(e) => {
-                e.print();
-                return Outcome::Failed;
-            }
-        };
-    if let Some((file, text)) = &loaded.source
-        && !loaded.warnings.is_empty()
-    {
-        super::render::print_all(&loaded.warnings, file, text, 100);
-    }
+    let Some(loaded) = load_and_report(&args.program, args.root.root.as_deref()) else {
+        return Outcome::Failed;
+    };
     let text = match args.format {
         Format::Dot => crate::ir::render::dot(&loaded.program),
         Format::Mermaid => crate::ir::render::mermaid(&loaded.program),

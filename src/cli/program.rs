@@ -236,3 +236,21 @@ pub struct RootArg {
     #[arg(long, value_name = "DIR", global = true)]
     pub root: Option<PathBuf>,
 }
+
+/// Loads a program for a command that only shows it: errors and warnings printed on
+/// stderr; `None` when it could not be loaded.
+pub fn load_and_report(spec: &str, root: Option<&Path>) -> Option<Loaded> {
+    let loaded = match open_workspace(root).and_then(|ws| load(spec, &ws)) {
+        Ok(l) => l,
+        Err(e) => {
+            e.print();
+            return None;
+        }
+    };
+    if let Some((file, text)) = &loaded.source
+        && !loaded.warnings.is_empty()
+    {
+        super::render::print_all(&loaded.warnings, file, text, 100);
+    }
+    Some(loaded)
+}

@@ -42,8 +42,7 @@ pub fn learn(
     budget_left: Option<f64>,
 ) -> Result<LearnOutcome, String> {
     let env = |name: &str| std::env::var(name).ok();
-    let model = session::select_model(&env, &k.config)?;
-    let provider = session::provider(&model, &env, &k.config)?;
+    let (model, provider) = session::model_and_provider(&env, &k.config)?;
     let ctx = Arc::new(ToolCtx::new(&k.ws.root).map_err(|e| e.to_string())?);
     let log = RunLog::create_new(&k.ws.runs_dir()).map_err(|e| e.to_string())?;
     let run_id = log.id().to_string();

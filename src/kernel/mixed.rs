@@ -7,7 +7,6 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use super::Kernel;
-use crate::economy::meter::Meter;
 use crate::ir::Program;
 use crate::learn::events::{EventSink, NullSink};
 use crate::learn::session;
@@ -38,18 +37,8 @@ pub fn bind(
     budget: Option<f64>,
 ) -> Result<Bound, String> {
     let env = |name: &str| std::env::var(name).ok();
-    let model = session::select_model(&env, &k.config)?;
-    let provider = session::provider(&model, &env, &k.config)?;
     let events: Arc<dyn EventSink> = Arc::new(NullSink);
-    let meter = Meter::new(
-        provider,
-        &model,
-        &k.config.prices,
-        k.db.clone(),
-        budget_run,
-        budget,
-        events,
-    );
+    let meter = session::meter(&env, &k.config, k.db.clone(), budget_run, budget, events)?;
     let prompt = prompt(program, template, goal);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -46,6 +46,39 @@ pub fn provider(
     Ok(provider.with_config(call))
 }
 
+/// The meter of a run's LLM calls: the selected model's provider behind the budget
+/// check, charging the ledger run `run_id` within `budget`. An error names what is
+/// missing (no model, no key).
+pub fn meter(
+    env: &dyn Fn(&str) -> Option<String>,
+    config: &Config,
+    db: SharedDb,
+    run_id: &str,
+    budget: Option<f64>,
+    events: Arc<dyn EventSink>,
+) -> Result<Meter, String> {
+    let (model, provider) = model_and_provider(env, config)?;
+    Ok(Meter::new(
+        provider,
+        &model,
+        &config.prices,
+        db,
+        run_id,
+        budget,
+        events,
+    ))
+}
+
+/// The selected model and the provider serving it.
+pub fn model_and_provider(
+    env: &dyn Fn(&str) -> Option<String>,
+    config: &Config,
+) -> Result<(ModelRef, Provider), String> {
+    let model = select_model(env, config)?;
+    let provider = provider(&model, env, config)?;
+    Ok((model, provider))
+}
+
 /// The `ask` resolver of a run: the selected model through a meter, or the slot cache
 /// alone when `offline` is set or the provider cannot be set up (no API key: the error
 /// is given when a slot misses the cache). An error only when no model is configured,

@@ -9,7 +9,6 @@
 
 use serde_json::{Map, json};
 
-use super::error::snippet;
 use super::{
     Block, ChatRequest, ChatResponse, LlmError, ProviderKind, Role, StopReason, TokenUsage, names,
 };
@@ -98,18 +97,7 @@ fn malformed(what: impl Into<String>) -> LlmError {
 
 /// The response in a 2xx reply body. `model` is reported when the reply names none.
 pub(crate) fn parse_reply(body: &str, model: &str) -> Result<ChatResponse, LlmError> {
-    let v: Value = serde_json::from_str(body).map_err(|e| {
-        malformed(format!(
-            "the reply is not JSON ({e}); it starts: {}",
-            snippet(body)
-        ))
-    })?;
-    let Some(obj) = v.as_object() else {
-        return Err(malformed(format!(
-            "the reply is not a JSON object: {}",
-            snippet(body)
-        )));
-    };
+    let obj = &super::error::reply_object(body, ProviderKind::Anthropic)?;
     let Some(blocks) = obj.get("content").and_then(Value::as_array) else {
         return Err(malformed("the reply has no `content` array"));
     };

@@ -129,6 +129,27 @@ pub(crate) fn api_error_message(body: &str) -> String {
     }
 }
 
+/// The JSON object of a 2xx reply body, or `Malformed` naming the provider.
+pub(crate) fn reply_object(
+    body: &str,
+    provider: super::ProviderKind,
+) -> Result<serde_json::Map<String, serde_json::Value>, LlmError> {
+    let malformed = |what: String| LlmError::Malformed { provider, what };
+    let v: serde_json::Value = serde_json::from_str(body).map_err(|e| {
+        malformed(format!(
+            "the reply is not JSON ({e}); it starts: {}",
+            snippet(body)
+        ))
+    })?;
+    match v {
+        serde_json::Value::Object(obj) => Ok(obj),
+        _ => Err(malformed(format!(
+            "the reply is not a JSON object: {}",
+            snippet(body)
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
