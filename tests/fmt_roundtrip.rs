@@ -340,3 +340,17 @@ return [parts, obj] // done
     assert_eq!(strip(f2), strip(f));
     insta::assert_snapshot!(out);
 }
+
+#[test]
+fn bundled_traces_and_declarations_are_in_canonical_layout() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in ["traces", "stdlib"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            let src = std::fs::read_to_string(&path).unwrap();
+            let (file, diags) = parse(&src);
+            assert!(diags.is_empty(), "{}: {diags:?}", path.display());
+            assert_eq!(format(&src, &file), src, "{} is not formatted: run `llmos fmt`", path.display());
+        }
+    }
+}
