@@ -350,7 +350,12 @@ fn bundled_traces_and_declarations_are_in_canonical_layout() {
             let src = std::fs::read_to_string(&path).unwrap();
             let (file, diags) = parse(&src);
             assert!(diags.is_empty(), "{}: {diags:?}", path.display());
-            assert_eq!(format(&src, &file), src, "{} is not formatted: run `llmos fmt`", path.display());
+            assert_eq!(
+                format(&src, &file),
+                src,
+                "{} is not formatted: run `llmos fmt`",
+                path.display()
+            );
         }
     }
 }
