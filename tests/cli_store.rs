@@ -99,6 +99,43 @@ fn a_tampered_object_is_refused_by_load() {
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
+    // `exec` refuses it too, before anything runs; `run` does not follow it either.
+    let (_, err) = output(llmos(d).args(["exec", &id]), 1);
+    assert!(
+        err.contains(&format!("stored program {id} is corrupt")),
+        "{err}"
+    );
+    assert!(
+        !d.join(".llmos/runs")
+            .read_dir()
+            .is_ok_and(|mut r| r.next().is_some()),
+        "no run started"
+    );
+}
+
+#[test]
+fn llmos_tools_lists_every_declaration() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, _) = output(llmos(dir.path()).arg("tools"), 0);
+    for name in llmos::stdlib::table().keys() {
+        assert!(
+            out.contains(&format!("{name}(")),
+            "{name} missing from:\n{out}"
+        );
+    }
+    assert!(
+        out.contains("text.split(text: str, sep: str = \" \") -> list<str>  effects(pure)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Read a UTF-8 text file inside the workspace root."),
+        "{out}"
+    );
+    let (json, _) = output(llmos(dir.path()).args(["tools", "--json"]), 0);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), llmos::stdlib::table().len());
+    assert_eq!(v[0]["name"], "csv.describe", "sorted by name");
+    assert_eq!(v[0]["effects"], serde_json::json!(["pure"]));
 }
 
 #[test]
