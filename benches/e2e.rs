@@ -166,6 +166,9 @@ fn cases(pages: &str) -> Vec<Case> {
 
 struct Outcome {
     wall: Duration,
+    /// The run as llmos measured it inside the process (`duration_ms`), without the
+    /// process start.
+    inside: Duration,
     mode: String,
     llm_calls: u64,
     cost: f64,
@@ -193,6 +196,7 @@ async fn llmos_run(root: &Path, goal: &str, allow: &str, server: &LoopbackServer
     );
     Outcome {
         wall,
+        inside: Duration::from_secs_f64(v["duration_ms"].as_f64().unwrap_or(0.0) / 1000.0),
         mode: v["mode"].as_str().unwrap_or("?").to_owned(),
         llm_calls: v["llm_calls"].as_u64().unwrap_or(0),
         cost: v["cost_usd"].as_f64().unwrap_or(0.0),
@@ -243,12 +247,14 @@ async fn bench(latency: Duration) {
         );
         let cell = |o: &Outcome| format!("{}, {} calls, ${:.4}", ms(o.wall), o.llm_calls, o.cost);
         println!(
-            "| {} | {} | {} | {} | {:.0}× |",
+            "| {} | {} | {} | {} | {:.0}× | {} | {:.0}× |",
             case.name,
             cell(&learn),
             cell(&same),
             cell(&new),
-            learn.wall.as_secs_f64() / same.wall.as_secs_f64()
+            learn.wall.as_secs_f64() / same.wall.as_secs_f64(),
+            ms(same.inside),
+            learn.wall.as_secs_f64() / same.inside.as_secs_f64().max(1e-6),
         );
     }
 }

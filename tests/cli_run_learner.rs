@@ -67,7 +67,7 @@ async fn a_full_learner_loop_is_recorded_and_charged() {
     assert_eq!(out["llm_calls"], 4);
     // claude-sonnet-4-5: $3 / $15 per million; 2450 in, 140 out.
     assert_eq!(out["cost_usd"], json!(0.00945));
-    assert!(out["duration_ms"].is_u64());
+    assert!(out["duration_ms"].is_number());
 
     // The requests: every built-in tool offered, each tool result sent back in order.
     let reqs = server.requests();

@@ -127,7 +127,7 @@ pub fn json_report(r: &Report) -> Value {
         "input_tokens": r.input_tokens,
         "output_tokens": r.output_tokens,
         "cost_usd": r.cost_usd,
-        "duration_ms": r.duration.as_millis() as u64,
+        "duration_ms": r.duration.as_micros() as f64 / 1000.0,
         "run_id": r.run_ids.last(),
         "runs": r.run_ids,
         "recording": r.recording,
