@@ -220,9 +220,10 @@ async fn bench(latency: Duration) {
     .expect("page server");
     println!("\n### {} a reply\n", ms(latency));
     println!(
-        "| use case | Learner | Follower, same goal | Follower, new binding | Learner ÷ Follower |"
+        "| use case | Learner | Follower, same goal | Follower, new binding | Learner ÷ Follower \
+         | Follower inside the process | Learner ÷ that |"
     );
-    println!("| --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
     for case in cases(&pages.url()) {
         let dir = tempfile::tempdir().expect("temp dir");
         for (path, text) in &case.files {

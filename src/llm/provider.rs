@@ -2,6 +2,7 @@
 //! as [`CallConfig`] says, each attempt's outcome reported to an observer.
 
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use reqwest::header::HeaderMap;
@@ -27,7 +28,9 @@ pub struct Provider {
     api_key: Option<String>,
     max_tokens_field: MaxTokensField,
     config: CallConfig,
-    http: reqwest::Client,
+    /// Built on the first call: setting up TLS roots takes milliseconds, and a run whose
+    /// `ask` slots all come from the cache never calls.
+    http: Arc<OnceLock<reqwest::Client>>,
 }
 
 impl fmt::Debug for Provider {
@@ -127,17 +130,6 @@ impl Provider {
                 "the API key contains characters not allowed in an HTTP header".into(),
             ));
         }
-        let mut builder = reqwest::Client::builder();
-        let host = endpoint.split_once("://").map_or("", |(_, rest)| rest);
-        if ["127.", "localhost", "[::1]"]
-            .iter()
-            .any(|p| host.starts_with(p))
-        {
-            builder = builder.no_proxy(); // a local server is never behind the proxy
-        }
-        let http = builder
-            .build()
-            .map_err(|e| config(format!("cannot set up the HTTP client: {e}")))?;
         Ok(Provider {
             kind: model.provider,
             model: model.model.clone(),
@@ -145,7 +137,7 @@ impl Provider {
             endpoint,
             api_key,
             config: CallConfig::default(),
-            http,
+            http: Arc::new(OnceLock::new()),
         })
     }
 
@@ -253,6 +245,30 @@ impl Provider {
         Ok((response.text(), response.usage))
     }
 
+    /// The HTTP client, built on first use: no proxy for a server on this machine, and
+    /// no TLS roots to load for a plain `http://` endpoint.
+    fn client(&self) -> Result<&reqwest::Client, LlmError> {
+        if let Some(c) = self.http.get() {
+            return Ok(c);
+        }
+        let (scheme, rest) = self.endpoint.split_once("://").unwrap_or(("", ""));
+        let mut builder = reqwest::Client::builder();
+        if ["127.", "localhost", "[::1]"]
+            .iter()
+            .any(|p| rest.starts_with(p))
+        {
+            builder = builder.no_proxy(); // a local server is never behind the proxy
+        }
+        if scheme.eq_ignore_ascii_case("http") {
+            builder = builder.tls_certs_only(Vec::<reqwest::Certificate>::new());
+        }
+        let client = builder.build().map_err(|e| LlmError::Config {
+            provider: self.kind,
+            message: format!("cannot set up the HTTP client: {e}"),
+        })?;
+        Ok(self.http.get_or_init(|| client))
+    }
+
     /// One HTTP exchange: the status and the parsed response, or why it failed.
     async fn attempt(&self, body: &Value) -> Result<(u16, ChatResponse), Failure> {
         let fail = |error: LlmError| Failure {
@@ -261,7 +277,8 @@ impl Provider {
             retry_after: None,
         };
         let mut request = self
-            .http
+            .client()
+            .map_err(fail)?
             .post(&self.endpoint)
             .timeout(self.config.timeout)
             .json(body);

@@ -60,7 +60,7 @@ async fn fetch(ctx: &ToolCtx, url: &str) -> Result<Vec<u8>, ToolError> {
             "bad URL `{url}`: only http and https URLs can be fetched"
         )));
     }
-    let client = ctx.http_client()?;
+    let client = ctx.http_client_for(url)?;
     let limit = ctx.limits.http_max_bytes;
     let too_large =
         || ToolError::failed(format!("the reply from {url} is larger than {limit} bytes"));

@@ -146,7 +146,10 @@ pub struct ToolCtx {
     pub root: PathBuf,
     /// Time and size limits.
     pub limits: Limits,
+    /// The HTTPS client (system roots, set up on first use: a few milliseconds).
     http: OnceLock<reqwest::Client>,
+    /// The client for plain `http://` URLs: no TLS roots to load (microseconds).
+    plain: OnceLock<reqwest::Client>,
 }
 
 impl ToolCtx {
@@ -171,22 +174,49 @@ impl ToolCtx {
             root,
             limits,
             http: OnceLock::new(),
+            plain: OnceLock::new(),
         })
     }
 
     /// The shared HTTP client, built on first use. Building fails only when TLS cannot be
     /// set up, which is reported as a tool failure.
     pub fn http_client(&self) -> Result<&reqwest::Client, ToolError> {
-        if let Some(client) = self.http.get() {
+        self.client(&self.http, true)
+    }
+
+    /// The client for `url`: plain `http://` URLs use one that loads no TLS roots.
+    pub fn http_client_for(&self, url: &str) -> Result<&reqwest::Client, ToolError> {
+        let plain = url
+            .get(..7)
+            .is_some_and(|s| s.eq_ignore_ascii_case("http://"));
+        if plain {
+            self.client(&self.plain, false)
+        } else {
+            self.http_client()
+        }
+    }
+
+    fn client<'a>(
+        &self,
+        cell: &'a OnceLock<reqwest::Client>,
+        tls: bool,
+    ) -> Result<&'a reqwest::Client, ToolError> {
+        if let Some(client) = cell.get() {
             return Ok(client);
         }
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(concat!("llmos/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(self.limits.http_timeout)
+            .connect_timeout(self.limits.http_timeout);
+        if !tls {
+            // Plain HTTP only: no TLS roots to load. An `https://` redirect then fails
+            // to verify, which is an error the tool reports.
+            builder = builder.tls_certs_only(Vec::<reqwest::Certificate>::new());
+        }
+        let client = builder
             .build()
             .map_err(|e| ToolError::failed(format!("cannot set up the HTTP client: {e}")))?;
         // Another thread may have won the race; either client is as good.
-        Ok(self.http.get_or_init(|| client))
+        Ok(cell.get_or_init(|| client))
     }
 }
 
