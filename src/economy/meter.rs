@@ -228,6 +228,12 @@ impl Meter {
                 return Err(e.into());
             }
         };
+        // Released if the call fails or the future is dropped (a cancelled run), settled
+        // below once the reply is in.
+        let mut pending = Pending {
+            meter: self,
+            hold: Some(hold),
+        };
         self.update(|t| t.llm_calls += 1);
         let started = Instant::now();
         let mut attempts = 0u32;
@@ -253,7 +259,7 @@ impl Meter {
         let response = match outcome {
             Some(Ok(r)) => r,
             Some(Err(e)) => {
-                self.release(hold);
+                drop(pending);
                 self.events.emit(json!({
                     "event": "llm_error", "model": self.model, "purpose": purpose,
                     "error": e.to_string(),
@@ -261,7 +267,7 @@ impl Meter {
                 return Err(e.into());
             }
             None => {
-                self.release(hold);
+                drop(pending);
                 let e = MeterError::Deadline {
                     model: self.model.clone(),
                     limit: deadline.map(|d| d.limit).unwrap_or_default(),
@@ -277,6 +283,9 @@ impl Meter {
         let cost = self
             .price
             .map_or(0.0, |p| p.cost(usage.input_tokens, usage.output_tokens));
+        let Some(hold) = pending.hold.take() else {
+            unreachable!("the hold is taken only here");
+        };
         let charge = lock_db(&self.db).ledger().settle(
             hold,
             &self.model,
@@ -318,5 +327,19 @@ impl Meter {
 
     fn update(&self, f: impl FnOnce(&mut RunTotals)) {
         f(&mut self.totals.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+}
+
+/// A budget hold for a call under way: released when dropped unless settled.
+struct Pending<'m> {
+    meter: &'m Meter,
+    hold: Option<Hold>,
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if let Some(hold) = self.hold.take() {
+            self.meter.release(hold);
+        }
     }
 }

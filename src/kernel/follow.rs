@@ -97,7 +97,7 @@ pub fn run_program(
 }
 
 /// Registers SIGINT and SIGTERM handlers now, and cancels the run when one comes.
-fn watch_signals(cancel: Cancel) -> impl std::future::Future<Output = ()> {
+pub(crate) fn watch_signals(cancel: Cancel) -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

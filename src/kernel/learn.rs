@@ -75,8 +75,15 @@ pub fn learn(
         granted: req.granted(&k.config),
         deadline: req.timeout.map(Deadline::after),
         temperature: None,
+        cancel: Some(crate::vm::Cancel::new()),
     };
-    let learned = runtime.block_on(learner::learn(&req.goal, &meter, &ctx, &config));
+    let cancel = config.cancel.clone().unwrap_or_default();
+    let learned = runtime.block_on(async {
+        let watcher = tokio::spawn(super::follow::watch_signals(cancel));
+        let learned = learner::learn(&req.goal, &meter, &ctx, &config).await;
+        watcher.abort();
+        learned
+    });
     let mut notes = Vec::new();
     // A failed run that made no tool call has nothing worth keeping: the run log says why.
     let recording = if learned.recording.steps.is_empty() {

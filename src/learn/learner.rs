@@ -41,6 +41,9 @@ pub struct LearnerConfig {
     /// The run's time limit.
     pub deadline: Option<Deadline>,
     pub temperature: Option<f32>,
+    /// Stops the run from outside (Ctrl-C, SIGTERM): the call or tool under way is
+    /// dropped (its budget hold released) and the run fails with what it recorded so far.
+    pub cancel: Option<crate::vm::Cancel>,
 }
 
 impl Default for LearnerConfig {
@@ -51,6 +54,7 @@ impl Default for LearnerConfig {
             granted: EffectSet::DEFAULT_GRANTED,
             deadline: None,
             temperature: None,
+            cancel: None,
         }
     }
 }
@@ -74,6 +78,8 @@ pub enum LearnFailure {
     /// The request could not be built.
     #[error("{0}")]
     Setup(String),
+    #[error("the run was cancelled: {0}")]
+    Cancelled(String),
 }
 
 /// The result of a Learner run: the recording, and the answer or the failure.
@@ -133,7 +139,17 @@ pub async fn learn(
 ) -> Learned {
     let started_at = format!("{:.0}", jiff::Timestamp::now());
     let mut steps = Vec::new();
-    let result = converse(goal, meter, ctx, config, &mut steps).await;
+    let result = match &config.cancel {
+        Some(cancel) => {
+            tokio::select! {
+                r = converse(goal, meter, ctx, config, &mut steps) => r,
+                () = cancel.cancelled() => Err(LearnFailure::Cancelled(
+                    cancel.reason().unwrap_or("cancelled").to_string(),
+                )),
+            }
+        }
+        None => converse(goal, meter, ctx, config, &mut steps).await,
+    };
     let (answer, failure) = match result {
         Ok(text) => {
             let mut args = IndexMap::new();
