@@ -423,3 +423,116 @@ async fn eight_runs_at_once_share_the_workspace() {
         String::from_utf8_lossy(&verify.stderr)
     );
 }
+
+#[tokio::test]
+async fn a_learned_summary_is_a_slot_that_asks_once_with_the_new_data() {
+    let ws = Ws::new();
+    let sales = "region,amount\nnorth,10\nsouth,32\n";
+    let costs = "team,cost\nweb,300\ndata,510\n";
+    ws.write("data/sales.csv", sales);
+    ws.write("data/costs.csv", costs);
+    let table = json!([{"region": "north", "amount": 10}, {"region": "south", "amount": 32}]);
+    let stats = json!({"amount": {"count": 2, "max": 32, "mean": 21.0, "min": 10, "sum": 42}, "region": {"count": 2, "distinct": 2}});
+    let summary = "# Sales\n\nTwo regions; 42 in all.\n";
+    let script = Script::new()
+        .reply(Reply::ok(&canned::anthropic_tool_use(
+            None,
+            &[("t1", "fs-read", json!({"path": "data/sales.csv"}))],
+            500,
+            40,
+        )))
+        .reply(Reply::ok(&canned::anthropic_tool_use(
+            None,
+            &[("t2", "csv-parse", json!({"text": sales}))],
+            600,
+            40,
+        )))
+        .reply(Reply::ok(&canned::anthropic_tool_use(
+            None,
+            &[("t3", "csv-describe", json!({"table": table}))],
+            700,
+            40,
+        )))
+        .reply(Reply::ok(&canned::anthropic_tool_use(
+            None,
+            &[(
+                "t4",
+                "fs-write",
+                json!({"path": "reports/sales.md", "content": summary}),
+            )],
+            800,
+            60,
+        )))
+        .reply(Reply::ok(&canned::anthropic_text(
+            "I wrote reports/sales.md.",
+            900,
+            20,
+        )))
+        .reply(Reply::ok(&canned::anthropic_text(
+            "# Costs\n\nTwo teams; 810 in all.\n",
+            300,
+            30,
+        )));
+    let server = LoopbackServer::start(script).await.unwrap();
+    let env = anthropic_env(&server);
+    let learn = llmos(
+        &ws,
+        &[
+            "run",
+            "summarize data/sales.csv into reports/sales.md",
+            "--json",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(learn.code, 0, "{}", learn.stderr);
+    assert_eq!(server.requests().len(), 5);
+    // The same goal again: the summary comes from the slot cache, no request.
+    let same = llmos(
+        &ws,
+        &[
+            "run",
+            "summarize data/sales.csv into reports/sales.md",
+            "--json",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(same.json()["mode"], "follower");
+    assert_eq!(same.json()["llm_calls"], 0);
+    assert_eq!(server.requests().len(), 5);
+    // A new binding: one plain completion whose prompt carries the new file's statistics.
+    let new = llmos(
+        &ws,
+        &[
+            "run",
+            "summarize data/costs.csv into reports/costs.md",
+            "--json",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(new.code, 0, "{}", new.stderr);
+    let out = new.json();
+    assert_eq!(
+        (out["mode"].as_str(), out["llm_calls"].as_u64()),
+        (Some("follower"), Some(1))
+    );
+    assert_eq!(server.requests().len(), 6);
+    let prompt = server.requests()[5].body["messages"][0]["content"].to_string();
+    assert!(
+        prompt.contains("data/costs.csv") && prompt.contains("\\\"sum\\\":810"),
+        "{prompt}"
+    );
+    assert!(
+        server.requests()[5]
+            .body
+            .get("tools")
+            .is_none_or(|t| t.as_array().is_none_or(Vec::is_empty)),
+        "a plain completion"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.root().join("reports/costs.md")).unwrap(),
+        "# Costs\n\nTwo teams; 810 in all.\n"
+    );
+}
