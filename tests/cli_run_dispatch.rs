@@ -432,7 +432,6 @@ async fn a_learned_summary_is_a_slot_that_asks_once_with_the_new_data() {
     ws.write("data/sales.csv", sales);
     ws.write("data/costs.csv", costs);
     let table = json!([{"region": "north", "amount": 10}, {"region": "south", "amount": 32}]);
-    let stats = json!({"amount": {"count": 2, "max": 32, "mean": 21.0, "min": 10, "sum": 42}, "region": {"count": 2, "distinct": 2}});
     let summary = "# Sales\n\nTwo regions; 42 in all.\n";
     let script = Script::new()
         .reply(Reply::ok(&canned::anthropic_tool_use(
