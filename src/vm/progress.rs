@@ -43,6 +43,16 @@ impl Subscriber for Progress {
                 self.bar.set_message(format!("{label} {tool}"));
             }
             Event::StepFinished { .. } => self.bar.inc(1),
+            Event::LlmCall {
+                slot,
+                model,
+                input_tokens,
+                output_tokens,
+                cost_usd,
+                ..
+            } => self.bar.println(format!(
+                "llm {model} for slot `{slot}`: {input_tokens} in, {output_tokens} out, ${cost_usd:.4}"
+            )),
             Event::RunFinished { .. } => self.bar.finish_and_clear(),
             _ => {}
         }
