@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::Outcome;
 use super::render::print_all;
-use super::source::read_source;
+use super::source::for_each_source;
 use crate::check::{Checked, check_file, sort};
 
 #[derive(Debug, clap::Args)]
@@ -19,27 +19,16 @@ const LIMIT: usize = 100;
 
 pub fn run(args: Args) -> Outcome {
     let tools = crate::stdlib::table();
-    let mut failed = false;
-    for path in &args.files {
-        let name = path.display().to_string();
-        let src = match read_source(path) {
-            Ok(s) => s,
-            Err(msg) => {
-                eprintln!("{msg}");
-                failed = true;
-                continue;
-            }
-        };
-        let (file, mut diags) = crate::syntax::parse(&src);
+    for_each_source(&args.files, |_, name, src| {
+        let (file, mut diags) = crate::syntax::parse(src);
         let checked = check_file(&file, tools, &mut diags);
         sort(&mut diags);
-        let (errors, warnings) = print_all(&diags, &name, &src, LIMIT);
+        let (errors, warnings) = print_all(&diags, name, src, LIMIT);
         let what = match checked {
             Checked::Trace(_) => "trace",
             Checked::Declarations(_) => "declarations",
         };
         if errors > 0 {
-            failed = true;
             eprintln!(
                 "{name}: {errors} error{}, {warnings} warning{}",
                 plural(errors),
@@ -51,12 +40,8 @@ pub fn run(args: Args) -> Outcome {
                 plural(warnings)
             );
         }
-    }
-    if failed {
-        Outcome::Failed
-    } else {
-        Outcome::Success
-    }
+        errors == 0
+    })
 }
 
 fn plural(n: usize) -> &'static str {

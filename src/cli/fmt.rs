@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::Outcome;
 use super::render::print_all;
-use super::source::read_source;
+use super::source::for_each_source;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -17,43 +17,27 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Outcome {
-    let mut failed = false;
-    for path in &args.files {
-        let name = path.display().to_string();
-        let src = match read_source(path) {
-            Ok(s) => s,
-            Err(msg) => {
-                eprintln!("{msg}");
-                failed = true;
-                continue;
-            }
-        };
-        let (file, diags) = crate::syntax::parse(&src);
+    for_each_source(&args.files, |path, name, src| {
+        let (file, diags) = crate::syntax::parse(src);
         if crate::diag::has_errors(&diags) {
-            print_all(&diags, &name, &src, 100);
+            print_all(&diags, name, src, 100);
             eprintln!("{name}: not formatted: fix the syntax errors first");
-            failed = true;
-            continue;
+            return false;
         }
-        let formatted = crate::syntax::printer::format(&src, &file);
+        let formatted = crate::syntax::printer::format(src, &file);
         if formatted == src {
-            continue;
-        }
-        if args.check {
+            true
+        } else if args.check {
             eprintln!("{name}: would be reformatted");
-            failed = true;
+            false
         } else if let Err(e) = write_file(path, &formatted) {
             eprintln!("error: cannot write {name}: {e}");
-            failed = true;
+            false
         } else {
             eprintln!("{name}: formatted");
+            true
         }
-    }
-    if failed {
-        Outcome::Failed
-    } else {
-        Outcome::Success
-    }
+    })
 }
 
 /// Replaces a file atomically: a temporary file beside it, then a rename.

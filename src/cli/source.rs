@@ -26,3 +26,27 @@ pub fn read_source(path: &Path) -> Result<String, String> {
         format!("error[not-utf8]: {name}:{line}:{col}: the file is not valid UTF-8 (bad byte at offset {valid})")
     })
 }
+
+/// Runs `f(path, name, text)` on every readable file, in order; an unreadable file is
+/// reported and counts as a failure. Fails when any file failed (`f` returns false).
+pub fn for_each_source(
+    files: &[std::path::PathBuf],
+    mut f: impl FnMut(&Path, &str, &str) -> bool,
+) -> super::Outcome {
+    let mut failed = false;
+    for path in files {
+        let name = path.display().to_string();
+        match read_source(path) {
+            Ok(src) => failed |= !f(path, &name, &src),
+            Err(msg) => {
+                eprintln!("{msg}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        super::Outcome::Failed
+    } else {
+        super::Outcome::Success
+    }
+}
