@@ -58,6 +58,23 @@ async fn learned_word_count(ws: &Ws, server: &LoopbackServer) {
     );
 }
 
+/// `llmos traces import` of an original llmos trace from `tests/fixtures/import/`, whose
+/// paths were under `/home/alice/llmos/workspace`.
+async fn import_original(ws: &Ws, fixture: &str) -> support::Run {
+    let path = format!(
+        "{}/tests/fixtures/import/{fixture}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let args = [
+        "traces",
+        "import",
+        &path,
+        "--original-root",
+        "/home/alice/llmos/workspace",
+    ];
+    llmos(ws, &args, &[]).await
+}
+
 fn traces(ws: &Ws) -> Vec<Value> {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_llmos"))
         .args(["traces", "ls", "--json", "--root"])
@@ -296,22 +313,7 @@ async fn a_failing_program_loses_rating_and_falls_back_to_the_learner() {
 #[tokio::test]
 async fn an_imported_original_trace_is_followed() {
     let ws = Ws::new();
-    let fixture = format!(
-        "{}/tests/fixtures/import/trace_8c1d0f3e5a7b9d21_20251108_143210.yaml",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let run = llmos(
-        &ws,
-        &[
-            "traces",
-            "import",
-            &fixture,
-            "--original-root",
-            "/home/alice/llmos/workspace",
-        ],
-        &[],
-    )
-    .await;
+    let run = import_original(&ws, "trace_8c1d0f3e5a7b9d21_20251108_143210.yaml").await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let t = traces(&ws);
     assert_eq!(
@@ -342,22 +344,7 @@ async fn an_imported_original_trace_is_followed() {
 #[tokio::test]
 async fn original_traces_without_counterparts_are_reported_by_name() {
     let ws = Ws::new();
-    let fixture = format!(
-        "{}/tests/fixtures/import/e1f2a3b4c5d6e7f8_plan_the_sprint.md",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let run = llmos(
-        &ws,
-        &[
-            "traces",
-            "import",
-            &fixture,
-            "--original-root",
-            "/home/alice/llmos/workspace",
-        ],
-        &[],
-    )
-    .await;
+    let run = import_original(&ws, "e1f2a3b4c5d6e7f8_plan_the_sprint.md").await;
     assert_eq!(run.code, 1);
     assert!(
         run.stderr.contains("Plan the sprint") && run.stderr.contains("TodoWrite"),

@@ -12,7 +12,7 @@ use llmos::learn::recording::Outcome;
 use llmos::llm::canned;
 use llmos::llm::loopback::{LoopbackServer, Reply, Script};
 use serde_json::json;
-use support::{Ws, anthropic_env, llmos, openai_env, read_recording};
+use support::{Ws, learn, llmos, openai_env, read_recording};
 
 fn read_call(id: &str) -> Reply {
     Reply::ok(&canned::anthropic_tool_use(
@@ -40,12 +40,7 @@ async fn overload_529_then_rate_limit_429_are_retried() {
         )
         .reply(Reply::ok(&canned::anthropic_text("Hello.", 100, 10)));
     let server = LoopbackServer::start(script).await.unwrap();
-    let run = llmos(
-        &ws,
-        &["run", "say hello", "--mode", "learner", "--json"],
-        &anthropic_env(&server),
-    )
-    .await;
+    let run = learn(&ws, &server, "say hello", &["--json"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let out = run.json();
     assert_eq!(out["output"], "Hello.");
@@ -71,12 +66,7 @@ async fn a_bad_key_fails_the_run_and_keeps_a_failure_recording() {
         &canned::anthropic_error("authentication_error", "invalid x-api-key"),
     ));
     let server = LoopbackServer::start(script).await.unwrap();
-    let run = llmos(
-        &ws,
-        &["run", "read notes.txt", "--mode", "learner", "--json"],
-        &anthropic_env(&server),
-    )
-    .await;
+    let run = learn(&ws, &server, "read notes.txt", &["--json"]).await;
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr.contains(
@@ -112,12 +102,7 @@ async fn a_first_call_rejected_leaves_no_recording() {
         &canned::anthropic_error("authentication_error", "invalid x-api-key"),
     ));
     let server = LoopbackServer::start(script).await.unwrap();
-    let run = llmos(
-        &ws,
-        &["run", "say hi", "--mode", "learner"],
-        &anthropic_env(&server),
-    )
-    .await;
+    let run = learn(&ws, &server, "say hi", &[]).await;
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("HTTP 401"), "{}", run.stderr);
     assert!(run.stdout.is_empty());
@@ -134,12 +119,7 @@ async fn a_malformed_reply_fails_the_run() {
         LoopbackServer::start(Script::new().reply(Reply::raw(200, "<html>gateway hiccup</html>")))
             .await
             .unwrap();
-    let run = llmos(
-        &ws,
-        &["run", "say hi", "--mode", "learner"],
-        &anthropic_env(&server),
-    )
-    .await;
+    let run = learn(&ws, &server, "say hi", &[]).await;
     assert_eq!(run.code, 1);
     assert!(
         run.stderr
@@ -163,19 +143,7 @@ async fn a_budget_too_small_refuses_before_sending_anything() {
     let server = LoopbackServer::start(Script::new().reply(read_call("t1")))
         .await
         .unwrap();
-    let run = llmos(
-        &ws,
-        &[
-            "run",
-            "read notes.txt",
-            "--mode",
-            "learner",
-            "--budget",
-            "0.000001",
-        ],
-        &anthropic_env(&server),
-    )
-    .await;
+    let run = learn(&ws, &server, "read notes.txt", &["--budget", "0.000001"]).await;
     assert_eq!(run.code, 1);
     assert!(
         run.stderr
@@ -202,12 +170,7 @@ async fn a_balance_too_small_refuses_too() {
         set.stdout
     );
     let server = LoopbackServer::start(Script::new()).await.unwrap();
-    let run = llmos(
-        &ws,
-        &["run", "say hi", "--mode", "learner"],
-        &anthropic_env(&server),
-    )
-    .await;
+    let run = learn(&ws, &server, "say hi", &[]).await;
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("exceeds the balance"), "{}", run.stderr);
     assert!(
@@ -227,19 +190,7 @@ async fn the_turn_limit_ends_the_run() {
         .reply(read_call("t2"))
         .reply(read_call("t3"));
     let server = LoopbackServer::start(script).await.unwrap();
-    let run = llmos(
-        &ws,
-        &[
-            "run",
-            "read notes.txt",
-            "--mode",
-            "learner",
-            "--max-turns",
-            "2",
-        ],
-        &anthropic_env(&server),
-    )
-    .await;
+    let run = learn(&ws, &server, "read notes.txt", &["--max-turns", "2"]).await;
     assert_eq!(run.code, 1);
     assert!(
         run.stderr
@@ -261,12 +212,7 @@ async fn the_time_limit_stops_a_slow_call() {
         .await
         .unwrap();
     let started = std::time::Instant::now();
-    let run = llmos(
-        &ws,
-        &["run", "say hi", "--mode", "learner", "--timeout", "300ms"],
-        &anthropic_env(&server),
-    )
-    .await;
+    let run = learn(&ws, &server, "say hi", &["--timeout", "300ms"]).await;
     assert_eq!(run.code, 1);
     assert!(
         run.stderr

@@ -9,7 +9,7 @@ use llmos::learn::recording::Outcome;
 use llmos::llm::canned;
 use llmos::llm::loopback::{LoopbackServer, Reply, Script};
 use serde_json::{Value, json};
-use support::{Ws, anthropic_env, last_message, llmos, openai_env, read_recording};
+use support::{Ws, anthropic_env, last_message, learn, llmos, openai_env, read_recording};
 
 /// fs.read, text.split, list.len, then a final answer; 2450 input and 140 output tokens.
 fn word_count_script() -> Script {
@@ -49,12 +49,7 @@ async fn a_full_learner_loop_is_recorded_and_charged() {
     ws.write("data/words.txt", "alpha beta gamma");
     let server = LoopbackServer::start(word_count_script()).await.unwrap();
     let goal = "count the words in data/words.txt";
-    let run = llmos(
-        &ws,
-        &["run", goal, "--mode", "learner", "--json"],
-        &anthropic_env(&server),
-    )
-    .await;
+    let run = learn(&ws, &server, goal, &["--json"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let out = run.json();
     assert_eq!(out["output"], "data/words.txt has 3 words.");
@@ -313,12 +308,7 @@ async fn a_tool_needing_an_ungranted_capability_is_refused_and_not_run() {
             10,
         )));
     let server = LoopbackServer::start(script).await.unwrap();
-    let run = llmos(
-        &ws,
-        &["run", "touch made.txt", "--mode", "learner"],
-        &anthropic_env(&server),
-    )
-    .await;
+    let run = learn(&ws, &server, "touch made.txt", &[]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!ws.root().join("made.txt").exists(), "the program was run");
     let reqs = server.requests();
@@ -352,19 +342,7 @@ async fn with_allow_exec_the_same_call_runs() {
         )))
         .reply(Reply::ok(&canned::anthropic_text("Done.", 120, 10)));
     let server = LoopbackServer::start(script).await.unwrap();
-    let run = llmos(
-        &ws,
-        &[
-            "run",
-            "touch made.txt",
-            "--mode",
-            "learner",
-            "--allow",
-            "exec",
-        ],
-        &anthropic_env(&server),
-    )
-    .await;
+    let run = learn(&ws, &server, "touch made.txt", &["--allow", "exec"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(ws.root().join("made.txt").exists());
     let reqs = server.requests();

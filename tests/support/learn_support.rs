@@ -131,6 +131,14 @@ pub async fn llmos(ws: &Ws, args: &[&str], env: &[(&'static str, String)]) -> Ru
     cmd.output().await.unwrap().into()
 }
 
+/// Runs `llmos run GOAL --mode learner EXTRA...` against `server` speaking the Anthropic
+/// format.
+pub async fn learn(ws: &Ws, server: &LoopbackServer, goal: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["run", goal, "--mode", "learner"];
+    args.extend_from_slice(extra);
+    llmos(ws, &args, &anthropic_env(server)).await
+}
+
 /// The last message of a recorded Anthropic request.
 pub fn last_message(r: &Recorded) -> &Value {
     r.body["messages"].as_array().unwrap().last().unwrap()
