@@ -11,6 +11,7 @@ pub mod db;
 pub mod diag;
 pub mod dispatch;
 pub mod economy;
+pub mod http;
 pub mod ir;
 pub mod kernel;
 pub mod learn;

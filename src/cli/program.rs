@@ -228,7 +228,8 @@ pub fn store(ws: &Workspace, loaded: &Loaded) -> Result<ObjectId, LoadError> {
     Ok(id)
 }
 
-/// The `--root` flag shared by the commands that use the workspace.
+// The `--root` flag shared by the commands that use the workspace. (A `///` doc here
+// would become the `about` of every command that flattens it.)
 #[derive(Debug, Clone, clap::Args)]
 pub struct RootArg {
     /// The workspace root (default: the current directory); its state is in `.llmos/`

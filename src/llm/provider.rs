@@ -252,7 +252,7 @@ impl Provider {
             return Ok(c);
         }
         let (scheme, rest) = self.endpoint.split_once("://").unwrap_or(("", ""));
-        let mut builder = reqwest::Client::builder();
+        let mut builder = crate::http::client_builder();
         if ["127.", "localhost", "[::1]"]
             .iter()
             .any(|p| rest.starts_with(p))

@@ -28,6 +28,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     sync_dir(dir)
 }
 
+/// Replaces `path` with `bytes` like [`write_atomic`] (a reader sees the old file or the
+/// new one), without flushing anything to disk: for derived files that readers check
+/// and rebuild, where a power cut may leave the old file, an empty one or none.
+pub fn replace_unsynced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let (tmp_path, mut tmp) = create_temp(path)?;
+    let written = tmp
+        .write_all(bytes)
+        .and_then(|()| fs::rename(&tmp_path, path));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp_path);
+        return Err(e);
+    }
+    Ok(())
+}
+
 /// Whether `name` is the file name of a temp file made by [`write_atomic`].
 pub fn is_temp_name(name: &str) -> bool {
     name.starts_with('.') && name.ends_with(TEMP_SUFFIX)

@@ -31,7 +31,7 @@ pub mod objects;
 pub mod runlog;
 mod sources;
 
-pub use atomic::{sync_dir, write_atomic};
+pub use atomic::{replace_unsynced, sync_dir, write_atomic};
 pub use error::StoreError;
 pub use maintenance::{GcReport, Problem, ProblemKind};
 pub use objects::{MIN_PREFIX, ObjectId, ObjectStore};

@@ -204,7 +204,7 @@ impl ToolCtx {
         if let Some(client) = cell.get() {
             return Ok(client);
         }
-        let mut builder = reqwest::Client::builder()
+        let mut builder = crate::http::client_builder()
             .user_agent(concat!("llmos/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(self.limits.http_timeout);
         if !tls {
