@@ -101,9 +101,9 @@ pub fn run(args: Args) -> Outcome {
 
 /// `[follower · $0.0000 · balance $9.9906]`
 fn status(k: &Kernel, r: &Report) -> String {
-    let balance = lock_db(&k.db)
-        .ledger()
-        .balance()
+    let balance = k
+        .db()
+        .and_then(|db| lock_db(db).ledger().balance().map_err(|e| e.to_string()))
         .map(|b| format!("${b:.4}"))
         .unwrap_or_else(|_| "?".into());
     let outcome = if r.error.is_some() { " · failed" } else { "" };

@@ -91,7 +91,10 @@ fn entry_json(e: &TraceEntry) -> serde_json::Value {
 }
 
 fn ls(k: &Kernel, as_json: bool) -> Result<(), String> {
-    let entries = lock_db(&k.db).library().list().map_err(|e| e.to_string())?;
+    let entries = lock_db(k.db()?)
+        .library()
+        .list()
+        .map_err(|e| e.to_string())?;
     if as_json {
         let list: Vec<_> = entries.iter().map(entry_json).collect();
         println!("{}", pretty_json(&serde_json::Value::Array(list)));
@@ -123,7 +126,7 @@ fn ls(k: &Kernel, as_json: bool) -> Result<(), String> {
 }
 
 fn get(k: &Kernel, id: i64) -> Result<TraceEntry, String> {
-    lock_db(&k.db)
+    lock_db(k.db()?)
         .library()
         .get(id)
         .map_err(|e| e.to_string())?
@@ -162,7 +165,7 @@ fn show(k: &Kernel, id: i64, as_json: bool) -> Result<(), String> {
 }
 
 fn rm(k: &Kernel, id: i64) -> Result<(), String> {
-    if lock_db(&k.db)
+    if lock_db(k.db()?)
         .library()
         .remove(id)
         .map_err(|e| e.to_string())?

@@ -33,6 +33,14 @@ pub enum DbError {
     /// A value given to the database, or read back from it, is not valid.
     #[error("database {}: {what}", path.display())]
     Invalid { path: PathBuf, what: String },
+    /// A file kept beside the database (library snapshot, usage log, lock) failed.
+    #[error("{}: {doing}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        doing: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// No trace with this id is in the library.
     #[error("database {}: no trace with id {id} in the library", path.display())]
     NoSuchTrace { path: PathBuf, id: i64 },

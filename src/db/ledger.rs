@@ -235,14 +235,15 @@ impl<'a> Ledger<'a> {
         };
         if worst > 0 {
             // When both limits refuse, name the tighter one.
-            if let Some((limit, left)) = run_left {
-                if worst > left && (worst <= balance_left || left <= balance_left) {
-                    return Err(BudgetError::RunBudget {
-                        worst_case_usd: micros_to_usd(worst),
-                        budget_usd: micros_to_usd(limit),
-                        left_usd: micros_to_usd(left.max(0)),
-                    });
-                }
+            if let Some((limit, left)) = run_left
+                && worst > left
+                && (worst <= balance_left || left <= balance_left)
+            {
+                return Err(BudgetError::RunBudget {
+                    worst_case_usd: micros_to_usd(worst),
+                    budget_usd: micros_to_usd(limit),
+                    left_usd: micros_to_usd(left.max(0)),
+                });
             }
             if worst > balance_left {
                 return Err(BudgetError::Balance {

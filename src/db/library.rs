@@ -118,7 +118,8 @@ impl<'a> Library<'a> {
                 new.learn_cost_usd
             ))
         })?;
-        db.conn()
+        let id = db
+            .conn()
             .query_row(
                 "INSERT INTO traces
                    (name, goal_template, program_id, params, source, created_at, learn_cost_micros)
@@ -138,7 +139,9 @@ impl<'a> Library<'a> {
                 ],
                 |r| r.get(0),
             )
-            .map_err(|e| db.err("cannot add to the trace library", e))
+            .map_err(|e| db.err("cannot add to the trace library", e))?;
+        self.changed()?;
+        Ok(id)
     }
 
     /// Every entry, by id (the order they were first added).
@@ -176,6 +179,7 @@ impl<'a> Library<'a> {
             .conn()
             .execute("DELETE FROM traces WHERE id = ?1", [id])
             .map_err(|e| self.db.err("cannot remove from the trace library", e))?;
+        self.changed()?;
         Ok(n > 0)
     }
 
@@ -198,6 +202,7 @@ impl<'a> Library<'a> {
             )
             .optional()
             .map_err(|e| self.db.err("cannot record a run in the trace library", e))?;
+        self.changed()?;
         match row {
             Some(r) => self.entry(r),
             None => Err(DbError::NoSuchTrace {
@@ -205,6 +210,15 @@ impl<'a> Library<'a> {
                 id,
             }),
         }
+    }
+
+    /// After a change: the library snapshot follows, once the change is committed (inside
+    /// a caller's transaction, the caller refreshes after its commit).
+    fn changed(&self) -> Result<(), DbError> {
+        if self.db.conn().is_autocommit() {
+            self.db.refresh_snapshot(false)?;
+        }
+        Ok(())
     }
 
     /// `(id, goal template, program id, success rating)` of every entry, by id: what the

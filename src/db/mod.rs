@@ -8,6 +8,10 @@
 //! opening a file applies the migrations it lacks, exactly once even when two processes
 //! open a new file together.
 //!
+//! Two files beside the database spare a Follower run from opening it: the library
+//! snapshot (`llmos.db-library`, what the dispatcher reads; see `snapshot.rs`) and the
+//! usage log (`llmos.db-usage`, successful runs to fold in; see `usage.rs`).
+//!
 //! Money is stored as whole micro-dollars (`INTEGER`), so sums are exact; the API speaks
 //! `f64` dollars. Timestamps are stored as RFC 3339 text in UTC with millisecond
 //! precision, so their text order is their time order.
@@ -17,6 +21,8 @@ mod ledger;
 mod library;
 mod schema;
 mod slots;
+mod snapshot;
+mod usage;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -30,6 +36,8 @@ pub use ledger::{
 pub use library::{Library, NewTrace, RATING_ALPHA, TraceEntry, TraceSource, is_program_id};
 pub use schema::SCHEMA_VERSION;
 pub use slots::{SlotCache, prompt_hash};
+pub use snapshot::{Snapshot, SnapshotEntry, snapshot_path};
+pub use usage::{FOLD_THRESHOLD_BYTES, record_success, usage_path};
 
 /// The file name of the database inside the state directory.
 pub const DB_FILE_NAME: &str = "llmos.db";
@@ -74,7 +82,8 @@ impl std::fmt::Debug for Db {
 
 impl Db {
     /// Opens (creating if needed, with its parent directory) the database at `path`, sets
-    /// WAL mode, the busy timeout and foreign keys, and applies missing migrations.
+    /// WAL mode, the busy timeout and foreign keys, applies missing migrations, folds the
+    /// usage log into the library and refreshes a stale library snapshot.
     pub fn open(path: &Path) -> Result<Db, DbError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|source| DbError::CreateDir {
@@ -94,6 +103,10 @@ impl Db {
         };
         db.configure()?;
         schema::migrate(&db)?;
+        // Whoever opens the database brings the library up to date: runs counted in the
+        // usage log, and a snapshot a crash left stale.
+        db.fold_usage()?;
+        db.refresh_snapshot(false)?;
         Ok(db)
     }
 

@@ -74,6 +74,36 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (program_id, slot, prompt_hash, model)
     );
     ",
+    // 2: the library generation and the usage log (see snapshot.rs and usage.rs).
+    "
+    -- Counters kept by the database itself.
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    );
+    -- Bumped by every change to what the library snapshot holds, so a snapshot built from
+    -- an older generation is known to be stale.
+    INSERT INTO meta (key, value) VALUES ('library_generation', 1);
+    CREATE TRIGGER traces_insert_generation AFTER INSERT ON traces BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'library_generation';
+    END;
+    CREATE TRIGGER traces_delete_generation AFTER DELETE ON traces BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'library_generation';
+    END;
+    CREATE TRIGGER traces_update_generation
+    AFTER UPDATE OF goal_template, program_id, params, success_rating ON traces
+    WHEN new.goal_template IS NOT old.goal_template OR new.program_id IS NOT old.program_id
+      OR new.params IS NOT old.params OR new.success_rating IS NOT old.success_rating
+    BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'library_generation';
+    END;
+
+    -- Usage log files already folded into the library (kept until the file is gone), so
+    -- a fold that crashed after its commit is never applied twice.
+    CREATE TABLE usage_folded (
+        name TEXT PRIMARY KEY
+    );
+    ",
 ];
 
 /// Brings the schema of `db` up to [`SCHEMA_VERSION`].

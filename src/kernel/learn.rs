@@ -52,7 +52,7 @@ pub fn learn(
         provider,
         &model,
         &k.config.prices,
-        k.db.clone(),
+        k.db()?.clone(),
         budget_run,
         budget_left,
         events,
@@ -155,7 +155,7 @@ pub fn store_compiled(
     k.store
         .put_source(&id, &format!("{}.llt", c.program.name), &c.source)
         .map_err(|e| e.to_string())?;
-    let db = crate::economy::meter::lock_db(&k.db);
+    let db = crate::economy::meter::lock_db(k.db()?);
     for s in &c.slot_answers {
         db.slots()
             .put(&id.to_string(), &s.slot, &s.prompt, model, &s.answer)

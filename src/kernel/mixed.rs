@@ -38,7 +38,7 @@ pub fn bind(
 ) -> Result<Bound, String> {
     let env = |name: &str| std::env::var(name).ok();
     let events: Arc<dyn EventSink> = Arc::new(NullSink);
-    let meter = session::meter(&env, &k.config, k.db.clone(), budget_run, budget, events)?;
+    let meter = session::meter(&env, &k.config, k.db()?.clone(), budget_run, budget, events)?;
     let prompt = prompt(program, template, goal);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -12,10 +12,12 @@ pub mod follow;
 pub mod learn;
 mod mixed;
 
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
 
+use crate::db::{Snapshot, SnapshotEntry};
 use crate::dispatch::semantic::{DEFAULT_MIXED_THRESHOLD, SemanticIndex};
 use crate::dispatch::template::{GoalTemplate, normalize_goal};
 use crate::dispatch::template_index::TemplateIndex;
@@ -101,8 +103,22 @@ impl Report {
 pub struct Kernel {
     pub ws: Workspace,
     pub config: Config,
-    pub db: SharedDb,
+    /// Opened on first use: a Follower run that the library snapshot serves never opens it.
+    db: OnceLock<SharedDb>,
     pub store: ObjectStore,
+}
+
+/// What [`Kernel::pick`] found.
+struct Pick<'e> {
+    target: Option<Target<'e>>,
+    notes: Vec<String>,
+}
+
+/// A library entry to run, with the params the goal binds (none yet in Mixed mode).
+struct Target<'e> {
+    entry: &'e SnapshotEntry,
+    params: IndexMap<String, Value>,
+    mixed: bool,
 }
 
 impl Kernel {
@@ -112,14 +128,27 @@ impl Kernel {
         let ws = Workspace::open(root, |k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
         ws.ensure_state_dir().map_err(|e| e.to_string())?;
         let config = ws.config().map_err(|e| e.to_string())?;
-        let db = crate::db::Db::open_in(&ws.state_dir).map_err(|e| e.to_string())?;
         let store = ws.object_store().map_err(|e| e.to_string())?;
         Ok(Kernel {
             ws,
             config,
-            db: shared(db),
+            db: OnceLock::new(),
             store,
         })
+    }
+
+    /// The workspace database, opened (and created) on first use.
+    pub fn db(&self) -> Result<&SharedDb, String> {
+        if let Some(db) = self.db.get() {
+            return Ok(db);
+        }
+        let db = crate::db::Db::open_in(&self.ws.state_dir).map_err(|e| e.to_string())?;
+        Ok(self.db.get_or_init(|| shared(db)))
+    }
+
+    /// Where the database is (whether or not it is open).
+    fn db_path(&self) -> std::path::PathBuf {
+        self.ws.state_dir.join(crate::db::DB_FILE_NAME)
     }
 
     /// Reaches a goal and reports what happened. Never panics; failures are in
@@ -190,40 +219,87 @@ impl Kernel {
 
     /// Follower or Mixed: true when a stored program reached the goal. A program that
     /// fails loses rating; in `auto` mode the caller then tries the Learner.
+    ///
+    /// The library snapshot comes first: when it names a program to follow, the run opens
+    /// no database at all (a success is counted in the usage log). Anything else (no
+    /// snapshot, a damaged or stale one, a near match, no match) asks the database.
     fn try_stored(
         &self,
         req: &Request,
         budget_run: &str,
         report: &mut Report,
     ) -> Result<bool, String> {
-        let rows: Vec<(i64, String, String, f64)> = {
-            let db = lock_db(&self.db);
-            let all = db.library().all_templates().map_err(|e| e.to_string())?;
-            all.into_iter().filter(|r| r.3 >= MIN_RATING).collect()
-        };
-        if rows.is_empty() {
-            return Ok(false);
+        let first = Snapshot::read(&self.db_path());
+        if let Some(snapshot) = &first {
+            let pick = self.pick(req, &snapshot.entries);
+            if let Some(target) = pick.target.filter(|t| !t.mixed)
+                && let Ok(program) = self.load_entry(target.entry)
+            {
+                report.notes.extend(pick.notes);
+                return self.run_stored(req, target, program, budget_run, report);
+            }
         }
+        let current = {
+            let db = lock_db(self.db()?);
+            match first {
+                Some(s) if db.library_generation().map_err(|e| e.to_string())? == s.generation => s,
+                _ => {
+                    // Missing or damaged: written anew; stale: brought up to date.
+                    db.refresh_snapshot(first.is_none())
+                        .map_err(|e| e.to_string())?;
+                    db.library_snapshot().map_err(|e| e.to_string())?
+                }
+            }
+        };
+        let pick = self.pick(req, &current.entries);
+        report.notes.extend(pick.notes);
+        let Some(target) = pick.target else {
+            if req.mode == Mode::Follower {
+                return Err(
+                    "no stored program matches this goal (`llmos traces ls` lists them)".to_owned(),
+                );
+            }
+            return Ok(false);
+        };
+        let program = self.load_entry(target.entry)?;
+        self.run_stored(req, target, program, budget_run, report)
+    }
+
+    /// What the library offers for this goal: a program to follow with its params, or a
+    /// near one for Mixed mode, and why type-mismatched candidates were passed over.
+    fn pick<'e>(&self, req: &Request, entries: &'e [SnapshotEntry]) -> Pick<'e> {
+        let mut pick = Pick {
+            target: None,
+            notes: Vec::new(),
+        };
+        let rows: Vec<&SnapshotEntry> = entries
+            .iter()
+            .filter(|e| e.success_rating >= MIN_RATING)
+            .collect();
+        if rows.is_empty() {
+            return pick;
+        }
+        let by_id = |id: u64| rows.iter().find(|e| e.id == id as i64).copied();
         let normalized = normalize_goal(&req.goal);
         let mut templates = TemplateIndex::new();
         let mut exact = None;
         let goal_lower = req.goal.to_lowercase();
-        for (id, template, _, _) in &rows {
+        for e in &rows {
             // Cheap necessary condition first: every literal word of the template occurs
             // in the goal. Most of a large library fails it without being parsed.
-            if !literal_words_in(template, &goal_lower) {
+            if !literal_words_in(&e.goal_template, &goal_lower) {
                 continue;
             }
-            let Ok(t) = GoalTemplate::parse(template) else {
+            let Ok(t) = GoalTemplate::parse(&e.goal_template) else {
                 continue;
             };
             if exact.is_none()
                 && t.placeholders().is_empty()
                 && normalize_goal(&literal_text(&t)) == normalized
             {
-                exact = Some(*id as u64);
+                exact = Some(e.id as u64);
             }
-            templates.insert(*id as u64, t);
+            templates.insert(e.id as u64, t);
         }
         // The similarity index is built only when no template matches: over a large
         // library it costs far more than the template match.
@@ -231,22 +307,22 @@ impl Kernel {
         let build_similar = || {
             similar.get_or_init(|| {
                 let mut index = SemanticIndex::new();
-                for (id, template, _, _) in &rows {
-                    index.add(*id as u64, template);
+                for e in &rows {
+                    index.add(e.id as u64, &e.goal_template);
                 }
                 index.prepare();
                 index
             }) as &dyn Similarity
         };
         let types_of = |id: u64| {
-            let entry = lock_db(&self.db).library().get(id as i64).ok().flatten()?;
-            Some(param_types(&entry.params))
+            let params: Value = serde_json::from_str(&by_id(id)?.params).ok()?;
+            Some(param_types(&params))
         };
         let choice = crate::dispatch::choose(&req.goal, exact, &templates, &types_of, &mut {
             build_similar
         });
         for (id, why) in &choice.refused {
-            report.notes.push(format!(
+            pick.notes.push(format!(
                 "note: trace {id} matches the goal's shape but not its types: {why}"
             ));
         }
@@ -255,33 +331,41 @@ impl Kernel {
             .dispatch
             .near_threshold
             .map_or(DEFAULT_NEAR_THRESHOLD, |t| t as f32);
-        let (entry_id, params, mixed) = match choice.decision {
+        let (id, params, mixed) = match choice.decision {
             Decision::Follower { id, params, .. } => (id, params, false),
             Decision::Mixed { id, score }
             | Decision::Learner {
                 nearest: Some((id, score)),
             } if score >= threshold && req.mode != Mode::Follower => (id, IndexMap::new(), true),
-            _ if req.mode == Mode::Follower => {
-                return Err(
-                    "no stored program matches this goal (`llmos traces ls` lists them)".to_owned(),
-                );
-            }
-            _ => return Ok(false),
+            _ => return pick,
         };
-        let entry = match lock_db(&self.db).library().get(entry_id as i64) {
-            Ok(Some(e)) => e,
-            Ok(None) => return Ok(false),
-            Err(e) => return Err(e.to_string()),
-        };
+        pick.target = by_id(id).map(|entry| Target {
+            entry,
+            params,
+            mixed,
+        });
+        pick
+    }
+
+    /// Runs a picked program (binding its params first in Mixed mode) and records the
+    /// outcome in the library.
+    fn run_stored(
+        &self,
+        req: &Request,
+        target: Target<'_>,
+        program: crate::ir::Program,
+        budget_run: &str,
+        report: &mut Report,
+    ) -> Result<bool, String> {
+        let entry = target.entry;
         let id: ObjectId = entry
             .program_id
             .parse()
             .map_err(|e| format!("trace {}: {e}", entry.id))?;
-        let program = self.load(&id)?;
         report.program = Some(id);
         report.trace = Some(entry.id);
-        let mut params = params;
-        if mixed {
+        let mut params = target.params;
+        if target.mixed {
             report.mode = "mixed";
             let left = req.budget.map(|b| (b - report.cost_usd).max(0.0));
             match mixed::bind(
@@ -307,8 +391,7 @@ impl Kernel {
             }
         }
         let ok = self.follow(req, &program, &id, params, budget_run, report);
-        let db = lock_db(&self.db);
-        if let Err(e) = db.library().record_run(entry.id, ok) {
+        if let Err(e) = self.record_outcome(entry.id, ok) {
             report.notes.push(format!("warning: {e}"));
         }
         if !ok && req.mode == Mode::Auto {
@@ -320,6 +403,37 @@ impl Kernel {
             report.trace = None;
         }
         Ok(ok)
+    }
+
+    /// Counts a run of library entry `id`: a success in the usage log (folded into the
+    /// library by whoever opens the database next, or now when the log has grown large),
+    /// a failure straight in the database, where it lowers the rating at once.
+    fn record_outcome(&self, id: i64, ok: bool) -> Result<(), String> {
+        if ok {
+            let size = crate::db::record_success(&self.db_path(), id)
+                .map_err(|e| format!("cannot count the run: {e}"))?;
+            if size > crate::db::FOLD_THRESHOLD_BYTES {
+                let db = lock_db(self.db()?);
+                db.fold_usage()
+                    .and_then(|()| db.refresh_snapshot(false))
+                    .map_err(|e| e.to_string())?;
+            }
+            return Ok(());
+        }
+        lock_db(self.db()?)
+            .library()
+            .record_run(id, false)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    /// The program of a library entry, from the store.
+    fn load_entry(&self, entry: &SnapshotEntry) -> Result<crate::ir::Program, String> {
+        let id: ObjectId = entry
+            .program_id
+            .parse()
+            .map_err(|e| format!("trace {}: {e}", entry.id))?;
+        self.load(&id)
     }
 
     fn load(&self, id: &ObjectId) -> Result<crate::ir::Program, String> {
@@ -348,10 +462,15 @@ impl Kernel {
         params.extend(sets.params);
         let run_id = RunId::new();
         let left = req.budget.map(|b| (b - report.cost_usd).max(0.0));
+        // A program without `ask` slots needs no database to run.
+        let db = match program.slots.is_empty() {
+            true => None,
+            false => self.db().ok().cloned(),
+        };
         let resolver = follow::resolver(
             &self.ws,
             &self.config,
-            Some(self.db.clone()),
+            db,
             budget_run,
             left,
             program.slots.is_empty(),

@@ -162,11 +162,11 @@ impl ObjectStore {
                 }
                 Entry::Source { id, path } => sources.push((id, path)),
                 Entry::Temp { path } => {
-                    if is_old(&path, now, grace)? {
-                        if let Some(size) = remove(&path)? {
-                            report.freed_bytes += size;
-                            report.removed_temp.push(path);
-                        }
+                    if is_old(&path, now, grace)?
+                        && let Some(size) = remove(&path)?
+                    {
+                        report.freed_bytes += size;
+                        report.removed_temp.push(path);
                     }
                 }
                 Entry::Stray { .. } | Entry::Unreadable { .. } => {}
@@ -175,11 +175,11 @@ impl ObjectStore {
         let removed: BTreeSet<ObjectId> = report.removed.iter().copied().collect();
         for (id, path) in sources {
             let orphan_and_old = !present.contains(&id) && is_old(&path, now, grace)?;
-            if removed.contains(&id) || orphan_and_old {
-                if let Some(size) = remove(&path)? {
-                    report.freed_bytes += size;
-                    report.removed_sources.push(id);
-                }
+            if (removed.contains(&id) || orphan_and_old)
+                && let Some(size) = remove(&path)?
+            {
+                report.freed_bytes += size;
+                report.removed_sources.push(id);
             }
         }
         report.removed.sort();

@@ -214,17 +214,16 @@ fn classify(shard: &str, file: &str, path: PathBuf, is_dir: bool) -> Entry {
     if is_temp_name(file) {
         return Entry::Temp { path };
     }
-    if is_object_name(file) {
-        if let Ok(id) = parse_id(shard, file) {
-            return Entry::Object { id, path };
-        }
+    if is_object_name(file)
+        && let Ok(id) = parse_id(shard, file)
+    {
+        return Entry::Object { id, path };
     }
-    if let Some(stem) = file.strip_suffix(SOURCE_SUFFIX) {
-        if is_object_name(stem) {
-            if let Ok(id) = parse_id(shard, stem) {
-                return Entry::Source { id, path };
-            }
-        }
+    if let Some(stem) = file.strip_suffix(SOURCE_SUFFIX)
+        && is_object_name(stem)
+        && let Ok(id) = parse_id(shard, stem)
+    {
+        return Entry::Source { id, path };
     }
     Entry::Stray { path }
 }

@@ -149,7 +149,7 @@ impl<'a, 'p> Sched<'a, 'p> {
                 }
                 self.start(op);
                 inline += 1;
-                if inline % INLINE_BATCH == 0 {
+                if inline.is_multiple_of(INLINE_BATCH) {
                     if let Some(wake) = self.interrupted() {
                         return Err(self.stop(wake));
                     }
