@@ -1,5 +1,6 @@
 //! llmos: an operating system for LLM work that treats the LLM as a costly CPU and
 //! compiled traces as cheap bytecode. See `ARCHITECTURE.md` for the map.
+#![forbid(unsafe_code)]
 
 pub mod bytecode;
 // The pest parser is generated for `no_std` (see Cargo.toml) and names `alloc`.

@@ -17,8 +17,6 @@ mod store;
 mod tools;
 mod traces;
 
-use std::process::ExitCode;
-
 use clap::{Parser, Subcommand};
 
 /// llmos: an operating system for LLM work. The LLM is a costly CPU; compiled traces are
@@ -70,13 +68,13 @@ pub enum Outcome {
 }
 
 /// Runs the command line and returns the exit code.
-pub fn run() -> ExitCode {
+pub fn run() -> u8 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
-            return ExitCode::from(code);
+            return code;
         }
     };
     let outcome = match cli.command {
@@ -94,7 +92,7 @@ pub fn run() -> ExitCode {
         Command::Interactive(a) => interactive::run(a),
     };
     match outcome {
-        Outcome::Success => ExitCode::SUCCESS,
-        Outcome::Failed => ExitCode::from(1),
+        Outcome::Success => 0,
+        Outcome::Failed => 1,
     }
 }
