@@ -237,12 +237,7 @@ const FOLLOWER_RUNS: usize = 21;
 
 /// The Follower on the same goal, `FOLLOWER_RUNS` times: the median wall time and the
 /// median time inside the process.
-async fn follower_median(
-    root: &Path,
-    goal: &str,
-    allow: &str,
-    server: &LoopbackServer,
-) -> Outcome {
+async fn follower_median(root: &Path, goal: &str, allow: &str, server: &LoopbackServer) -> Outcome {
     let mut runs = Vec::with_capacity(FOLLOWER_RUNS);
     for _ in 0..FOLLOWER_RUNS {
         runs.push(llmos_run(root, goal, allow, server).await);

@@ -71,18 +71,20 @@ fn main() {
     let db = llmos::db::Db::open_in(&root.join(".llmos")).expect("db");
     let program = db.library().list().expect("list")[0].program_id.clone();
     let start = Instant::now();
-    for (i, t) in templates(100_000).into_iter().enumerate() {
-        db.library()
-            .add(&llmos::db::NewTrace {
+    db.batch(|db| {
+        for (i, t) in templates(100_000).into_iter().enumerate() {
+            db.library().add(&llmos::db::NewTrace {
                 name: format!("t{i}"),
                 goal_template: t,
                 program_id: program.clone(),
                 params: serde_json::json!({"params": [{"name": "input", "type": "path"}, {"name": "output", "type": "path"}]}),
                 source: llmos::db::TraceSource::Compiled,
                 learn_cost_usd: 0.0,
-            })
-            .expect("add");
-    }
+            })?;
+        }
+        Ok(())
+    })
+    .expect("add 100,000 traces");
     drop(db);
     println!(
         "(filled the library with 100,000 traces in {:.1} s)",

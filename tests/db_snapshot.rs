@@ -189,3 +189,34 @@ fn appends_racing_folds_are_counted_exactly_once() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn a_batch_refreshes_the_snapshot_once_at_the_end_or_keeps_nothing() {
+    let (_dir, path, db) = new_db();
+    let before = read(&path);
+    db.batch(|db| {
+        for i in 0..50 {
+            db.library()
+                .add(&trace(&format!("task {i} on {{file}}"), &pid('a')))?;
+        }
+        // Inside the batch the snapshot has not moved yet.
+        assert_eq!(read(&path), before);
+        Ok(())
+    })
+    .unwrap();
+    let after = read(&path);
+    assert_eq!(after.entries.len(), 50);
+    assert_eq!(after, db.library_snapshot().unwrap());
+
+    let failed = db.batch(|db| {
+        db.library().add(&trace("one more {file}", &pid('b')))?;
+        db.library().add(&trace("bad", "not a program id"))
+    });
+    assert!(failed.is_err());
+    assert_eq!(
+        db.library().list().unwrap().len(),
+        50,
+        "the batch kept nothing"
+    );
+    assert_eq!(read(&path), after);
+}

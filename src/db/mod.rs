@@ -192,6 +192,18 @@ impl Db {
         Ok(())
     }
 
+    /// Runs `f` in one write transaction, then refreshes the library snapshot once: for
+    /// many changes at a time (each library change made alone refreshes the snapshot,
+    /// which reads the whole library). On an error nothing of `f` is kept.
+    pub fn batch<T>(&self, f: impl FnOnce(&Db) -> Result<T, DbError>) -> Result<T, DbError> {
+        let tx = self.write_tx()?;
+        let out = f(self)?;
+        tx.commit()
+            .map_err(|e| self.err("cannot commit a batch of changes", e))?;
+        self.refresh_snapshot(false)?;
+        Ok(out)
+    }
+
     /// Starts a transaction that takes the write lock now (`BEGIN IMMEDIATE`), so what it
     /// reads cannot change before it writes.
     pub(crate) fn write_tx(&self) -> Result<Transaction<'_>, DbError> {

@@ -230,28 +230,39 @@ impl Kernel {
         report: &mut Report,
     ) -> Result<bool, String> {
         let first = Snapshot::read(&self.db_path());
+        let mut first_pick = None;
         if let Some(snapshot) = &first {
             let pick = self.pick(req, &snapshot.entries);
-            if let Some(target) = pick.target.filter(|t| !t.mixed)
+            if let Some(target) = pick.target.as_ref().filter(|t| !t.mixed)
                 && let Ok(program) = self.load_entry(target.entry)
             {
-                report.notes.extend(pick.notes);
+                report.notes.extend(pick.notes.iter().cloned());
                 return self.run_stored(req, target, program, budget_run, report);
             }
+            first_pick = Some(pick);
         }
-        let current = {
+        // The database: a snapshot of the current generation, unless the one read is it
+        // (then its pick stands: over a large library a pick that finds no template
+        // builds the similarity index, which is not done twice).
+        let fresh = {
             let db = lock_db(self.db()?);
-            match first {
-                Some(s) if db.library_generation().map_err(|e| e.to_string())? == s.generation => s,
+            match &first {
+                Some(s) if db.library_generation().map_err(|e| e.to_string())? == s.generation => {
+                    None
+                }
                 _ => {
                     // Missing or damaged: written anew; stale: brought up to date.
                     db.refresh_snapshot(first.is_none())
                         .map_err(|e| e.to_string())?;
-                    db.library_snapshot().map_err(|e| e.to_string())?
+                    Some(db.library_snapshot().map_err(|e| e.to_string())?)
                 }
             }
         };
-        let pick = self.pick(req, &current.entries);
+        let pick = match (&fresh, first_pick) {
+            (Some(current), _) => self.pick(req, &current.entries),
+            (None, Some(pick)) => pick,
+            (None, None) => return Err("the trace library snapshot vanished".to_owned()),
+        };
         report.notes.extend(pick.notes);
         let Some(target) = pick.target else {
             if req.mode == Mode::Follower {
@@ -262,7 +273,7 @@ impl Kernel {
             return Ok(false);
         };
         let program = self.load_entry(target.entry)?;
-        self.run_stored(req, target, program, budget_run, report)
+        self.run_stored(req, &target, program, budget_run, report)
     }
 
     /// What the library offers for this goal: a program to follow with its params, or a
@@ -352,7 +363,7 @@ impl Kernel {
     fn run_stored(
         &self,
         req: &Request,
-        target: Target<'_>,
+        target: &Target<'_>,
         program: crate::ir::Program,
         budget_run: &str,
         report: &mut Report,
@@ -364,7 +375,7 @@ impl Kernel {
             .map_err(|e| format!("trace {}: {e}", entry.id))?;
         report.program = Some(id);
         report.trace = Some(entry.id);
-        let mut params = target.params;
+        let mut params = target.params.clone();
         if target.mixed {
             report.mode = "mixed";
             let left = req.budget.map(|b| (b - report.cost_usd).max(0.0));
