@@ -8,6 +8,9 @@
 //! provider is `llmos::llm::loopback` speaking the Anthropic Messages format, with the
 //! usage of a Claude Sonnet run (prices of `anthropic:claude-sonnet-4-5`).
 
+#[path = "support/installed.rs"]
+mod installed;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -178,19 +181,14 @@ struct Outcome {
 /// One `llmos run` process, timed from spawn to exit (a blocking spawn on a blocking
 /// thread, so the async runtime's child handling is not part of the time).
 async fn llmos_run(root: &Path, goal: &str, allow: &str, server: &LoopbackServer) -> Outcome {
-    let mut cmd = std::process::Command::new(installed_binary());
+    let mut cmd = installed::clean_command(installed::installed_binary());
     cmd.args(["run", goal, "--json", "--root"]).arg(root);
     if !allow.is_empty() {
         cmd.args(["--allow", allow]);
     }
     cmd.env("LLMOS_MODEL", "anthropic:claude-sonnet-4-5")
         .env("ANTHROPIC_API_KEY", "sk-ant-loopback")
-        .env("ANTHROPIC_BASE_URL", server.url())
-        .env_remove("LLMOS_HOME")
-        // `cargo bench` points the dynamic loader at target/ and the toolchain first: a
-        // dozen failed opens before libc is found, 0.3 ms a process that no installed
-        // llmos pays.
-        .env_remove("LD_LIBRARY_PATH");
+        .env("ANTHROPIC_BASE_URL", server.url());
     let goal = goal.to_owned();
     tokio::task::spawn_blocking(move || {
         let start = Instant::now();
@@ -213,22 +211,6 @@ async fn llmos_run(root: &Path, goal: &str, allow: &str, server: &LoopbackServer
     })
     .await
     .expect("the run's thread")
-}
-
-/// The release binary, copied once into a temp folder as `cargo install` copies it. The
-/// file the linker just wrote in `target/` starts about 0.3 ms slower per process on
-/// this kernel (how its pages sit in the page cache); a copy, like an installed binary,
-/// does not.
-fn installed_binary() -> &'static Path {
-    static BIN: std::sync::OnceLock<(tempfile::TempDir, std::path::PathBuf)> =
-        std::sync::OnceLock::new();
-    &BIN.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("llmos");
-        std::fs::copy(env!("CARGO_BIN_EXE_llmos"), &path).expect("copy the binary");
-        (dir, path)
-    })
-    .1
 }
 
 /// How many times a Follower run on the same goal is repeated; the table shows the

@@ -2,14 +2,17 @@
 //! 100,000-step program, and `run` against a trace library of 100,000 traces. Uses GNU
 //! `time -f %M` (kilobytes). Run: `cargo bench --bench memory`.
 
+#[path = "support/installed.rs"]
+mod installed;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 fn llmos() -> Command {
-    let mut c = Command::new("/usr/bin/time");
-    c.args(["-f", "%M", env!("CARGO_BIN_EXE_llmos")])
-        .env_remove("LLMOS_HOME")
+    let mut c = installed::clean_command("/usr/bin/time");
+    c.args(["-f", "%M"])
+        .arg(installed::installed_binary())
         .env_remove("LLMOS_MODEL");
     c
 }

@@ -10,7 +10,9 @@
 //!
 //! Run with `cargo bench --bench vm`.
 
-use std::path::Path;
+#[path = "support/installed.rs"]
+mod installed;
+
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -81,13 +83,12 @@ fn process_start(c: &mut Criterion) {
          fs.write(path: \"hello.txt\", content: m)\nreturn m\n",
     )
     .unwrap();
-    let bin = Path::new(env!("CARGO_BIN_EXE_llmos"));
+    let bin = installed::installed_binary();
     let mut group = c.benchmark_group("exec");
     group.bench_function("process_start", |b| {
         b.iter(|| {
-            let out = std::process::Command::new(bin)
+            let out = installed::clean_command(bin)
                 .current_dir(dir.path())
-                .env_remove("LLMOS_HOME")
                 .args(["exec", "hello.llt"])
                 .output()
                 .unwrap();

@@ -39,7 +39,7 @@ fn read(path: &Path) -> Snapshot {
 fn the_snapshot_follows_every_change_the_dispatcher_sees() {
     let (_dir, path, db) = new_db();
     let empty = read(&path);
-    assert!(empty.entries.is_empty());
+    assert!(empty.is_empty());
     assert_eq!(empty.generation, db.library_generation().unwrap());
 
     let lib = db.library();
@@ -47,15 +47,18 @@ fn the_snapshot_follows_every_change_the_dispatcher_sees() {
     let b = lib.add(&trace("count words in {file}", &pid('b'))).unwrap();
     let s = read(&path);
     assert_eq!(s, db.library_snapshot().unwrap());
-    assert_eq!(s.entries.len(), 2);
-    assert_eq!(s.entries[0].goal_template, "count lines in {file}");
-    assert_eq!(s.entries[1].program_id, pid('b'));
+    assert_eq!(s.len(), 2);
+    assert_eq!(
+        s.iter().next().unwrap().goal_template,
+        "count lines in {file}"
+    );
+    assert_eq!(s.iter().nth(1).unwrap().program_id, pid('b'));
     assert!(s.generation > empty.generation);
 
     // A failure lowers the rating: the snapshot has the new one.
     lib.record_run(a, false).unwrap();
     let after_failure = read(&path);
-    assert_eq!(after_failure.entries[0].success_rating, 0.9);
+    assert_eq!(after_failure.iter().next().unwrap().success_rating, 0.9);
     assert!(after_failure.generation > s.generation);
 
     // A success at rating 1.0 changes nothing the dispatcher sees: same generation.
@@ -64,7 +67,7 @@ fn the_snapshot_follows_every_change_the_dispatcher_sees() {
 
     lib.remove(a).unwrap();
     let s = read(&path);
-    assert_eq!(s.entries.iter().map(|e| e.id).collect::<Vec<_>>(), vec![b]);
+    assert_eq!(s.iter().map(|e| e.id).collect::<Vec<_>>(), vec![b]);
 }
 
 #[test]
@@ -88,13 +91,13 @@ fn a_missing_stale_or_damaged_snapshot_is_rebuilt() {
     std::fs::write(snapshot_path(&path), &good).unwrap();
     drop(db);
     let db = Db::open(&path).unwrap();
-    assert_eq!(read(&path).entries.len(), 2);
+    assert_eq!(read(&path).len(), 2);
 
     // Missing: the same.
     std::fs::remove_file(snapshot_path(&path)).unwrap();
     drop(db);
     Db::open(&path).unwrap();
-    assert_eq!(read(&path).entries.len(), 2);
+    assert_eq!(read(&path).len(), 2);
 }
 
 #[test]
@@ -121,7 +124,10 @@ fn successes_in_the_usage_log_are_folded_in_at_the_next_open() {
     let eb = db.library().get(b).unwrap().unwrap();
     assert_eq!((eb.usage_count, eb.success_rating), (1, 1.0));
     // The rating moved: the snapshot followed.
-    assert_eq!(read(&path).entries[0].success_rating, ea.success_rating);
+    assert_eq!(
+        read(&path).iter().next().unwrap().success_rating,
+        ea.success_rating
+    );
     // Folding again finds nothing.
     db.fold_usage().unwrap();
     assert_eq!(db.library().get(a).unwrap().unwrap().usage_count, 4);
@@ -205,7 +211,7 @@ fn a_batch_refreshes_the_snapshot_once_at_the_end_or_keeps_nothing() {
     })
     .unwrap();
     let after = read(&path);
-    assert_eq!(after.entries.len(), 50);
+    assert_eq!(after.len(), 50);
     assert_eq!(after, db.library_snapshot().unwrap());
 
     let failed = db.batch(|db| {

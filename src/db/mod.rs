@@ -36,7 +36,7 @@ pub use ledger::{
 pub use library::{Library, NewTrace, RATING_ALPHA, TraceEntry, TraceSource, is_program_id};
 pub use schema::SCHEMA_VERSION;
 pub use slots::{SlotCache, prompt_hash};
-pub use snapshot::{Snapshot, SnapshotEntry, snapshot_path};
+pub use snapshot::{LibraryRow, Snapshot, SnapshotEntry, snapshot_path};
 pub use usage::{FOLD_THRESHOLD_BYTES, record_success, usage_path};
 
 /// The file name of the database inside the state directory.

@@ -27,23 +27,62 @@ const MAGIC: &[u8; 8] = b"LLMOSLS1";
 /// Magic, blake3 of the body, then the body (generation first).
 const HEADER_LEN: usize = MAGIC.len() + 32;
 
-/// One entry of the library, as the dispatcher sees it.
+/// One entry of the library, as the dispatcher sees it: borrowed from the snapshot's
+/// bytes, so reading a snapshot of 100,000 entries allocates one index, not 300,000
+/// strings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SnapshotEntry<'a> {
+    pub id: i64,
+    pub goal_template: &'a str,
+    /// 64 lowercase hex digits.
+    pub program_id: &'a str,
+    /// `{"params": [{"name", "type"}, ...]}` as canonical JSON text.
+    pub params: &'a str,
+    pub success_rating: f64,
+}
+
+/// An entry as read from the database, to build a snapshot from.
 #[derive(Clone, Debug, PartialEq)]
-pub struct SnapshotEntry {
+pub struct LibraryRow {
     pub id: i64,
     pub goal_template: String,
-    /// 64 lowercase hex digits.
     pub program_id: String,
-    /// `{"params": [{"name", "type"}, ...]}` as canonical JSON text.
     pub params: String,
     pub success_rating: f64,
 }
 
-/// The library as of one generation, entries by id.
-#[derive(Clone, Debug, PartialEq)]
+/// The library as of one generation, entries by id: the file's body, checked, and where
+/// each entry's strings are in it.
+#[derive(Clone)]
 pub struct Snapshot {
     pub generation: i64,
-    pub entries: Vec<SnapshotEntry>,
+    /// The body starts at `body_start` (a snapshot read from a file keeps the header).
+    bytes: Vec<u8>,
+    body_start: usize,
+    index: Vec<Slots>,
+}
+
+/// Where one entry is in the body: id, rating and three string ranges.
+#[derive(Clone, Copy)]
+struct Slots {
+    id: i64,
+    rating: f64,
+    strings: [(u32, u32); 3],
+}
+
+impl PartialEq for Snapshot {
+    fn eq(&self, other: &Snapshot) -> bool {
+        self.generation == other.generation && self.iter().eq(other.iter())
+    }
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("generation", &self.generation)
+            .field("entries", &self.iter().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 /// The snapshot file of the database at `db_path`.
@@ -68,17 +107,15 @@ impl Snapshot {
     /// not a complete, intact snapshot (the database then has the answer).
     pub fn read(db_path: &Path) -> Option<Snapshot> {
         let bytes = std::fs::read(snapshot_path(db_path)).ok()?;
-        Snapshot::decode(&bytes)
+        Snapshot::checked(bytes)
     }
 
-    /// The file's bytes: magic, blake3 of the body, body. The body is the generation
-    /// (i64), the entry count (u32), then per entry the id (i64), the rating (f64 bits)
-    /// and three strings (u32 length, UTF-8): template, program id, params. Little-endian.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut body = Vec::with_capacity(16 + self.entries.len() * 160);
-        body.extend_from_slice(&self.generation.to_le_bytes());
-        body.extend_from_slice(&(self.entries.len() as u32).to_le_bytes());
-        for e in &self.entries {
+    /// A snapshot of `rows` (in id order) at `generation`.
+    pub fn build(generation: i64, rows: &[LibraryRow]) -> Snapshot {
+        let mut body = Vec::with_capacity(16 + rows.len() * 160);
+        body.extend_from_slice(&generation.to_le_bytes());
+        body.extend_from_slice(&(rows.len() as u32).to_le_bytes());
+        for e in rows {
             body.extend_from_slice(&e.id.to_le_bytes());
             body.extend_from_slice(&e.success_rating.to_bits().to_le_bytes());
             for s in [&e.goal_template, &e.program_id, &e.params] {
@@ -86,41 +123,93 @@ impl Snapshot {
                 body.extend_from_slice(s.as_bytes());
             }
         }
+        Snapshot::index(body, 0).expect("a body just written indexes")
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether the library is empty.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// The entries, by id.
+    pub fn iter(&self) -> impl Iterator<Item = SnapshotEntry<'_>> {
+        self.index.iter().map(|slots| {
+            // Every range was checked to be in the body and valid UTF-8 by `index`.
+            let text = |(start, end): (u32, u32)| {
+                std::str::from_utf8(&self.bytes[start as usize..end as usize]).unwrap_or("")
+            };
+            SnapshotEntry {
+                id: slots.id,
+                success_rating: slots.rating,
+                goal_template: text(slots.strings[0]),
+                program_id: text(slots.strings[1]),
+                params: text(slots.strings[2]),
+            }
+        })
+    }
+
+    /// The file's bytes: magic, blake3 of the body, body. The body is the generation
+    /// (i64), the entry count (u32), then per entry the id (i64), the rating (f64 bits)
+    /// and three strings (u32 length, UTF-8): template, program id, params. Little-endian.
+    pub fn encode(&self) -> Vec<u8> {
+        let body = &self.bytes[self.body_start..];
         let mut out = Vec::with_capacity(HEADER_LEN + body.len());
         out.extend_from_slice(MAGIC);
-        out.extend_from_slice(blake3::hash(&body).as_bytes());
-        out.extend_from_slice(&body);
+        out.extend_from_slice(blake3::hash(body).as_bytes());
+        out.extend_from_slice(body);
         out
     }
 
-    /// The snapshot in `bytes`, or `None` when they are not one.
+    /// The snapshot in `bytes` (a whole file), or `None` when they are not one.
     pub fn decode(bytes: &[u8]) -> Option<Snapshot> {
+        Snapshot::checked(bytes.to_vec())
+    }
+
+    /// The snapshot in a whole file's bytes, after checking magic and hash.
+    fn checked(bytes: Vec<u8>) -> Option<Snapshot> {
         let (header, body) = bytes.split_at_checked(HEADER_LEN)?;
         if &header[..MAGIC.len()] != MAGIC
             || header[MAGIC.len()..] != *blake3::hash(body).as_bytes()
         {
             return None;
         }
-        let mut r = Reader(body);
+        Snapshot::index(bytes, HEADER_LEN)
+    }
+
+    /// Finds every entry of the body that starts at `start`; `None` when it does not
+    /// parse to the end.
+    fn index(bytes: Vec<u8>, start: usize) -> Option<Snapshot> {
+        let mut r = Reader {
+            body: &bytes,
+            at: start,
+        };
         let generation = r.i64()?;
         let count = r.u32()? as usize;
         // Every entry takes at least 28 bytes: a count larger than that is a lie.
-        if count > r.0.len() / 28 {
+        if count > (bytes.len() - r.at) / 28 {
             return None;
         }
-        let mut entries = Vec::with_capacity(count);
+        let mut index = Vec::with_capacity(count);
         for _ in 0..count {
-            entries.push(SnapshotEntry {
-                id: r.i64()?,
-                success_rating: f64::from_bits(r.i64()? as u64),
-                goal_template: r.string()?,
-                program_id: r.string()?,
-                params: r.string()?,
+            let id = r.i64()?;
+            let rating = f64::from_bits(r.i64()? as u64);
+            let strings = [r.string()?, r.string()?, r.string()?];
+            index.push(Slots {
+                id,
+                rating,
+                strings,
             });
         }
-        r.0.is_empty().then_some(Snapshot {
+        (r.at == bytes.len()).then_some(Snapshot {
             generation,
-            entries,
+            bytes,
+            body_start: start,
+            index,
         })
     }
 }
@@ -133,13 +222,16 @@ fn file_generation(path: &Path) -> Option<i64> {
         .then(|| i64::from_le_bytes(head[HEADER_LEN..].try_into().expect("8 bytes")))
 }
 
-struct Reader<'a>(&'a [u8]);
+struct Reader<'a> {
+    body: &'a [u8],
+    at: usize,
+}
 
 impl Reader<'_> {
     fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
-        let (head, rest) = self.0.split_first_chunk::<N>()?;
-        self.0 = rest;
-        Some(*head)
+        let bytes = self.body.get(self.at..self.at.checked_add(N)?)?;
+        self.at += N;
+        bytes.try_into().ok()
     }
 
     fn i64(&mut self) -> Option<i64> {
@@ -150,11 +242,14 @@ impl Reader<'_> {
         self.take::<4>().map(u32::from_le_bytes)
     }
 
-    fn string(&mut self) -> Option<String> {
+    /// A string's range in the body, checked to be UTF-8.
+    fn string(&mut self) -> Option<(u32, u32)> {
         let len = self.u32()? as usize;
-        let (s, rest) = self.0.split_at_checked(len)?;
-        self.0 = rest;
-        String::from_utf8(s.to_vec()).ok()
+        let start = self.at;
+        let end = start.checked_add(len)?;
+        std::str::from_utf8(self.body.get(start..end)?).ok()?;
+        self.at = end;
+        Some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
     }
 }
 
@@ -186,7 +281,7 @@ impl Db {
                 .map_err(|e| self.err("cannot read the trace library", e))?;
             let rows = stmt
                 .query_map([], |r| {
-                    Ok(SnapshotEntry {
+                    Ok(LibraryRow {
                         id: r.get(0)?,
                         goal_template: r.get(1)?,
                         program_id: r.get(2)?,
@@ -200,10 +295,7 @@ impl Db {
         };
         tx.finish()
             .map_err(|e| self.err("cannot read the trace library", e))?;
-        Ok(Snapshot {
-            generation,
-            entries,
-        })
+        Ok(Snapshot::build(generation, &entries))
     }
 
     /// Brings the snapshot file up to the database's generation; with `force`, rewrites
@@ -256,17 +348,17 @@ mod tests {
     use super::*;
 
     fn sample() -> Snapshot {
-        Snapshot {
-            generation: 7,
-            entries: vec![
-                SnapshotEntry {
+        Snapshot::build(
+            7,
+            &[
+                LibraryRow {
                     id: 1,
                     goal_template: "count the words in {file}".into(),
                     program_id: "ab".repeat(32),
                     params: r#"{"params":[{"name":"file","type":"path"}]}"#.into(),
                     success_rating: 0.9,
                 },
-                SnapshotEntry {
+                LibraryRow {
                     id: 4,
                     goal_template: "say hello — ünïcode".into(),
                     program_id: "cd".repeat(32),
@@ -274,17 +366,19 @@ mod tests {
                     success_rating: 1.0,
                 },
             ],
-        }
+        )
     }
 
     #[test]
     fn round_trips() {
         let s = sample();
-        assert_eq!(Snapshot::decode(&s.encode()), Some(s));
-        let empty = Snapshot {
-            generation: 1,
-            entries: vec![],
-        };
+        assert_eq!(Snapshot::decode(&s.encode()), Some(s.clone()));
+        let entries: Vec<_> = s.iter().collect();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[1].goal_template, "say hello — ünïcode");
+        assert_eq!((entries[0].id, entries[0].success_rating), (1, 0.9));
+        let empty = Snapshot::build(1, &[]);
+        assert!(empty.is_empty());
         assert_eq!(Snapshot::decode(&empty.encode()), Some(empty));
     }
 

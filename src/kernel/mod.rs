@@ -116,7 +116,7 @@ struct Pick<'e> {
 
 /// A library entry to run, with the params the goal binds (none yet in Mixed mode).
 struct Target<'e> {
-    entry: &'e SnapshotEntry,
+    entry: SnapshotEntry<'e>,
     params: IndexMap<String, Value>,
     mixed: bool,
 }
@@ -232,9 +232,9 @@ impl Kernel {
         let first = Snapshot::read(&self.db_path());
         let mut first_pick = None;
         if let Some(snapshot) = &first {
-            let pick = self.pick(req, &snapshot.entries);
+            let pick = self.pick(req, snapshot);
             if let Some(target) = pick.target.as_ref().filter(|t| !t.mixed)
-                && let Ok(program) = self.load_entry(target.entry)
+                && let Ok(program) = self.load_entry(&target.entry)
             {
                 report.notes.extend(pick.notes.iter().cloned());
                 return self.run_stored(req, target, program, budget_run, report);
@@ -259,7 +259,7 @@ impl Kernel {
             }
         };
         let pick = match (&fresh, first_pick) {
-            (Some(current), _) => self.pick(req, &current.entries),
+            (Some(current), _) => self.pick(req, current),
             (None, Some(pick)) => pick,
             (None, None) => return Err("the trace library snapshot vanished".to_owned()),
         };
@@ -272,18 +272,18 @@ impl Kernel {
             }
             return Ok(false);
         };
-        let program = self.load_entry(target.entry)?;
+        let program = self.load_entry(&target.entry)?;
         self.run_stored(req, &target, program, budget_run, report)
     }
 
     /// What the library offers for this goal: a program to follow with its params, or a
     /// near one for Mixed mode, and why type-mismatched candidates were passed over.
-    fn pick<'e>(&self, req: &Request, entries: &'e [SnapshotEntry]) -> Pick<'e> {
+    fn pick<'e>(&self, req: &Request, snapshot: &'e Snapshot) -> Pick<'e> {
         let mut pick = Pick {
             target: None,
             notes: Vec::new(),
         };
-        let rows: Vec<&SnapshotEntry> = entries
+        let rows: Vec<SnapshotEntry<'e>> = snapshot
             .iter()
             .filter(|e| e.success_rating >= MIN_RATING)
             .collect();
@@ -298,10 +298,10 @@ impl Kernel {
         for e in &rows {
             // Cheap necessary condition first: every literal word of the template occurs
             // in the goal. Most of a large library fails it without being parsed.
-            if !literal_words_in(&e.goal_template, &goal_lower) {
+            if !literal_words_in(e.goal_template, &goal_lower) {
                 continue;
             }
-            let Ok(t) = GoalTemplate::parse(&e.goal_template) else {
+            let Ok(t) = GoalTemplate::parse(e.goal_template) else {
                 continue;
             };
             if exact.is_none()
@@ -319,14 +319,14 @@ impl Kernel {
             similar.get_or_init(|| {
                 let mut index = SemanticIndex::new();
                 for e in &rows {
-                    index.add(e.id as u64, &e.goal_template);
+                    index.add(e.id as u64, e.goal_template);
                 }
                 index.prepare();
                 index
             }) as &dyn Similarity
         };
         let types_of = |id: u64| {
-            let params: Value = serde_json::from_str(&by_id(id)?.params).ok()?;
+            let params: Value = serde_json::from_str(by_id(id)?.params).ok()?;
             Some(param_types(&params))
         };
         let choice = crate::dispatch::choose(&req.goal, exact, &templates, &types_of, &mut {
@@ -382,7 +382,7 @@ impl Kernel {
             match mixed::bind(
                 self,
                 &program,
-                &entry.goal_template,
+                entry.goal_template,
                 &req.goal,
                 budget_run,
                 left,
@@ -439,7 +439,7 @@ impl Kernel {
     }
 
     /// The program of a library entry, from the store.
-    fn load_entry(&self, entry: &SnapshotEntry) -> Result<crate::ir::Program, String> {
+    fn load_entry(&self, entry: &SnapshotEntry<'_>) -> Result<crate::ir::Program, String> {
         let id: ObjectId = entry
             .program_id
             .parse()
