@@ -205,3 +205,26 @@ fn gc_keeps_library_roots_and_young_objects() {
     assert!(object(d, &kept).is_file());
     output(llmos(d).args(["store", "verify"]), 0);
 }
+
+#[test]
+fn gc_removes_stale_temp_files_beside_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    compile(d, "kept.llt", "trace kept\nreturn 1\n");
+    let state = d.join(".llmos");
+    // What a process killed while replacing the library snapshot leaves.
+    let stale = state.join(".llmos.db-library.4242.00000000deadbeef.tmp");
+    let fresh = state.join(".llmos.db-library.4243.00000000cafef00d.tmp");
+    std::fs::write(&stale, b"half a snapshot").unwrap();
+    std::fs::write(&fresh, b"being written").unwrap();
+    std::fs::write(state.join("config.toml"), b"").unwrap();
+    make_old(&stale);
+    make_old(&state.join("config.toml"));
+    let (_, err) = output(llmos(d).args(["store", "gc"]), 0);
+    assert!(err.contains("1 stale temp files (15 bytes)"), "{err}");
+    assert!(
+        !stale.exists() && fresh.exists(),
+        "a young temp file may be in use"
+    );
+    assert!(state.join("config.toml").is_file(), "nothing else is touched");
+}

@@ -135,7 +135,12 @@ fn gc(ws: &Workspace, grace: Duration) -> Result<Outcome, String> {
         return Ok(Outcome::Success);
     };
     let roots = roots(ws)?;
-    let report = store.gc(&roots, grace).map_err(|e| format!("error: {e}"))?;
+    let mut report = store.gc(&roots, grace).map_err(|e| format!("error: {e}"))?;
+    // Temp files a killed process left beside the database (a snapshot being replaced).
+    let (temps, freed) = crate::store::remove_stale_temps(&ws.state_dir, grace)
+        .map_err(|e| format!("error: {e}"))?;
+    report.removed_temp.extend(temps);
+    report.freed_bytes += freed;
     for id in &report.removed {
         println!("{id}");
     }

@@ -189,6 +189,38 @@ impl ObjectStore {
     }
 }
 
+/// Removes the temp files (see [`super::atomic`]) directly in `dir` that are older than
+/// `grace`: what a process killed in the middle of a write left in the state folder (a
+/// library snapshot being replaced, say). Returns them with the bytes freed.
+pub fn remove_stale_temps(dir: &Path, grace: Duration) -> Result<(Vec<PathBuf>, u64), StoreError> {
+    let now = SystemTime::now();
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+        Err(e) => return Err(StoreError::io("listing", dir, e)),
+    };
+    let mut removed = Vec::new();
+    let mut freed = 0;
+    for entry in entries {
+        let entry = entry.map_err(|e| StoreError::io("listing", dir, e))?;
+        let path = entry.path();
+        let is_temp = entry
+            .file_name()
+            .to_str()
+            .is_some_and(super::atomic::is_temp_name);
+        if is_temp
+            && entry.file_type().is_ok_and(|t| t.is_file())
+            && is_old(&path, now, grace)?
+            && let Some(size) = remove(&path)?
+        {
+            freed += size;
+            removed.push(path);
+        }
+    }
+    removed.sort();
+    Ok((removed, freed))
+}
+
 /// Whether the file was last modified more than `grace` ago (a file gone meanwhile, or
 /// dated in the future, is not old).
 fn is_old(path: &Path, now: SystemTime, grace: Duration) -> Result<bool, StoreError> {

@@ -33,6 +33,6 @@ mod sources;
 
 pub use atomic::{replace_unsynced, sync_dir, write_atomic};
 pub use error::StoreError;
-pub use maintenance::{GcReport, Problem, ProblemKind};
+pub use maintenance::{GcReport, Problem, ProblemKind, remove_stale_temps};
 pub use objects::{MIN_PREFIX, ObjectId, ObjectStore};
 pub use runlog::{RunId, RunLog, list_runs};
