@@ -226,5 +226,8 @@ fn gc_removes_stale_temp_files_beside_the_database() {
         !stale.exists() && fresh.exists(),
         "a young temp file may be in use"
     );
-    assert!(state.join("config.toml").is_file(), "nothing else is touched");
+    assert!(
+        state.join("config.toml").is_file(),
+        "nothing else is touched"
+    );
 }
