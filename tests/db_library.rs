@@ -142,13 +142,24 @@ fn list_templates_remove_and_gc_roots() {
     let c = lib.add(&trace("third {x}", &pid('a'))).unwrap();
     let ids: Vec<i64> = lib.list().unwrap().iter().map(|e| e.id).collect();
     assert_eq!(ids, vec![a, b, c]);
-    let templates = lib.all_templates().unwrap();
+    let snapshot = db.library_snapshot().unwrap();
+    let templates: Vec<_> = snapshot
+        .iter()
+        .map(|e| {
+            (
+                e.id,
+                e.goal_template,
+                e.program_id.to_owned(),
+                e.success_rating,
+            )
+        })
+        .collect();
     assert_eq!(
         templates,
         vec![
-            (a, "first {x}".to_string(), pid('a'), 1.0),
-            (b, "second {x}".to_string(), pid('b'), 1.0),
-            (c, "third {x}".to_string(), pid('a'), 1.0),
+            (a, "first {x}", pid('a'), 1.0),
+            (b, "second {x}", pid('b'), 1.0),
+            (c, "third {x}", pid('a'), 1.0),
         ]
     );
     assert_eq!(

@@ -221,21 +221,6 @@ impl<'a> Library<'a> {
         Ok(())
     }
 
-    /// `(id, goal template, program id, success rating)` of every entry, by id: what the
-    /// goal matcher needs.
-    pub fn all_templates(&self) -> Result<Vec<(i64, String, String, f64)>, DbError> {
-        let mut stmt = self
-            .db
-            .conn()
-            .prepare("SELECT id, goal_template, program_id, success_rating FROM traces ORDER BY id")
-            .map_err(|e| self.db.err("cannot read the trace library", e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .map_err(|e| self.db.err("cannot read the trace library", e))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.db.err("cannot read the trace library", e))
-    }
-
     /// The ids of every program the library refers to: the roots of store garbage
     /// collection.
     pub fn referenced_programs(&self) -> Result<BTreeSet<String>, DbError> {
