@@ -105,8 +105,7 @@ impl Db {
         schema::migrate(&db)?;
         // Whoever opens the database brings the library up to date: runs counted in the
         // usage log, and a snapshot a crash left stale.
-        db.fold_usage()?;
-        db.refresh_snapshot(false)?;
+        db.catch_up_library()?;
         Ok(db)
     }
 

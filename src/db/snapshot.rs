@@ -300,27 +300,39 @@ impl Db {
 
     /// Brings the snapshot file up to the database's generation; with `force`, rewrites
     /// it even when its header says it is current (for a reader that found it damaged).
-    /// If it cannot be written, it is removed, so no reader trusts an old one.
-    pub fn refresh_snapshot(&self, force: bool) -> Result<(), DbError> {
+    /// If it cannot be written, it is removed, so no reader trusts an old one. Returns
+    /// the library as read for the refresh, when it had to read it.
+    pub fn refresh_snapshot(&self, force: bool) -> Result<Option<Snapshot>, DbError> {
         let path = snapshot_path(self.path());
         if !force && file_generation(&path) == Some(self.library_generation()?) {
-            return Ok(());
+            return Ok(None);
         }
         let lock = self.lock_file()?;
         let snapshot = self.library_snapshot()?;
         if !force && file_generation(&path) == Some(snapshot.generation) {
-            return Ok(()); // another process refreshed it while we waited for the lock
+            // Another process refreshed it while we waited for the lock.
+            return Ok(Some(snapshot));
         }
         let written = crate::store::replace_unsynced(&path, &snapshot.encode());
         drop(lock);
-        written.or_else(|source| match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(DbError::Io {
-                path: path.clone(),
-                doing: "cannot write the library snapshot, nor remove the old one".into(),
-                source,
-            }),
-            _ => Ok(()),
-        })
+        match written {
+            Ok(()) => Ok(Some(snapshot)),
+            Err(source) => match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(DbError::Io {
+                    path: path.clone(),
+                    doing: "cannot write the library snapshot, nor remove the old one".into(),
+                    source,
+                }),
+                _ => Ok(Some(snapshot)),
+            },
+        }
+    }
+
+    /// Brings the library up to date: runs counted in the usage log folded in, and a
+    /// snapshot that a crash left stale refreshed.
+    pub fn catch_up_library(&self) -> Result<(), DbError> {
+        self.fold_usage()?;
+        self.refresh_snapshot(false).map(drop)
     }
 
     /// Holds the exclusive lock that serializes snapshot refreshes and usage folds until

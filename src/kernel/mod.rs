@@ -251,10 +251,15 @@ impl Kernel {
                     None
                 }
                 _ => {
-                    // Missing or damaged: written anew; stale: brought up to date.
-                    db.refresh_snapshot(first.is_none())
+                    // Missing or damaged: written anew; stale: brought up to date. Either
+                    // way the library was just read.
+                    let read = db
+                        .refresh_snapshot(first.is_none())
                         .map_err(|e| e.to_string())?;
-                    Some(db.library_snapshot().map_err(|e| e.to_string())?)
+                    match read {
+                        Some(s) => Some(s),
+                        None => Some(db.library_snapshot().map_err(|e| e.to_string())?),
+                    }
                 }
             }
         };
@@ -425,9 +430,7 @@ impl Kernel {
                 .map_err(|e| format!("cannot count the run: {e}"))?;
             if size > crate::db::FOLD_THRESHOLD_BYTES {
                 let db = lock_db(self.db()?);
-                db.fold_usage()
-                    .and_then(|()| db.refresh_snapshot(false))
-                    .map_err(|e| e.to_string())?;
+                db.catch_up_library().map_err(|e| e.to_string())?;
             }
             return Ok(());
         }
