@@ -10,7 +10,8 @@ use super::source::read_source;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The source: a `.llt` trace.
+    /// The source: a `.llt` trace, or a `.yaml` Learner recording (compiled to a program
+    /// with params and `ask` slots, as `llmos run` does after learning).
     pub file: PathBuf,
     /// Also write the bytecode to this file.
     #[arg(
@@ -20,7 +21,8 @@ pub struct Args {
         conflicts_with = "emit"
     )]
     pub output: Option<PathBuf>,
-    /// Print this instead of the id (and store nothing): `llt`, the checked source.
+    /// Print this instead of the id (and store nothing): `llt`, the checked source (for a
+    /// recording: the program learned from it).
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub emit: Option<Emit>,
     #[command(flatten)]

@@ -37,7 +37,8 @@ pub enum Command {
     Check(check::Args),
     /// Rewrite `.llt` files in the canonical layout (`--check` only reports).
     Fmt(fmt::Args),
-    /// Compile a `.llt` trace to bytecode, store it and print its id.
+    /// Compile a `.llt` trace or a `.yaml` Learner recording to bytecode, store it and
+    /// print its id.
     Compile(compile::Args),
     /// Print the readable listing of a program.
     Disasm(disasm::Args),
