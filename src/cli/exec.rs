@@ -73,11 +73,21 @@ pub(super) fn parse_cap(text: &str) -> Result<Effect, String> {
     })
 }
 
+/// The longest time limit accepted on the command line: a year. Longer ones could not
+/// be added to the clock (an overflow); no run needs them.
+pub const MAX_LIMIT: Duration = Duration::from_secs(365 * 24 * 3600);
+
 pub(super) fn parse_limit(text: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(text)
         .map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. 500ms, 30s, 5m"))?;
     if d.is_zero() {
         return Err("a time limit must be longer than 0".to_owned());
+    }
+    if d > MAX_LIMIT {
+        return Err(format!(
+            "`{text}` is longer than the longest time limit, {}",
+            humantime::format_duration(MAX_LIMIT)
+        ));
     }
     Ok(d)
 }

@@ -196,7 +196,9 @@ pub async fn run(
         slot_values: &slot_values,
         jobs: inputs.jobs,
         step_timeout: inputs.step_timeout,
-        deadline: inputs.timeout.map(|d| (started + d, d)),
+        deadline: inputs
+            .timeout
+            .and_then(|d| Some((started.checked_add(d)?, d))),
         cancel: &inputs.cancel,
     };
     let (result, tally) = sched::execute(&plan, values, env).await;
