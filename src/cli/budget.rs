@@ -75,9 +75,9 @@ fn report(args: &Args) -> Result<(), String> {
             "held_usd": held,
             "recent": recent,
         });
-        println!("{}", crate::value::pretty_json(&doc));
+        outln!("{}", crate::value::pretty_json(&doc));
     } else {
-        print!("{}", table(balance, spent, held, &recent));
+        out!("{}", table(balance, spent, held, &recent));
     }
     Ok(())
 }

@@ -72,7 +72,7 @@ fn compile(args: &Args) -> Result<(), String> {
         }
     };
     if let Some(Emit::Llt) = args.emit {
-        print!("{}", compiled.llt);
+        out!("{}", compiled.llt);
         return Ok(());
     }
     let ws = open_workspace(args.root.root.as_deref()).map_err(print_load_error)?;
@@ -83,7 +83,7 @@ fn compile(args: &Args) -> Result<(), String> {
     if let Some(out) = &args.output {
         write_output(out, &crate::bytecode::encode(&compiled.loaded.program))?;
     }
-    println!("{id}");
+    outln!("{id}");
     Ok(())
 }
 

@@ -17,6 +17,6 @@ pub fn run(args: Args) -> Outcome {
     let Some(loaded) = load_and_report(&args.program, args.root.root.as_deref()) else {
         return Outcome::Failed;
     };
-    print!("{}", crate::bytecode::disasm(&loaded.program, &loaded.id));
+    out!("{}", crate::bytecode::disasm(&loaded.program, &loaded.id));
     Outcome::Success
 }

@@ -10,7 +10,6 @@
 //! stderr. Exit 0 on success, 1 when the program or its inputs are wrong, a capability
 //! is refused, or the run fails, times out or is cancelled (Ctrl-C, SIGTERM).
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -245,10 +244,8 @@ pub(super) fn print_output(out: &RunOutput) {
     print_stdout(&text);
 }
 
-/// Writes to stdout; a closed pipe is not an error worth a panic.
 fn print_stdout(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    super::out::write(text);
 }
 
 /// The diagnostic code of a run error.

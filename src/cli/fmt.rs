@@ -1,23 +1,24 @@
-//! `llmos fmt [--check] FILE...`: rewrite files in the canonical layout.
+//! `llmos fmt [--check] FILE...`: rewrite files in the canonical layout. A folder stands
+//! for every `.llt` file below it; `-` reads stdin and writes the result to stdout.
 
 use std::path::PathBuf;
 
 use super::Outcome;
 use super::render::print_all;
-use super::source::for_each_source;
+use super::source::{Input, for_each_source};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only report files that are not formatted (exit 1 when any is not).
     #[arg(long)]
     pub check: bool,
-    /// `.llt` files.
-    #[arg(required = true)]
+    /// `.llt` files, folders (every `.llt` file below) or `-` (stdin to stdout).
+    #[arg(required = true, value_name = "FILE|DIR|-")]
     pub files: Vec<PathBuf>,
 }
 
 pub fn run(args: Args) -> Outcome {
-    for_each_source(&args.files, |path, name, src| {
+    for_each_source(&args.files, |input, name, src| {
         let (file, diags) = crate::syntax::parse(src);
         if crate::diag::has_errors(&diags) {
             print_all(&diags, name, src, 100);
@@ -25,12 +26,18 @@ pub fn run(args: Args) -> Outcome {
             return false;
         }
         let formatted = crate::syntax::printer::format(src, &file);
+        if *input == Input::Stdin && !args.check {
+            out!("{formatted}");
+            return true;
+        }
         if formatted == src {
             true
         } else if args.check {
             eprintln!("{name}: would be reformatted");
             false
-        } else if let Err(e) = write_file(path, &formatted) {
+        } else if let Input::File(path) = input
+            && let Err(e) = write_file(path, &formatted)
+        {
             eprintln!("error: cannot write {name}: {e}");
             false
         } else {

@@ -33,6 +33,6 @@ pub fn run(args: Args) -> Outcome {
         Format::Dot => crate::ir::render::dot(&loaded.program),
         Format::Mermaid => crate::ir::render::mermaid(&loaded.program),
     };
-    print!("{text}");
+    out!("{text}");
     Outcome::Success
 }

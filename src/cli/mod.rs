@@ -1,5 +1,11 @@
 //! The command line: clap definitions, one file per subcommand, and the mapping of
 //! outcomes to exit codes (0 success, 1 bad input or failed run, 2 bad command line).
+// Results go to stdout through `outln!`/`out!` (see `out.rs`), never `println!`.
+#![deny(clippy::print_stdout)]
+
+// First: its macros are used by the modules below.
+#[macro_use]
+mod out;
 
 mod budget;
 mod check;
@@ -74,8 +80,17 @@ pub fn run() -> u8 {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return code;
+            // `--help` and `--version` go to stdout, which may be full too.
+            let printed = e
+                .print()
+                .map_err(|e| format!("error: cannot write the output to stdout: {e}"));
+            return match printed.and_then(|()| out::finish()) {
+                Ok(()) => code,
+                Err(message) => {
+                    eprintln!("{message}");
+                    1
+                }
+            };
         }
     };
     let outcome = match cli.command {
@@ -92,8 +107,15 @@ pub fn run() -> u8 {
         Command::Traces(a) => traces::run(a),
         Command::Interactive(a) => interactive::run(a),
     };
-    match outcome {
+    let code = match outcome {
         Outcome::Success => 0,
         Outcome::Failed => 1,
+    };
+    match out::finish() {
+        Ok(()) => code,
+        Err(message) => {
+            eprintln!("{message}");
+            1
+        }
     }
 }

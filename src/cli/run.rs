@@ -100,13 +100,13 @@ pub fn finish(report: &Report, as_json: bool) -> Outcome {
         eprintln!("recording saved: {path}");
     }
     if as_json {
-        println!("{}", pretty_json(&json_report(report)));
+        outln!("{}", pretty_json(&json_report(report)));
     } else if report.error.is_none()
         && let Some(v) = &report.output
     {
         match (&report.output_type, v) {
-            (Some(Type::Str | Type::Path), Value::String(s)) => println!("{s}"),
-            _ => println!("{}", pretty_json(v)),
+            (Some(Type::Str | Type::Path), Value::String(s)) => outln!("{s}"),
+            _ => outln!("{}", pretty_json(v)),
         }
     }
     if report.error.is_none() {

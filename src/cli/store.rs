@@ -87,7 +87,7 @@ fn verify(ws: &Workspace) -> Result<Outcome, String> {
         }
     }
     for id in &corrupt {
-        println!("{id}");
+        outln!("{id}");
     }
     if problems.is_empty() {
         eprintln!("store ok: {} objects checked", ids.len());
@@ -142,7 +142,7 @@ fn gc(ws: &Workspace, grace: Duration) -> Result<Outcome, String> {
     report.removed_temp.extend(temps);
     report.freed_bytes += freed;
     for id in &report.removed {
-        println!("{id}");
+        outln!("{id}");
     }
     eprintln!(
         "removed {} objects, {} sources and {} stale temp files ({} bytes); kept {} ({} referenced by the trace library)",

@@ -23,7 +23,7 @@ pub fn run(args: Args) -> Outcome {
                 })
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             crate::value::pretty_json(&serde_json::Value::Array(list))
         );
@@ -37,6 +37,6 @@ pub fn run(args: Args) -> Outcome {
         }
         out.push('\n');
     }
-    print!("{out}");
+    out!("{out}");
     Outcome::Success
 }

@@ -97,7 +97,7 @@ fn ls(k: &Kernel, as_json: bool) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     if as_json {
         let list: Vec<_> = entries.iter().map(entry_json).collect();
-        println!("{}", pretty_json(&serde_json::Value::Array(list)));
+        outln!("{}", pretty_json(&serde_json::Value::Array(list)));
         return Ok(());
     }
     if entries.is_empty() {
@@ -121,7 +121,7 @@ fn ls(k: &Kernel, as_json: bool) -> Result<(), String> {
             e.goal_template
         ));
     }
-    print!("{out}");
+    out!("{out}");
     Ok(())
 }
 
@@ -146,20 +146,20 @@ fn show(k: &Kernel, id: i64, as_json: bool) -> Result<(), String> {
         if let serde_json::Value::Object(o) = &mut v {
             o.insert("source".into(), json!(source));
         }
-        println!("{}", pretty_json(&v));
+        outln!("{}", pretty_json(&v));
         return Ok(());
     }
-    println!("trace {}: {}", e.id, e.name);
-    println!("goal      {}", e.goal_template);
-    println!("program   {}", e.program_id);
-    println!("source    {:?}", e.source);
-    println!("created   {}", e.created_at);
-    println!("last used {}", e.last_used_at.as_deref().unwrap_or("never"));
-    println!("uses      {}", e.usage_count);
-    println!("rating    {:.3}", e.success_rating);
-    println!("learning  ${:.6}", e.learn_cost_usd);
+    outln!("trace {}: {}", e.id, e.name);
+    outln!("goal      {}", e.goal_template);
+    outln!("program   {}", e.program_id);
+    outln!("source    {:?}", e.source);
+    outln!("created   {}", e.created_at);
+    outln!("last used {}", e.last_used_at.as_deref().unwrap_or("never"));
+    outln!("uses      {}", e.usage_count);
+    outln!("rating    {:.3}", e.success_rating);
+    outln!("learning  ${:.6}", e.learn_cost_usd);
     if let Some(text) = source {
-        println!("\n{text}");
+        outln!("\n{text}");
     }
     Ok(())
 }
