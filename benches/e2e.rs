@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use llmos::llm::canned;
 use llmos::llm::loopback::{LoopbackServer, Reply, Script};
-use llmos::tools::{Invocation, ToolCtx, builtins};
+use llmos::tools::{Invocation, ToolCtx, ToolTable};
 use serde_json::{Value, json};
 
 const CALC: &str = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n\n\ndef div(a, b):\n    if b == 0:\n        raise ZeroDivisionError(\"division by zero\")\n    return a / b\n";
@@ -43,7 +43,11 @@ fn text(answer: &str, turn: u64) -> Reply {
 
 fn run_tool(name: &str, args: &[Value]) -> Value {
     let ctx = Arc::new(ToolCtx::new(Path::new(".")).expect("cwd"));
-    match builtins().get(name).expect("tool").invoke(&ctx, args) {
+    match ToolTable::builtins()
+        .tool(name)
+        .expect("tool")
+        .invoke(&ctx, args)
+    {
         Invocation::Ready(Ok(v)) => v,
         _ => panic!("{name} did not answer at once"),
     }

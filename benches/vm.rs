@@ -16,7 +16,7 @@ mod installed;
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use llmos::tools::{Invocation, ToolCtx, builtins};
+use llmos::tools::{Invocation, ToolCtx, ToolTable};
 use llmos::value::Value;
 use llmos::vm::{self, CacheResolver, EventBus, RunInputs};
 
@@ -57,7 +57,7 @@ fn chain(c: &mut Criterion) {
             assert_eq!(out.ops_run, STEPS);
         })
     });
-    let trim = builtins().get("text.trim").unwrap();
+    let trim = ToolTable::builtins().tool("text.trim").unwrap();
     group.bench_function("tools_only", |b| {
         b.iter(|| {
             let mut v = seed.clone();

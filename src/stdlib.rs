@@ -60,17 +60,18 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("stdlib/time.llt", include_str!("../stdlib/time.llt")),
 ];
 
-/// The built-in tool table. It is built from [`generated`], the declarations of
-/// [`SOURCES`] turned into Rust by a test (`generated_table_is_current`), so a process
-/// does not parse the declaration files at every start.
-pub fn table() -> &'static crate::check::ToolTable {
-    static TABLE: std::sync::OnceLock<crate::check::ToolTable> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| {
-        generated::tools()
-            .into_iter()
-            .map(|d| (d.name.clone(), d))
-            .collect()
-    })
+/// The built-in declarations, in file order. They come from [`generated`], the
+/// declarations of [`SOURCES`] turned into Rust by a test (`generated_table_is_current`),
+/// so a process does not parse the declaration files at every start.
+pub fn declarations() -> Vec<ToolDecl> {
+    generated::tools()
+}
+
+/// The built-in tool table (declarations joined to implementations); the same as
+/// [`ToolTable::builtins`](crate::tools::ToolTable::builtins). A workspace with MCP
+/// servers has a larger table (`crate::mcp`).
+pub fn table() -> &'static crate::tools::ToolTable {
+    crate::tools::ToolTable::builtins()
 }
 
 /// Parses a declaration file's source into tool declarations, with any problems.
@@ -167,16 +168,18 @@ mod tests {
     #[test]
     fn stdlib_declarations_are_clean_and_complete() {
         let t = table();
-        assert_eq!(t.len(), 27, "{:?}", t.keys().collect::<Vec<_>>());
-        let split = &t["text.split"];
+        assert_eq!(t.len(), 27, "{t:?}");
+        let split = t.get("text.split").unwrap();
         assert_eq!(
             split.signature(),
             "text.split(text: str, sep: str = \" \") -> list<str>"
         );
-        assert!(t["http.get"].effects.contains(crate::types::Effect::Net));
         assert!(
-            t.values().all(|d| !d.doc.is_empty()),
-            "every tool has a doc"
+            t.get("http.get")
+                .unwrap()
+                .effects
+                .contains(crate::types::Effect::Net)
         );
+        assert!(t.decls().all(|d| !d.doc.is_empty()), "every tool has a doc");
     }
 }

@@ -79,7 +79,9 @@ fn invalid_utf8_is_refused_at_the_bad_byte() {
 fn a_changed_tool_signature_is_a_link_error() {
     let bytes = encode(&program(CSV));
     let mut table = llmos::stdlib::table().clone();
-    table.get_mut("fs.read").unwrap().ret = Type::Json;
+    let mut entry = table.entry("fs.read").unwrap().clone();
+    entry.decl.ret = Type::Json;
+    table.insert(llmos::tools::ToolEntry::builtin(entry.decl, entry.imp));
     let e = decode_with(&bytes, &table).unwrap_err();
     assert_eq!(e.kind, DecodeErrorKind::Link, "{e}");
     assert!(e.message.contains("tool `fs.read`"), "{e}");

@@ -82,7 +82,7 @@ fn a_tampered_object_is_refused_by_load() {
     let d = dir.path();
     let id = compile(d, "a.llt", "trace a\nparam x: str = \"hi\"\nreturn x\n");
     let ws = Workspace::open(Some(d), |_| None).unwrap();
-    let loaded = load(&id, &ws).unwrap();
+    let loaded = load(&id, &ws, llmos::stdlib::table()).unwrap();
     assert_eq!(loaded.id.to_string(), id);
     assert_eq!(loaded.source.as_ref().unwrap().0, "a.llt");
 
@@ -90,7 +90,7 @@ fn a_tampered_object_is_refused_by_load() {
     let mut bytes = std::fs::read(&path).unwrap();
     bytes[8] ^= 0x20; // the program name: still well-formed, but not these bytes' hash
     std::fs::write(&path, bytes).unwrap();
-    match load(&id[..6], &ws) {
+    match load(&id[..6], &ws, llmos::stdlib::table()) {
         Err(LoadError::Message(m)) => {
             assert!(
                 m.contains(&format!("stored program {id} is corrupt")),
@@ -148,24 +148,33 @@ fn load_compiles_sources_and_reads_bytecode_files() {
     )
     .unwrap();
     let ws = Workspace::open(Some(d), |_| None).unwrap();
-    let from_source = load(d.join("a.llt").to_str().unwrap(), &ws).unwrap();
+    let from_source = load(
+        d.join("a.llt").to_str().unwrap(),
+        &ws,
+        llmos::stdlib::table(),
+    )
+    .unwrap();
     assert_eq!(from_source.warnings.len(), 1);
     // Loading a source stores nothing; `program::store` does.
     assert!(!d.join(".llmos").exists());
     let id = llmos::cli::program::store(&ws, &from_source).unwrap();
     assert_eq!(id, from_source.id);
-    let stored = load(&id.to_string(), &ws).unwrap();
+    let stored = load(&id.to_string(), &ws, llmos::stdlib::table()).unwrap();
     assert_eq!(stored.program, from_source.program);
     assert_eq!(stored.source, from_source.source);
 
     std::fs::write(d.join("bad.llt"), "trace a\nreturn nope\n").unwrap();
-    match load(d.join("bad.llt").to_str().unwrap(), &ws) {
+    match load(
+        d.join("bad.llt").to_str().unwrap(),
+        &ws,
+        llmos::stdlib::table(),
+    ) {
         Err(LoadError::Diagnostics { diagnostics, .. }) => {
             assert_eq!(diagnostics[0].code, "undefined-name")
         }
         other => panic!("{other:?}"),
     }
-    match load("not-a-thing", &ws) {
+    match load("not-a-thing", &ws, llmos::stdlib::table()) {
         Err(LoadError::Message(m)) => assert!(m.contains("no such file"), "{m}"),
         other => panic!("{other:?}"),
     }

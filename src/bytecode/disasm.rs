@@ -25,13 +25,19 @@ use super::format::FORMAT_VERSION;
 use super::verify::short_hash;
 use crate::ir::{Op, OpKind, Operand, Part, Program};
 use crate::store::ObjectId;
+use crate::tools::ToolTable;
 use crate::value::Value;
 
 /// Widest op text that the step comments are aligned after.
 const ALIGN: usize = 56;
 
-/// The listing of `p`, whose bytes have the id `id`.
+/// The listing of `p`, whose bytes have the id `id`, with the built-in tools' signatures.
 pub fn disasm(p: &Program, id: &ObjectId) -> String {
+    disasm_with(p, id, ToolTable::builtins())
+}
+
+/// The listing of `p`, with the signatures of the tools of `tools`.
+pub fn disasm_with(p: &Program, id: &ObjectId, tools: &ToolTable) -> String {
     let mut out = String::new();
     let o = &mut out;
     let _ = writeln!(o, "; llmos bytecode, format {FORMAT_VERSION}");
@@ -58,10 +64,9 @@ pub fn disasm(p: &Program, id: &ObjectId) -> String {
     }
 
     section(o, "tools", p.tools.len());
-    let table = crate::stdlib::table();
     for (i, t) in p.tools.iter().enumerate() {
-        let sig = match table.get(&t.name) {
-            Some(d) if crate::ir::signature_hash(d) == t.sig_hash => d.signature(),
+        let sig = match tools.entry(&t.name) {
+            Some(e) if e.sig_hash == t.sig_hash => e.decl.signature(),
             _ => format!("{} (signature unknown to this llmos)", t.name),
         };
         let _ = writeln!(
@@ -82,7 +87,7 @@ pub fn disasm(p: &Program, id: &ObjectId) -> String {
         .ops
         .iter()
         .enumerate()
-        .map(|(i, op)| format!("%{i} = {}", op_text(p, op)))
+        .map(|(i, op)| format!("%{i} = {}", op_text(p, op, tools)))
         .collect();
     let width = heads
         .iter()
@@ -195,14 +200,14 @@ fn list(p: &Program, items: &[Operand]) -> String {
         .join(", ")
 }
 
-fn op_text(p: &Program, op: &Op) -> String {
+fn op_text(p: &Program, op: &Op, tools: &ToolTable) -> String {
     let body = match &op.kind {
         OpKind::Call { tool, args } => {
             let name = p
                 .tools
                 .get(*tool as usize)
                 .map_or_else(|| format!("#{tool}"), |t| t.name.clone());
-            let decl = crate::stdlib::table().get(&name);
+            let decl = tools.get(&name);
             let args: Vec<String> = args
                 .iter()
                 .enumerate()

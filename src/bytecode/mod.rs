@@ -20,7 +20,7 @@ pub mod format;
 mod reader;
 pub mod verify;
 
-pub use disasm::disasm;
+pub use disasm::{disasm, disasm_with};
 pub use encode::encode;
 pub use error::{DecodeError, DecodeErrorKind, Site, VerifyError};
 pub use verify::verify;
@@ -81,6 +81,11 @@ pub fn decode_with(bytes: &[u8], tools: &ToolTable) -> Result<Program, DecodeErr
 /// Verifies a program against the built-in tools and encodes it: the bytes to store for
 /// a freshly compiled program. Whatever this returns, [`decode`] accepts.
 pub fn assemble(p: &Program) -> Result<Vec<u8>, VerifyError> {
-    verify(p, crate::stdlib::table())?;
+    assemble_with(p, crate::stdlib::table())
+}
+
+/// [`assemble`] against `tools`; [`decode_with`] on the same table accepts the bytes.
+pub fn assemble_with(p: &Program, tools: &ToolTable) -> Result<Vec<u8>, VerifyError> {
+    verify(p, tools)?;
     Ok(encode(p))
 }

@@ -16,6 +16,7 @@ use super::format::{MAX_TYPE_DEPTH, MAX_VALUE_DEPTH};
 use crate::check::ToolTable;
 use crate::ir::{Part, Program};
 use crate::stdlib::ToolDecl;
+use crate::tools::table::LinkErrorKind;
 use crate::types::{Effect, EffectSet, Type};
 use crate::value::{Value, conforms};
 
@@ -132,7 +133,6 @@ impl<'a> Verifier<'a> {
 
     /// The tool table: sorted, unique, and each tool linked against `table`.
     fn tools(&self, table: &'a ToolTable) -> Result<Vec<&'a ToolDecl>, VerifyError> {
-        let mut decls = Vec::with_capacity(self.p.tools.len());
         for (i, t) in self.p.tools.iter().enumerate() {
             let site = Site::Tool(i as u32);
             if i > 0 && self.p.tools[i - 1].name >= t.name {
@@ -144,40 +144,16 @@ impl<'a> Verifier<'a> {
                     ),
                 ));
             }
-            let link = |message: String| VerifyError {
-                site,
-                link: true,
-                message,
-            };
-            let Some(decl) = table.get(&t.name) else {
-                return Err(link(format!(
-                    "link error: the program calls tool `{}`, which this llmos does not have",
-                    t.name
-                )));
-            };
-            let now = crate::ir::signature_hash(decl);
-            if now != t.sig_hash {
-                return Err(link(format!(
-                    "link error: tool `{}`: the program was compiled against another signature \
-                     (hash {}); the current signature differs: `{}` (hash {}). Recompile the program",
-                    t.name,
-                    short_hash(&t.sig_hash),
-                    crate::ir::signature_text(decl),
-                    short_hash(&now)
-                )));
-            }
-            if t.effects != decl.effects {
-                return Err(err(
-                    site,
-                    format!(
-                        "tool `{}` is recorded with effects ({}), its declaration has ({})",
-                        t.name, t.effects, decl.effects
-                    ),
-                ));
-            }
-            decls.push(decl);
         }
-        Ok(decls)
+        let linked = table.link(&self.p.tools).map_err(|e| VerifyError {
+            site: Site::Tool(e.index as u32),
+            link: e.kind != LinkErrorKind::Effects,
+            message: match e.kind {
+                LinkErrorKind::Effects => e.message,
+                _ => format!("link error: {}", e.message),
+            },
+        })?;
+        Ok(linked.into_iter().map(|e| &e.decl).collect())
     }
 
     fn consts(&self) -> Result<(), VerifyError> {
@@ -268,7 +244,4 @@ impl<'a> Verifier<'a> {
     }
 }
 
-/// The first 12 hex digits of a hash.
-pub(crate) fn short_hash(h: &[u8; 32]) -> String {
-    h.iter().take(6).map(|b| format!("{b:02x}")).collect()
-}
+pub(crate) use crate::tools::table::short_hash;

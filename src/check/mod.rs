@@ -2,7 +2,8 @@
 //!
 //! It turns a syntax tree into a typed [`hir::Program`] and reports every problem it
 //! finds (not only the first). Tool signatures come from a [`ToolTable`]: the built-in
-//! declarations in `stdlib/`, compiled into the binary.
+//! declarations in `stdlib/`, compiled into the binary, and the tools of the workspace's
+//! MCP servers.
 
 mod calls;
 pub mod decls;
@@ -12,14 +13,12 @@ pub mod literal;
 pub mod suggest;
 mod trace;
 
-use std::collections::BTreeMap;
-
 use crate::diag::{Diagnostic, Span};
 use crate::stdlib::ToolDecl;
 use crate::syntax::ast::{File, ItemKind};
 
-/// Tool signatures by name, in name order.
-pub type ToolTable = BTreeMap<String, ToolDecl>;
+/// Tool signatures by name, in name order (built-in and MCP tools alike).
+pub use crate::tools::ToolTable;
 
 /// What a checked file is.
 #[derive(Debug)]

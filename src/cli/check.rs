@@ -22,13 +22,22 @@ pub struct Args {
     /// col, end_line, end_col, message, help, labels) instead of rendering them.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub root: super::program::RootArg,
 }
 
 /// Most diagnostics shown per file.
 const LIMIT: usize = 100;
 
 pub fn run(args: Args) -> Outcome {
-    let tools = crate::stdlib::table();
+    let tools = match super::program::workspace_and_tools(args.root.root.as_deref()) {
+        Ok((_, t)) => t,
+        Err(e) => {
+            e.print();
+            return Outcome::Failed;
+        }
+    };
+    let tools = &tools;
     // In source order: read errors and diagnostics as they come.
     let all = std::cell::RefCell::new(Vec::<Value>::new());
     let outcome = for_each_input(

@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use super::Outcome;
-use super::program::{Loaded, RootArg, compile_text, open_workspace, store};
+use super::program::{Loaded, RootArg, compile_text, open_workspace, store, workspace_tools};
 use super::source::read_source;
+use crate::tools::ToolTable;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -60,9 +61,12 @@ pub fn run(args: Args) -> Outcome {
 }
 
 fn compile(args: &Args) -> Result<(), String> {
+    let ws = open_workspace(args.root.root.as_deref()).map_err(print_load_error)?;
+    let config = ws.config().map_err(|e| format!("error: {e}"))?;
+    let tools = workspace_tools(&ws, &config).map_err(print_load_error)?;
     let compiled = match args.file.extension().and_then(|e| e.to_str()) {
-        Some("llt") => compile_llt(&args.file)?,
-        Some("yaml" | "yml") => compile_recording(&args.file)?,
+        Some("llt") => compile_llt(&args.file, &tools)?,
+        Some("yaml" | "yml") => compile_recording(&args.file, &tools)?,
         other => {
             let what = other.map_or("no extension".to_owned(), |e| format!("`.{e}`"));
             return Err(format!(
@@ -75,7 +79,6 @@ fn compile(args: &Args) -> Result<(), String> {
         out!("{}", compiled.llt);
         return Ok(());
     }
-    let ws = open_workspace(args.root.root.as_deref()).map_err(print_load_error)?;
     let id = store(&ws, &compiled.loaded).map_err(print_load_error)?;
     if !compiled.seeds.is_empty() {
         seed_slot_cache(&ws, &id, &compiled.model, &compiled.seeds)?;
@@ -93,10 +96,10 @@ fn print_load_error(e: super::program::LoadError) -> String {
     String::new()
 }
 
-fn compile_llt(path: &Path) -> Result<Compiled, String> {
+fn compile_llt(path: &Path, tools: &ToolTable) -> Result<Compiled, String> {
     let name = path.display().to_string();
     let text = read_source(path)?;
-    let (program, bytes, warnings) = compile_text(&name, &text).map_err(print_load_error)?;
+    let (program, bytes, warnings) = compile_text(&name, &text, tools).map_err(print_load_error)?;
     if !warnings.is_empty() {
         super::render::print_all(&warnings, &name, &text, 100);
     }
@@ -116,12 +119,12 @@ fn compile_llt(path: &Path) -> Result<Compiled, String> {
 }
 
 /// A Learner recording (`.yaml`): compiled to the program a person could have written.
-fn compile_recording(path: &Path) -> Result<Compiled, String> {
+fn compile_recording(path: &Path, tools: &ToolTable) -> Result<Compiled, String> {
     let name = path.display().to_string();
     let text = read_source(path)?;
     let rec = crate::learn::recording::parse_recording(&text, &name)
         .map_err(|e| format!("error: {e}"))?;
-    let c = crate::learn::compile::compile(&rec)
+    let c = crate::learn::compile::compile_with(&rec, tools)
         .map_err(|e| format!("error: cannot compile {name}: {e}"))?;
     if !c.generalized {
         eprintln!(

@@ -14,9 +14,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Outcome {
-    let Some(loaded) = load_and_report(&args.program, args.root.root.as_deref()) else {
+    let Some((loaded, tools)) = load_and_report(&args.program, args.root.root.as_deref()) else {
         return Outcome::Failed;
     };
-    out!("{}", crate::bytecode::disasm(&loaded.program, &loaded.id));
+    out!(
+        "{}",
+        crate::bytecode::disasm_with(&loaded.program, &loaded.id, &tools)
+    );
     Outcome::Success
 }

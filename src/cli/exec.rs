@@ -19,6 +19,7 @@ use super::render::{print_all, render, stderr_color};
 use crate::diag::Diagnostic;
 use crate::kernel::follow;
 use crate::store::RunId;
+use crate::tools::ToolTable;
 use crate::types::{Effect, EffectSet, Type};
 use crate::value::{Value, canonical_json, pretty_json};
 use crate::vm::{self, Cancel, RunError, RunErrorKind, RunInputs, RunOutput};
@@ -101,7 +102,14 @@ pub fn run(args: Args) -> Outcome {
         Ok(c) => c,
         Err(e) => return fail(&format!("error: {e}")),
     };
-    let loaded = match program::load(&args.program, &ws) {
+    let tools = match program::workspace_tools(&ws, &config) {
+        Ok(t) => t,
+        Err(e) => {
+            e.print();
+            return Outcome::Failed;
+        }
+    };
+    let loaded = match program::load(&args.program, &ws, &tools) {
         Ok(l) => l,
         Err(LoadError::Message(m)) => return fail(&m),
         Err(LoadError::Diagnostics {
@@ -119,7 +127,7 @@ pub fn run(args: Args) -> Outcome {
     let sets = match vm::parse_sets(&loaded.program, &args.set) {
         Ok(s) => s,
         Err(e) => {
-            report(&e, &loaded);
+            report(&e, &loaded, &tools);
             return Outcome::Failed;
         }
     };
@@ -150,6 +158,7 @@ pub fn run(args: Args) -> Outcome {
         timeout: args.timeout,
         step_timeout: args.step_timeout,
         cancel: Cancel::new(),
+        tools: tools.clone(),
     };
     let result = match follow::run_program(&ws, &loaded.program, inputs, resolver.as_ref()) {
         Ok(h) => h.result,
@@ -171,7 +180,7 @@ pub fn run(args: Args) -> Outcome {
             Outcome::Success
         }
         Err(e) => {
-            report(&e, &loaded);
+            report(&e, &loaded, &tools);
             if args.json {
                 print_stdout(&(canonical_json(&summary.json(Err(&e))) + "\n"));
             }
@@ -268,9 +277,9 @@ fn code(kind: RunErrorKind) -> &'static str {
 
 /// Prints a run error on stderr: against the step's source line when the step and the
 /// source are known, else as plain lines.
-pub(super) fn report(e: &RunError, loaded: &Loaded) {
+pub(super) fn report(e: &RunError, loaded: &Loaded, tools: &ToolTable) {
     if let (Some(step), Some((file, text))) = (e.step, &loaded.source)
-        && let Some(span) = step_span(text, step)
+        && let Some(span) = step_span(text, step, tools)
     {
         let d = Diagnostic::error(code(e.kind), span, e.message.clone()).label("this step");
         eprint!("{}", render(&d, file, text, stderr_color()));
@@ -282,8 +291,8 @@ pub(super) fn report(e: &RunError, loaded: &Loaded) {
 }
 
 /// The source span of statement `step` (the `return` expression past the last one).
-fn step_span(text: &str, step: u32) -> Option<crate::diag::Span> {
-    let (program, _) = crate::check::check_source(text, crate::stdlib::table());
+fn step_span(text: &str, step: u32, tools: &ToolTable) -> Option<crate::diag::Span> {
+    let (program, _) = crate::check::check_source(text, tools);
     let program = program?;
     match program.steps.get(step as usize) {
         Some(s) => Some(s.span),

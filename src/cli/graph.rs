@@ -26,7 +26,7 @@ pub enum Format {
 }
 
 pub fn run(args: Args) -> Outcome {
-    let Some(loaded) = load_and_report(&args.program, args.root.root.as_deref()) else {
+    let Some((loaded, _)) = load_and_report(&args.program, args.root.root.as_deref()) else {
         return Outcome::Failed;
     };
     let text = match args.format {

@@ -9,7 +9,8 @@ use crate::bytecode::format::{MAGIC, MAX_FILE_BYTES};
 use crate::diag::Diagnostic;
 use crate::ir::Program;
 use crate::store::{ObjectId, ObjectStore, StoreError};
-use crate::workspace::Workspace;
+use crate::tools::ToolTable;
+use crate::workspace::{Config, Workspace};
 
 /// A program ready to run or inspect.
 #[derive(Debug)]
@@ -66,20 +67,33 @@ pub fn open_workspace(root: Option<&Path>) -> Result<Workspace, LoadError> {
     Workspace::open(root, |k| std::env::var(k).ok()).map_err(|e| message(format!("error: {e}")))
 }
 
-/// Loads the program named by `spec`: a path ending `.llt` (compiled, not stored) or
+/// The tools of the workspace: the built-in ones and those of its MCP servers.
+pub fn workspace_tools(_ws: &Workspace, _config: &Config) -> Result<ToolTable, LoadError> {
+    Ok(ToolTable::builtins().clone())
+}
+
+/// Opens the workspace at `root` (default: the current directory) and its tools.
+pub fn workspace_and_tools(root: Option<&Path>) -> Result<(Workspace, ToolTable), LoadError> {
+    let ws = open_workspace(root)?;
+    let config = ws.config().map_err(|e| message(format!("error: {e}")))?;
+    let tools = workspace_tools(&ws, &config)?;
+    Ok((ws, tools))
+}
+
+/// Loads the program named by `spec`, linked against `tools`: a path ending `.llt` (compiled, not stored) or
 /// `.llb` (decoded and verified), or a stored id or unique id prefix of 4 to 64 hex
 /// digits (an ambiguous prefix lists the candidates; a corrupt object is refused, naming
 /// its id). A file with another name is taken as bytecode if it starts with the `.llb`
 /// magic bytes.
-pub fn load(spec: &str, ws: &Workspace) -> Result<Loaded, LoadError> {
+pub fn load(spec: &str, ws: &Workspace, tools: &ToolTable) -> Result<Loaded, LoadError> {
     let path = Path::new(spec);
     match path.extension().and_then(|e| e.to_str()) {
-        Some("llt") => return load_source(path),
-        Some("llb") => return load_bytecode_file(path, ws),
+        Some("llt") => return load_source(path, tools),
+        Some("llb") => return load_bytecode_file(path, ws, tools),
         _ => {}
     }
     if looks_like_id(spec) && !path.exists() {
-        return load_stored(spec, ws);
+        return load_stored(spec, ws, tools);
     }
     if path.is_file() {
         let mut head = [0u8; 4];
@@ -87,7 +101,7 @@ pub fn load(spec: &str, ws: &Workspace) -> Result<Loaded, LoadError> {
             .and_then(|mut f| f.read_exact(&mut head))
             .is_ok_and(|()| head == MAGIC);
         if is_bytecode {
-            return load_bytecode_file(path, ws);
+            return load_bytecode_file(path, ws, tools);
         }
         return Err(message(format!(
             "error: cannot load `{spec}`: expected a .llt source or a .llb bytecode file"
@@ -103,18 +117,22 @@ fn looks_like_id(s: &str) -> bool {
     (crate::store::MIN_PREFIX..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Compiles `.llt` text: parse, check, lower and verify. The bytes are canonical.
+/// Compiles `.llt` text against `tools`: parse, check, lower and verify. The bytes are
+/// canonical.
 pub fn compile_text(
     file: &str,
     text: &str,
+    tools: &ToolTable,
 ) -> Result<(Program, Vec<u8>, Vec<Diagnostic>), LoadError> {
     let (program, warnings) =
-        crate::ir::build::compile_source(text).map_err(|diagnostics| LoadError::Diagnostics {
-            file: file.to_owned(),
-            text: text.to_owned(),
-            diagnostics,
+        crate::ir::build::compile_with(text, tools).map_err(|diagnostics| {
+            LoadError::Diagnostics {
+                file: file.to_owned(),
+                text: text.to_owned(),
+                diagnostics,
+            }
         })?;
-    let bytes = crate::bytecode::assemble(&program).map_err(|e| {
+    let bytes = crate::bytecode::assemble_with(&program, tools).map_err(|e| {
         message(format!(
             "error: {file}: the compiled program is invalid: {e}"
         ))
@@ -122,10 +140,10 @@ pub fn compile_text(
     Ok((program, bytes, warnings))
 }
 
-fn load_source(path: &Path) -> Result<Loaded, LoadError> {
+fn load_source(path: &Path, tools: &ToolTable) -> Result<Loaded, LoadError> {
     let name = path.display().to_string();
     let text = super::source::read_source(path).map_err(LoadError::Message)?;
-    let (program, bytes, warnings) = compile_text(&name, &text)?;
+    let (program, bytes, warnings) = compile_text(&name, &text, tools)?;
     Ok(Loaded {
         program,
         id: ObjectId::of(&bytes),
@@ -151,9 +169,9 @@ pub fn read_bytecode(path: &Path) -> Result<Vec<u8>, LoadError> {
     Ok(bytes)
 }
 
-fn load_bytecode_file(path: &Path, ws: &Workspace) -> Result<Loaded, LoadError> {
+fn load_bytecode_file(path: &Path, ws: &Workspace, tools: &ToolTable) -> Result<Loaded, LoadError> {
     let bytes = read_bytecode(path)?;
-    let program = crate::bytecode::decode(&bytes).map_err(|e| {
+    let program = crate::bytecode::decode_with(&bytes, tools).map_err(|e| {
         message(format!(
             "error: {} is not a valid program: {e}",
             path.display()
@@ -181,7 +199,7 @@ fn existing_store(ws: &Workspace) -> Option<ObjectStore> {
     }
 }
 
-fn load_stored(spec: &str, ws: &Workspace) -> Result<Loaded, LoadError> {
+fn load_stored(spec: &str, ws: &Workspace, tools: &ToolTable) -> Result<Loaded, LoadError> {
     let Some(store) = existing_store(ws) else {
         return Err(message(format!(
             "error: no stored program id starts with `{spec}` (the store {} is empty)",
@@ -190,7 +208,7 @@ fn load_stored(spec: &str, ws: &Workspace) -> Result<Loaded, LoadError> {
     };
     let id = store.resolve(spec).map_err(store_error)?;
     let bytes = store.get(&id).map_err(store_error)?;
-    let program = crate::bytecode::decode(&bytes)
+    let program = crate::bytecode::decode_with(&bytes, tools)
         .map_err(|e| message(format!("error: stored program {id} does not load: {e}")))?;
     let source = store.get_source(&id).ok().flatten();
     Ok(Loaded {
@@ -239,9 +257,13 @@ pub struct RootArg {
 }
 
 /// Loads a program for a command that only shows it: errors and warnings printed on
-/// stderr; `None` when it could not be loaded.
-pub fn load_and_report(spec: &str, root: Option<&Path>) -> Option<Loaded> {
-    let loaded = match open_workspace(root).and_then(|ws| load(spec, &ws)) {
+/// stderr; `None` when it could not be loaded. The workspace's tools come with it.
+pub fn load_and_report(spec: &str, root: Option<&Path>) -> Option<(Loaded, ToolTable)> {
+    let loaded = workspace_and_tools(root).and_then(|(ws, tools)| {
+        let loaded = load(spec, &ws, &tools)?;
+        Ok((loaded, tools))
+    });
+    let (loaded, tools) = match loaded {
         Ok(l) => l,
         Err(e) => {
             e.print();
@@ -253,5 +275,5 @@ pub fn load_and_report(spec: &str, root: Option<&Path>) -> Option<Loaded> {
     {
         super::render::print_all(&loaded.warnings, file, text, 100);
     }
-    Some(loaded)
+    Some((loaded, tools))
 }

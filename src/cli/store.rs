@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::Outcome;
-use super::program::{RootArg, open_workspace};
+use super::program::{RootArg, workspace_and_tools};
 use crate::store::{ObjectId, ObjectStore, ProblemKind};
+use crate::tools::ToolTable;
 use crate::workspace::Workspace;
 
 #[derive(Debug, clap::Args)]
@@ -32,15 +33,15 @@ pub enum Action {
 }
 
 pub fn run(args: Args) -> Outcome {
-    let ws = match open_workspace(args.root.root.as_deref()) {
-        Ok(ws) => ws,
+    let (ws, tools) = match workspace_and_tools(args.root.root.as_deref()) {
+        Ok(w) => w,
         Err(e) => {
             e.print();
             return Outcome::Failed;
         }
     };
     let result = match args.action {
-        Action::Verify => verify(&ws),
+        Action::Verify => verify(&ws, &tools),
         Action::Gc { grace } => gc(&ws, grace),
     };
     match result {
@@ -62,7 +63,7 @@ fn existing(ws: &Workspace) -> Result<Option<ObjectStore>, String> {
         .map_err(|e| format!("error: {e}"))
 }
 
-fn verify(ws: &Workspace) -> Result<Outcome, String> {
+fn verify(ws: &Workspace, tools: &ToolTable) -> Result<Outcome, String> {
     let Some(store) = existing(ws)? else {
         eprintln!("store ok: no objects ({})", ws.objects_dir().display());
         return Ok(Outcome::Success);
@@ -81,7 +82,7 @@ fn verify(ws: &Workspace) -> Result<Outcome, String> {
     // they are not corrupt, but `exec` will refuse them until they are recompiled.
     for id in ids.iter().filter(|id| !bad.contains(id)) {
         if let Ok(bytes) = store.get(id)
-            && let Err(e) = crate::bytecode::decode(&bytes)
+            && let Err(e) = crate::bytecode::decode_with(&bytes, tools)
         {
             eprintln!("warning: object {id} does not load: {e}");
         }

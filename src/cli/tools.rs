@@ -7,13 +7,21 @@ pub struct Args {
     /// Print the table as JSON instead.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub root: super::program::RootArg,
 }
 
 pub fn run(args: Args) -> Outcome {
-    let table = crate::stdlib::table();
+    let table = match super::program::workspace_and_tools(args.root.root.as_deref()) {
+        Ok((_, t)) => t,
+        Err(e) => {
+            e.print();
+            return Outcome::Failed;
+        }
+    };
     if args.json {
         let list: Vec<serde_json::Value> = table
-            .values()
+            .decls()
             .map(|d| {
                 serde_json::json!({
                     "name": d.name,
@@ -30,7 +38,7 @@ pub fn run(args: Args) -> Outcome {
         return Outcome::Success;
     }
     let mut out = String::new();
-    for d in table.values() {
+    for d in table.decls() {
         out.push_str(&format!("{}  effects({})\n", d.signature(), d.effects));
         for line in d.doc.lines() {
             out.push_str(&format!("    {line}\n"));

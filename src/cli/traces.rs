@@ -198,8 +198,8 @@ fn import_one(k: &Kernel, file: &Path, root: &Path) -> Result<Vec<String>, Strin
     let mut added = Vec::new();
     if file.extension().is_some_and(|e| e == "llt") {
         let text = super::source::read_source(file)?;
-        let (program, bytes, _warnings) =
-            super::program::compile_text(&name, &text).map_err(|e| {
+        let (program, bytes, _warnings) = super::program::compile_text(&name, &text, &k.tools)
+            .map_err(|e| {
                 e.print();
                 format!("{name} does not compile")
             })?;
@@ -226,7 +226,7 @@ fn import_one(k: &Kernel, file: &Path, root: &Path) -> Result<Vec<String>, Strin
     }
     let recordings = crate::learn::import::import_file(file, root).map_err(|e| e.to_string())?;
     for rec in &recordings {
-        let compiled = crate::learn::compile::compile(rec)
+        let compiled = crate::learn::compile::compile_with(rec, &k.tools)
             .map_err(|e| format!("{name}: trace {:?}: {e}", rec.goal))?;
         let source = if rec.is_imported() {
             TraceSource::Imported

@@ -10,9 +10,9 @@ use crate::check::ToolTable;
 use crate::check::hir::{self, StepKind, TExpr, TExprKind, TPart};
 use crate::types::Effect;
 
-/// Lowers a checked program. Tool signatures come from `tools` (the table it was checked
-/// against). Fails only when the program names a tool the table lacks (a checked program
-/// never does).
+/// Lowers a checked program. Tool signatures and their hashes come from `tools` (the
+/// table it was checked against). Fails only when the program names a tool the table
+/// lacks (a checked program never does).
 pub fn lower(p: &hir::Program, tools: &ToolTable) -> Result<Program, String> {
     // The tool table of the program: every tool called, sorted by name.
     let mut used: BTreeMap<String, ()> = BTreeMap::new();
@@ -30,14 +30,14 @@ pub fn lower(p: &hir::Program, tools: &ToolTable) -> Result<Program, String> {
     let mut tool_refs = Vec::with_capacity(used.len());
     let mut tool_ids = BTreeMap::new();
     for name in used.keys() {
-        let decl = tools
-            .get(name)
+        let entry = tools
+            .entry(name)
             .ok_or_else(|| format!("unknown tool `{name}`"))?;
         tool_ids.insert(name.clone(), tool_refs.len() as ToolId);
         tool_refs.push(ToolRef {
             name: name.clone(),
-            sig_hash: signature_hash(decl),
-            effects: decl.effects,
+            sig_hash: entry.sig_hash,
+            effects: entry.decl.effects,
         });
     }
     let mut b = Builder {
@@ -299,7 +299,14 @@ impl Builder<'_> {
 pub fn compile_source(
     src: &str,
 ) -> Result<(Program, Vec<crate::diag::Diagnostic>), Vec<crate::diag::Diagnostic>> {
-    let tools = crate::stdlib::table();
+    compile_with(src, ToolTable::builtins())
+}
+
+/// Parses, checks and lowers a source text in one go, against `tools`.
+pub fn compile_with(
+    src: &str,
+    tools: &ToolTable,
+) -> Result<(Program, Vec<crate::diag::Diagnostic>), Vec<crate::diag::Diagnostic>> {
     let (program, diags) = crate::check::check_source(src, tools);
     match program {
         Some(p) if !crate::diag::has_errors(&diags) => match lower(&p, tools) {

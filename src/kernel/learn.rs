@@ -76,6 +76,7 @@ pub fn learn(
         deadline: req.timeout.map(Deadline::after),
         temperature: None,
         cancel: Some(crate::vm::Cancel::new()),
+        tools: k.tools.clone(),
     };
     let cancel = config.cancel.clone().unwrap_or_default();
     let learned = runtime.block_on(async {
@@ -138,7 +139,7 @@ pub fn store_learned(
     cost_usd: f64,
     model: &str,
 ) -> Result<(ObjectId, i64), String> {
-    let compiled = crate::learn::compile::compile(rec)?;
+    let compiled = crate::learn::compile::compile_with(rec, &k.tools)?;
     store_compiled(k, &compiled, model, TraceSource::Learned, cost_usd)
 }
 

@@ -24,6 +24,7 @@ use crate::dispatch::template_index::TemplateIndex;
 use crate::dispatch::{Decision, Similarity};
 use crate::economy::meter::{SharedDb, lock_db, shared};
 use crate::store::{ObjectId, ObjectStore, RunId};
+use crate::tools::ToolTable;
 use crate::types::{EffectSet, Type};
 use crate::value::Value;
 use crate::vm::{Cancel, RunInputs};
@@ -106,6 +107,8 @@ pub struct Kernel {
     /// Opened on first use: a Follower run that the library snapshot serves never opens it.
     db: OnceLock<SharedDb>,
     pub store: ObjectStore,
+    /// Every tool the workspace's programs may call: built-in and MCP.
+    pub tools: ToolTable,
 }
 
 /// What [`Kernel::pick`] found.
@@ -134,6 +137,7 @@ impl Kernel {
             config,
             db: OnceLock::new(),
             store,
+            tools: ToolTable::builtins().clone(),
         })
     }
 
@@ -452,7 +456,8 @@ impl Kernel {
 
     fn load(&self, id: &ObjectId) -> Result<crate::ir::Program, String> {
         let bytes = self.store.get(id).map_err(|e| e.to_string())?;
-        crate::bytecode::decode(&bytes).map_err(|e| format!("stored program {id}: {e}"))
+        crate::bytecode::decode_with(&bytes, &self.tools)
+            .map_err(|e| format!("stored program {id}: {e}"))
     }
 
     /// Runs a stored program with params bound from the goal and `--set`.
@@ -499,6 +504,7 @@ impl Kernel {
             timeout: req.timeout,
             step_timeout: None,
             cancel: Cancel::new(),
+            tools: self.tools.clone(),
         };
         report.run_ids.push(run_id.to_string());
         match follow::run_program(&self.ws, program, inputs, resolver.as_ref()) {

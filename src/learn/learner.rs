@@ -1,8 +1,8 @@
-//! The Learner loop: an LLM solves a goal by calling the built-in tools, and every call is
-//! written down as a [`Recording`].
+//! The Learner loop: an LLM solves a goal by calling tools (built-in and MCP), and every
+//! call is written down as a [`Recording`].
 //!
 //! Each turn sends the conversation (system prompt, goal, the LLM's earlier replies and
-//! the tool results) with every built-in tool offered, through the [`Meter`] (so each
+//! the tool results) with every tool of [`LearnerConfig::tools`] offered, through the [`Meter`] (so each
 //! call is checked against the budget first and charged after). The tool calls of a reply
 //! run one by one, in order, through [`run_tool_call`]; their results go back in one
 //! message. The run succeeds when the LLM ends its turn with text and no tool call; that
@@ -17,10 +17,10 @@ use indexmap::IndexMap;
 
 use crate::economy::meter::{Deadline, Meter, MeterError};
 use crate::learn::recording::{FINAL_TOOL, Outcome, RecStep, Recording, Usage};
-use crate::learn::toolcall::run_tool_call;
+use crate::learn::toolcall::{Offer, run_tool_call};
 use crate::llm::schema::tool_specs;
 use crate::llm::{Block, ChatRequest, Message, StopReason, ToolSpec};
-use crate::tools::ToolCtx;
+use crate::tools::{ToolCtx, ToolTable};
 use crate::types::{Effect, EffectSet};
 use crate::value::Value;
 
@@ -44,6 +44,8 @@ pub struct LearnerConfig {
     /// Stops the run from outside (Ctrl-C, SIGTERM): the call or tool under way is
     /// dropped (its budget hold released) and the run fails with what it recorded so far.
     pub cancel: Option<crate::vm::Cancel>,
+    /// The tools offered (the built-in ones by default).
+    pub tools: ToolTable,
 }
 
 impl Default for LearnerConfig {
@@ -55,6 +57,7 @@ impl Default for LearnerConfig {
             deadline: None,
             temperature: None,
             cancel: None,
+            tools: ToolTable::builtins().clone(),
         }
     }
 }
@@ -201,8 +204,8 @@ async fn converse(
     config: &LearnerConfig,
     steps: &mut Vec<RecStep>,
 ) -> Result<String, LearnFailure> {
-    let tools: Vec<ToolSpec> = tool_specs(crate::stdlib::table().values())
-        .map_err(|e| LearnFailure::Setup(e.to_string()))?;
+    let tools: Vec<ToolSpec> =
+        tool_specs(config.tools.decls()).map_err(|e| LearnFailure::Setup(e.to_string()))?;
     let mut req = ChatRequest {
         system: system_prompt(config.granted),
         messages: vec![Message::user(goal)],
@@ -245,11 +248,15 @@ async fn converse(
         req.messages.push(reply.to_message());
         let mut results = Vec::with_capacity(calls.len());
         for (id, name, input) in &calls {
+            let offer = Offer {
+                tools: &config.tools,
+                specs: &req.tools,
+                granted: config.granted,
+            };
             let outcome = run_tool_call(
                 name,
                 input,
-                &req.tools,
-                config.granted,
+                offer,
                 ctx,
                 config.deadline,
                 meter.events().as_ref(),

@@ -1,5 +1,5 @@
 //! One tool call made by the Learner's LLM, run through the same layer as the VM's: the
-//! built-in [`Tool`](crate::tools::Tool), its declared parameters ([`bind_named`]), the
+//! [`ToolTable`]'s entry (built-in or MCP), its declared parameters ([`bind_named`]), the
 //! capability check and the sandboxed [`ToolCtx`]. Whatever goes wrong (an unknown tool,
 //! bad arguments, a capability not granted, a failure, a time-out) becomes an error
 //! result the LLM sees; a call needing a capability that was not granted is not run.
@@ -14,7 +14,7 @@ use crate::economy::meter::Deadline;
 use crate::learn::events::EventSink;
 use crate::learn::recording::RecStep;
 use crate::llm::{ToolSpec, names};
-use crate::tools::{Invocation, ToolCtx, ToolError, bind_named, builtins};
+use crate::tools::{Invocation, ToolCtx, ToolError, ToolTable, bind_named};
 use crate::types::EffectSet;
 use crate::value::{Value, short, to_text};
 
@@ -50,13 +50,22 @@ pub fn capability_refusal(missing: EffectSet) -> String {
     )
 }
 
-/// Runs the tool `name` with the LLM's `input`, if it is offered in `specs` and its
-/// effects are within `granted`, and reports it to `events`.
+/// The tools a Learner run offers and may call, and what it may do with them.
+#[derive(Clone, Copy)]
+pub struct Offer<'a> {
+    /// The table the tools come from.
+    pub tools: &'a ToolTable,
+    /// The specs the LLM was given (only these may be called).
+    pub specs: &'a [ToolSpec],
+    pub granted: EffectSet,
+}
+
+/// Runs the tool `name` with the LLM's `input`, if it is offered and its effects are
+/// granted, and reports it to `events`.
 pub async fn run_tool_call(
     name: &str,
     input: &Value,
-    specs: &[ToolSpec],
-    granted: EffectSet,
+    offer: Offer<'_>,
     ctx: &Arc<ToolCtx>,
     deadline: Option<Deadline>,
     events: &dyn EventSink,
@@ -66,7 +75,7 @@ pub async fn run_tool_call(
         Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         _ => IndexMap::new(),
     };
-    let (result, out_of_time) = match prepare(name, input, specs, granted) {
+    let (result, out_of_time) = match prepare(name, input, offer) {
         Ok((tool, bound)) => invoke(name, &*tool, &bound, ctx, deadline).await,
         Err(message) => (Err(message), false),
     };
@@ -111,17 +120,14 @@ pub async fn run_tool_call(
 type Prepared = (Arc<dyn crate::tools::Tool>, Vec<Value>);
 
 /// Finds the tool, checks its capabilities, binds the arguments; or says why not.
-fn prepare(
-    name: &str,
-    input: &Value,
-    specs: &[ToolSpec],
-    granted: EffectSet,
-) -> Result<Prepared, String> {
-    let spec = names::find_tool(specs, name).map_err(|e| e.to_string())?;
-    let unknown = || format!("unknown tool `{}`", spec.name);
-    let decl = crate::stdlib::table().get(&spec.name).ok_or_else(unknown)?;
-    let tool = builtins().get(&spec.name).ok_or_else(unknown)?;
-    let missing = decl.effects.missing_from(granted);
+fn prepare(name: &str, input: &Value, offer: Offer<'_>) -> Result<Prepared, String> {
+    let spec = names::find_tool(offer.specs, name).map_err(|e| e.to_string())?;
+    let entry = offer
+        .tools
+        .entry(&spec.name)
+        .ok_or_else(|| format!("unknown tool `{}`", spec.name))?;
+    let decl = &entry.decl;
+    let missing = decl.effects.missing_from(offer.granted);
     if !missing.is_empty() {
         return Err(capability_refusal(missing));
     }
@@ -132,7 +138,7 @@ fn prepare(
         ));
     };
     let bound = bind_named(decl, map)?;
-    Ok((Arc::clone(tool), bound))
+    Ok((Arc::clone(&entry.imp), bound))
 }
 
 /// Runs a bound call within the tool's time limit and what is left of the run's; the
@@ -201,7 +207,7 @@ mod tests {
     use crate::types::Effect;
 
     fn specs() -> Vec<ToolSpec> {
-        tool_specs(crate::stdlib::table().values()).unwrap()
+        tool_specs(ToolTable::builtins().decls()).unwrap()
     }
 
     #[test]
@@ -233,9 +239,14 @@ mod tests {
         let sink = MemorySink::new();
         let specs = specs();
         let granted = EffectSet::DEFAULT_GRANTED;
+        let offer = Offer {
+            tools: ToolTable::builtins(),
+            specs: &specs,
+            granted,
+        };
         let call = |name: &'static str, input: Value| {
-            let (ctx, specs, sink) = (&ctx, &specs, &sink);
-            async move { run_tool_call(name, &input, specs, granted, ctx, None, sink).await }
+            let (ctx, sink) = (&ctx, &sink);
+            async move { run_tool_call(name, &input, offer, ctx, None, sink).await }
         };
         let r = call("fs.reed", json!({"path": "a"})).await;
         assert!(

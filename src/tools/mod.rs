@@ -25,6 +25,7 @@ pub mod math;
 pub mod registry;
 pub mod sandbox;
 pub mod shell;
+pub mod table;
 pub mod text;
 pub mod time;
 
@@ -37,7 +38,8 @@ use std::time::Duration;
 use crate::value::{Value, kind_of};
 
 pub use bind::bind_named;
-pub use registry::{Builtin, Registry, builtins};
+pub use registry::Builtin;
+pub use table::{ToolEntry, ToolSource, ToolTable};
 
 /// What a tool call gives back.
 pub type ToolResult = Result<Value, ToolError>;
@@ -279,8 +281,8 @@ pub(crate) mod testutil {
 
     /// Calls a built-in tool that must answer at once.
     pub fn call(ctx: &Arc<ToolCtx>, name: &str, args: &[Value]) -> ToolResult {
-        let tool = builtins()
-            .get(name)
+        let tool = ToolTable::builtins()
+            .tool(name)
             .unwrap_or_else(|| panic!("no tool {name}"));
         match tool.invoke(ctx, args) {
             Invocation::Ready(r) => r,
@@ -291,8 +293,8 @@ pub(crate) mod testutil {
     /// Calls a built-in tool that hands back a future (which owns what it needs: `args`
     /// may go away at once).
     pub fn call_async(ctx: &Arc<ToolCtx>, name: &str, args: &[Value]) -> ToolFuture {
-        let tool = builtins()
-            .get(name)
+        let tool = ToolTable::builtins()
+            .tool(name)
             .unwrap_or_else(|| panic!("no tool {name}"));
         match tool.invoke(ctx, args) {
             Invocation::Ready(_) => panic!("{name} should hand back a future"),

@@ -1,8 +1,8 @@
-//! The table of built-in tools: exactly the tools declared in `stdlib/*.llt`, each
-//! implemented once, looked up by name.
+//! The built-in implementations: exactly the tools declared in `stdlib/*.llt`, each
+//! implemented once.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Invocation, Tool, ToolCtx, ToolFuture, ToolResult};
@@ -45,41 +45,6 @@ impl Tool for Builtin {
     }
 }
 
-/// Built-in tools by name, in name order.
-pub struct Registry {
-    tools: BTreeMap<&'static str, Arc<dyn Tool>>,
-}
-
-impl Registry {
-    fn from_builtins(sets: &[&[Builtin]]) -> Registry {
-        let mut tools: BTreeMap<&'static str, Arc<dyn Tool>> = BTreeMap::new();
-        for b in sets.iter().flat_map(|set| set.iter()) {
-            tools.insert(b.name, Arc::new(*b));
-        }
-        Registry { tools }
-    }
-
-    /// The tool called `name` (`namespace.name`).
-    pub fn get(&self, name: &str) -> Option<&Arc<dyn Tool>> {
-        self.tools.get(name)
-    }
-
-    /// Every tool name, sorted.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.tools.keys().copied()
-    }
-
-    /// The number of tools.
-    pub fn len(&self) -> usize {
-        self.tools.len()
-    }
-
-    /// Whether there are no tools (never, for [`builtins`]).
-    pub fn is_empty(&self) -> bool {
-        self.tools.is_empty()
-    }
-}
-
 /// Every built-in tool's table, one per namespace.
 pub(crate) const ALL: &[&[Builtin]] = &[
     super::csv::TOOLS,
@@ -94,10 +59,13 @@ pub(crate) const ALL: &[&[Builtin]] = &[
     super::time::TOOLS,
 ];
 
-/// The built-in tools, built once.
-pub fn builtins() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| Registry::from_builtins(ALL))
+/// Every built-in implementation by name. [`ToolTable::builtins`](super::ToolTable::builtins)
+/// joins them to their declarations.
+pub(crate) fn implementations() -> BTreeMap<&'static str, Arc<dyn Tool>> {
+    ALL.iter()
+        .flat_map(|set| set.iter())
+        .map(|b| (b.name, Arc::new(*b) as Arc<dyn Tool>))
+        .collect()
 }
 
 #[cfg(test)]
@@ -140,25 +108,26 @@ mod tests {
             })
             .collect();
         assert_eq!(declared, implemented);
-        assert_eq!(builtins().len(), declared.len());
-        assert!(builtins().names().eq(declared.keys().map(String::as_str)));
+        let table = super::super::ToolTable::builtins();
+        assert_eq!(table.len(), declared.len());
+        assert!(table.keys().eq(declared.keys()));
     }
 
     #[test]
     fn lookup_and_timeouts() {
-        let r = builtins();
-        assert_eq!(r.get("fs.read").unwrap().name(), "fs.read");
-        assert!(r.get("fs.reed").is_none());
+        let r = super::super::ToolTable::builtins();
+        assert_eq!(r.tool("fs.read").unwrap().name(), "fs.read");
+        assert!(r.tool("fs.reed").is_none());
         assert_eq!(
-            r.get("shell.run").unwrap().timeout(),
+            r.tool("shell.run").unwrap().timeout(),
             Duration::from_secs(60)
         );
         assert_eq!(
-            r.get("time.sleep").unwrap().timeout(),
+            r.tool("time.sleep").unwrap().timeout(),
             Duration::from_secs(3600)
         );
         assert_eq!(
-            r.get("text.trim").unwrap().timeout(),
+            r.tool("text.trim").unwrap().timeout(),
             Duration::from_secs(10)
         );
     }

@@ -58,7 +58,7 @@ pub use slots::{Resolved, SlotFuture, SlotRequest, SlotResolver, SlotSource};
 
 use crate::ir::{Operand, Program};
 use crate::store::RunId;
-use crate::tools::ToolCtx;
+use crate::tools::{ToolCtx, ToolTable};
 use crate::types::{EffectSet, Type};
 use crate::value::Value;
 
@@ -90,6 +90,8 @@ pub struct RunInputs {
     pub step_timeout: Option<Duration>,
     /// Cancels the run from outside.
     pub cancel: Cancel,
+    /// The tools the program links against (the built-in ones by default).
+    pub tools: ToolTable,
 }
 
 impl RunInputs {
@@ -105,6 +107,7 @@ impl RunInputs {
             timeout: None,
             step_timeout: None,
             cancel: Cancel::new(),
+            tools: ToolTable::builtins().clone(),
         }
     }
 }
@@ -171,10 +174,15 @@ pub async fn run(
     resolver: &dyn SlotResolver,
     bus: &EventBus,
 ) -> Result<RunOutput, RunError> {
-    let plan = plan::Plan::new(program)?;
+    let plan = plan::Plan::new(program, &inputs.tools)?;
     let slot_values = bind::check_slot_values(program, &inputs.slot_values)?;
     let params = bind::bind_params(program, &inputs.params)?;
     bind::check_capabilities(&plan, inputs.granted, &slot_values)?;
+    inputs
+        .tools
+        .connect(&program.tools)
+        .await
+        .map_err(|e| RunError::new(RunErrorKind::Link, e.message))?;
 
     let started = Instant::now();
     if !bus.is_quiet() {

@@ -1,14 +1,14 @@
 //! The plan of a run, computed once before the first op: the program checked for shape
-//! (every id in range, every op referring only to earlier ops), its tools linked to the
-//! built-in implementations (with the signatures it was compiled for), and the tables
+//! (every id in range, every op referring only to earlier ops), its tools linked through
+//! the [`ToolTable`] (with the signatures it was compiled for), and the tables
 //! the scheduler needs: how many ops each op waits for, who waits for it, and how many
 //! times its value is read (so the last reader can take it instead of copying it).
 
 use std::sync::Arc;
 
 use super::error::{RunError, RunErrorKind};
-use crate::ir::{OpId, OpKind, Operand, Part, Program, signature_hash};
-use crate::tools::{Tool, builtins};
+use crate::ir::{OpId, OpKind, Operand, Part, Program};
+use crate::tools::{Tool, ToolTable};
 use crate::types::{Effect, EffectSet};
 
 /// A checked and linked program.
@@ -16,7 +16,7 @@ pub(crate) struct Plan<'p> {
     pub program: &'p Program,
     /// The implementation of each of the program's tools, by `ToolId`.
     pub tools: Vec<Arc<dyn Tool>>,
-    /// The declared effects of each tool, by `ToolId` (from the built-in declarations,
+    /// The declared effects of each tool, by `ToolId` (from the table's declarations,
     /// which the signature hash ties to the program).
     pub effects: Vec<EffectSet>,
     /// For each op, how many dependency edges it has (a repeated input counts each time).
@@ -32,9 +32,14 @@ pub(crate) struct Plan<'p> {
 }
 
 impl<'p> Plan<'p> {
-    /// Checks and links `program`.
-    pub fn new(program: &'p Program) -> Result<Plan<'p>, RunError> {
-        let (tools, effects) = link(program)?;
+    /// Checks `program` and links it against `table`.
+    pub fn new(program: &'p Program, table: &ToolTable) -> Result<Plan<'p>, RunError> {
+        let linked = table
+            .link(&program.tools)
+            .map_err(|e| RunError::new(RunErrorKind::Link, e.message))?;
+        let tools: Vec<Arc<dyn Tool>> = linked.iter().map(|e| Arc::clone(&e.imp)).collect();
+        let effects = linked.iter().map(|e| e.decl.effects).collect();
+        let arity: Vec<usize> = linked.iter().map(|e| e.decl.params.len()).collect();
         let n = program.ops.len();
         let mut waits = vec![0_u32; n];
         let mut uses = vec![0_u32; n];
@@ -42,7 +47,7 @@ impl<'p> Plan<'p> {
         let mut tool_ops = Vec::new();
         for (i, op) in program.ops.iter().enumerate() {
             let id = i as OpId;
-            check_op(program, id, &tools)?;
+            check_op(program, id, &arity)?;
             if matches!(op.kind, OpKind::Call { .. } | OpKind::Ask { .. }) {
                 tool_ops.push(id);
             }
@@ -144,39 +149,6 @@ impl<'p> Plan<'p> {
     }
 }
 
-/// Finds each tool's implementation and declaration, refusing a tool whose signature
-/// is not the one the program was compiled for.
-/// Each tool's implementation and declared effects, by `ToolId`.
-type Linked = (Vec<Arc<dyn Tool>>, Vec<EffectSet>);
-
-fn link(program: &Program) -> Result<Linked, RunError> {
-    let table = crate::stdlib::table();
-    let mut tools = Vec::with_capacity(program.tools.len());
-    let mut effects = Vec::with_capacity(program.tools.len());
-    for t in &program.tools {
-        let (Some(decl), Some(tool)) = (table.get(&t.name), builtins().get(&t.name)) else {
-            return Err(RunError::new(
-                RunErrorKind::Link,
-                format!("the program calls `{}`, which is not a known tool", t.name),
-            ));
-        };
-        if signature_hash(decl) != t.sig_hash {
-            return Err(RunError::new(
-                RunErrorKind::Link,
-                format!(
-                    "the program was compiled for another signature of `{}` (now `{}`); \
-                     compile it again",
-                    t.name,
-                    crate::ir::signature_text(decl)
-                ),
-            ));
-        }
-        tools.push(Arc::clone(tool));
-        effects.push(decl.effects);
-    }
-    Ok((tools, effects))
-}
-
 fn malformed(what: String) -> RunError {
     RunError::new(
         RunErrorKind::Link,
@@ -201,7 +173,7 @@ fn check_operand(p: &Program, o: Operand, user: OpId) -> Result<(), RunError> {
 }
 
 /// Checks the ids inside an op that are not operands: tools, slots, text constants.
-fn check_op(p: &Program, id: OpId, tools: &[Arc<dyn Tool>]) -> Result<(), RunError> {
+fn check_op(p: &Program, id: OpId, arity: &[usize]) -> Result<(), RunError> {
     let Some(op) = p.ops.get(id as usize) else {
         return Ok(());
     };
@@ -216,14 +188,7 @@ fn check_op(p: &Program, id: OpId, tools: &[Arc<dyn Tool>]) -> Result<(), RunErr
         })
     };
     let ok = match &op.kind {
-        OpKind::Call { tool, args } => {
-            let arity = p
-                .tools
-                .get(*tool as usize)
-                .and_then(|t| crate::stdlib::table().get(&t.name))
-                .map(|d| d.params.len());
-            (*tool as usize) < tools.len() && arity == Some(args.len())
-        }
+        OpKind::Call { tool, args } => arity.get(*tool as usize) == Some(&args.len()),
         OpKind::Ask { slot } => p
             .slots
             .get(*slot as usize)

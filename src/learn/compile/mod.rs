@@ -27,6 +27,7 @@ use flow::{Flow, Piece, Src};
 
 use crate::learn::recording::{FINAL_TOOL, Outcome, RecStep, Recording, as_step_ref};
 use crate::syntax::ast::{self, File, ItemKind, StrPart};
+use crate::tools::ToolTable;
 use crate::types::Type;
 use crate::value::{Value, to_text};
 
@@ -52,9 +53,14 @@ pub struct SlotAnswer {
     pub answer: Value,
 }
 
-/// Compiles a recording. The error names what is wrong and where (step numbers count
-/// from 1, as a person reads the file).
+/// Compiles a recording of built-in tool calls. The error names what is wrong and where
+/// (step numbers count from 1, as a person reads the file).
 pub fn compile(rec: &Recording) -> Result<Compiled, String> {
+    compile_with(rec, ToolTable::builtins())
+}
+
+/// Compiles a recording against `tools` (the table its calls were made with).
+pub fn compile_with(rec: &Recording, tools: &ToolTable) -> Result<Compiled, String> {
     if rec.outcome == Outcome::Failure {
         return Err(format!(
             "the recording's outcome is `failure`{}: only successful runs are compiled",
@@ -64,7 +70,6 @@ pub fn compile(rec: &Recording) -> Result<Compiled, String> {
                 .unwrap_or_default()
         ));
     }
-    let tools = crate::stdlib::table();
     // The calls that worked, with their index in the recording.
     let mut kept: Vec<(usize, &RecStep)> = Vec::new();
     for (i, s) in rec.steps.iter().enumerate() {
@@ -97,13 +102,13 @@ pub fn compile(rec: &Recording) -> Result<Compiled, String> {
         .and_then(Value::as_str)
         .map(str::to_owned);
 
-    let general = generalize(rec, &kept, final_text.as_deref());
+    let general = generalize(rec, &kept, final_text.as_deref(), tools);
     if let Ok(c) = general
-        && replay::matches_recording(&c, &kept)
+        && replay::matches_recording(&c, &kept, tools)
     {
         return Ok(c);
     }
-    let literal = literal(rec, &kept, final_text.as_deref())?;
+    let literal = literal(rec, &kept, final_text.as_deref(), tools)?;
     Ok(Compiled {
         generalized: false,
         ..literal
@@ -133,8 +138,8 @@ fn generalize(
     rec: &Recording,
     kept: &[(usize, &RecStep)],
     final_text: Option<&str>,
+    tools: &ToolTable,
 ) -> Result<Compiled, String> {
-    let tools = crate::stdlib::table();
     // Params: candidates of the goal that some kept call uses.
     let mut params: Vec<(String, Type, Value)> = Vec::new();
     let mut goal_parts: Vec<StrPart> = Vec::new();
@@ -168,7 +173,9 @@ fn generalize(
     let kept_index = |rec_i: usize| kept.iter().position(|(i, _)| *i == rec_i);
 
     for (k, (_, step)) in kept.iter().enumerate() {
-        let decl = &tools[&step.tool];
+        let decl = tools
+            .get(&step.tool)
+            .ok_or_else(|| format!("unknown tool `{}`", step.tool))?;
         let mut step_args = Vec::new();
         for p in &decl.params {
             let Some(v) = step.args.get(&p.name) else {
@@ -232,7 +239,7 @@ fn generalize(
         slots,
         ret,
     };
-    print_and_compile(rec, kept, &plan)
+    print_and_compile(rec, kept, &plan, tools)
 }
 
 /// The first kept call that uses `value` (exactly, or inside a string): (tool, argument).
@@ -436,6 +443,7 @@ fn print_and_compile(
     rec: &Recording,
     kept: &[(usize, &RecStep)],
     plan: &Plan,
+    tools: &ToolTable,
 ) -> Result<Compiled, String> {
     let steps = step_names(kept, plan);
     let param_names: Vec<String> = plan.params.iter().map(|p| p.0.clone()).collect();
@@ -483,7 +491,7 @@ fn print_and_compile(
     };
     let body = spaced(&crate::syntax::printer::format("", &file));
     let source = format!("{}{body}", header(rec));
-    let (program, _warnings) = crate::ir::build::compile_source(&source).map_err(|diags| {
+    let (program, _warnings) = crate::ir::build::compile_with(&source, tools).map_err(|diags| {
         let first = diags
             .iter()
             .find(|d| d.is_error())
@@ -577,14 +585,16 @@ fn literal(
     rec: &Recording,
     kept: &[(usize, &RecStep)],
     final_text: Option<&str>,
+    tools: &ToolTable,
 ) -> Result<Compiled, String> {
-    let tools = crate::stdlib::table();
     let mut goal = rec.goal.clone();
     goal = goal.replace('{', "{{").replace('}', "}}");
     let args: Vec<Vec<(String, Src)>> = kept
         .iter()
         .map(|(_, s)| {
-            let decl = &tools[&s.tool];
+            let Some(decl) = tools.get(&s.tool) else {
+                return Vec::new();
+            };
             decl.params
                 .iter()
                 .filter_map(|p| {
@@ -604,5 +614,5 @@ fn literal(
         ret: final_text.map(|t| Src::Const(Value::String(t.to_owned()))),
     };
     let _ = goal;
-    print_and_compile(rec, kept, &plan)
+    print_and_compile(rec, kept, &plan, tools)
 }

@@ -7,14 +7,14 @@ use super::Compiled;
 use super::flow::{Access, Piece, Src};
 use crate::ir::{OpKind, Operand, Part};
 use crate::learn::recording::RecStep;
+use crate::tools::ToolTable;
 use crate::value::{Value, to_text};
 
 /// Runs the compiled program's ops with recorded results standing in for the tools and
 /// recorded answers for the slots; true when every call gets exactly the recorded
 /// arguments.
-pub fn matches_recording(c: &Compiled, kept: &[(usize, &RecStep)]) -> bool {
+pub fn matches_recording(c: &Compiled, kept: &[(usize, &RecStep)], tools: &ToolTable) -> bool {
     let p = &c.program;
-    let tools = crate::stdlib::table();
     let params: Vec<Value> = p
         .params
         .iter()
