@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 use llmos::learn::recording::{FINAL_TOOL, Outcome, RecStep, Recording, Usage};
-use llmos::tools::{Invocation, ToolCtx, bind_named, builtins};
+use llmos::tools::{Invocation, ToolCtx, ToolTable, bind_named};
 use serde_json::{Value, json};
 
 use super::family::{Family, write_files};
@@ -35,10 +35,10 @@ pub fn record(family: &Family, draft: &Path) -> Recording {
         for (k, v) in s["args"].as_object().unwrap() {
             args.insert(k.clone(), resolve(v, &steps));
         }
-        let decl = &llmos::stdlib::table()[&tool];
+        let decl = llmos::stdlib::table().get(&tool).unwrap();
         let map: serde_json::Map<String, Value> = args.clone().into_iter().collect();
         let real = bind_named(decl, &map).and_then(|a| {
-            match builtins().get(&tool).unwrap().invoke(&ctx, &a) {
+            match ToolTable::builtins().tool(&tool).unwrap().invoke(&ctx, &a) {
                 Invocation::Ready(r) => r.map_err(|e| e.to_string()),
                 Invocation::Pending(f) => runtime.block_on(f).map_err(|e| e.to_string()),
             }

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use llmos::learn::recording::FINAL_TOOL;
-use llmos::tools::{Invocation, ToolCtx, bind_named, builtins};
+use llmos::tools::{Invocation, ToolCtx, ToolTable, bind_named};
 use serde_json::Value;
 
 use super::family::{Family, same_meaning, write_files};
@@ -29,7 +29,10 @@ pub fn check(family: &Family) -> Vec<String> {
             continue;
         }
         let at = format!("{}: step {} `{}`", family.name, i + 1, step.tool);
-        let (Some(decl), Some(tool)) = (tools.get(&step.tool), builtins().get(&step.tool)) else {
+        let (Some(decl), Some(tool)) = (
+            tools.get(&step.tool),
+            ToolTable::builtins().tool(&step.tool),
+        ) else {
             problems.push(format!("{at}: no such tool"));
             continue;
         };
