@@ -85,8 +85,9 @@ fn bench(c: &mut Criterion) {
         let miss = "water the plants on the balcony every morning";
         let types = |_: u64| {
             let mut t = indexmap::IndexMap::new();
-            t.insert("input".to_owned(), llmos::types::Type::Path);
-            t.insert("output".to_owned(), llmos::types::Type::Path);
+            let path = llmos::dispatch::ParamSpec::typed(llmos::types::Type::Path);
+            t.insert("input".to_owned(), path.clone());
+            t.insert("output".to_owned(), path);
             Some(t)
         };
         let check = |goal: &str| choose(goal, None, &index, &types, &mut || &similar);

@@ -2,8 +2,8 @@
 
 use indexmap::IndexMap;
 use llmos::dispatch::{
-    BindError, DEFAULT_MIXED_THRESHOLD, Decision, GoalTemplate, SemanticIndex, TemplateIndex, Via,
-    choose, normalize_goal,
+    BindError, DEFAULT_MIXED_THRESHOLD, Decision, GoalTemplate, ParamSpec, SemanticIndex,
+    TemplateIndex, Via, choose, normalize_goal,
 };
 use llmos::types::Type;
 use serde_json::json;
@@ -79,7 +79,15 @@ fn run(lib: &Library, goal: &str) -> llmos::dispatch::Choice {
         goal,
         exact,
         &lib.templates,
-        &|id| lib.types.get(&id).cloned(),
+        &|id| {
+            let types = lib.types.get(&id)?;
+            Some(
+                types
+                    .iter()
+                    .map(|(k, t)| (k.clone(), ParamSpec::typed(t.clone())))
+                    .collect(),
+            )
+        },
         &mut || &lib.similar,
     )
 }

@@ -29,54 +29,14 @@ const HIT_RATE_FLOOR: f64 = 0.5;
 /// does an entry that no longer happens (remove it). The goal is an empty list.
 const KNOWN_FALSE_REPLAYS: &[(&str, &str, &str)] = &[
     (
-        "dedup_lines",
-        "remove duplicate lines from list.txt and tags.txt",
-        "shapes: a path is one token",
-    ),
-    (
         "exists_yes_no",
         "does missing.txt exist?",
         "compiler: a constant after a param-dependent result becomes an `if`",
     ),
     (
-        "head_lines",
-        "show the first 3 lines of log.txt and other.txt",
-        "shapes: a path is one token",
-    ),
-    (
         "mentions_yes_no",
         "does app.log mention \"panic\"?",
         "compiler: a constant after a param-dependent result becomes an `if`",
-    ),
-    (
-        "messy_verify_write",
-        "write \"a\" and \"b\" into bye.txt",
-        "shapes: one quoted value",
-    ),
-    (
-        "quoted_occurrences",
-        "how many times does \"error\" or \"warn\" appear in app.log",
-        "shapes: one quoted value",
-    ),
-    (
-        "quoted_search",
-        "find the lines containing \"slow\" or \"timeout\" in app.log",
-        "shapes: one quoted value",
-    ),
-    (
-        "quoted_search",
-        "find the lines containing the first \"timeout\" in app.log",
-        "shapes: a quoted value stays quoted",
-    ),
-    (
-        "rename_file",
-        "rename draft.txt and a.md to final.txt",
-        "shapes: a path is one token",
-    ),
-    (
-        "sort_into",
-        "sort names.txt into sorted.txt in reverse order",
-        "shapes: a path is one token",
     ),
 ];
 

@@ -214,6 +214,7 @@ fn import_one(k: &Kernel, file: &Path, root: &Path) -> Result<Vec<String>, Strin
             generalized: true,
             slot_answers: Vec::new(),
             bindings: Vec::new(),
+            shapes: Vec::new(),
         };
         let (id, trace) =
             crate::kernel::learn::store_compiled(k, &compiled, "", TraceSource::Compiled, 0.0)?;

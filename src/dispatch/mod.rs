@@ -5,10 +5,11 @@
 //!    collapsed, lower-cased), equals a stored goal: Follower mode, the program's own
 //!    defaults (a learned program's params default to the values of its recording).
 //! 2. **Template match.** The goal has the shape of a stored `goal "TEMPLATE"`
-//!    ([`TemplateIndex::find_matches`], rules in [`template`]) and every bound text
-//!    converts to its param's declared type ([`GoalTemplate::bind_typed`]): Follower mode
-//!    with those params. Matches are tried most specific first; a match whose values do
-//!    not fit their types is passed over.
+//!    ([`TemplateIndex::find_matches`], rules in [`template`]) and every bound value has
+//!    its param's shape ([`shape`]: one token, a path, an int, ... as the value the
+//!    program was learned from) and converts to its declared type
+//!    ([`GoalTemplate::bind`]): Follower mode with those params. Matches are tried most
+//!    specific first; a match whose values do not fit is passed over.
 //! 3. **Near match.** The most similar stored goal ([`Similarity::query`]) scores at least
 //!    the Mixed threshold ([`DEFAULT_MIXED_THRESHOLD`] for [`SemanticIndex`]): Mixed mode,
 //!    where one short LLM call binds that program's params from the goal.
@@ -22,16 +23,20 @@
 //! ordered by id, and no hash-map order reaches a result.
 
 pub mod semantic;
+pub mod shape;
 pub mod template;
 pub mod template_index;
 
 use indexmap::IndexMap;
 
-use crate::types::Type;
 use crate::value::Value;
 
 pub use semantic::{DEFAULT_MIXED_THRESHOLD, SemanticIndex, Similarity};
-pub use template::{BindError, GoalTemplate, Segment, TemplateError, goal_words, normalize_goal};
+pub use shape::{Shape, ShapeKind};
+pub use template::{
+    BindError, BindReport, GoalTemplate, ParamSpec, Segment, TemplateError, ValueCheck, goal_words,
+    normalize_goal,
+};
 pub use template_index::TemplateIndex;
 
 /// What [`choose`] decided for a goal. Ids are the ids the indexes were filled with.
@@ -59,7 +64,7 @@ pub enum Via {
 }
 
 /// A decision, with the template matches passed over because a value did not fit its
-/// type (so the caller can say why a goal that looked right went elsewhere).
+/// shape or type (so the caller can say why a goal that looked right went elsewhere).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Choice {
     pub decision: Decision,
@@ -69,8 +74,8 @@ pub struct Choice {
 /// The `--mode auto` order (see the module doc) over in-memory indexes.
 ///
 /// - `exact`: the id stored under [`normalize_goal`]`(goal)`, if any.
-/// - `templates`: goal templates by id; `param_types(id)` gives that template's param
-///   types (`None`: the id is unknown and is passed over).
+/// - `templates`: goal templates by id; `param_specs(id)` gives that template's param
+///   types and shapes (`None`: the id is unknown and is passed over).
 /// - `similar`: gives the similarity search over the stored goals (with its own
 ///   [`Similarity::mixed_threshold`]); called only when no template matches, since
 ///   building it over a large library costs far more than matching templates.
@@ -78,7 +83,7 @@ pub fn choose<'s>(
     goal: &str,
     exact: Option<u64>,
     templates: &TemplateIndex,
-    param_types: &dyn Fn(u64) -> Option<IndexMap<String, Type>>,
+    param_specs: &dyn Fn(u64) -> Option<IndexMap<String, ParamSpec>>,
     similar: &mut dyn FnMut() -> &'s dyn Similarity,
 ) -> Choice {
     let mut refused = Vec::new();
@@ -91,10 +96,10 @@ pub fn choose<'s>(
         return Choice { decision, refused };
     }
     for (id, _) in templates.find_matches(goal) {
-        let (Some(template), Some(types)) = (templates.get(id), param_types(id)) else {
+        let (Some(template), Some(specs)) = (templates.get(id), param_specs(id)) else {
             continue;
         };
-        match template.bind_typed(goal, &types) {
+        match template.bind(goal, &specs) {
             Ok(params) => {
                 let decision = Decision::Follower {
                     id,

@@ -19,9 +19,18 @@
 //!   so `"{a}, {b}"` accepts `"x,y"` and `"x , y"`, but `"summarize {input}"` never matches
 //!   inside `"summarizes.csv"`. White space in the goal next to a placeholder is never part
 //!   of its value (values are trimmed).
+//! - The punctuation that ends a sentence is not part of the match: a run of `.`, `?`
+//!   and `!` at the end of the goal (after a word; `.` and `docs/.` are paths) and at the
+//!   end of the template. `count the lines in {input}` binds `notes.txt` from `count the
+//!   lines in notes.txt.`, and `how many words are in {input}?` matches the goal with or
+//!   without its `?`.
 //! - A value is never empty or white space only. A value written in matching quotes
-//!   (`"my file.txt"`, `'x'`, `` `x` ``, `“x”`, `‘x’`) is bound without them, its inside
-//!   kept exactly.
+//!   (`"my file.txt"`, `'x'`, `` `x` ``, `“x”`, `‘x’`) with no closing quote inside is one
+//!   quoted value, bound without them, its inside kept exactly; `"a" or "b"` is not one
+//!   quoted value but the text `"a" or "b"`.
+//! - A learned program's params also have shapes ([`crate::dispatch::shape`]): a value
+//!   that does not have its param's shape is refused like one of the wrong type, and the
+//!   matcher tries the next split.
 //! - Values are otherwise verbatim slices of the goal: inner white space is not collapsed.
 //! - When several splits fit, the one where earlier placeholders are shortest wins, except
 //!   that a value opening with a quote first tries to end at its closing quote (so
@@ -33,6 +42,7 @@
 //! bounded by (template segments x goal length x goal length); a pathological goal that
 //! exceeds [`MATCH_STEP_LIMIT`] steps simply does not match.
 
+mod bind;
 mod matcher;
 
 use std::fmt;
@@ -40,10 +50,10 @@ use std::ops::Range;
 
 use indexmap::IndexMap;
 
-use crate::types::Type;
-use crate::value::{Value, parse_as};
-
+use super::shape::Bound;
 use matcher::{Unit, compile_literal};
+
+pub use bind::{BindError, BindReport, ParamSpec, ValueCheck};
 
 /// The most placeholder occurrences a template may have (the matcher recurses once per
 /// segment).
@@ -119,22 +129,6 @@ impl TemplateError {
     }
 }
 
-/// Why a goal could not bind a template's parameters with their declared types.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum BindError {
-    #[error("the goal `{goal}` does not match the template `{template}`")]
-    NoMatch { goal: String, template: String },
-    #[error("goal placeholder `{{{param}}}` has no declared type")]
-    Undeclared { param: String },
-    #[error("goal parameter `{param}` is {ty}, but the goal gives `{text}`: {message}")]
-    Type {
-        param: String,
-        text: String,
-        ty: Type,
-        message: String,
-    },
-}
-
 impl GoalTemplate {
     /// Parses a template text (the unescaped content of a `goal "..."` string).
     pub fn parse(text: &str) -> Result<GoalTemplate, TemplateError> {
@@ -164,6 +158,12 @@ impl GoalTemplate {
         for (i, seg) in segments.iter().enumerate() {
             match seg {
                 Segment::Literal(text) => {
+                    // The punctuation that ends the sentence is optional (see the module
+                    // doc): a goal may leave it out or end with its own.
+                    let text = match i + 1 == n {
+                        true => text.trim_end().trim_end_matches(['.', '?', '!']),
+                        false => text,
+                    };
                     units.push(compile_literal(text, i > 0, i + 1 < n));
                     slots.push(0);
                 }
@@ -290,84 +290,18 @@ impl GoalTemplate {
             self.names
                 .iter()
                 .cloned()
-                .zip(slots.into_iter().map(str::to_owned))
+                .zip(slots.into_iter().map(|b| b.text.to_owned()))
                 .collect(),
         )
     }
 
-    /// Matches a goal and converts each bound text to its parameter's declared type with
-    /// [`parse_as`]. Among the splits that fit, the first (by the rules of the module doc)
-    /// whose every value converts is taken; if none converts, the error names the
-    /// parameter, the text and the type of the first value of the preferred split that
-    /// does not. Only placeholders are bound; other parameters are the caller's business.
-    pub fn bind_typed(
-        &self,
-        goal: &str,
-        types: &IndexMap<String, Type>,
-    ) -> Result<IndexMap<String, Value>, BindError> {
-        let mut slot_types = Vec::with_capacity(self.names.len());
-        for name in &self.names {
-            match types.get(name) {
-                Some(ty) => slot_types.push(ty),
-                None => {
-                    return Err(BindError::Undeclared {
-                        param: name.clone(),
-                    });
-                }
-            }
-        }
-        let typed = self.search(goal, &mut |slot, text| {
-            slot_types
-                .get(slot)
-                .is_some_and(|ty| parse_as(text, ty).is_ok())
-        });
-        let texts = match typed {
-            Some(texts) => texts,
-            None => {
-                return Err(self.explain_bind_failure(goal, &slot_types));
-            }
-        };
-        let mut out = IndexMap::with_capacity(texts.len());
-        for ((name, text), ty) in self.names.iter().zip(texts).zip(&slot_types) {
-            let value = parse_as(text, ty).map_err(|message| BindError::Type {
-                param: name.clone(),
-                text: text.to_owned(),
-                ty: (*ty).clone(),
-                message,
-            })?;
-            out.insert(name.clone(), value);
-        }
-        Ok(out)
-    }
-
-    fn explain_bind_failure(&self, goal: &str, slot_types: &[&Type]) -> BindError {
-        let no_match = BindError::NoMatch {
-            goal: goal.to_owned(),
-            template: self.source.clone(),
-        };
-        let Some(texts) = self.search(goal, &mut |_, _| true) else {
-            return no_match;
-        };
-        for ((name, text), ty) in self.names.iter().zip(texts).zip(slot_types) {
-            if let Err(message) = parse_as(text, ty) {
-                return BindError::Type {
-                    param: name.clone(),
-                    text: text.to_owned(),
-                    ty: (*ty).clone(),
-                    message,
-                };
-            }
-        }
-        no_match
-    }
-
-    /// Runs the matcher; `accept(slot, text)` may refuse a value (typed binding). Returns
-    /// the bound text per slot.
+    /// Runs the matcher; `accept(slot, value)` may refuse a value (typed and shaped
+    /// binding). Returns the bound value per slot.
     fn search<'g>(
         &self,
         goal: &'g str,
-        accept: &mut dyn FnMut(usize, &str) -> bool,
-    ) -> Option<Vec<&'g str>> {
+        accept: &mut dyn FnMut(usize, Bound<'g>) -> bool,
+    ) -> Option<Vec<Bound<'g>>> {
         matcher::search(self, goal, accept)
     }
 }

@@ -170,7 +170,15 @@ pub fn store_compiled(
         .program
         .params
         .iter()
-        .map(|p| json!({ "name": p.name, "type": p.ty.to_string(), "default": p.default }))
+        .map(|p| {
+            let shape = c.shapes.iter().find(|(n, _)| *n == p.name).map(|(_, s)| s);
+            let mut entry =
+                json!({ "name": p.name, "type": p.ty.to_string(), "default": p.default });
+            if let Some(shape) = shape {
+                entry["shape"] = json!(shape);
+            }
+            entry
+        })
         .collect();
     let trace = db
         .library()

@@ -21,7 +21,7 @@ use crate::db::{Snapshot, SnapshotEntry};
 use crate::dispatch::semantic::{DEFAULT_MIXED_THRESHOLD, SemanticIndex};
 use crate::dispatch::template::{GoalTemplate, normalize_goal};
 use crate::dispatch::template_index::TemplateIndex;
-use crate::dispatch::{Decision, Similarity};
+use crate::dispatch::{Decision, ParamSpec, Shape, Similarity};
 use crate::economy::meter::{SharedDb, lock_db, shared};
 use crate::store::{ObjectId, ObjectStore, RunId};
 use crate::tools::ToolTable;
@@ -336,7 +336,7 @@ impl Kernel {
         };
         let types_of = |id: u64| {
             let params: Value = serde_json::from_str(by_id(id)?.params).ok()?;
-            Some(param_types(&params))
+            Some(param_specs(&params))
         };
         let choice = crate::dispatch::choose(&req.goal, exact, &templates, &types_of, &mut {
             build_similar
@@ -565,8 +565,10 @@ fn literal_text(t: &GoalTemplate) -> String {
     t.render(&IndexMap::new())
 }
 
-/// Param types from a library entry's `params` (`{"params": [{"name", "type"}, ...]}`).
-fn param_types(v: &Value) -> IndexMap<String, Type> {
+/// Param types and shapes from a library entry's `params` (`{"params": [{"name",
+/// "type", "shape"}, ...]}`; `shape` only for a learned program). A shape that does not
+/// parse makes the param unbindable (a goal then misses), never looser.
+fn param_specs(v: &Value) -> IndexMap<String, ParamSpec> {
     let mut out = IndexMap::new();
     if let Some(list) = v.get("params").and_then(Value::as_array) {
         for p in list {
@@ -575,7 +577,14 @@ fn param_types(v: &Value) -> IndexMap<String, Type> {
                 p.get("type").and_then(Value::as_str),
             ) && let Some(ty) = Type::parse(t)
             {
-                out.insert(n.to_owned(), ty);
+                let shape = match p.get("shape") {
+                    None | Some(Value::Null) => None,
+                    Some(s) => match serde_json::from_value::<Shape>(s.clone()) {
+                        Ok(shape) => Some(shape),
+                        Err(_) => continue,
+                    },
+                };
+                out.insert(n.to_owned(), ParamSpec { ty, shape });
             }
         }
     }

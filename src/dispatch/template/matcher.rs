@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use super::{GoalTemplate, MATCH_STEP_LIMIT, Segment};
+use crate::dispatch::shape::Bound;
 
 /// One step of a compiled literal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,28 +87,53 @@ fn match_units(units: &[Unit], goal: &str, pos: usize) -> Option<usize> {
 
 const QUOTES: [(char, char); 5] = [('"', '"'), ('\'', '\''), ('`', '`'), ('“', '”'), ('‘', '’')];
 
-/// A value as bound: trimmed, outer quotes stripped; `None` if nothing is left.
-fn clean_value(raw: &str) -> Option<&str> {
+/// A value as bound: trimmed, and when it is one quoted value (quotes at both ends and no
+/// closing quote inside), its inside; `None` if nothing is left.
+fn clean_value(raw: &str) -> Option<Bound<'_>> {
     let t = raw.trim();
     let mut chars = t.chars();
     let (first, last) = (chars.next()?, chars.next_back());
-    let inner = match last {
+    let bound = match last {
         Some(last) if QUOTES.contains(&(first, last)) => {
-            &t[first.len_utf8()..t.len() - last.len_utf8()]
+            let inner = &t[first.len_utf8()..t.len() - last.len_utf8()];
+            match inner.contains(last) {
+                false => Bound {
+                    text: inner,
+                    quoted: true,
+                },
+                true => Bound {
+                    text: t,
+                    quoted: false,
+                },
+            }
         }
-        _ => t,
+        _ => Bound {
+            text: t,
+            quoted: false,
+        },
     };
-    (!inner.trim().is_empty()).then_some(inner)
+    (!bound.text.trim().is_empty()).then_some(bound)
 }
 
-/// Matches `goal` against `t`; `accept(slot, text)` may refuse a value. The bound text
+/// The goal as matched: trimmed, without the punctuation that ends its sentence (a run of
+/// `.`, `?`, `!` after a word: `count the lines in notes.txt.`).
+pub(super) fn goal_body(goal: &str) -> &str {
+    let goal = goal.trim();
+    let body = goal.trim_end_matches(['.', '?', '!']);
+    match body.chars().next_back() {
+        Some(c) if !c.is_whitespace() && c != '/' && c != '.' && body.len() < goal.len() => body,
+        _ => goal,
+    }
+}
+
+/// Matches `goal` against `t`; `accept(slot, value)` may refuse a value. The bound value
 /// per slot on success.
 pub(super) fn search<'g>(
     t: &GoalTemplate,
     goal: &'g str,
-    accept: &mut dyn FnMut(usize, &str) -> bool,
-) -> Option<Vec<&'g str>> {
-    let goal = goal.trim();
+    accept: &mut dyn FnMut(usize, Bound<'g>) -> bool,
+) -> Option<Vec<Bound<'g>>> {
+    let goal = goal_body(goal);
     let mut m = Matcher {
         t,
         goal,
@@ -127,8 +153,8 @@ pub(super) fn search<'g>(
 struct Matcher<'a, 'g> {
     t: &'a GoalTemplate,
     goal: &'g str,
-    accept: &'a mut dyn FnMut(usize, &str) -> bool,
-    binds: Vec<Option<&'g str>>,
+    accept: &'a mut dyn FnMut(usize, Bound<'g>) -> bool,
+    binds: Vec<Option<Bound<'g>>>,
     /// (segment, position) states known to fail, for segments that do not depend on
     /// earlier bindings.
     failed: HashSet<(usize, usize)>,
@@ -226,7 +252,7 @@ impl<'g> Matcher<'_, 'g> {
         };
         let before = self.binds.get(slot).copied().flatten();
         match before {
-            Some(prev) if prev != value => return false,
+            Some(prev) if prev.text != value.text => return false,
             Some(_) => {}
             None => {
                 if !(self.accept)(slot, value) {

@@ -44,6 +44,9 @@ pub struct Compiled {
     pub slot_answers: Vec<SlotAnswer>,
     /// The params with the values the recording used.
     pub bindings: Vec<(String, Value)>,
+    /// The shape of each param's value in the recorded goal (kept in the library; a new
+    /// goal binds only values of the same shape).
+    pub shapes: Vec<(String, crate::dispatch::Shape)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -120,6 +123,7 @@ struct Plan {
     name: String,
     goal: Vec<StrPart>,
     params: Vec<(String, Type, Value)>,
+    shapes: Vec<(String, crate::dispatch::Shape)>,
     /// Per kept step: its arguments' sources.
     args: Vec<Vec<(String, Src)>>,
     slots: Vec<SlotPlan>,
@@ -142,6 +146,7 @@ fn generalize(
 ) -> Result<Compiled, String> {
     // Params: candidates of the goal that some kept call uses.
     let mut params: Vec<(String, Type, Value)> = Vec::new();
+    let mut shapes = Vec::new();
     let mut goal_parts: Vec<StrPart> = Vec::new();
     let mut at = 0;
     for c in params::candidates(&rec.goal) {
@@ -155,6 +160,7 @@ fn generalize(
         goal_parts.push(StrPart::Text(rec.goal[at..c.range.start].to_owned()));
         goal_parts.push(emit::interp_part(&name));
         at = c.range.end;
+        shapes.push((name.clone(), c.shape));
         params.push((name, c.ty, c.value));
     }
     goal_parts.push(StrPart::Text(rec.goal[at..].to_owned()));
@@ -235,6 +241,7 @@ fn generalize(
         name: trace_name(&rec.goal),
         goal: goal_parts,
         params,
+        shapes,
         args,
         slots,
         ret,
@@ -527,6 +534,7 @@ fn print_and_compile(
             .iter()
             .map(|(n, _, v)| (n.clone(), v.clone()))
             .collect(),
+        shapes: plan.shapes.clone(),
     })
 }
 
@@ -609,6 +617,7 @@ fn literal(
         name: trace_name(&rec.goal),
         goal: vec![StrPart::Text(rec.goal.clone())],
         params: Vec::new(),
+        shapes: Vec::new(),
         args,
         slots: Vec::new(),
         ret: final_text.map(|t| Src::Const(Value::String(t.to_owned()))),

@@ -3,6 +3,7 @@
 //! actually uses them. When unsure, a value stays a constant: a wrong generalization is
 //! worse than a missed one.
 
+use crate::dispatch::Shape;
 use crate::types::Type;
 use crate::value::Value;
 
@@ -16,6 +17,9 @@ pub struct Candidate {
     pub ty: Type,
     /// The recorded value (a number for `int`/`float`, else a string).
     pub value: Value,
+    /// What the value looks like (one token, a path, ...; quoted or not): a new goal
+    /// binds only values of this shape.
+    pub shape: Shape,
 }
 
 /// Every candidate value in `goal`, in order, not overlapping.
@@ -134,6 +138,7 @@ fn classify(text: &str, range: std::ops::Range<usize>, quoted: bool) -> Candidat
         range,
         ty,
         value,
+        shape: Shape::from_recorded(text, quoted),
     }
 }
 
