@@ -316,29 +316,54 @@ async fn an_imported_original_trace_is_followed() {
     let run = import_original(&ws, "trace_8c1d0f3e5a7b9d21_20251108_143210.yaml").await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let t = traces(&ws);
+    // The helper's name is in the check the trace ran (`utils.slugify(...)`): a param.
     assert_eq!(
         t[0]["goal"],
-        "Create a Python file named {output} with a slugify helper"
+        "Create a Python file named {output} with a {topic} helper"
     );
     assert_eq!(t[0]["source"], "imported");
+    // The code is prose about the helper: one LLM call writes it for a new binding.
+    let code = "def camelize(text):\n    return text.title().replace(' ', '')\n";
+    let server = LoopbackServer::start(
+        Script::new().reply(Reply::ok(&canned::anthropic_text(code, 200, 30))),
+    )
+    .await
+    .unwrap();
     let run = llmos(
         &ws,
         &[
             "run",
-            "Create a Python file named helpers.py with a slugify helper",
+            "Create a Python file named helpers.py with a camelize helper",
             "--mode",
             "follower",
             "--allow",
             "exec",
             "--json",
         ],
-        &[],
+        &anthropic_env(&server),
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json()["mode"], "follower");
+    assert_eq!(run.json()["llm_calls"], 1);
+    let prompt = last_user_text(&server);
+    assert!(
+        prompt.contains("named helpers.py with a camelize helper"),
+        "{prompt}"
+    );
     let written = std::fs::read_to_string(ws.root().join("helpers.py")).unwrap();
-    assert!(written.contains("def slugify"), "{written}");
+    assert_eq!(written, code);
+}
+
+/// The text of the last request's last user message.
+fn last_user_text(server: &LoopbackServer) -> String {
+    let reqs = server.requests();
+    let body = &reqs.last().expect("a request").body;
+    body["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .map(|m| m["content"].to_string())
+        .unwrap_or_default()
 }
 
 #[tokio::test]

@@ -69,7 +69,10 @@ async fn a_full_learner_loop_is_recorded_and_charged() {
     assert_eq!(reqs.len(), 4);
     assert!(reqs.iter().all(|r| r.path == "/v1/messages"));
     assert_eq!(reqs[0].header("x-api-key"), Some("sk-ant-test"));
-    assert_eq!(reqs[0].body["tools"].as_array().unwrap().len(), 27);
+    assert_eq!(
+        reqs[0].body["tools"].as_array().unwrap().len(),
+        llmos::stdlib::table().len()
+    );
     assert!(
         reqs[0].body["system"]
             .as_str()

@@ -93,7 +93,7 @@ fn unknown_tools_and_arguments_are_named() {
 #[test]
 fn values_not_in_the_goal_stay_constants() {
     let c = compile_text(
-        "llmos_recording: 1\ngoal: \"count the lines of the notes\"\noutcome: success\nsteps:\n  - tool: fs.read\n    args: { path: notes.txt }\n    result: \"a\\nb\\n\"\n  - tool: text.lines\n    args: { text: \"a\\nb\\n\" }\n    result: [a, b]\n",
+        "llmos_recording: 1\ngoal: \"count the lines of my memo\"\noutcome: success\nsteps:\n  - tool: fs.read\n    args: { path: notes.txt }\n    result: \"a\\nb\\n\"\n  - tool: text.lines\n    args: { text: \"a\\nb\\n\" }\n    result: [a, b]\n",
     )
     .unwrap();
     assert!(c.program.params.is_empty());
@@ -106,18 +106,36 @@ fn values_not_in_the_goal_stay_constants() {
 }
 
 #[test]
-fn a_generalization_that_does_not_replay_falls_back_to_the_literal_program() {
-    // The list has 12 items, but the LLM passed 12.0 to `time.sleep`: the reference to the
-    // result would send `12`, not the recorded `12.0`, so the literal program is kept.
+fn numbers_compare_by_value_in_the_replay() {
+    // The text has 12 characters and the LLM passed 12.0 on: the same value.
     let c = compile_text(
-        "llmos_recording: 1\ngoal: \"wait for data/x.txt\"\noutcome: success\nsteps:\n  - tool: fs.read\n    args: { path: data/x.txt }\n    result: \"twelve chars\"\n  - tool: text.len\n    args: { text: \"twelve chars\" }\n    result: 12\n  - tool: json.stringify\n    args: { value: 12.0 }\n    result: \"12\"\n",
+        "llmos_recording: 1\ngoal: \"measure data/x.txt\"\noutcome: success\nsteps:\n  - tool: fs.read\n    args: { path: data/x.txt }\n    result: \"twelve chars\"\n  - tool: text.len\n    args: { text: \"twelve chars\" }\n    result: 12\n  - tool: json.stringify\n    args: { value: 12.0 }\n    result: \"12\"\n",
+    )
+    .unwrap();
+    assert!(c.generalized, "{}", c.source);
+    assert!(
+        c.source.contains("json.stringify(value: len)"),
+        "{}",
+        c.source
+    );
+}
+
+#[test]
+fn a_read_whose_result_nothing_uses_keeps_the_literal_program() {
+    // The LLM retyped the file's text with a change: the program would read the new file
+    // and ignore it, so it serves the recorded goal only, and says why.
+    let c = compile_text(
+        "llmos_recording: 1\ngoal: \"count the lines of notes.txt\"\noutcome: success\nsteps:\n  - tool: fs.read\n    args: { path: notes.txt }\n    result: \"a\\nb\\n\"\n  - tool: text.lines\n    args: { text: \"a\\nB\\n\" }\n    result: [a, B]\n  - tool: list.len\n    args: { items: [a, B] }\n    result: 2\n  - tool: llm.final\n    args: { text: \"2 lines\" }\n",
     )
     .unwrap();
     assert!(!c.generalized, "{}", c.source);
     assert!(c.program.params.is_empty());
+    assert_eq!(c.notes.len(), 1);
     assert!(
-        c.source.contains("json.stringify(value: 12.0)"),
-        "{}",
-        c.source
+        c.notes[0].contains(
+            "step 1 (`fs.read`) depends on the goal's values but nothing uses its result"
+        ),
+        "{:?}",
+        c.notes
     );
 }

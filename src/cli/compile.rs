@@ -126,11 +126,8 @@ fn compile_recording(path: &Path, tools: &ToolTable) -> Result<Compiled, String>
         .map_err(|e| format!("error: {e}"))?;
     let c = crate::learn::compile::compile_with(&rec, tools)
         .map_err(|e| format!("error: cannot compile {name}: {e}"))?;
-    if !c.generalized {
-        eprintln!(
-            "note: {name}: the generalized program did not replay the recording exactly; \
-             kept the literal version (every value as recorded)"
-        );
+    for note in &c.notes {
+        eprintln!("note: {name}: {note}");
     }
     let bytes = crate::bytecode::encode(&c.program);
     let llt_name = format!("{}.llt", path.with_extension("").display());

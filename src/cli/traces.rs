@@ -208,14 +208,7 @@ fn import_one(k: &Kernel, file: &Path, root: &Path) -> Result<Vec<String>, Strin
                 "{name}: the trace has no `goal`, so no goal can match it"
             ));
         };
-        let compiled = crate::learn::compile::Compiled {
-            source: text,
-            program,
-            generalized: true,
-            slot_answers: Vec::new(),
-            bindings: Vec::new(),
-            shapes: Vec::new(),
-        };
+        let compiled = crate::learn::compile::Compiled::from_source(text, program);
         let (id, trace) =
             crate::kernel::learn::store_compiled(k, &compiled, "", TraceSource::Compiled, 0.0)?;
         debug_assert_eq!(id, crate::store::ObjectId::of(&bytes));
@@ -246,6 +239,7 @@ fn import_one(k: &Kernel, file: &Path, root: &Path) -> Result<Vec<String>, Strin
             "{name}: trace {trace} `{goal}` (program {})",
             &id.to_string()[..12]
         ));
+        added.extend(compiled.notes.iter().map(|n| format!("note: {name}: {n}")));
     }
     Ok(added)
 }

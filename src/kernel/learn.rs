@@ -102,7 +102,10 @@ pub fn learn(
     let totals = meter.totals();
     let program = match &error {
         None => match store_learned(k, &learned.recording, totals.cost_usd(), meter.model()) {
-            Ok(p) => Some(p),
+            Ok((p, compile_notes)) => {
+                notes.extend(compile_notes.into_iter().map(|n| format!("note: {n}")));
+                Some(p)
+            }
             Err(why) => {
                 notes.push(format!(
                     "note: the recording was kept but not compiled: {why}"
@@ -132,15 +135,17 @@ pub fn learn(
 }
 
 /// Compiles a successful recording, stores the program with its source, seeds the slot
-/// cache with the recorded answers and adds the trace to the library.
+/// cache with the recorded answers and adds the trace to the library. Also gives the
+/// compiler's notes (why the program serves the exact goal only, ...).
 pub fn store_learned(
     k: &Kernel,
     rec: &Recording,
     cost_usd: f64,
     model: &str,
-) -> Result<(ObjectId, i64), String> {
+) -> Result<((ObjectId, i64), Vec<String>), String> {
     let compiled = crate::learn::compile::compile_with(rec, &k.tools)?;
-    store_compiled(k, &compiled, model, TraceSource::Learned, cost_usd)
+    let stored = store_compiled(k, &compiled, model, TraceSource::Learned, cost_usd)?;
+    Ok((stored, compiled.notes))
 }
 
 /// Stores a compiled recording and registers it in the trace library.

@@ -213,6 +213,76 @@ pub(super) fn tools() -> Vec<ToolDecl> {
             doc: "Length in characters (Unicode scalar values).".into(),
         },
         ToolDecl {
+            name: "text.trim_end".into(),
+            params: vec![
+                ParamDecl {
+                    name: "text".into(),
+                    ty: Type::Str,
+                    default: None,
+                },
+            ],
+            ret: Type::Str,
+            effects: EffectSet(1),
+            doc: "Remove white space from the end only (a trailing newline, spaces).".into(),
+        },
+        ToolDecl {
+            name: "text.lower".into(),
+            params: vec![
+                ParamDecl {
+                    name: "text".into(),
+                    ty: Type::Str,
+                    default: None,
+                },
+            ],
+            ret: Type::Str,
+            effects: EffectSet(1),
+            doc: "The text in lower case (Unicode rules).".into(),
+        },
+        ToolDecl {
+            name: "text.upper".into(),
+            params: vec![
+                ParamDecl {
+                    name: "text".into(),
+                    ty: Type::Str,
+                    default: None,
+                },
+            ],
+            ret: Type::Str,
+            effects: EffectSet(1),
+            doc: "The text in upper case (Unicode rules).".into(),
+        },
+        ToolDecl {
+            name: "text.regex_escape".into(),
+            params: vec![
+                ParamDecl {
+                    name: "text".into(),
+                    ty: Type::Str,
+                    default: None,
+                },
+            ],
+            ret: Type::Str,
+            effects: EffectSet(1),
+            doc: "The text with every regular-expression metacharacter escaped, so that a pattern\nbuilt from it matches it literally (`site.org` gives `site\\.org`).".into(),
+        },
+        ToolDecl {
+            name: "text.format_number".into(),
+            params: vec![
+                ParamDecl {
+                    name: "value".into(),
+                    ty: Type::Float,
+                    default: None,
+                },
+                ParamDecl {
+                    name: "decimals".into(),
+                    ty: Type::Int,
+                    default: None,
+                },
+            ],
+            ret: Type::Str,
+            effects: EffectSet(1),
+            doc: "A number as text with exactly `decimals` digits after the point, rounded\n(`97.333` with 2 gives `97.33`, `97` with 1 gives `97.0`); `decimals` is 0 to 12.".into(),
+        },
+        ToolDecl {
             name: "list.len".into(),
             params: vec![
                 ParamDecl {

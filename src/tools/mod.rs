@@ -27,6 +27,7 @@ pub mod sandbox;
 pub mod shell;
 pub mod table;
 pub mod text;
+pub mod textform;
 pub mod time;
 
 use std::future::Future;
@@ -219,6 +220,31 @@ impl ToolCtx {
             .map_err(|e| ToolError::failed(format!("cannot set up the HTTP client: {e}")))?;
         // Another thread may have won the race; either client is as good.
         Ok(cell.get_or_init(|| client))
+    }
+}
+
+/// Runs a `pure` built-in tool that answers at once, outside any workspace: the
+/// recording compiler transforms recorded values with it exactly as a program will.
+/// `None` when `name` is not such a tool.
+pub fn call_pure(name: &str, args: &[Value]) -> Option<ToolResult> {
+    static CTX: OnceLock<Arc<ToolCtx>> = OnceLock::new();
+    let table = ToolTable::builtins();
+    let decl = table.get(name)?;
+    if decl.effects.iter().any(|e| e != crate::types::Effect::Pure) {
+        return None;
+    }
+    let ctx = CTX.get_or_init(|| {
+        // Pure tools never look at the root; an empty one cannot lead anywhere.
+        Arc::new(ToolCtx {
+            root: PathBuf::new(),
+            limits: Limits::default(),
+            http: OnceLock::new(),
+            plain: OnceLock::new(),
+        })
+    });
+    match table.tool(name)?.invoke(ctx, args) {
+        Invocation::Ready(r) => Some(r),
+        Invocation::Pending(_) => None,
     }
 }
 

@@ -56,6 +56,7 @@ pub(crate) const ALL: &[&[Builtin]] = &[
     super::math::TOOLS,
     super::shell::TOOLS,
     super::text::TOOLS,
+    super::textform::TOOLS,
     super::time::TOOLS,
 ];
 

@@ -1,7 +1,9 @@
 //! Building the `.llt` syntax tree of a compiled recording; the printer turns it into the
 //! source a person could have written.
 
-use super::flow::{Access, Piece, Src};
+use std::collections::BTreeMap;
+
+use super::flow::{Access, Apply, Piece, Src};
 use crate::syntax::ast::{self, Expr, ExprKind, Ident, Item, ItemKind, StrLit, StrPart};
 use crate::types::Type;
 use crate::value::Value;
@@ -11,6 +13,13 @@ pub struct Names<'a> {
     pub params: &'a [String],
     pub steps: &'a [Option<String>],
     pub slots: &'a [String],
+    /// Inserted steps by [`apply_key`].
+    pub applies: &'a BTreeMap<String, String>,
+}
+
+/// The key of an inserted step in [`Names::applies`].
+pub fn apply_key(a: &Apply) -> String {
+    format!("{a:?}")
 }
 
 fn id(name: &str) -> Ident {
@@ -99,6 +108,7 @@ impl Names<'_> {
             Src::Param(i) => self.params.get(*i).cloned(),
             Src::Step(i) => self.steps.get(*i).cloned().flatten(),
             Src::Slot(i) => self.slots.get(*i).cloned(),
+            Src::Apply(a) => self.applies.get(&apply_key(a)).cloned(),
             _ => None,
         }
     }
@@ -107,7 +117,7 @@ impl Names<'_> {
     pub fn expr(&self, src: &Src) -> Expr {
         match src {
             Src::Const(v) => constant(v),
-            Src::Param(_) | Src::Step(_) | Src::Slot(_) => match self.root(src) {
+            Src::Param(_) | Src::Step(_) | Src::Slot(_) | Src::Apply(_) => match self.root(src) {
                 Some(n) => expr(ExprKind::Ref(id(&n))),
                 None => constant(&Value::Null),
             },

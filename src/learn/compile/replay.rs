@@ -1,10 +1,11 @@
 //! Checking a compiled recording against the recording itself: evaluate every call's
 //! arguments with the recorded params, results and slot answers, and compare them with
-//! the recorded arguments. A generalized program is kept only when it would make the very
-//! same calls.
+//! the recorded arguments, by meaning (numbers by value, JSON texts structurally). Steps
+//! the compiler inserted run for real (they are pure). A generalized program is kept
+//! only when it would make the very same calls.
 
 use super::Compiled;
-use super::flow::{Access, Piece, Src};
+use super::flow::{Access, Piece, Src, same};
 use crate::ir::{OpKind, Operand, Part};
 use crate::learn::recording::RecStep;
 use crate::tools::ToolTable;
@@ -31,7 +32,7 @@ pub fn matches_recording(c: &Compiled, kept: &[(usize, &RecStep)], tools: &ToolT
         return false;
     }
     let mut results: Vec<Value> = Vec::with_capacity(p.ops.len());
-    let mut calls = kept.iter();
+    let mut calls = c.calls.iter();
     for op in &p.ops {
         let get = |o: &Operand, results: &Vec<Value>| -> Option<Value> {
             match o {
@@ -42,27 +43,35 @@ pub fn matches_recording(c: &Compiled, kept: &[(usize, &RecStep)], tools: &ToolT
         };
         let v = match &op.kind {
             OpKind::Call { tool, args } => {
-                let Some((_, step)) = calls.next() else {
+                let (Some(origin), Some(tref)) = (calls.next(), p.tools.get(*tool as usize)) else {
                     return false;
                 };
-                let Some(tref) = p.tools.get(*tool as usize) else {
+                let Some(actual) = args
+                    .iter()
+                    .map(|a| get(a, &results))
+                    .collect::<Option<Vec<_>>>()
+                else {
                     return false;
                 };
-                if tref.name != step.tool {
-                    return false;
-                }
-                let Some(decl) = tools.get(&tref.name) else {
+                let Some(step) = origin.and_then(|k| kept.get(k)).map(|(_, s)| s) else {
+                    // An inserted step: pure, so it runs for real.
+                    match crate::tools::call_pure(&tref.name, &actual) {
+                        Some(Ok(v)) => {
+                            results.push(v);
+                            continue;
+                        }
+                        _ => return false,
+                    }
+                };
+                let Some(decl) = tools.get(&tref.name).filter(|_| tref.name == step.tool) else {
                     return false;
                 };
-                for (param, a) in decl.params.iter().zip(args) {
-                    let Some(actual) = get(a, &results) else {
-                        return false;
-                    };
+                for (param, actual) in decl.params.iter().zip(&actual) {
                     match step.args.get(&param.name) {
                         Some(recorded)
                             if crate::learn::recording::as_step_ref(recorded).is_some() => {}
-                        Some(recorded) if *recorded == actual => {}
-                        None if Some(&actual) == param.default.as_ref() => {}
+                        Some(recorded) if same(recorded, actual) => {}
+                        None if Some(actual) == param.default.as_ref() => {}
                         _ => return false,
                     }
                 }
@@ -197,5 +206,6 @@ pub fn value_of(
                 .map(|(k, s)| Some((k.clone(), value_of(s, params, kept, slots)?)))
                 .collect::<Option<_>>()?,
         ),
+        Src::Apply(a) => super::forms::apply(&a.form(), &value_of(&a.base, params, kept, slots)?)?,
     })
 }
