@@ -27,18 +27,7 @@ const HIT_RATE_FLOOR: f64 = 0.5;
 /// False replays the corpus found before issue 12's fixes landed: (family, goal, what
 /// removes it). The list only shrinks: a false replay not in it fails the test, and so
 /// does an entry that no longer happens (remove it). The goal is an empty list.
-const KNOWN_FALSE_REPLAYS: &[(&str, &str, &str)] = &[
-    (
-        "exists_yes_no",
-        "does missing.txt exist?",
-        "compiler: a constant after a param-dependent result becomes an `if`",
-    ),
-    (
-        "mentions_yes_no",
-        "does app.log mention \"panic\"?",
-        "compiler: a constant after a param-dependent result becomes an `if`",
-    ),
-];
+const KNOWN_FALSE_REPLAYS: &[(&str, &str, &str)] = &[];
 
 /// Families run at once (each is a series of processes on its own workspace).
 const PARALLEL: usize = 3;
