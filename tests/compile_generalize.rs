@@ -309,3 +309,38 @@ fn a_recording_that_passes_on_an_error_is_refused() {
         run.stderr
     );
 }
+
+#[test]
+fn a_path_inside_a_longer_path_is_a_param_of_its_own() {
+    let (src, _) = emit("copy_into_folder.yaml");
+    assert!(src.contains("goal \"copy {input} to {output}\""), "{src}");
+    let ws = Ws::new(&[("a.txt", "alpha\n")]);
+    ws.import("copy_into_folder.yaml");
+    assert_eq!(
+        ws.follow("copy a.txt to old/a-copy.txt"),
+        Ok("Copied a.txt to old/a-copy.txt.".to_owned())
+    );
+    assert_eq!(ws.read("old/a-copy.txt"), "alpha\n");
+}
+
+#[test]
+fn a_date_in_a_question_is_a_param() {
+    let (src, _) = emit("date_lines.yaml");
+    assert!(
+        src.contains("goal \"which lines of {input} are from {"),
+        "{src}"
+    );
+    let ws = Ws::new(&[("b.log", "2026-12-24 eve\n2026-12-25 day\n")]);
+    ws.import("date_lines.yaml");
+    assert_eq!(
+        ws.follow("which lines of b.log are from 2026-12-25?"),
+        Ok("2026-12-25 day".to_owned())
+    );
+}
+
+#[test]
+fn numbers_inside_a_command_and_its_trimmed_output() {
+    let (src, _) = emit("sed_range.yaml");
+    assert!(src.contains("\"{n},{n_2}p\""), "{src}");
+    assert!(src.contains("text.trim_end(text: run.stdout)"), "{src}");
+}

@@ -158,7 +158,10 @@ pub fn choose(goal: &str, mut ev: Evidence, namer: &mut Namer) -> Vec<Param> {
     let mut chosen: Vec<(Candidate, Found)> = Vec::new();
     let taken =
         |chosen: &[(Candidate, Found)], v: &Value| chosen.iter().any(|(c, _)| c.value == *v);
-    for c in all.iter().filter(|c| c.kind != Kind::Word) {
+    // Longest first: `backup/report.md` is found before `report.md` masks part of it.
+    let mut specific: Vec<&Candidate> = all.iter().filter(|c| c.kind != Kind::Word).collect();
+    specific.sort_by_key(|c| std::cmp::Reverse(c.text.len()));
+    for c in specific {
         if !taken(&chosen, &c.value)
             && let Some(u) = ev.take(&c.value)
         {

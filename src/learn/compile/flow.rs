@@ -233,9 +233,13 @@ impl Flow {
             path.push(a);
             let src = Src::Access(Box::new(Src::Step(step)), path.clone());
             let order = (step, MAX_DEPTH - path.len());
-            if x.is_f64() {
-                // A float field written with fewer decimals (`18.33` for a mean).
-                for f in forms::result_forms(x) {
+            if x.is_f64() || x.is_string() {
+                // A float field written with fewer decimals (`18.33` for a mean), a text
+                // field trimmed (a command's output without its last newline).
+                let forms = forms::result_forms(x).into_iter().filter(|f| {
+                    matches!(f.tool, "text.format_number" | "text.trim_end" | "text.trim")
+                });
+                for f in forms {
                     this.push(Known {
                         value: f.value.clone(),
                         src: Apply::of(&f, src.clone()),
@@ -350,10 +354,13 @@ impl Flow {
         if hits.is_empty() {
             return Src::Const(Value::String(text.to_owned()));
         }
-        // Longest first, then the better source; keep those that do not overlap.
+        // Params and whole results before fields and elements (the least certain links),
+        // then the longest, then the better source; keep those that do not overlap.
+        let part = |h: &Hit<'_>| matches!(h.2.0, Class::Part | Class::PartForm);
         hits.sort_by(|a, b| {
-            (b.1 - b.0)
-                .cmp(&(a.1 - a.0))
+            part(a)
+                .cmp(&part(b))
+                .then((b.1 - b.0).cmp(&(a.1 - a.0)))
                 .then(b.2.cmp(&a.2))
                 .then(a.0.cmp(&b.0))
         });
@@ -423,21 +430,40 @@ fn trivial(v: &Value) -> bool {
 }
 
 /// A match must not cut a word or a number in two. A letter right after a backslash
-/// is a regex escape (`\bERROR\b`), not part of a word.
+/// is a regex escape (`\bERROR\b`), not part of a word. A number may touch letters after
+/// it (`4p` in `sed -n 2,4p`, `5s`) and a flag's letter before it (`-n5`).
 pub fn bounded(text: &str, s: usize, e: usize) -> bool {
     let before = text[..s].chars().next_back();
     let after = text[e..].chars().next();
     let first = text[s..].chars().next();
     let last = text[..e].chars().next_back();
+    let prefix = |c: char| &text[..s - c.len_utf8()];
     let escaped_before = before.is_some_and(|c| {
-        let head = &text[..s - c.len_utf8()];
+        let head = prefix(c);
         head.ends_with('\\') && !head.ends_with("\\\\")
     });
+    let numeric = is_number_text(&text[s..e]);
+    let flag_before =
+        numeric && before.is_some_and(|c| c.is_ascii_alphabetic() && prefix(c).ends_with('-'));
     let cuts = |outside: Option<char>, inside: Option<char>| matches!((outside, inside), (Some(o), Some(i)) if o.is_alphanumeric() && i.is_alphanumeric());
     let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
     let splits_number = (after == Some('.') && digit(text[e..].chars().nth(1)) && digit(last))
         || (before == Some('.') && digit(text[..s].chars().rev().nth(1)) && digit(first));
-    (!cuts(before, first) || escaped_before) && !cuts(after, last) && !splits_number
+    let cut_after = if numeric {
+        digit(after)
+    } else {
+        cuts(after, last)
+    };
+    (!cuts(before, first) || escaped_before || flag_before) && !cut_after && !splits_number
+}
+
+/// `12`, `-3`, `2.5`.
+fn is_number_text(t: &str) -> bool {
+    let d = t.strip_prefix('-').unwrap_or(t);
+    !d.is_empty()
+        && d.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && d.starts_with(|c: char| c.is_ascii_digit())
+        && d.ends_with(|c: char| c.is_ascii_digit())
 }
 
 /// A hash of a value's meaning: numbers by value, JSON texts by their parse.

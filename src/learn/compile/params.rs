@@ -118,12 +118,12 @@ pub fn candidates(goal: &str) -> Vec<Candidate> {
         i = end;
     }
     // The goal's leading word is its verb (`count`, `sum`, `list`): what the program
-    // does, not a value it takes.
+    // does, not a value it takes. (A question, `how many ...`, has none.)
     if let Some(first) = out.first()
         && first.kind == Kind::Word
         && goal[..first.range.start]
             .split_whitespace()
-            .all(|w| is_stop_word(&w.to_lowercase()))
+            .all(|w| w.eq_ignore_ascii_case("please"))
     {
         out.remove(0);
     }
@@ -184,7 +184,8 @@ fn words_of(goal: &str, start: usize, token: &str, out: &mut Vec<Candidate>) {
         out.push(classify(ext, s..s + ext.len(), Kind::Extension));
         return;
     }
-    let is_part = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    // Words, and tokens like dates, times and versions (`2026-11-01`, `10:30`, `1.2.0`).
+    let is_part = |c: char| c.is_alphanumeric() || "_-.:".contains(c);
     let mut i = 0;
     while i < token.len() {
         let Some(from) = token[i..].find(is_part).map(|n| i + n) else {
@@ -194,10 +195,13 @@ fn words_of(goal: &str, start: usize, token: &str, out: &mut Vec<Candidate>) {
             .find(|c| !is_part(c))
             .map_or(token.len(), |n| from + n);
         let run = &token[from..to];
-        let lead = run.len() - run.trim_start_matches('-').len();
-        let word = run.trim_matches('-');
+        let lead = run.len() - run.trim_start_matches(['-', '.', ':']).len();
+        let word = run.trim_matches(['-', '.', ':']);
+        let alphabetic = word.chars().any(char::is_alphabetic);
+        let dated = word.chars().any(|c| c.is_ascii_digit()) && word.contains(['-', '.', ':']);
         let usable = word.chars().count() >= 2
-            && word.chars().any(char::is_alphabetic)
+            && (alphabetic || dated)
+            && (dated || !word.contains(['.', ':']))
             && !is_stop_word(&word.to_lowercase());
         if usable {
             let s = start + from + lead;
@@ -326,6 +330,18 @@ mod tests {
         assert_eq!(
             texts("show (user_id)")[0],
             ("user_id".to_owned(), Type::Str, Kind::Word)
+        );
+        assert_eq!(
+            texts("list the lines from 2026-11-01, at 10:30 (v1.2.0)")
+                .into_iter()
+                .map(|c| c.0)
+                .collect::<Vec<_>>(),
+            ["2026-11-01", "10:30", "v1.2.0"]
+        );
+        assert_eq!(
+            texts("how many WARN lines are in app.log")[0].0,
+            "WARN",
+            "a question has no verb to leave out"
         );
     }
 }

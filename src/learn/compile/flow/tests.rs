@@ -130,4 +130,11 @@ fn matches_do_not_cut_words_or_numbers() {
     assert!(!bounded("3.14", 2, 4));
     assert!(!bounded("3.14", 0, 1));
     assert!(bounded("v 3.", 2, 3));
+    assert!(
+        bounded("2,4p", 2, 3),
+        "a number may touch a letter after it"
+    );
+    assert!(bounded("-n5", 2, 3), "or a flag's letter before it");
+    assert!(!bounded("utf8", 3, 4));
+    assert!(!bounded("x45", 1, 2));
 }
