@@ -252,6 +252,7 @@ async fn converse(
                 tools: &config.tools,
                 specs: &req.tools,
                 granted: config.granted,
+                earlier: steps,
             };
             let outcome = run_tool_call(
                 name,

@@ -58,6 +58,9 @@ pub struct Offer<'a> {
     /// The specs the LLM was given (only these may be called).
     pub specs: &'a [ToolSpec],
     pub granted: EffectSet,
+    /// The run's calls so far: a list or object passed for a text parameter that is the
+    /// parse of one of their text results is passed as that text ([`crate::learn::coerce`]).
+    pub earlier: &'a [RecStep],
 }
 
 /// Runs the tool `name` with the LLM's `input`, if it is offered and its effects are
@@ -71,6 +74,11 @@ pub async fn run_tool_call(
     events: &dyn EventSink,
 ) -> ToolCallOutcome {
     let started = Instant::now();
+    let coerced = names::find_tool(offer.specs, name)
+        .ok()
+        .and_then(|spec| offer.tools.get(&spec.name))
+        .and_then(|decl| crate::learn::coerce::objects_as_texts(decl, input, offer.earlier));
+    let input = coerced.as_ref().unwrap_or(input);
     let args: IndexMap<String, Value> = match input {
         Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         _ => IndexMap::new(),
@@ -243,6 +251,7 @@ mod tests {
             tools: ToolTable::builtins(),
             specs: &specs,
             granted,
+            earlier: &[],
         };
         let call = |name: &'static str, input: Value| {
             let (ctx, sink) = (&ctx, &sink);
@@ -267,5 +276,31 @@ mod tests {
         assert_eq!(r.step.result, Some(json!(["a", "b"])));
         assert_eq!(r.content, r#"["a","b"]"#);
         assert_eq!(sink.of_kind("tool_call").len(), 5);
+    }
+
+    #[tokio::test]
+    async fn an_object_for_a_text_parameter_is_passed_and_recorded_as_the_earlier_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = Arc::new(ToolCtx::new(dir.path()).unwrap());
+        let sink = MemorySink::new();
+        let specs = specs();
+        let text = "{\"n\": 2, \"tags\": [\"a\"]}\n";
+        let earlier = [RecStep {
+            tool: "fs.read".into(),
+            args: IndexMap::new(),
+            result: Some(json!(text)),
+            error: None,
+        }];
+        let offer = Offer {
+            tools: ToolTable::builtins(),
+            specs: &specs,
+            granted: EffectSet::DEFAULT_GRANTED,
+            earlier: &earlier,
+        };
+        let input = json!({"text": {"n": 2.0, "tags": ["a"]}});
+        let r = run_tool_call("text.len", &input, offer, &ctx, None, &sink).await;
+        assert!(!r.is_error, "{r:?}");
+        assert_eq!(r.step.args["text"], json!(text));
+        assert_eq!(r.step.result, Some(json!(text.chars().count())));
     }
 }

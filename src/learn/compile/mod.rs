@@ -93,6 +93,12 @@ impl Compiled {
     }
 }
 
+/// Equality by meaning: numbers by value (`5` is `5.0`), JSON texts of lists or objects
+/// by their parse.
+pub fn same_value(a: &Value, b: &Value) -> bool {
+    flow::same(a, b)
+}
+
 /// Compiles a recording of built-in tool calls. The error names what is wrong and where
 /// (step numbers count from 1, as a person reads the file).
 pub fn compile(rec: &Recording) -> Result<Compiled, String> {
