@@ -76,6 +76,109 @@ impl fmt::Display for Type {
     }
 }
 
+/// A comparison operator: `== != < <= > >=`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    pub const ALL: [CmpOp; 6] = [
+        CmpOp::Eq,
+        CmpOp::Ne,
+        CmpOp::Lt,
+        CmpOp::Le,
+        CmpOp::Gt,
+        CmpOp::Ge,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CmpOp> {
+        CmpOp::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
+    /// `==` and `!=` work on any two comparable values; the others need an order.
+    pub fn is_equality(self) -> bool {
+        matches!(self, CmpOp::Eq | CmpOp::Ne)
+    }
+
+    /// Whether the operator holds for two values whose order is `ord`.
+    pub fn holds(self, ord: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            CmpOp::Eq => ord == Equal,
+            CmpOp::Ne => ord != Equal,
+            CmpOp::Lt => ord == Less,
+            CmpOp::Le => ord != Greater,
+            CmpOp::Gt => ord == Greater,
+            CmpOp::Ge => ord != Less,
+        }
+    }
+}
+
+/// `and` or `or`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LogicOp {
+    And,
+    Or,
+}
+
+impl LogicOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogicOp::And => "and",
+            LogicOp::Or => "or",
+        }
+    }
+}
+
+impl Type {
+    /// Whether values of these types may be compared with `op`: numbers with numbers,
+    /// text (`str`, `path`) with text, `bool` and lists only for (in)equality, `json`
+    /// with anything (checked at run time).
+    pub fn comparable(&self, other: &Type, op: CmpOp) -> bool {
+        match (self, other) {
+            (Type::Json, _) | (_, Type::Json) => true,
+            (Type::Int | Type::Float, Type::Int | Type::Float) => true,
+            (Type::Str | Type::Path, Type::Str | Type::Path) => true,
+            (Type::Bool, Type::Bool) => op.is_equality(),
+            (Type::List(a), Type::List(b)) => {
+                op.is_equality() && (a.comparable(b, CmpOp::Eq) || a.accepts(b) || b.accepts(a))
+            }
+            _ => false,
+        }
+    }
+
+    /// The type of a value that is one of two branches' values, if they agree: the same
+    /// type, `str`/`path` as `str`, `int`/`float` as `float`, anything with `json` as
+    /// `json`.
+    pub fn branch_join(&self, other: &Type) -> Option<Type> {
+        match (self, other) {
+            (a, b) if a == b => Some(a.clone()),
+            (Type::Json, _) | (_, Type::Json) => Some(Type::Json),
+            (Type::Str, Type::Path) | (Type::Path, Type::Str) => Some(Type::Str),
+            (Type::Int, Type::Float) | (Type::Float, Type::Int) => Some(Type::Float),
+            (Type::List(a), Type::List(b)) => a.branch_join(b).map(|t| Type::List(Box::new(t))),
+            _ => None,
+        }
+    }
+}
+
 /// What a tool may do to the world (`llt.md`, "Tool declarations").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]

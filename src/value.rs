@@ -284,3 +284,99 @@ mod tests {
         assert!(conforms(&json!(["a"]), &Type::List(Box::new(Type::Path))));
     }
 }
+
+/// `a OP b` on run-time values: numbers by value (`1 == 1.0`), text by its characters
+/// (code point order), `==`/`!=` on anything by deep equality. Ordering anything but two
+/// numbers or two strings is an error naming the kinds.
+pub fn compare(a: &Value, b: &Value, op: crate::types::CmpOp) -> Result<bool, String> {
+    use std::cmp::Ordering;
+    if op.is_equality() {
+        let eq = values_equal(a, b);
+        return Ok(op.holds(if eq { Ordering::Equal } else { Ordering::Less }));
+    }
+    let ord = match (a, b) {
+        (Value::Number(x), Value::Number(y)) => number_order(x, y),
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        _ => {
+            return Err(format!(
+                "`{}` cannot order {} {} and {} {}",
+                op.as_str(),
+                kind_of(a),
+                short(a),
+                kind_of(b),
+                short(b)
+            ));
+        }
+    };
+    Ok(op.holds(ord))
+}
+
+/// Deep equality with numbers compared by value.
+fn values_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => number_order(x, y).is_eq(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| values_equal(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+fn number_order(x: &serde_json::Number, y: &serde_json::Number) -> std::cmp::Ordering {
+    let exact = |n: &serde_json::Number| {
+        n.as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from))
+    };
+    match (exact(x), exact(y)) {
+        (Some(a), Some(b)) => a.cmp(&b),
+        _ => {
+            let (a, b) = (x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0));
+            a.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Equal)
+        }
+    }
+}
+
+/// A condition's value: a boolean, else an error naming what it is.
+pub fn truth(v: &Value) -> Result<bool, String> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        other => Err(format!(
+            "a condition must be true or false, found {} {}",
+            kind_of(other),
+            short(other)
+        )),
+    }
+}
+
+#[cfg(test)]
+mod compare_tests {
+    use super::*;
+    use crate::types::CmpOp;
+    use serde_json::json;
+
+    #[test]
+    fn numbers_compare_by_value_and_text_by_characters() {
+        assert!(compare(&json!(1), &json!(1.0), CmpOp::Eq).unwrap());
+        assert!(compare(&json!(2), &json!(10), CmpOp::Lt).unwrap());
+        assert!(compare(&json!(-1), &json!(u64::MAX), CmpOp::Lt).unwrap());
+        assert!(compare(&json!(0.5), &json!(1), CmpOp::Le).unwrap());
+        assert!(compare(&json!("b"), &json!("ab"), CmpOp::Gt).unwrap());
+        assert!(compare(&json!([1, {"a": 2}]), &json!([1.0, {"a": 2.0}]), CmpOp::Eq).unwrap());
+        assert!(compare(&json!(null), &json!("x"), CmpOp::Ne).unwrap());
+        assert!(!compare(&json!(true), &json!(true), CmpOp::Ne).unwrap());
+        let e = compare(&json!("a"), &json!(1), CmpOp::Lt).unwrap_err();
+        assert_eq!(e, "`<` cannot order string \"a\" and int 1");
+    }
+
+    #[test]
+    fn conditions_are_booleans() {
+        assert_eq!(truth(&json!(true)), Ok(true));
+        assert!(truth(&json!(1)).is_err());
+    }
+}

@@ -44,13 +44,17 @@ fn bad_magic_and_version_are_named() {
     let e = decode(b"hello").unwrap_err();
     assert_eq!((e.offset, e.kind), (0, DecodeErrorKind::Malformed));
     assert!(e.message.contains("magic"), "{e}");
-    bytes[4] = 2;
+    // Version 1 (before blocks) is refused: recompile.
+    bytes[4] = 1;
     let e = decode(&bytes).unwrap_err();
     assert_eq!((e.offset, e.kind), (4, DecodeErrorKind::Version));
     assert!(
-        e.to_string().contains("format version 2 is not supported"),
+        e.to_string().contains("format version 1 is not supported"),
         "{e}"
     );
+    bytes[4] = 3;
+    let e = decode(&bytes).unwrap_err();
+    assert!(e.to_string().contains("reads version 2"), "{e}");
 }
 
 #[test]

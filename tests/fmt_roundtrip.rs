@@ -53,9 +53,31 @@ fn zero_expr(e: &mut Expr) {
                 zero_expr(&mut a.value);
             }
         }
-        ExprKind::Paren(inner) => zero_expr(inner),
+        ExprKind::Paren(inner) | ExprKind::Not(inner) => zero_expr(inner),
+        ExprKind::Compare(a, _, b) => {
+            zero_expr(a);
+            zero_expr(b)
+        }
+        ExprKind::Logic(_, items) => items.iter_mut().for_each(zero_expr),
+        ExprKind::For(f) => {
+            zero_id(&mut f.var);
+            zero_expr(&mut f.list);
+            zero_block(&mut f.body);
+        }
+        ExprKind::If(i) => {
+            for (c, b) in &mut i.arms {
+                zero_expr(c);
+                zero_block(b);
+            }
+            i.otherwise.iter_mut().for_each(zero_block);
+        }
         _ => {}
     }
+}
+
+fn zero_block(b: &mut Block) {
+    b.span = Default::default();
+    b.items.iter_mut().for_each(zero_item);
 }
 
 fn zero_ty(t: &mut TypeExpr) {
@@ -63,7 +85,12 @@ fn zero_ty(t: &mut TypeExpr) {
 }
 
 fn strip(mut f: File) -> Vec<Item> {
-    for item in &mut f.items {
+    f.items.iter_mut().for_each(zero_item);
+    f.items
+}
+
+fn zero_item(item: &mut Item) {
+    {
         item.span = Default::default();
         match &mut item.kind {
             ItemKind::Trace(i) => zero_id(i),
@@ -92,9 +119,12 @@ fn strip(mut f: File) -> Vec<Item> {
                 }
             }
             ItemKind::Expr(e) | ItemKind::Return(e) => zero_expr(e),
+            ItemKind::Expect(x) => {
+                zero_expr(&mut x.cond);
+                x.message.iter_mut().for_each(zero_str);
+            }
         }
     }
-    f.items
 }
 
 // ---- generators ----------------------------------------------------------------------
@@ -219,11 +249,113 @@ fn expr() -> impl Strategy<Value = Expr> {
                             .collect(),
                     }))
                 }),
-            (inner.clone(), ident()).prop_map(move |(b, f)| e(ExprKind::Field(Box::new(b), f))),
+            (inner.clone(), ident())
+                .prop_map(move |(b, f)| e(ExprKind::Field(Box::new(at(b, POSTFIX)), f))),
             (inner.clone(), inner.clone())
-                .prop_map(move |(b, i)| e(ExprKind::Index(Box::new(b), Box::new(i)))),
-            inner.prop_map(move |x| e(ExprKind::Paren(Box::new(x)))),
+                .prop_map(move |(b, i)| e(ExprKind::Index(Box::new(at(b, POSTFIX)), Box::new(i)))),
+            inner
+                .clone()
+                .prop_map(move |x| e(ExprKind::Paren(Box::new(x)))),
+            (inner.clone(), 0..6usize, inner.clone()).prop_map(move |(a, op, b)| e(
+                ExprKind::Compare(
+                    Box::new(at(a, POSTFIX)),
+                    CmpOp::ALL[op],
+                    Box::new(at(b, POSTFIX))
+                )
+            )),
+            (
+                any::<bool>(),
+                proptest::collection::vec(inner.clone(), 2..4)
+            )
+                .prop_map(move |(and, items)| {
+                    let (op, level) = if and {
+                        (LogicOp::And, NOT)
+                    } else {
+                        (LogicOp::Or, AND)
+                    };
+                    e(ExprKind::Logic(
+                        op,
+                        items.into_iter().map(|x| at(x, level)).collect(),
+                    ))
+                }),
+            inner
+                .clone()
+                .prop_map(move |x| e(ExprKind::Not(Box::new(at(x, NOT))))),
+            (ident(), inner.clone(), block(inner.clone())).prop_map(move |(var, list, body)| e(
+                ExprKind::For(Box::new(For { var, list, body }))
+            )),
+            (
+                proptest::collection::vec((inner.clone(), block(inner.clone())), 1..3),
+                proptest::option::of(block(inner))
+            )
+                .prop_map(move |(arms, otherwise)| e(ExprKind::If(Box::new(If {
+                    arms,
+                    otherwise
+                })))),
         ]
+    })
+}
+
+// Precedence levels, loosest first: what an operand position needs.
+const AND: u8 = 2;
+const NOT: u8 = 3;
+const POSTFIX: u8 = 5;
+
+fn level(e: &Expr) -> u8 {
+    match &e.kind {
+        ExprKind::Logic(LogicOp::Or, _) => 1,
+        ExprKind::Logic(LogicOp::And, _) => AND,
+        ExprKind::Not(_) => NOT,
+        ExprKind::Compare(..) => 4,
+        _ => POSTFIX,
+    }
+}
+
+/// `e` in parentheses when it binds looser than `min` (as a parser would read it back).
+fn at(e: Expr, min: u8) -> Expr {
+    // `and` inside `and` (and `or` in `or`) would read back as one chain.
+    let same_chain = min == NOT && level(&e) == AND;
+    if level(&e) < min || same_chain {
+        Expr {
+            kind: ExprKind::Paren(Box::new(e)),
+            span: Default::default(),
+        }
+    } else {
+        e
+    }
+}
+
+/// A block: `let`, `expect` and bare steps, then its value.
+fn block(inner: impl Strategy<Value = Expr> + Clone) -> impl Strategy<Value = Block> {
+    let step = prop_oneof![
+        (ident(), proptest::option::of(ty()), inner.clone()).prop_map(|(name, ty, e)| {
+            ItemKind::Let(Let {
+                name,
+                ty,
+                value: LetValue::Expr(e),
+            })
+        }),
+        (ident(), strlit()).prop_map(|(name, s)| ItemKind::Let(Let {
+            name,
+            ty: None,
+            value: LetValue::Ask(s)
+        })),
+        (inner.clone(), proptest::option::of(strlit()))
+            .prop_map(|(cond, message)| ItemKind::Expect(Expect { cond, message })),
+        inner.clone().prop_map(ItemKind::Expr),
+    ];
+    (proptest::collection::vec(step, 0..3), inner).prop_map(|(steps, value)| Block {
+        items: steps
+            .into_iter()
+            .chain([ItemKind::Expr(value)])
+            .map(|kind| Item {
+                kind,
+                span: Default::default(),
+                doc: None,
+            })
+            .collect(),
+        span: Default::default(),
+        broken: false,
     })
 }
 
@@ -270,6 +402,8 @@ fn item() -> impl Strategy<Value = ItemKind> {
         )),
         expr().prop_map(ItemKind::Expr),
         expr().prop_map(ItemKind::Return),
+        (expr(), proptest::option::of(strlit()))
+            .prop_map(|(cond, message)| ItemKind::Expect(Expect { cond, message })),
     ]
 }
 
@@ -324,6 +458,39 @@ let obj = { "a": 1, // after a
 return [parts, obj] // done
 // tail comment
 "#;
+    let (f, diags) = parse(src);
+    assert!(diags.is_empty(), "{diags:?}");
+    let out = format(src, &f);
+    for c in &f.comments {
+        assert!(
+            out.contains(c.text.trim()),
+            "lost comment {:?} in\n{out}",
+            c.text
+        );
+    }
+    let (f2, d2) = parse(&out);
+    assert!(d2.is_empty(), "{d2:?}\n{out}");
+    assert_eq!(format(&out, &f2), out, "not idempotent");
+    assert_eq!(strip(f2), strip(f));
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn blocks_keep_their_comments_and_layout() {
+    let src = r##"trace blocks
+param dir: str
+let files = fs.glob(pattern: "{dir}/*.md") // the inputs
+let parts = for f in files { // each file
+    // read it
+    let text = fs.read(path: f)
+
+    expect text != "", "{f} is empty" // a guard
+    "# {f}\n\n{text}"
+    // after the value
+}
+let short = if list.len(items: files) > 3 and not (dir == "x") { "many" } else if list.len(items: files) == 0 { "none" } else { "few" }
+return [parts, short]
+"##;
     let (f, diags) = parse(src);
     assert!(diags.is_empty(), "{diags:?}");
     let out = format(src, &f);

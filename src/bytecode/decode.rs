@@ -11,7 +11,7 @@
 use super::error::{DecodeError, DecodeErrorKind};
 use super::format::{self, section};
 use super::reader::Reader;
-use crate::ir::{Op, OpKind, Operand, Param, Part, Program, Slot, Step, ToolRef};
+use crate::ir::{Block, Op, OpKind, Operand, Param, Part, Program, Slot, Step, ToolRef};
 
 /// The byte offset where each item starts, so program-level errors can name a place.
 #[derive(Debug, Default)]
@@ -25,6 +25,16 @@ pub(super) struct Offsets {
     pub ops: Vec<usize>,
     pub steps: Vec<usize>,
     pub output: usize,
+    /// Where each block starts, and each of its ops and steps.
+    pub blocks: Vec<BlockOffsets>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct BlockOffsets {
+    pub start: usize,
+    pub ops: Vec<usize>,
+    pub steps: Vec<usize>,
+    pub result: usize,
 }
 
 /// Parses the bytes into a program (not yet verified) and the offsets of its items.
@@ -92,22 +102,26 @@ pub(super) fn read(bytes: &[u8]) -> Result<(Program, Offsets), DecodeError> {
     }
 
     r.section(section::OPS)?;
-    let n = r.count("ops")?;
-    let mut ops = Vec::with_capacity(n);
+    let ops = r.ops(&mut at.ops)?;
+
+    r.section(section::BLOCKS)?;
+    let n = r.count("blocks")?;
+    let mut blocks = Vec::with_capacity(n);
     for _ in 0..n {
-        at.ops.push(r.pos);
-        ops.push(r.op()?);
+        let mut b = BlockOffsets {
+            start: r.pos,
+            ..BlockOffsets::default()
+        };
+        let ops = r.ops(&mut b.ops)?;
+        let steps = r.steps(&mut b.steps)?;
+        b.result = r.pos;
+        let result = r.operand()?;
+        blocks.push(Block { ops, steps, result });
+        at.blocks.push(b);
     }
 
     r.section(section::STEPS)?;
-    let n = r.count("steps")?;
-    let mut steps = Vec::with_capacity(n);
-    for _ in 0..n {
-        at.steps.push(r.pos);
-        let name = r.opt("a step name", |r| r.str("a step name"))?;
-        let op = r.opt("a step's op", |r| r.id("a step's op"))?;
-        steps.push(Step { name, op });
-    }
+    let steps = r.steps(&mut at.steps)?;
 
     r.section(section::OUTPUT)?;
     at.output = r.pos;
@@ -130,6 +144,7 @@ pub(super) fn read(bytes: &[u8]) -> Result<(Program, Offsets), DecodeError> {
         steps,
         output,
         effects,
+        blocks,
     };
     Ok((program, at))
 }
@@ -178,13 +193,50 @@ impl Reader<'_> {
     fn operand(&mut self) -> Result<Operand, DecodeError> {
         let at = self.pos;
         let tag = self.byte("an operand")?;
+        if tag == format::operand::ELEM {
+            return Ok(Operand::Elem);
+        }
         let id = self.id("an operand")?;
         match tag {
             format::operand::CONST => Ok(Operand::Const(id)),
             format::operand::PARAM => Ok(Operand::Param(id)),
             format::operand::OP => Ok(Operand::Op(id)),
+            format::operand::LOCAL => Ok(Operand::Local(id)),
             b => Err(self.err_at(at, format!("unknown operand tag {b:#04x}"))),
         }
+    }
+
+    /// `count{op}`, noting where each op starts.
+    fn ops(&mut self, at: &mut Vec<usize>) -> Result<Vec<Op>, DecodeError> {
+        let n = self.count("ops")?;
+        let mut ops = Vec::with_capacity(n);
+        for _ in 0..n {
+            at.push(self.pos);
+            ops.push(self.op()?);
+        }
+        Ok(ops)
+    }
+
+    /// `count{ opt<str> name, opt<id> op }`, noting where each step starts.
+    fn steps(&mut self, at: &mut Vec<usize>) -> Result<Vec<Step>, DecodeError> {
+        let n = self.count("steps")?;
+        let mut steps = Vec::with_capacity(n);
+        for _ in 0..n {
+            at.push(self.pos);
+            let name = self.opt("a step name", |r| r.str("a step name"))?;
+            let op = self.opt("a step's op", |r| r.id("a step's op"))?;
+            steps.push(Step { name, op });
+        }
+        Ok(steps)
+    }
+
+    fn ids(&mut self, what: &str) -> Result<Vec<u32>, DecodeError> {
+        let n = self.count(what)?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(self.id(what)?);
+        }
+        Ok(out)
     }
 
     fn operands(&mut self, what: &str) -> Result<Vec<Operand>, DecodeError> {
@@ -249,6 +301,45 @@ impl Reader<'_> {
             }
             tag::CHECK => OpKind::Check {
                 value: self.operand()?,
+            },
+            tag::FOR => OpKind::For {
+                list: self.operand()?,
+                captures: self.operands("captures")?,
+                body: self.id("a `for` body")?,
+            },
+            tag::IF => OpKind::If {
+                cond: self.operand()?,
+                captures: self.operands("captures")?,
+                then: self.id("an `if` branch")?,
+                otherwise: self.opt("an `else` branch", |r| r.id("an `else` branch"))?,
+            },
+            tag::LOGIC => {
+                let t = self.pos;
+                let op = format::logic::from_tag(self.byte("a logic operator")?)
+                    .ok_or_else(|| self.err_at(t, "unknown logic operator tag"))?;
+                OpKind::Logic {
+                    op,
+                    first: self.operand()?,
+                    captures: self.operands("captures")?,
+                    rest: self.ids("`and`/`or` operand blocks")?,
+                }
+            }
+            tag::COMPARE => {
+                let t = self.pos;
+                let op = format::cmp::from_tag(self.byte("a comparison")?)
+                    .ok_or_else(|| self.err_at(t, "unknown comparison tag"))?;
+                OpKind::Compare {
+                    op,
+                    lhs: self.operand()?,
+                    rhs: self.operand()?,
+                }
+            }
+            tag::NOT => OpKind::Not {
+                value: self.operand()?,
+            },
+            tag::EXPECT => OpKind::Expect {
+                cond: self.operand()?,
+                message: self.opt("an `expect` message", Reader::parts)?,
             },
             b => return Err(self.err_at(at, format!("unknown op tag {b:#04x}"))),
         };

@@ -16,14 +16,24 @@
 //!   %5 = call fs.write(path: $report, content: %4) : path  after %0    ; step 6
 //! ```
 //!
-//! Operands: `cN` a constant, `$name` a param, `%N` an op. Data edges are the operands
-//! (an `ask` lists what its prompt reads); `after` lists the effect edges.
+//! Operands: `cN` a constant, `$name` a param, `%N` an op of the same scope, `&N` a
+//! capture of the op that owns the block, `elem` a `for` body's element. Data edges are
+//! the operands (an `ask` lists what its prompt reads); `after` lists the effect edges.
+//! A block (`^N`) is listed right under the op that owns it, one level in:
+//!
+//! ```text
+//!   %1 = for %0 ^0 [&0 = $dir] : list<str>                  ; step 2 `parts`
+//!     ^0 for body
+//!       %0 = call fs.read(path: elem) : str                  ; step 1 `text`
+//!       %1 = template "# {elem}\n\n{%0}" : str              ; value
+//!       value %1
+//! ```
 
 use std::fmt::Write as _;
 
 use super::format::FORMAT_VERSION;
 use super::verify::short_hash;
-use crate::ir::{Op, OpKind, Operand, Part, Program};
+use crate::ir::{BlockId, Op, OpKind, Operand, Part, Program, Step};
 use crate::store::ObjectId;
 use crate::tools::ToolTable;
 use crate::value::Value;
@@ -83,21 +93,7 @@ pub fn disasm_with(p: &Program, id: &ObjectId, tools: &ToolTable) -> String {
     }
 
     section(o, "ops", p.ops.len());
-    let heads: Vec<String> = p
-        .ops
-        .iter()
-        .enumerate()
-        .map(|(i, op)| format!("%{i} = {}", op_text(p, op, tools)))
-        .collect();
-    let width = heads
-        .iter()
-        .map(|t| t.chars().count())
-        .max()
-        .unwrap_or(0)
-        .min(ALIGN);
-    for (op, head) in p.ops.iter().zip(&heads) {
-        let _ = writeln!(o, "  {head:<width$}    ; {}", step_text(p, op.step));
-    }
+    listing(o, p, tools, &p.ops, &p.steps, 1, "return");
 
     section(o, "steps", p.steps.len());
     for (i, s) in p.steps.iter().enumerate() {
@@ -114,6 +110,56 @@ pub fn disasm_with(p: &Program, id: &ObjectId, tools: &ToolTable) -> String {
         None => o.push_str("output none\n"),
     }
     out
+}
+
+/// The ops of one scope at `depth` (two spaces each), each block right under its owner.
+fn listing(
+    o: &mut String,
+    p: &Program,
+    tools: &ToolTable,
+    ops: &[Op],
+    steps: &[Step],
+    depth: usize,
+    end: &str,
+) {
+    let pad = "  ".repeat(depth);
+    let heads: Vec<String> = ops
+        .iter()
+        .enumerate()
+        .map(|(i, op)| format!("%{i} = {}", op_text(p, op, tools)))
+        .collect();
+    let width = heads
+        .iter()
+        .map(|t| t.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(ALIGN);
+    for (op, head) in ops.iter().zip(&heads) {
+        let _ = writeln!(
+            o,
+            "{pad}{head:<width$}    ; {}",
+            step_text(steps, op.step, end)
+        );
+        let roles: &[&str] = match &op.kind {
+            OpKind::For { .. } => &["for body"],
+            OpKind::If { .. } => &["then", "else"],
+            _ => &["operand"],
+        };
+        for (i, b) in op.blocks().into_iter().enumerate() {
+            let role = roles.get(i).or(roles.last()).copied().unwrap_or("block");
+            block(o, p, tools, b, role, depth + 1);
+        }
+    }
+}
+
+fn block(o: &mut String, p: &Program, tools: &ToolTable, id: BlockId, role: &str, depth: usize) {
+    let pad = "  ".repeat(depth);
+    let _ = writeln!(o, "{pad}^{id} {role}");
+    let Some(b) = p.block(id) else {
+        return;
+    };
+    listing(o, p, tools, &b.ops, &b.steps, depth + 1, "value");
+    let _ = writeln!(o, "{pad}  value {}", operand(p, b.result));
 }
 
 fn section(o: &mut String, name: &str, n: usize) {
@@ -189,7 +235,22 @@ fn operand(p: &Program, o: Operand) -> String {
             None => format!("${q}"),
         },
         Operand::Op(i) => format!("%{i}"),
+        Operand::Local(i) => format!("&{i}"),
+        Operand::Elem => "elem".to_owned(),
     }
+}
+
+/// `[&0 = $dir, &1 = %3]`: what a block-owning op captures.
+fn captures(p: &Program, captures: &[Operand]) -> String {
+    if captures.is_empty() {
+        return String::new();
+    }
+    let items: Vec<String> = captures
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("&{i} = {}", operand(p, *c)))
+        .collect();
+    format!(" [{}]", items.join(", "))
 }
 
 fn list(p: &Program, items: &[Operand]) -> String {
@@ -264,6 +325,43 @@ fn op_text(p: &Program, op: &Op, tools: &ToolTable) -> String {
             format!("index {}[{}]", operand(p, *base), operand(p, *index))
         }
         OpKind::Check { value } => format!("check {}", operand(p, *value)),
+        OpKind::For {
+            list,
+            captures: c,
+            body,
+        } => format!("for {} ^{body}{}", operand(p, *list), captures(p, c)),
+        OpKind::If {
+            cond,
+            captures: c,
+            then,
+            otherwise,
+        } => {
+            let els = otherwise.map_or(String::new(), |e| format!(" else ^{e}"));
+            format!("if {} ^{then}{els}{}", operand(p, *cond), captures(p, c))
+        }
+        OpKind::Logic {
+            op: l,
+            first,
+            captures: c,
+            rest,
+        } => {
+            let rest: Vec<String> = rest.iter().map(|b| format!("^{b}")).collect();
+            format!(
+                "{} {}, {}{}",
+                l.as_str(),
+                operand(p, *first),
+                rest.join(", "),
+                captures(p, c)
+            )
+        }
+        OpKind::Compare { op: c, lhs, rhs } => {
+            format!("{} {} {}", operand(p, *lhs), c.as_str(), operand(p, *rhs))
+        }
+        OpKind::Not { value } => format!("not {}", operand(p, *value)),
+        OpKind::Expect { cond, message } => match message {
+            Some(m) => format!("expect {}, {}", operand(p, *cond), parts_text(p, m)),
+            None => format!("expect {}", operand(p, *cond)),
+        },
     };
     let mut text = format!("{body} : {}", op.ty);
     if !op.after.is_empty() {
@@ -273,11 +371,13 @@ fn op_text(p: &Program, op: &Op, tools: &ToolTable) -> String {
     text
 }
 
-fn step_text(p: &Program, step: u32) -> String {
-    if step as usize >= p.steps.len() {
-        return "return".to_owned();
+/// The statement an op belongs to: ``step 2 `text` ``, or `end` (`return` for the
+/// program's output, `value` for a block's) past the last.
+fn step_text(steps: &[Step], step: u32, end: &str) -> String {
+    if step as usize >= steps.len() {
+        return end.to_owned();
     }
-    match p.steps.get(step as usize).and_then(|s| s.name.as_deref()) {
+    match steps.get(step as usize).and_then(|s| s.name.as_deref()) {
         Some(name) => format!("step {} `{name}`", step + 1),
         None => format!("step {}", step + 1),
     }

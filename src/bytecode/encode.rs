@@ -5,7 +5,7 @@
 //! and the blake3 hash of the bytes is the program's identity.
 
 use super::format::{self, section};
-use crate::ir::{Op, OpKind, Operand, Part, Program};
+use crate::ir::{Block, Op, OpKind, Operand, Part, Program, Step};
 use crate::types::Type;
 use crate::value::Value;
 
@@ -58,17 +58,16 @@ pub fn encode(p: &Program) -> Vec<u8> {
     }
 
     w.byte(section::OPS);
-    w.uvar(p.ops.len() as u64);
-    for op in &p.ops {
-        w.op(op);
+    w.ops(&p.ops);
+
+    w.byte(section::BLOCKS);
+    w.uvar(p.blocks.len() as u64);
+    for b in &p.blocks {
+        w.block(b);
     }
 
     w.byte(section::STEPS);
-    w.uvar(p.steps.len() as u64);
-    for s in &p.steps {
-        w.opt(s.name.as_ref(), |w, n| w.str(n));
-        w.opt(s.op.as_ref(), |w, id| w.uvar(u64::from(*id)));
-    }
+    w.steps(&p.steps);
 
     w.byte(section::OUTPUT);
     w.opt(p.output.as_ref(), |w, o| w.operand(*o));
@@ -185,9 +184,36 @@ impl Writer {
             Operand::Const(c) => (format::operand::CONST, c),
             Operand::Param(p) => (format::operand::PARAM, p),
             Operand::Op(i) => (format::operand::OP, i),
+            Operand::Local(i) => (format::operand::LOCAL, i),
+            Operand::Elem => {
+                self.byte(format::operand::ELEM);
+                return;
+            }
         };
         self.byte(tag);
         self.uvar(u64::from(id));
+    }
+
+    fn ops(&mut self, ops: &[Op]) {
+        self.uvar(ops.len() as u64);
+        for op in ops {
+            self.op(op);
+        }
+    }
+
+    fn steps(&mut self, steps: &[Step]) {
+        self.uvar(steps.len() as u64);
+        for s in steps {
+            self.opt(s.name.as_ref(), |w, n| w.str(n));
+            self.opt(s.op.as_ref(), |w, id| w.uvar(u64::from(*id)));
+        }
+    }
+
+    /// `ops steps result`
+    fn block(&mut self, b: &Block) {
+        self.ops(&b.ops);
+        self.steps(&b.steps);
+        self.operand(b.result);
     }
 
     fn operands(&mut self, items: &[Operand]) {
@@ -254,6 +280,58 @@ impl Writer {
             OpKind::Check { value } => {
                 self.byte(tag::CHECK);
                 self.operand(*value);
+            }
+            OpKind::For {
+                list,
+                captures,
+                body,
+            } => {
+                self.byte(tag::FOR);
+                self.operand(*list);
+                self.operands(captures);
+                self.uvar(u64::from(*body));
+            }
+            OpKind::If {
+                cond,
+                captures,
+                then,
+                otherwise,
+            } => {
+                self.byte(tag::IF);
+                self.operand(*cond);
+                self.operands(captures);
+                self.uvar(u64::from(*then));
+                self.opt(otherwise.as_ref(), |w, b| w.uvar(u64::from(*b)));
+            }
+            OpKind::Logic {
+                op,
+                first,
+                captures,
+                rest,
+            } => {
+                self.byte(tag::LOGIC);
+                self.byte(format::logic::tag(*op));
+                self.operand(*first);
+                self.operands(captures);
+                self.uvar(rest.len() as u64);
+                for b in rest {
+                    self.uvar(u64::from(*b));
+                }
+            }
+            OpKind::Compare { op, lhs, rhs } => {
+                self.byte(tag::COMPARE);
+                self.byte(format::cmp::tag(*op));
+                self.operand(*lhs);
+                self.operand(*rhs);
+            }
+            OpKind::Not { value } => {
+                self.byte(tag::NOT);
+                self.operand(*value);
+            }
+            OpKind::Expect { cond, message } => {
+                self.byte(tag::EXPECT);
+                self.operand(*cond);
+                self.opt(message.as_ref(), |w, m| w.parts(m));
             }
         }
         self.ty(&op.ty);

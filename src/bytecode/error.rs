@@ -59,6 +59,12 @@ pub enum Site {
     Op(u32),
     Step(u32),
     Output,
+    /// Block `b` as a whole (its result, or its place in the program).
+    Block(u32),
+    /// Op `i` of block `b`.
+    BlockOp(u32, u32),
+    /// Step `i` of block `b`.
+    BlockStep(u32, u32),
 }
 
 impl fmt::Display for Site {
@@ -73,6 +79,9 @@ impl fmt::Display for Site {
             Site::Op(i) => write!(f, "op %{i}"),
             Site::Step(i) => write!(f, "step {}", u64::from(*i) + 1),
             Site::Output => f.write_str("output"),
+            Site::Block(b) => write!(f, "block ^{b}"),
+            Site::BlockOp(b, i) => write!(f, "block ^{b} op %{i}"),
+            Site::BlockStep(b, i) => write!(f, "block ^{b} step {}", u64::from(*i) + 1),
         }
     }
 }

@@ -50,6 +50,15 @@ pub fn decode_with(bytes: &[u8], tools: &ToolTable) -> Result<Program, DecodeErr
             Site::Op(i) => at.ops.get(i as usize).copied(),
             Site::Step(i) => at.steps.get(i as usize).copied(),
             Site::Output => Some(at.output),
+            Site::Block(b) => at.blocks.get(b as usize).map(|b| b.start),
+            Site::BlockOp(b, i) => at
+                .blocks
+                .get(b as usize)
+                .and_then(|b| b.ops.get(i as usize).copied()),
+            Site::BlockStep(b, i) => at
+                .blocks
+                .get(b as usize)
+                .and_then(|b| b.steps.get(i as usize).copied()),
         };
         let kind = if e.link {
             DecodeErrorKind::Link

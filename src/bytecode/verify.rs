@@ -7,6 +7,7 @@
 //! Linear in the size of the program: one pass over the ops, no recursion beyond the
 //! bounded depth of constants.
 
+mod kinds;
 mod ops;
 
 use std::collections::BTreeSet;
@@ -28,10 +29,31 @@ pub fn verify(p: &Program, tools: &ToolTable) -> Result<(), VerifyError> {
     v.consts()?;
     v.params()?;
     v.slots()?;
-    v.ops(&decls)?;
+    let top = ops::Scope {
+        ops: &p.ops,
+        steps: &p.steps,
+        block: None,
+        locals: Vec::new(),
+        elem: None,
+        depth: 0,
+    };
+    let mut walk = ops::Walk::default();
+    v.scope(&top, &decls, &mut walk)?;
+    if walk.next_slot != p.slots.len() {
+        return Err(err(
+            Site::Slot(walk.next_slot as u32),
+            "the slot is never asked (every slot has exactly one ask op, in order)",
+        ));
+    }
+    if walk.next_block as usize != p.blocks.len() {
+        return Err(err(
+            Site::Block(walk.next_block),
+            "no op owns the block (every block has exactly one owner, in order)",
+        ));
+    }
     v.steps()?;
     if let Some(o) = p.output {
-        v.operand(Site::Output, o, p.ops.len())?;
+        v.operand(&top, Site::Output, o, p.ops.len())?;
     }
     // Acyclic by construction (every op refers only to earlier ops, checked above); checked
     // again on the graph as a safety net.

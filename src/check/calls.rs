@@ -143,10 +143,7 @@ impl Checker<'_> {
                         continue;
                     };
                     let mut e = TExpr {
-                        kind: match def {
-                            super::trace::Def::Param(i) => TExprKind::Param(i),
-                            super::trace::Def::Step(i) => TExprKind::Step(i),
-                        },
+                        kind: self.def_kind(def),
                         ty,
                         span: interp.root.span,
                     };

@@ -2,7 +2,7 @@
 //! with positional arguments and defaults filled in. The IR is built from this.
 
 use crate::diag::Span;
-use crate::types::{EffectSet, Type};
+use crate::types::{CmpOp, EffectSet, LogicOp, Type};
 use crate::value::Value;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -15,6 +15,17 @@ pub struct Program {
     pub ret: Option<TExpr>,
     /// Union of the effects of every tool called, plus `llm` when there is an `ask`.
     pub effects: EffectSet,
+    /// Names defined inside blocks (loop variables and the `let`s of blocks), each once,
+    /// in source order: [`TExprKind::Local`] indexes this.
+    pub locals: Vec<LocalDef>,
+}
+
+/// A name defined inside a block.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocalDef {
+    pub name: String,
+    pub ty: Type,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -26,10 +37,13 @@ pub struct ParamDef {
     pub span: Span,
 }
 
-/// One statement: `let NAME = ...`, `let NAME = ask ...` or a bare expression.
+/// One statement: `let NAME = ...`, `let NAME = ask ...`, `expect ...` or a bare
+/// expression.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StepDef {
     pub name: Option<String>,
+    /// For a `let` inside a block: the local it defines.
+    pub local: Option<usize>,
     pub ty: Type,
     pub kind: StepKind,
     pub doc: Option<String>,
@@ -41,6 +55,18 @@ pub enum StepKind {
     Expr(TExpr),
     /// An unresolved slot with its prompt template.
     Ask(Vec<TPart>),
+    /// `expect COND, "message"`: the run stops when the condition is false.
+    Expect {
+        cond: TExpr,
+        message: Option<Vec<TPart>>,
+    },
+}
+
+/// A block: its statements, then its value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TBlock {
+    pub steps: Vec<StepDef>,
+    pub value: Box<TExpr>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -68,6 +94,25 @@ pub enum TExprKind {
         tool: String,
         args: Vec<TExpr>,
     },
+    /// A loop variable or a block's `let`, by index into `Program::locals`.
+    Local(usize),
+    /// `for var in list { body }`: `var` indexes `Program::locals`.
+    For {
+        var: usize,
+        list: Box<TExpr>,
+        body: TBlock,
+    },
+    /// `if cond { then } else { otherwise }`; `else if` is an `otherwise` block whose
+    /// value is the next `if`.
+    If {
+        cond: Box<TExpr>,
+        then: TBlock,
+        otherwise: Option<TBlock>,
+    },
+    Compare(CmpOp, Box<TExpr>, Box<TExpr>),
+    /// Two or more operands, evaluated left to right until one decides.
+    Logic(LogicOp, Vec<TExpr>),
+    Not(Box<TExpr>),
 }
 
 #[derive(Clone, Debug, PartialEq)]

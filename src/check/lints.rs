@@ -48,8 +48,17 @@ pub(super) fn goal(c: &mut Checker<'_>, goal: &StrLit, _span: Span, params: &[Pa
 
 /// Warns about params and `let`s that nothing uses.
 pub(super) fn unused(c: &mut Checker<'_>) {
+    let names: Vec<String> = c.scope.keys().cloned().collect();
+    unused_names(c, &names);
+}
+
+/// Warns about those of `names` (defined and visible) that nothing uses.
+pub(super) fn unused_names(c: &mut Checker<'_>, names: &[String]) {
     let mut warnings = Vec::new();
-    for (name, (def, span)) in &c.scope {
+    for name in names {
+        let Some((def, span)) = c.scope.get(name) else {
+            continue;
+        };
         if c.uses.get(def).copied().unwrap_or(0) > 0 {
             continue;
         }
@@ -61,7 +70,7 @@ pub(super) fn unused(c: &mut Checker<'_>) {
             )
             .label("never used")
             .help("remove it, or use it in a step"),
-            Def::Step(_) => {
+            Def::Step(_) | Def::Local(_) => {
                 Diagnostic::warning("unused-let", *span, format!("`{name}` is never used"))
                     .label("never used")
                     .help("drop the `let` to keep the step for its effect, or remove the step")

@@ -5,11 +5,13 @@
 //! declarations in `stdlib/`, compiled into the binary, and the tools of the workspace's
 //! MCP servers.
 
+mod blocks;
 mod calls;
 pub mod decls;
 pub mod hir;
 mod lints;
 pub mod literal;
+mod operators;
 pub mod suggest;
 mod trace;
 

@@ -17,6 +17,8 @@ use crate::value::Value;
 pub(super) enum Def {
     Param(usize),
     Step(usize),
+    /// A loop variable or a block's `let` (index into `Program::locals`).
+    Local(usize),
 }
 
 pub(super) struct Checker<'a> {
@@ -33,6 +35,13 @@ pub(super) struct Checker<'a> {
     /// How often each definition is used.
     pub uses: BTreeMap<Def, usize>,
     pub effects: EffectSet,
+    /// Names defined in blocks so far.
+    pub locals: Vec<LocalDef>,
+    /// Names of blocks that have ended, with where they were defined (to tell "defined
+    /// inside a block" from "undefined").
+    pub out_of_scope: BTreeMap<String, Span>,
+    /// How deep the blocks being checked nest, as the compiled program will nest them.
+    pub block_depth: usize,
 }
 
 pub(super) fn check_trace(
@@ -62,6 +71,9 @@ pub(super) fn check_trace(
         def_types: BTreeMap::new(),
         uses: BTreeMap::new(),
         effects: EffectSet::EMPTY,
+        locals: Vec::new(),
+        out_of_scope: BTreeMap::new(),
+        block_depth: 0,
     };
     let mut name: Option<String> = None;
     let mut goal: Option<(StrLit, Span)> = None;
@@ -136,19 +148,14 @@ pub(super) fn check_trace(
             ),
             ItemKind::Let(l) => {
                 phase = 3;
-                let step = c.let_step(l, item, steps.len());
+                let step = c.let_step(l, item, Def::Step(steps.len()));
                 steps.push(step);
             }
-            ItemKind::Expr(e) => {
+            ItemKind::Expr(_) | ItemKind::Expect(_) => {
                 phase = 3;
-                let te = c.expr(e);
-                steps.push(StepDef {
-                    name: None,
-                    ty: te.ty.clone(),
-                    kind: StepKind::Expr(te),
-                    doc: None,
-                    span: item.span,
-                });
+                if let Some(step) = c.plain_step(item) {
+                    steps.push(step);
+                }
             }
             ItemKind::Return(e) => {
                 phase = 3;
@@ -177,6 +184,7 @@ pub(super) fn check_trace(
         steps,
         ret: ret.map(|(e, _)| e),
         effects: c.effects,
+        locals: c.locals,
     })
 }
 
@@ -189,7 +197,10 @@ impl Checker<'_> {
         );
     }
 
-    fn define(&mut self, name: &ast::Ident, def: Def, ty: &Type) -> bool {
+    pub(super) fn define(&mut self, name: &ast::Ident, def: Def, ty: &Type) -> bool {
+        if super::blocks::reserved(self, name) {
+            return false;
+        }
         if let Some((_, first)) = self.scope.get(&name.name) {
             let first = *first;
             self.diags.push(
@@ -250,7 +261,8 @@ impl Checker<'_> {
         })
     }
 
-    fn let_step(&mut self, l: &ast::Let, item: &ast::Item, index: usize) -> StepDef {
+    /// A `let` step that defines `def` (a top-level step, or a local of a block).
+    pub(super) fn let_step(&mut self, l: &ast::Let, item: &ast::Item, def: Def) -> StepDef {
         let declared = l.ty.as_ref().and_then(|t| t.ty.clone());
         let (kind, ty) = match &l.value {
             LetValue::Ask(prompt) => {
@@ -271,13 +283,21 @@ impl Checker<'_> {
             }
         };
         // Defined after its value is checked: `let x = f(x)` refers to nothing.
-        let name = if self.define(&l.name, Def::Step(index), &ty) {
+        let def = match def {
+            Def::Local(_) => self.new_local(&l.name, &ty),
+            other => other,
+        };
+        let name = if self.define(&l.name, def, &ty) {
             Some(l.name.name.clone())
         } else {
             None
         };
         StepDef {
             name,
+            local: match def {
+                Def::Local(i) => Some(i),
+                _ => None,
+            },
             ty,
             kind,
             doc: item.doc.clone(),
@@ -314,7 +334,16 @@ impl Checker<'_> {
             }
             None if self.broken.contains(&id.name) => None,
             None => {
-                let d = if let Some(at) = self.all_defs.get(&id.name) {
+                let d = if let Some(at) = self.out_of_scope.get(&id.name) {
+                    Diagnostic::error(
+                        "out-of-scope",
+                        id.span,
+                        format!("`{}` is defined inside a block and is not visible here", id.name),
+                    )
+                    .label("used outside its block")
+                    .secondary(*at, "defined here, inside a block")
+                    .help("a block's names are local to it: use the block's value instead (`let x = for ... { ... }`)")
+                } else if let Some(at) = self.all_defs.get(&id.name) {
                     Diagnostic::error(
                         "later-name",
                         id.span,
@@ -434,6 +463,11 @@ impl Checker<'_> {
                 (TExprKind::Index(Box::new(b), Box::new(i)), ty)
             }
             ExprKind::Call(call) => return self.call(call, e.span),
+            ExprKind::For(f) => return self.for_expr(f, e.span),
+            ExprKind::If(i) => return self.if_expr(i, 0, e.span),
+            ExprKind::Compare(a, op, b) => return self.compare(a, *op, b, e.span),
+            ExprKind::Logic(op, items) => return self.logic(*op, items, e.span),
+            ExprKind::Not(inner) => return self.not(inner, e.span),
         };
         TExpr {
             kind,
@@ -442,10 +476,11 @@ impl Checker<'_> {
         }
     }
 
-    fn def_kind(&self, def: Def) -> TExprKind {
+    pub(super) fn def_kind(&self, def: Def) -> TExprKind {
         match def {
             Def::Param(i) => TExprKind::Param(i),
             Def::Step(i) => TExprKind::Step(i),
+            Def::Local(i) => TExprKind::Local(i),
         }
     }
 }

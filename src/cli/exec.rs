@@ -230,6 +230,7 @@ impl Summary<'_> {
                 "cost_usd": 0.0,
                 "error": {
                     "kind": e.kind.as_str(),
+                    "code": code(e.kind),
                     "step": e.step.map(|s| s + 1),
                     "message": e.message,
                 },
@@ -272,6 +273,7 @@ fn code(kind: RunErrorKind) -> &'static str {
         RunErrorKind::Cancelled => "cancelled",
         RunErrorKind::Slot => "unresolved-slot",
         RunErrorKind::Check => "check-failed",
+        RunErrorKind::ExpectFailed => "expect-failed",
     }
 }
 

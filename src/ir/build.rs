@@ -1,4 +1,8 @@
 //! Lowering a checked program ([`hir::Program`]) to the IR.
+//!
+//! The builder keeps a stack of scopes: the program, then each block being lowered. An
+//! op goes into the innermost scope; a reference to a value of an outer scope becomes a
+//! capture of every block in between (`build_blocks.rs`).
 
 use std::collections::BTreeMap;
 
@@ -7,7 +11,7 @@ use indexmap::IndexMap;
 use super::effects::EffectOrder;
 use super::*;
 use crate::check::ToolTable;
-use crate::check::hir::{self, StepKind, TExpr, TExprKind, TPart};
+use crate::check::hir::{self, StepDef, StepKind, TExpr, TExprKind, TPart};
 use crate::types::Effect;
 
 /// Lowers a checked program. Tool signatures and their hashes come from `tools` (the
@@ -16,16 +20,16 @@ use crate::types::Effect;
 pub fn lower(p: &hir::Program, tools: &ToolTable) -> Result<Program, String> {
     // The tool table of the program: every tool called, sorted by name.
     let mut used: BTreeMap<String, ()> = BTreeMap::new();
-    for s in &p.steps {
-        match &s.kind {
-            StepKind::Expr(e) => collect_tools(e, &mut used),
-            StepKind::Ask(parts) => parts
-                .iter()
-                .for_each(|part| collect_part_tools(part, &mut used)),
+    let mut note = |e: &TExpr| {
+        if let TExprKind::Call { tool, .. } = &e.kind {
+            used.insert(tool.clone(), ());
         }
+    };
+    for s in &p.steps {
+        walk_step(s, &mut note);
     }
     if let Some(r) = &p.ret {
-        collect_tools(r, &mut used);
+        walk(r, &mut note);
     }
     let mut tool_refs = Vec::with_capacity(used.len());
     let mut tool_ids = BTreeMap::new();
@@ -44,45 +48,14 @@ pub fn lower(p: &hir::Program, tools: &ToolTable) -> Result<Program, String> {
         tools,
         tool_ids,
         consts: IndexMap::new(),
-        ops: Vec::new(),
         slots: Vec::new(),
-        order: EffectOrder::default(),
+        blocks: Vec::new(),
+        scopes: vec![Scope::default()],
         step_values: Vec::with_capacity(p.steps.len()),
-        step: 0,
+        locals: BTreeMap::new(),
     };
-    let mut steps = Vec::with_capacity(p.steps.len());
-    for (i, s) in p.steps.iter().enumerate() {
-        b.step = i as u32;
-        let operand = match &s.kind {
-            StepKind::Expr(e) => {
-                let o = b.expr(e)?;
-                b.check(o, &e.ty, &s.ty)
-            }
-            StepKind::Ask(parts) => {
-                let prompt = b.parts(parts)?;
-                let slot = b.slots.len() as SlotId;
-                b.slots.push(Slot {
-                    name: s.name.clone().unwrap_or_default(),
-                    ty: s.ty.clone(),
-                    prompt,
-                });
-                b.push(
-                    OpKind::Ask { slot },
-                    s.ty.clone(),
-                    EffectSet::single(Effect::Llm),
-                )
-            }
-        };
-        b.step_values.push(operand);
-        steps.push(Step {
-            name: s.name.clone(),
-            op: match operand {
-                Operand::Op(id) => Some(id),
-                _ => None,
-            },
-        });
-    }
-    b.step = p.steps.len() as u32;
+    b.steps(&p.steps)?;
+    b.scope().step = p.steps.len() as u32;
     let output = p.ret.as_ref().map(|r| b.expr(r)).transpose()?;
     let mut effects = EffectSet::EMPTY;
     for t in &tool_refs {
@@ -91,6 +64,12 @@ pub fn lower(p: &hir::Program, tools: &ToolTable) -> Result<Program, String> {
     if !b.slots.is_empty() {
         effects.insert(Effect::Llm);
     }
+    let blocks = b
+        .blocks
+        .into_iter()
+        .collect::<Option<Vec<Block>>>()
+        .ok_or("a block was never finished")?;
+    let top = b.scopes.pop().unwrap_or_default();
     Ok(Program {
         name: p.name.clone(),
         goal: p.goal.clone(),
@@ -106,50 +85,121 @@ pub fn lower(p: &hir::Program, tools: &ToolTable) -> Result<Program, String> {
         slots: b.slots,
         tools: tool_refs,
         consts: b.consts.into_values().collect(),
-        ops: b.ops,
-        steps,
+        ops: top.ops,
+        steps: top.steps,
         output,
         effects,
+        blocks,
     })
 }
 
-fn collect_tools(e: &TExpr, out: &mut BTreeMap<String, ()>) {
+/// Calls `f` on `e` and every expression inside it, blocks included.
+pub(super) fn walk(e: &TExpr, f: &mut impl FnMut(&TExpr)) {
+    f(e);
+    let parts = |parts: &[TPart], f: &mut dyn FnMut(&TExpr)| {
+        for p in parts {
+            if let TPart::Value(v) = p {
+                f(v);
+            }
+        }
+    };
     match &e.kind {
-        TExprKind::Call { tool, args } => {
-            out.insert(tool.clone(), ());
-            args.iter().for_each(|a| collect_tools(a, out));
+        TExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, f)),
+        TExprKind::Template(ps) => parts(ps, &mut |v| walk(v, f)),
+        TExprKind::List(items) | TExprKind::Logic(_, items) => {
+            items.iter().for_each(|i| walk(i, f))
         }
-        TExprKind::Template(parts) => parts.iter().for_each(|p| collect_part_tools(p, out)),
-        TExprKind::List(items) => items.iter().for_each(|i| collect_tools(i, out)),
-        TExprKind::Object(entries) => entries.iter().for_each(|(_, v)| collect_tools(v, out)),
-        TExprKind::Field(b, _) => collect_tools(b, out),
-        TExprKind::Index(b, i) => {
-            collect_tools(b, out);
-            collect_tools(i, out);
+        TExprKind::Object(entries) => entries.iter().for_each(|(_, v)| walk(v, f)),
+        TExprKind::Field(b, _) | TExprKind::Not(b) => walk(b, f),
+        TExprKind::Index(a, b) | TExprKind::Compare(_, a, b) => {
+            walk(a, f);
+            walk(b, f);
         }
-        TExprKind::Const(_) | TExprKind::Param(_) | TExprKind::Step(_) => {}
+        TExprKind::For { list, body, .. } => {
+            walk(list, f);
+            walk_block(body, f);
+        }
+        TExprKind::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            walk(cond, f);
+            walk_block(then, f);
+            if let Some(o) = otherwise {
+                walk_block(o, f);
+            }
+        }
+        TExprKind::Const(_) | TExprKind::Param(_) | TExprKind::Step(_) | TExprKind::Local(_) => {}
     }
 }
 
-fn collect_part_tools(p: &TPart, out: &mut BTreeMap<String, ()>) {
-    if let TPart::Value(e) = p {
-        collect_tools(e, out);
+fn walk_block(b: &hir::TBlock, f: &mut impl FnMut(&TExpr)) {
+    for s in &b.steps {
+        walk_step(s, f);
+    }
+    walk(&b.value, f);
+}
+
+fn walk_step(s: &StepDef, f: &mut impl FnMut(&TExpr)) {
+    let parts = |ps: &[TPart], f: &mut dyn FnMut(&TExpr)| {
+        for p in ps {
+            if let TPart::Value(v) = p {
+                f(v);
+            }
+        }
+    };
+    match &s.kind {
+        StepKind::Expr(e) => walk(e, f),
+        StepKind::Ask(ps) => parts(ps, &mut |v| walk(v, f)),
+        StepKind::Expect { cond, message } => {
+            walk(cond, f);
+            if let Some(m) = message {
+                parts(m, &mut |v| walk(v, f));
+            }
+        }
     }
 }
 
-struct Builder<'a> {
+/// The program, or a block being lowered.
+#[derive(Default)]
+pub(super) struct Scope {
+    pub ops: Vec<Op>,
+    pub steps: Vec<Step>,
+    pub order: EffectOrder,
+    /// The outer values a block reads: operands of the scope around it. Inside the
+    /// block, `Operand::Local(i)` is `captures[i]`.
+    pub captures: Vec<Operand>,
+    /// The union of the effects of its ops, and whether one of them is a guard.
+    pub effects: EffectSet,
+    pub guard: bool,
+    /// The statement the ops being pushed belong to.
+    pub step: u32,
+}
+
+pub(super) struct Builder<'a> {
     tools: &'a ToolTable,
     tool_ids: BTreeMap<String, ToolId>,
     /// Constants by their exact JSON text (so `1` and `1.0` stay distinct).
     consts: IndexMap<String, Value>,
-    ops: Vec<Op>,
-    slots: Vec<Slot>,
-    order: EffectOrder,
+    pub slots: Vec<Slot>,
+    /// Blocks by id; `None` while one is being lowered.
+    pub blocks: Vec<Option<Block>>,
+    /// The program (first), then the blocks being lowered, innermost last.
+    pub scopes: Vec<Scope>,
+    /// The operand of each top-level step, in the program's scope.
     step_values: Vec<Operand>,
-    step: u32,
+    /// The operand of each local (loop variable, block `let`): its scope and operand.
+    pub locals: BTreeMap<usize, (usize, Operand)>,
 }
 
 impl Builder<'_> {
+    /// The innermost scope.
+    pub(super) fn scope(&mut self) -> &mut Scope {
+        let last = self.scopes.len() - 1;
+        &mut self.scopes[last]
+    }
+
     fn constant(&mut self, v: Value) -> ConstId {
         let key = serde_json::to_string(&v).unwrap_or_default();
         match self.consts.get_index_of(&key) {
@@ -161,21 +211,52 @@ impl Builder<'_> {
         }
     }
 
-    fn push(&mut self, kind: OpKind, ty: Type, effects: EffectSet) -> Operand {
-        let id = self.ops.len() as OpId;
-        let mut after = self.order.add(id, effects);
+    /// Adds an op to the innermost scope.
+    pub(super) fn push(
+        &mut self,
+        kind: OpKind,
+        ty: Type,
+        effects: EffectSet,
+        guard: bool,
+    ) -> Operand {
+        let slots = std::mem::take(&mut self.slots);
+        let scope = self.scope();
+        let id = scope.ops.len() as OpId;
+        let mut after = scope.order.add(id, effects, guard);
         let mut op = Op {
             kind,
             ty,
             after: Vec::new(),
-            step: self.step,
+            step: scope.step,
         };
         // An effect edge that is also a data input adds nothing.
-        let inputs = op.inputs(&self.slots);
+        let inputs = op.inputs(&slots);
         after.retain(|a| !inputs.contains(&Operand::Op(*a)));
         op.after = after;
-        self.ops.push(op);
+        scope.ops.push(op);
+        scope.effects = scope.effects.union(effects);
+        scope.guard |= guard;
+        self.slots = slots;
         Operand::Op(id)
+    }
+
+    /// `o`, an operand of scope `level`, as seen from the innermost scope: captured by
+    /// every block in between.
+    pub(super) fn reference(&mut self, level: usize, mut o: Operand) -> Operand {
+        if matches!(o, Operand::Const(_)) {
+            return o;
+        }
+        for scope in self.scopes.iter_mut().skip(level + 1) {
+            let i = match scope.captures.iter().position(|c| *c == o) {
+                Some(i) => i,
+                None => {
+                    scope.captures.push(o);
+                    scope.captures.len() - 1
+                }
+            };
+            o = Operand::Local(i as u32);
+        }
+        o
     }
 
     /// Wraps `o` in a run-time check when a `json` value flows into a precise type.
@@ -185,13 +266,72 @@ impl Builder<'_> {
                 OpKind::Check { value: o },
                 expected.clone(),
                 EffectSet::EMPTY,
+                false,
             )
         } else {
             o
         }
     }
 
-    fn parts(&mut self, parts: &[TPart]) -> Result<Vec<Part>, String> {
+    /// Lowers statements into the innermost scope: top-level steps when it is the
+    /// program's, a block's otherwise.
+    pub(super) fn steps(&mut self, steps: &[StepDef]) -> Result<(), String> {
+        let top = self.scopes.len() == 1;
+        for (i, s) in steps.iter().enumerate() {
+            self.scope().step = i as u32;
+            let operand = self.step(s)?;
+            if top {
+                self.step_values.push(operand);
+            } else if let Some(local) = s.local {
+                let level = self.scopes.len() - 1;
+                self.locals.insert(local, (level, operand));
+            }
+            self.scope().steps.push(Step {
+                name: s.name.clone(),
+                op: match operand {
+                    Operand::Op(id) => Some(id),
+                    _ => None,
+                },
+            });
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, s: &StepDef) -> Result<Operand, String> {
+        Ok(match &s.kind {
+            StepKind::Expr(e) => {
+                let o = self.expr(e)?;
+                self.check(o, &e.ty, &s.ty)
+            }
+            StepKind::Ask(parts) => {
+                let prompt = self.parts(parts)?;
+                let slot = self.slots.len() as SlotId;
+                self.slots.push(Slot {
+                    name: s.name.clone().unwrap_or_default(),
+                    ty: s.ty.clone(),
+                    prompt,
+                });
+                self.push(
+                    OpKind::Ask { slot },
+                    s.ty.clone(),
+                    EffectSet::single(Effect::Llm),
+                    false,
+                )
+            }
+            StepKind::Expect { cond, message } => {
+                let cond = self.expr(cond)?;
+                let message = message.as_ref().map(|m| self.parts(m)).transpose()?;
+                self.push(
+                    OpKind::Expect { cond, message },
+                    Type::Bool,
+                    EffectSet::EMPTY,
+                    true,
+                )
+            }
+        })
+    }
+
+    pub(super) fn parts(&mut self, parts: &[TPart]) -> Result<Vec<Part>, String> {
         parts
             .iter()
             .map(|p| match p {
@@ -201,17 +341,29 @@ impl Builder<'_> {
             .collect()
     }
 
-    fn expr(&mut self, e: &TExpr) -> Result<Operand, String> {
+    pub(super) fn expr(&mut self, e: &TExpr) -> Result<Operand, String> {
         Ok(match &e.kind {
             TExprKind::Const(v) => Operand::Const(self.constant(v.clone())),
-            TExprKind::Param(i) => Operand::Param(*i as ParamId),
-            TExprKind::Step(i) => *self
-                .step_values
-                .get(*i)
-                .ok_or("reference to a later step")?,
+            TExprKind::Param(i) => self.reference(0, Operand::Param(*i as ParamId)),
+            TExprKind::Step(i) => {
+                let o = *self
+                    .step_values
+                    .get(*i)
+                    .ok_or("reference to a later step")?;
+                self.reference(0, o)
+            }
+            TExprKind::Local(i) => {
+                let (level, o) = *self.locals.get(i).ok_or("reference to an unknown local")?;
+                self.reference(level, o)
+            }
             TExprKind::Template(parts) => {
                 let parts = self.parts(parts)?;
-                self.push(OpKind::Template { parts }, Type::Str, EffectSet::EMPTY)
+                self.push(
+                    OpKind::Template { parts },
+                    Type::Str,
+                    EffectSet::EMPTY,
+                    false,
+                )
             }
             TExprKind::List(items) => {
                 let items = items
@@ -220,7 +372,12 @@ impl Builder<'_> {
                     .collect::<Result<Vec<_>, _>>()?;
                 match self.fold(&items) {
                     Some(values) => Operand::Const(self.constant(Value::Array(values))),
-                    None => self.push(OpKind::List { items }, e.ty.clone(), EffectSet::EMPTY),
+                    None => self.push(
+                        OpKind::List { items },
+                        e.ty.clone(),
+                        EffectSet::EMPTY,
+                        false,
+                    ),
                 }
             }
             TExprKind::Object(entries) => {
@@ -239,13 +396,19 @@ impl Builder<'_> {
                         OpKind::Object { entries: out },
                         Type::Json,
                         EffectSet::EMPTY,
+                        false,
                     ),
                 }
             }
             TExprKind::Field(base, key) => {
                 let base = self.expr(base)?;
                 let key = self.constant(Value::String(key.clone()));
-                self.push(OpKind::Field { base, key }, Type::Json, EffectSet::EMPTY)
+                self.push(
+                    OpKind::Field { base, key },
+                    Type::Json,
+                    EffectSet::EMPTY,
+                    false,
+                )
             }
             TExprKind::Index(base, index) => {
                 let base = self.expr(base)?;
@@ -254,33 +417,42 @@ impl Builder<'_> {
                     OpKind::Index { base, index },
                     e.ty.clone(),
                     EffectSet::EMPTY,
+                    false,
                 )
             }
-            TExprKind::Call { tool, args } => {
-                let decl = self
-                    .tools
-                    .get(tool)
-                    .ok_or_else(|| format!("unknown tool `{tool}`"))?;
-                let (params, ret, effects) = (decl.params.clone(), decl.ret.clone(), decl.effects);
-                let mut ops = Vec::with_capacity(args.len());
-                for (a, p) in args.iter().zip(&params) {
-                    let o = self.expr(a)?;
-                    ops.push(self.check(o, &a.ty, &p.ty));
-                }
-                let id = *self
-                    .tool_ids
-                    .get(tool)
-                    .ok_or_else(|| format!("unlinked tool `{tool}`"))?;
-                self.push(
-                    OpKind::Call {
-                        tool: id,
-                        args: ops,
-                    },
-                    ret,
-                    effects,
-                )
-            }
+            TExprKind::Call { tool, args } => self.call(tool, args)?,
+            TExprKind::For { .. }
+            | TExprKind::If { .. }
+            | TExprKind::Logic(..)
+            | TExprKind::Compare(..)
+            | TExprKind::Not(_) => self.control(e)?,
         })
+    }
+
+    fn call(&mut self, tool: &str, args: &[TExpr]) -> Result<Operand, String> {
+        let decl = self
+            .tools
+            .get(tool)
+            .ok_or_else(|| format!("unknown tool `{tool}`"))?;
+        let (params, ret, effects) = (decl.params.clone(), decl.ret.clone(), decl.effects);
+        let mut ops = Vec::with_capacity(args.len());
+        for (a, p) in args.iter().zip(&params) {
+            let o = self.expr(a)?;
+            ops.push(self.check(o, &a.ty, &p.ty));
+        }
+        let id = *self
+            .tool_ids
+            .get(tool)
+            .ok_or_else(|| format!("unlinked tool `{tool}`"))?;
+        Ok(self.push(
+            OpKind::Call {
+                tool: id,
+                args: ops,
+            },
+            ret,
+            effects,
+            false,
+        ))
     }
 
     /// The values of operands that are all constants.

@@ -6,6 +6,10 @@
 //! the last `write`/`exec` and for every read since. `pure`, `net`, `llm` and `clock`
 //! touch no workspace state, so they only wait for their data. (Two GETs, or a GET and a
 //! file write, may overlap; an `ask` may overlap anything it does not read.)
+//!
+//! Guards (`expect`, and a block op holding one) come in order, each after the one
+//! before; an op that acts on the world (`write`, `exec`, `net`, `llm`) waits for the
+//! last guard, so a run whose assumption fails stops before it does anything.
 
 use super::OpId;
 use crate::types::{Effect, EffectSet};
@@ -14,14 +18,29 @@ use crate::types::{Effect, EffectSet};
 pub struct EffectOrder {
     last_write: Option<OpId>,
     reads_since_write: Vec<OpId>,
+    last_guard: Option<OpId>,
+}
+
+/// Whether ops with these effects act on the world and so wait for every guard before.
+pub fn acts_on_world(effects: EffectSet) -> bool {
+    [Effect::Write, Effect::Exec, Effect::Net, Effect::Llm]
+        .into_iter()
+        .any(|e| effects.contains(e))
 }
 
 impl EffectOrder {
-    /// Records op `id` with `effects` and returns the ops it must run after.
-    pub fn add(&mut self, id: OpId, effects: EffectSet) -> Vec<OpId> {
+    /// Records op `id` with `effects` (a guard when `guard`) and returns the ops it must
+    /// run after.
+    pub fn add(&mut self, id: OpId, effects: EffectSet, guard: bool) -> Vec<OpId> {
         let writes = effects.contains(Effect::Write) || effects.contains(Effect::Exec);
         let reads = effects.contains(Effect::Read);
         let mut after = Vec::new();
+        if guard || acts_on_world(effects) {
+            after.extend(self.last_guard);
+        }
+        if guard {
+            self.last_guard = Some(id);
+        }
         if writes {
             after.extend(self.last_write);
             after.append(&mut self.reads_since_write);
@@ -46,12 +65,26 @@ mod tests {
         let write = EffectSet::single(Effect::Write);
         let net = EffectSet::single(Effect::Net);
         let mut o = EffectOrder::default();
-        assert_eq!(o.add(0, read), Vec::<OpId>::new());
-        assert_eq!(o.add(1, read), Vec::<OpId>::new());
-        assert_eq!(o.add(2, write), vec![0, 1]);
-        assert_eq!(o.add(3, net), Vec::<OpId>::new());
-        assert_eq!(o.add(4, read), vec![2]);
-        assert_eq!(o.add(5, EffectSet::single(Effect::Exec)), vec![2, 4]);
-        assert_eq!(o.add(6, write), vec![5]);
+        assert_eq!(o.add(0, read, false), Vec::<OpId>::new());
+        assert_eq!(o.add(1, read, false), Vec::<OpId>::new());
+        assert_eq!(o.add(2, write, false), vec![0, 1]);
+        assert_eq!(o.add(3, net, false), Vec::<OpId>::new());
+        assert_eq!(o.add(4, read, false), vec![2]);
+        assert_eq!(o.add(5, EffectSet::single(Effect::Exec), false), vec![2, 4]);
+        assert_eq!(o.add(6, write, false), vec![5]);
+    }
+
+    #[test]
+    fn guards_chain_and_hold_back_what_acts_on_the_world() {
+        let read = EffectSet::single(Effect::Read);
+        let write = EffectSet::single(Effect::Write);
+        let llm = EffectSet::single(Effect::Llm);
+        let mut o = EffectOrder::default();
+        assert_eq!(o.add(0, EffectSet::EMPTY, true), Vec::<OpId>::new());
+        assert_eq!(o.add(1, read, false), Vec::<OpId>::new());
+        assert_eq!(o.add(2, EffectSet::EMPTY, true), vec![0]);
+        assert_eq!(o.add(3, llm, false), vec![2]);
+        assert_eq!(o.add(4, write, false), vec![1, 2]);
+        assert_eq!(o.add(5, EffectSet::EMPTY, false), Vec::<OpId>::new());
     }
 }

@@ -11,11 +11,12 @@
 //! and `let` name; the store keeps the source beside the object for line numbers.
 
 pub mod build;
+mod build_blocks;
 pub mod effects;
 pub mod graph;
 pub mod render;
 
-use crate::types::{EffectSet, Type};
+use crate::types::{CmpOp, EffectSet, LogicOp, Type};
 use crate::value::Value;
 
 /// Index into [`Program::consts`].
@@ -26,8 +27,10 @@ pub type ParamId = u32;
 pub type SlotId = u32;
 /// Index into [`Program::tools`].
 pub type ToolId = u32;
-/// Index into [`Program::ops`].
+/// Index into [`Program::ops`], or into a [`Block`]'s ops for an op of a block.
 pub type OpId = u32;
+/// Index into [`Program::blocks`].
+pub type BlockId = u32;
 
 /// A compiled program.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,6 +55,25 @@ pub struct Program {
     pub output: Option<Operand>,
     /// The capability set: every effect of every tool called, plus `llm` for slots.
     pub effects: EffectSet,
+    /// The nested blocks (`for` bodies, `if` branches, `and`/`or` operands), in the
+    /// order a walk meets them: the ops in order, each block right where its op is.
+    pub blocks: Vec<Block>,
+}
+
+/// A nested sub-DAG: the body of a `for` (run once per element), a branch of an `if`,
+/// an operand of `and`/`or` (run only when the operands before do not decide).
+///
+/// Its ops are a DAG like the program's, with ids into `ops` and `step` indexing
+/// `steps` (`steps.len()` for the ops of its value). Inside a block, operands are
+/// constants, its own earlier ops, `Local(i)` (the `i`th capture of the op that owns the
+/// block: every outer value the block reads, params included, is captured) and, in a
+/// `for` body, `Elem` (the current element).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    pub ops: Vec<Op>,
+    pub steps: Vec<Step>,
+    /// The block's value.
+    pub result: Operand,
 }
 
 /// A parameter slot.
@@ -96,8 +118,14 @@ pub struct Step {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Operand {
     Const(ConstId),
+    /// A param (not inside blocks: they capture it).
     Param(ParamId),
+    /// An earlier op of the same scope (the program or the block).
     Op(OpId),
+    /// Inside a block: a capture of the op that owns it.
+    Local(u32),
+    /// Inside a `for` body: the current element.
+    Elem,
 }
 
 /// A piece of an interpolated string.
@@ -141,6 +169,42 @@ pub enum OpKind {
     /// A `json` value flowing into a typed place: checked (and an integral float made an
     /// `int`) at run time; the type is the op's `ty`.
     Check { value: Operand },
+    /// `for x in list { body }`: the body once per element (`Elem`), its values in a list
+    /// of the op's type.
+    For {
+        list: Operand,
+        captures: Vec<Operand>,
+        body: BlockId,
+    },
+    /// `if cond { then } else { otherwise }`: only the branch taken runs; `null` when the
+    /// condition is false and there is no `else`. Both branches share `captures`.
+    If {
+        cond: Operand,
+        captures: Vec<Operand>,
+        then: BlockId,
+        otherwise: Option<BlockId>,
+    },
+    /// `a and b and c` / `a or b`: `first`, then each block in turn while none decides.
+    /// The blocks share `captures`.
+    Logic {
+        op: LogicOp,
+        first: Operand,
+        captures: Vec<Operand>,
+        rest: Vec<BlockId>,
+    },
+    /// `a == b`, `a < b`, ...: a `bool`.
+    Compare {
+        op: CmpOp,
+        lhs: Operand,
+        rhs: Operand,
+    },
+    /// `not a`
+    Not { value: Operand },
+    /// `expect cond, "message"`: the run fails (`expect-failed`) when `cond` is false.
+    Expect {
+        cond: Operand,
+        message: Option<Vec<Part>>,
+    },
 }
 
 impl Op {
@@ -178,7 +242,55 @@ impl Op {
                 f(*base);
                 f(*index);
             }
-            OpKind::Check { value } => f(*value),
+            OpKind::Check { value } | OpKind::Not { value } => f(*value),
+            OpKind::For { list, captures, .. } => {
+                f(*list);
+                captures.iter().copied().for_each(f);
+            }
+            OpKind::If { cond, captures, .. } => {
+                f(*cond);
+                captures.iter().copied().for_each(f);
+            }
+            OpKind::Logic {
+                first, captures, ..
+            } => {
+                f(*first);
+                captures.iter().copied().for_each(f);
+            }
+            OpKind::Compare { lhs, rhs, .. } => {
+                f(*lhs);
+                f(*rhs);
+            }
+            OpKind::Expect { cond, message } => {
+                f(*cond);
+                for p in message.iter().flatten() {
+                    if let Part::Value(o) = p {
+                        f(*o);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The blocks the op owns, in order.
+    pub fn blocks(&self) -> Vec<BlockId> {
+        match &self.kind {
+            OpKind::For { body, .. } => vec![*body],
+            OpKind::If {
+                then, otherwise, ..
+            } => std::iter::once(*then).chain(*otherwise).collect(),
+            OpKind::Logic { rest, .. } => rest.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The op's captures (empty for ops that own no block).
+    pub fn captures(&self) -> &[Operand] {
+        match &self.kind {
+            OpKind::For { captures, .. }
+            | OpKind::If { captures, .. }
+            | OpKind::Logic { captures, .. } => captures,
+            _ => &[],
         }
     }
 
@@ -210,6 +322,10 @@ pub fn signature_hash(decl: &crate::stdlib::ToolDecl) -> [u8; 32] {
 impl Program {
     pub fn constant(&self, id: ConstId) -> Option<&Value> {
         self.consts.get(id as usize)
+    }
+
+    pub fn block(&self, id: BlockId) -> Option<&Block> {
+        self.blocks.get(id as usize)
     }
 
     /// A human name for step `index`: `step 3 (`text`)`.

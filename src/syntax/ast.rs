@@ -3,6 +3,7 @@
 
 use crate::diag::Span;
 use crate::types::Type;
+pub use crate::types::{CmpOp, LogicOp};
 
 /// A whole source file: its items in source order, plus every comment (the formatter
 /// puts them back).
@@ -57,6 +58,14 @@ pub enum ItemKind {
     Expr(Expr),
     /// `return EXPR`
     Return(Expr),
+    /// `expect COND[, "message"]`: the run stops here when COND is false.
+    Expect(Expect),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expect {
+    pub cond: Expr,
+    pub message: Option<StrLit>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -128,6 +137,51 @@ pub enum ExprKind {
     Call(Call),
     /// `(expr)`, kept so the formatter can print it back.
     Paren(Box<Expr>),
+    /// `a == b`, `a < b`, ...
+    Compare(Box<Expr>, CmpOp, Box<Expr>),
+    /// `a and b and c` / `a or b`: two or more operands, left to right.
+    Logic(LogicOp, Vec<Expr>),
+    /// `not a`
+    Not(Box<Expr>),
+    /// `for NAME in LIST { ... }`
+    For(Box<For>),
+    /// `if COND { ... } else if COND { ... } else { ... }`
+    If(Box<If>),
+}
+
+/// `for var in list { body }`: a map, one body value per element, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct For {
+    pub var: Ident,
+    pub list: Expr,
+    pub body: Block,
+}
+
+/// `if c1 { b1 } else if c2 { b2 } else { b3 }`: the arms in order, then the `else`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct If {
+    pub arms: Vec<(Expr, Block)>,
+    pub otherwise: Option<Block>,
+}
+
+/// `{ let ...; expect ...; EXPR }`: `let`, `expect` and bare steps, ending with the
+/// expression that is the block's value. `span` covers the braces.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    pub items: Vec<Item>,
+    pub span: Span,
+    /// A statement of the block did not parse (already reported).
+    pub broken: bool,
+}
+
+impl Block {
+    /// The block's value: its last item when that is an expression.
+    pub fn value(&self) -> Option<&Expr> {
+        match self.items.last().map(|i| &i.kind) {
+            Some(ItemKind::Expr(e)) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 /// An object key: `"quoted"` or a bare word.

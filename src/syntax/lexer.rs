@@ -24,14 +24,22 @@ pub struct Cut {
 }
 
 /// Words that start a statement; seen at the start of a line inside an unclosed bracket,
-/// they end the broken statement so that the rest of the file is still checked.
-const STATEMENT_WORDS: &[&str] = &["let", "param", "return", "trace", "goal", "tool"];
+/// they end the broken statement so that the rest of the file is still checked. Inside a
+/// block (`for`/`if` braces) the block's own statement words (`let`, `expect`) do not.
+const STATEMENT_WORDS: &[&str] = &["let", "param", "return", "trace", "goal", "tool", "expect"];
+const BLOCK_WORDS: &[&str] = &["let", "expect"];
+
+/// Words after which a `{` opens an object, not a block: they expect an expression.
+const EXPR_WORDS: &[&str] = &[
+    "return", "and", "or", "not", "in", "if", "expect", "let", "for",
+];
 
 pub fn cut(src: &str) -> Cut {
     let b = src.as_bytes();
     let mut out = Cut::default();
     let mut i = 0;
-    let mut depth = 0usize;
+    // The open brackets, innermost last: `true` for a block's `{`.
+    let mut open: Vec<bool> = Vec::new();
     let mut too_deep = false;
     let mut start: Option<usize> = None; // start of the current statement
     let mut last_code = 0usize; // end of the last code byte of the current statement
@@ -54,12 +62,12 @@ pub fn cut(src: &str) -> Cut {
         match c {
             b'\n' => {
                 line_has_code = false;
-                if depth == 0 {
+                if open.is_empty() {
                     finish(&mut out, &mut start, last_code, &mut too_deep);
-                } else if starts_statement(src, i + 1) {
+                } else if starts_statement(src, i + 1, open.last() == Some(&true)) {
                     // An unclosed bracket: end the broken statement here.
                     finish(&mut out, &mut start, last_code, &mut too_deep);
-                    depth = 0;
+                    open.clear();
                 }
                 i += 1;
             }
@@ -88,8 +96,8 @@ pub fn cut(src: &str) -> Cut {
                     }
                     b'"' => i = skip_plain(b, i + 1),
                     b'(' | b'[' | b'{' => {
-                        depth += 1;
-                        if depth > MAX_NESTING && !too_deep {
+                        open.push(c == b'{' && opens_block(src, i));
+                        if open.len() > MAX_NESTING && !too_deep {
                             too_deep = true;
                             out.diagnostics.push(
                                 Diagnostic::error(
@@ -104,7 +112,7 @@ pub fn cut(src: &str) -> Cut {
                         i += 1;
                     }
                     b')' | b']' | b'}' => {
-                        depth = depth.saturating_sub(1);
+                        open.pop();
                         i += 1;
                     }
                     _ => i += utf8_len(c),
@@ -184,12 +192,35 @@ fn utf8_len(first: u8) -> usize {
     }
 }
 
-fn starts_statement(src: &str, from: usize) -> bool {
+/// Whether the line from `from` starts with a statement word that ends a broken
+/// statement (inside a block, `let` and `expect` belong to the block).
+fn starts_statement(src: &str, from: usize, in_block: bool) -> bool {
     let rest = src[from..].trim_start_matches([' ', '\t']);
     STATEMENT_WORDS.iter().any(|w| {
         rest.strip_prefix(w)
             .is_some_and(|after| after.starts_with([' ', '\t']))
+            && !(in_block && BLOCK_WORDS.contains(w))
     })
+}
+
+/// Whether the `{` at `at` opens a block (`for ... {`, `if ... {`, `else {`) rather than
+/// an object: it follows the end of an expression on the same line (a name, a number, a
+/// closing bracket or quote) or `else`, not a word that wants an expression (`in`, ...).
+pub fn opens_block(src: &str, at: usize) -> bool {
+    let before = src[..at].trim_end_matches([' ', '\t']);
+    let Some(last) = before.chars().next_back() else {
+        return false;
+    };
+    if matches!(last, ')' | ']' | '}' | '"') {
+        return true;
+    }
+    if !(last.is_ascii_alphanumeric() || last == '_') {
+        return false;
+    }
+    let word_start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map_or(0, |p| p + 1);
+    !EXPR_WORDS.contains(&&before[word_start..])
 }
 
 #[cfg(test)]

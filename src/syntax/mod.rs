@@ -6,6 +6,8 @@
 pub mod ast;
 pub mod lexer;
 mod parser;
+
+pub use parser::{MAX_CHAIN, MAX_EXPR_DEPTH};
 pub mod printer;
 
 use ast::{Comment, File, Item, ItemKind};
@@ -43,7 +45,7 @@ pub fn parse(src: &str) -> (File, Vec<Diagnostic>) {
         let parsed = if cut.skipped.contains(span) {
             None
         } else {
-            parser::parse_statement(text, span.start as usize, &mut diags)
+            parser::parse_statement(text, span.start as usize, &mut diags, &mut broken_names)
         };
         match parsed {
             Some((kind, item_span)) => items.push(Item {
@@ -67,7 +69,7 @@ pub fn parse(src: &str) -> (File, Vec<Diagnostic>) {
 }
 
 /// The name a statement defines, read from its first words (`let NAME`, `param NAME`).
-fn defined_name(text: &str) -> Option<String> {
+pub(crate) fn defined_name(text: &str) -> Option<String> {
     let mut words = text
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .filter(|w| !w.is_empty());

@@ -12,31 +12,31 @@ use crate::types::Type;
 #[grammar = "../grammar/llt.pest"]
 struct LltParser;
 
-/// Parses one statement, `text`, found at byte `base` of the file.
+/// Deepest expression tree accepted (nested brackets, postfix chains, `not`s, blocks),
+/// so that no input can exhaust the stack of the checker, printer or compiler. Bracket
+/// nesting alone is bounded lower, by the lexer.
+pub const MAX_EXPR_DEPTH: usize = 128;
+
+/// Longest chain of `and`/`or` operands, `else if` arms or `not`s: each may become a
+/// nested block or op when compiled.
+pub const MAX_CHAIN: usize = 64;
+
+/// Parses one statement, `text`, found at byte `base` of the file. Names defined by
+/// statements of blocks that do not parse go to `broken`.
 pub(super) fn parse_statement(
     text: &str,
     base: usize,
     diags: &mut Vec<Diagnostic>,
+    broken: &mut Vec<String>,
 ) -> Option<(ItemKind, Span)> {
-    match LltParser::parse(Rule::stmt, text) {
-        Ok(mut pairs) => {
-            let stmt = pairs.next()?;
-            let inner = stmt.into_inner().next()?;
-            let mut l = Lower { base, diags };
-            let span = l.span(&inner);
-            let kind = l.item(inner)?;
-            Some((kind, span))
-        }
-        Err(e) => {
-            // Parse again with pest's detailed tracking (slower, so only on failure) to
-            // learn which tokens were expected.
-            pest::set_error_detail(true);
-            let detailed = LltParser::parse(Rule::stmt, text).err();
-            pest::set_error_detail(false);
-            diags.push(syntax_error(detailed.as_ref().unwrap_or(&e), text, base));
-            None
-        }
-    }
+    let mut l = Lower {
+        base,
+        diags,
+        broken,
+        depth: 0,
+        too_deep: false,
+    };
+    l.statement(Rule::stmt, text, base)
 }
 
 fn syntax_error(e: &pest::error::Error<Rule>, text: &str, base: usize) -> Diagnostic {
@@ -78,6 +78,10 @@ fn syntax_error(e: &pest::error::Error<Rule>, text: &str, base: usize) -> Diagno
             }
         }
     }
+    if expected.len() > 1 {
+        // Operators that could extend a complete expression are rarely what was meant.
+        expected.retain(|e| !OPERATORS.contains(&e.as_str()));
+    }
     if expected.iter().any(|e| e == "an expression") {
         // Tokens that can start an expression add nothing to "an expression".
         expected.retain(|e| !matches!(e.as_str(), "`\"`" | "`(`" | "`-`" | "`[`" | "`{`"));
@@ -99,6 +103,11 @@ fn syntax_error(e: &pest::error::Error<Rule>, text: &str, base: usize) -> Diagno
     .label(format!("expected {expected}"))
 }
 
+/// Tokens that may follow any complete expression.
+const OPERATORS: &[&str] = &[
+    "`==`", "`!=`", "`<`", "`<=`", "`>`", "`>=`", "`and`", "`or`", "`.`", "`[`",
+];
+
 fn closing(open: &str) -> &'static str {
     match open {
         "(" => ")",
@@ -113,12 +122,25 @@ fn describe(rules: &[Rule]) -> Vec<String> {
         .iter()
         .filter_map(|r| {
             Some(match r {
-                Rule::expr | Rule::call | Rule::list | Rule::object | Rule::reference => {
-                    "an expression"
-                }
+                Rule::expr
+                | Rule::call
+                | Rule::list
+                | Rule::object
+                | Rule::reference
+                | Rule::for_expr
+                | Rule::if_expr
+                | Rule::and_expr
+                | Rule::not_expr
+                | Rule::cmp_expr
+                | Rule::postfix_expr => "an expression",
+                Rule::block => "a block `{ ... }`",
+                Rule::kw_in => "`in`",
+                Rule::kw_and => "`and`",
+                Rule::kw_or => "`or`",
+                Rule::cmp_op => "a comparison",
                 Rule::number => "a number",
                 Rule::plain_str | Rule::triple_str => "a string",
-                Rule::ident => "a name",
+                Rule::ident | Rule::binding => "a name",
                 Rule::tool_name => "a tool name like `fs.read`",
                 Rule::type_expr | Rule::list_type => "a type",
                 Rule::arg => "a named argument `name: value`",
@@ -133,6 +155,8 @@ fn describe(rules: &[Rule]) -> Vec<String> {
                 | Rule::tool_decl
                 | Rule::let_stmt
                 | Rule::return_stmt
+                | Rule::expect_stmt
+                | Rule::block_stmt
                 | Rule::expr_stmt => "a statement",
                 _ => return None,
             })
@@ -144,9 +168,81 @@ fn describe(rules: &[Rule]) -> Vec<String> {
 struct Lower<'d> {
     base: usize,
     diags: &'d mut Vec<Diagnostic>,
+    broken: &'d mut Vec<String>,
+    /// How deep the expression being lowered sits (see [`MAX_EXPR_DEPTH`]).
+    depth: usize,
+    /// Whether this statement was already reported too deep.
+    too_deep: bool,
 }
 
 impl Lower<'_> {
+    /// Parses `text` (at byte `base` of the file) with `rule`, a whole statement.
+    fn statement(&mut self, rule: Rule, text: &str, base: usize) -> Option<(ItemKind, Span)> {
+        match LltParser::parse(rule, text) {
+            Ok(mut pairs) => {
+                let stmt = pairs.next()?;
+                let inner = stmt.into_inner().next()?;
+                let outer = std::mem::replace(&mut self.base, base);
+                let span = self.span(&inner);
+                let kind = self.item(inner);
+                self.base = outer;
+                Some((kind?, span))
+            }
+            Err(e) => {
+                // Parse again with pest's detailed tracking (slower, so only on failure) to
+                // learn which tokens were expected.
+                pest::set_error_detail(true);
+                let detailed = LltParser::parse(rule, text).err();
+                pest::set_error_detail(false);
+                self.diags
+                    .push(syntax_error(detailed.as_ref().unwrap_or(&e), text, base));
+                None
+            }
+        }
+    }
+
+    /// Accounts for `n` more levels of nesting; false (reported once) past the limit.
+    fn deeper(&mut self, n: usize, span: Span) -> bool {
+        if self.depth + n <= MAX_EXPR_DEPTH {
+            self.depth += n;
+            return true;
+        }
+        if !self.too_deep {
+            self.too_deep = true;
+            self.diags.push(
+                Diagnostic::error(
+                    "nesting-too-deep",
+                    span,
+                    format!("expression nested more than {MAX_EXPR_DEPTH} deep"),
+                )
+                .label("too deep here")
+                .help("split the value into several `let` steps"),
+            );
+        }
+        false
+    }
+
+    /// Reports a chain (`and`/`or` operands, `else if` arms, `not`s) longer than
+    /// [`MAX_CHAIN`].
+    fn chain_ok(&mut self, n: usize, span: Span, what: &str) -> bool {
+        if n <= MAX_CHAIN {
+            return true;
+        }
+        if !self.too_deep {
+            self.too_deep = true;
+            self.diags.push(
+                Diagnostic::error(
+                    "nesting-too-deep",
+                    span,
+                    format!("more than {MAX_CHAIN} {what} in one chain"),
+                )
+                .label("too long")
+                .help("split the condition into several `let` steps"),
+            );
+        }
+        false
+    }
+
     fn span(&self, p: &Pair<'_, Rule>) -> Span {
         let s = p.as_span();
         Span::new(self.base + s.start(), self.base + s.end())
@@ -231,6 +327,12 @@ impl Lower<'_> {
                 it.next();
                 ItemKind::Return(self.expr(it.next()?))
             }
+            Rule::expect_stmt => {
+                it.next();
+                let cond = self.expr(it.next()?);
+                let message = it.next().map(|m| self.string(m));
+                ItemKind::Expect(Expect { cond, message })
+            }
             Rule::expr_stmt => ItemKind::Expr(self.expr(it.next()?)),
             _ => return None,
         })
@@ -273,17 +375,117 @@ impl Lower<'_> {
         TypeExpr { ty, span }
     }
 
+    fn null(span: Span) -> Expr {
+        Expr {
+            kind: ExprKind::Null,
+            span,
+        }
+    }
+
+    /// `expr`: operands joined by `or`.
     fn expr(&mut self, p: Pair<'_, Rule>) -> Expr {
+        let span = self.span(&p);
+        if !self.deeper(1, span) {
+            return Self::null(span);
+        }
+        let e = self.logic(p, LogicOp::Or);
+        self.depth -= 1;
+        e
+    }
+
+    /// `expr` (joined by `or`) or `and_expr` (joined by `and`): one operand is itself,
+    /// more are a [`ExprKind::Logic`].
+    fn logic(&mut self, p: Pair<'_, Rule>, op: LogicOp) -> Expr {
+        let span = self.span(&p);
+        let operands: Vec<Pair<'_, Rule>> = p
+            .into_inner()
+            .filter(|q| !matches!(q.as_rule(), Rule::kw_or | Rule::kw_and))
+            .collect();
+        if !self.chain_ok(operands.len(), span, &format!("`{}` operands", op.as_str())) {
+            return Self::null(span);
+        }
+        let mut items: Vec<Expr> = operands
+            .into_iter()
+            .map(|q| match q.as_rule() {
+                Rule::and_expr => self.logic(q, LogicOp::And),
+                _ => self.not(q),
+            })
+            .collect();
+        if items.len() == 1 {
+            return items.pop().unwrap_or_else(|| Self::null(span));
+        }
+        Expr {
+            kind: ExprKind::Logic(op, items),
+            span,
+        }
+    }
+
+    /// `not_expr`: `not`s before a comparison.
+    fn not(&mut self, p: Pair<'_, Rule>) -> Expr {
+        let span = self.span(&p);
+        let mut nots = Vec::new();
+        let mut cmp = None;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::kw_not => nots.push(self.span(&q).start),
+                _ => cmp = Some(q),
+            }
+        }
+        let Some(cmp) = cmp else {
+            return Self::null(span);
+        };
+        let n = nots.len();
+        if !self.chain_ok(n, span, "`not`s") || !self.deeper(n, span) {
+            return Self::null(span);
+        }
+        let mut e = self.compare(cmp);
+        for start in nots.into_iter().rev() {
+            e = Expr {
+                span: Span {
+                    start,
+                    end: e.span.end,
+                },
+                kind: ExprKind::Not(Box::new(e)),
+            };
+        }
+        self.depth -= n;
+        e
+    }
+
+    /// `cmp_expr`: a postfix expression, maybe compared with another.
+    fn compare(&mut self, p: Pair<'_, Rule>) -> Expr {
         let span = self.span(&p);
         let mut it = p.into_inner();
         let Some(first) = it.next() else {
-            return Expr {
-                kind: ExprKind::Null,
-                span,
-            };
+            return Self::null(span);
         };
+        let lhs = self.postfix(first);
+        let (Some(op), Some(rhs)) = (it.next(), it.next()) else {
+            return lhs;
+        };
+        let op = CmpOp::parse(op.as_str()).unwrap_or(CmpOp::Eq);
+        let rhs = self.postfix(rhs);
+        Expr {
+            kind: ExprKind::Compare(Box::new(lhs), op, Box::new(rhs)),
+            span,
+        }
+    }
+
+    /// `postfix_expr`: a primary followed by `.field` and `[index]`.
+    fn postfix(&mut self, p: Pair<'_, Rule>) -> Expr {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let Some(first) = it.next() else {
+            return Self::null(span);
+        };
+        let posts: Vec<Pair<'_, Rule>> = it.collect();
+        // The primary sits under one node per postfix.
+        let n = posts.len();
+        if !self.deeper(n, span) {
+            return Self::null(span);
+        }
         let mut e = self.primary(first);
-        for post in it {
+        for post in posts {
             let pspan = self.span(&post);
             let whole = Span {
                 start: e.span.start,
@@ -304,7 +506,93 @@ impl Lower<'_> {
                 },
             };
         }
+        self.depth -= n;
         e
+    }
+
+    /// `for NAME in LIST BLOCK`
+    fn for_expr(&mut self, p: Pair<'_, Rule>, span: Span) -> ExprKind {
+        let mut it = p
+            .into_inner()
+            .filter(|q| !matches!(q.as_rule(), Rule::kw_for | Rule::kw_in));
+        let (Some(var), Some(list), Some(body)) = (it.next(), it.next(), it.next()) else {
+            return ExprKind::Null;
+        };
+        let var = self.ident(var);
+        let list = self.expr(list);
+        let body = self.block(body, span);
+        ExprKind::For(Box::new(For { var, list, body }))
+    }
+
+    /// `if COND BLOCK (else if COND BLOCK)* (else BLOCK)?`
+    fn if_expr(&mut self, p: Pair<'_, Rule>, span: Span) -> ExprKind {
+        let mut arms = Vec::new();
+        let mut otherwise = None;
+        let mut cond = None;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::expr => cond = Some(self.expr(q)),
+                Rule::block => {
+                    let b = self.block(q, span);
+                    match cond.take() {
+                        Some(c) => arms.push((c, b)),
+                        None => otherwise = Some(b),
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !self.chain_ok(arms.len(), span, "`else if` arms") {
+            return ExprKind::Null;
+        }
+        ExprKind::If(Box::new(If { arms, otherwise }))
+    }
+
+    /// A block: its text cut into statements by the lexer, each parsed on its own, so
+    /// a block's statements end at line ends exactly as the file's do.
+    fn block(&mut self, p: Pair<'_, Rule>, whole: Span) -> Block {
+        let span = self.span(&p);
+        let mut items = Vec::new();
+        let mut broken = false;
+        let Some(body) = p.into_inner().next() else {
+            return Block {
+                items,
+                span,
+                broken,
+            };
+        };
+        if !self.deeper(1, whole) {
+            return Block {
+                items,
+                span,
+                broken: true,
+            };
+        }
+        let base = self.base + body.as_span().start();
+        let text = body.as_str();
+        // Comments were collected by the file's cut; bracket depth was bounded there too.
+        let cut = super::lexer::cut(text);
+        for s in cut.statements.iter().chain(&cut.skipped) {
+            let stmt = &text[s.range()];
+            match self.statement(Rule::block_stmt, stmt, base + s.start as usize) {
+                Some((kind, span)) => items.push(Item {
+                    kind,
+                    span,
+                    doc: None,
+                }),
+                None => {
+                    broken = true;
+                    self.broken.extend(super::defined_name(stmt));
+                }
+            }
+        }
+        items.sort_by_key(|i| i.span.start);
+        self.depth -= 1;
+        Block {
+            items,
+            span,
+            broken,
+        }
     }
 
     fn primary(&mut self, p: Pair<'_, Rule>) -> Expr {
@@ -331,6 +619,8 @@ impl Lower<'_> {
                 }
                 ExprKind::Call(Call { tool, args })
             }
+            Rule::for_expr => self.for_expr(p, span),
+            Rule::if_expr => self.if_expr(p, span),
             Rule::plain_str | Rule::triple_str => ExprKind::Str(self.string(p)),
             Rule::number => self.number(p.as_str(), span),
             Rule::kw_true => ExprKind::Bool(true),

@@ -27,7 +27,7 @@ pub fn format(src: &str, file: &File) -> String {
     for item in &file.items {
         p.leading_comments(item.span.start, &mut prev_end, 0);
         p.blank_line_if(prev_end, item.span.start);
-        p.item(item);
+        p.item(item, 0);
         p.trailing_comment(item.span.end);
         p.out.push('\n');
         prev_end = Some(item.span.end);
@@ -118,7 +118,7 @@ impl Printer<'_> {
             .any(|c| c.span.start >= from)
     }
 
-    fn item(&mut self, item: &Item) {
+    fn item(&mut self, item: &Item, level: usize) {
         match &item.kind {
             ItemKind::Trace(id) => {
                 let _ = write!(self.out, "trace {}", id.name);
@@ -131,7 +131,7 @@ impl Printer<'_> {
                 let _ = write!(self.out, "param {}: {}", p.name.name, type_text(&p.ty));
                 if let Some(d) = &p.default {
                     self.out.push_str(" = ");
-                    self.expr(d, 0);
+                    self.expr(d, level);
                 }
             }
             ItemKind::Tool(t) => self.tool(t, item.span.end),
@@ -146,14 +146,68 @@ impl Printer<'_> {
                         self.out.push_str("ask ");
                         self.string(s);
                     }
-                    LetValue::Expr(e) => self.expr(e, 0),
+                    LetValue::Expr(e) => self.expr(e, level),
                 }
             }
-            ItemKind::Expr(e) => self.expr(e, 0),
+            ItemKind::Expr(e) => self.expr(e, level),
             ItemKind::Return(e) => {
                 self.out.push_str("return ");
-                self.expr(e, 0);
+                self.expr(e, level);
             }
+            ItemKind::Expect(x) => {
+                self.out.push_str("expect ");
+                self.expr(&x.cond, level);
+                if let Some(m) = &x.message {
+                    self.out.push_str(", ");
+                    self.string(m);
+                }
+            }
+        }
+    }
+
+    /// A block over several lines: `{`, each statement on its own line one level in
+    /// (comments and single blank lines kept), `}` at `level`.
+    fn block(&mut self, b: &Block, level: usize) {
+        self.out.push('{');
+        self.trailing_comment(b.span.start + 1);
+        let mut prev_end: Option<u32> = None;
+        for item in &b.items {
+            self.out.push('\n');
+            self.leading_comments(item.span.start, &mut prev_end, level + 1);
+            self.blank_line_if(prev_end, item.span.start);
+            self.indent(level + 1);
+            self.item(item, level + 1);
+            self.trailing_comment(item.span.end);
+            prev_end = Some(item.span.end);
+        }
+        self.out.push('\n');
+        self.leading_comments(b.span.end.saturating_sub(1), &mut prev_end, level + 1);
+        self.indent(level);
+        self.out.push('}');
+    }
+
+    /// `for` and `if` that do not fit on one line.
+    fn control(&mut self, e: &Expr, level: usize) {
+        match &e.kind {
+            ExprKind::For(f) => {
+                let _ = write!(self.out, "for {} in ", f.var.name);
+                self.expr(&f.list, level);
+                self.out.push(' ');
+                self.block(&f.body, level);
+            }
+            ExprKind::If(i) => {
+                for (n, (cond, body)) in i.arms.iter().enumerate() {
+                    self.out.push_str(if n == 0 { "if " } else { " else if " });
+                    self.expr(cond, level);
+                    self.out.push(' ');
+                    self.block(body, level);
+                }
+                if let Some(b) = &i.otherwise {
+                    self.out.push_str(" else ");
+                    self.block(b, level);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -266,6 +320,24 @@ impl Printer<'_> {
                 self.out.push(')');
             }
             ExprKind::Str(s) => self.string(s),
+            ExprKind::For(_) | ExprKind::If(_) => self.control(e, level),
+            ExprKind::Compare(a, op, b) => {
+                self.expr(a, level);
+                let _ = write!(self.out, " {} ", op.as_str());
+                self.expr(b, level);
+            }
+            ExprKind::Logic(op, items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        let _ = write!(self.out, " {} ", op.as_str());
+                    }
+                    self.expr(item, level);
+                }
+            }
+            ExprKind::Not(inner) => {
+                self.out.push_str("not ");
+                self.expr(inner, level);
+            }
             _ => self.out.push_str(&flat(e).unwrap_or_default()),
         }
     }
@@ -385,6 +457,60 @@ fn write_flat(out: &mut String, e: &Expr) {
             write_flat(out, inner);
             out.push(')');
         }
+        ExprKind::Compare(a, op, b) => {
+            write_flat(out, a);
+            out.push(' ');
+            out.push_str(op.as_str());
+            out.push(' ');
+            write_flat(out, b);
+        }
+        ExprKind::Logic(op, items) => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                    out.push_str(op.as_str());
+                    out.push(' ');
+                }
+                write_flat(out, item);
+            }
+        }
+        ExprKind::Not(inner) => {
+            out.push_str("not ");
+            write_flat(out, inner);
+        }
+        ExprKind::For(f) => {
+            out.push_str("for ");
+            out.push_str(&f.var.name);
+            out.push_str(" in ");
+            write_flat(out, &f.list);
+            out.push(' ');
+            flat_block(out, &f.body);
+        }
+        ExprKind::If(i) => {
+            for (n, (cond, body)) in i.arms.iter().enumerate() {
+                out.push_str(if n == 0 { "if " } else { " else if " });
+                write_flat(out, cond);
+                out.push(' ');
+                flat_block(out, body);
+            }
+            if let Some(b) = &i.otherwise {
+                out.push_str(" else ");
+                flat_block(out, b);
+            }
+        }
+    }
+}
+
+/// `{ value }` for a block that is only its value; a line break (so the caller prints it
+/// over several lines) for one with statements.
+fn flat_block(out: &mut String, b: &Block) {
+    match (b.items.len(), b.value()) {
+        (1, Some(v)) => {
+            out.push_str("{ ");
+            write_flat(out, v);
+            out.push_str(" }");
+        }
+        _ => out.push('\n'),
     }
 }
 

@@ -36,6 +36,9 @@ pub enum RunErrorKind {
     /// A run-time check failed: a `json` value of the wrong shape, a missing field, an
     /// index out of range.
     Check,
+    /// An `expect` did not hold: the program does not apply to this input. Nothing after
+    /// it that acts on the world ran.
+    ExpectFailed,
 }
 
 impl RunErrorKind {
@@ -54,6 +57,18 @@ impl RunErrorKind {
             RunErrorKind::Cancelled => "cancelled",
             RunErrorKind::Slot => "slot",
             RunErrorKind::Check => "check",
+            RunErrorKind::ExpectFailed => "expect_failed",
+        }
+    }
+}
+
+impl From<crate::tools::ToolErrorKind> for RunErrorKind {
+    fn from(kind: crate::tools::ToolErrorKind) -> RunErrorKind {
+        use crate::tools::ToolErrorKind;
+        match kind {
+            ToolErrorKind::Sandbox => RunErrorKind::Sandbox,
+            ToolErrorKind::Timeout => RunErrorKind::StepTimeout,
+            ToolErrorKind::Failed | ToolErrorKind::BadArgument => RunErrorKind::Tool,
         }
     }
 }

@@ -33,10 +33,13 @@
 //! ```
 
 pub mod bind;
+mod block;
 pub mod cache;
 pub mod error;
 pub mod events;
+mod frame;
 mod plan;
+mod plan_blocks;
 pub mod progress;
 pub mod runlog;
 mod sched;
@@ -251,6 +254,7 @@ pub fn operand_type(program: &Program, o: Operand) -> Type {
             Some(Value::String(_)) => Type::Str,
             _ => Type::Json,
         },
+        Operand::Local(_) | Operand::Elem => Type::Json,
     }
 }
 

@@ -7,7 +7,8 @@
 use std::sync::Arc;
 
 use super::error::{RunError, RunErrorKind};
-use crate::ir::{OpId, OpKind, Operand, Part, Program};
+use super::plan_blocks::{BlockPlan, plan_blocks};
+use crate::ir::{Op, OpId, OpKind, Operand, Part, Program};
 use crate::tools::{Tool, ToolTable};
 use crate::types::{Effect, EffectSet};
 
@@ -27,8 +28,11 @@ pub(crate) struct Plan<'p> {
     pub succ: Vec<OpId>,
     /// For each op, how many times its value is read (inputs and the output).
     pub uses: Vec<u32>,
-    /// The ops that call a tool or resolve a slot, in order: the ones with step events.
+    /// The ops that call a tool, resolve a slot or run blocks, in order: the ones with
+    /// step events.
     pub tool_ops: Arc<[OpId]>,
+    /// What the runner of blocks needs of each block (`plan_blocks.rs`).
+    pub blocks: Vec<BlockPlan>,
 }
 
 impl<'p> Plan<'p> {
@@ -38,7 +42,7 @@ impl<'p> Plan<'p> {
             .link(&program.tools)
             .map_err(|e| RunError::new(RunErrorKind::Link, e.message))?;
         let tools: Vec<Arc<dyn Tool>> = linked.iter().map(|e| Arc::clone(&e.imp)).collect();
-        let effects = linked.iter().map(|e| e.decl.effects).collect();
+        let effects: Vec<EffectSet> = linked.iter().map(|e| e.decl.effects).collect();
         let arity: Vec<usize> = linked.iter().map(|e| e.decl.params.len()).collect();
         let n = program.ops.len();
         let mut waits = vec![0_u32; n];
@@ -48,7 +52,9 @@ impl<'p> Plan<'p> {
         for (i, op) in program.ops.iter().enumerate() {
             let id = i as OpId;
             check_op(program, id, &arity)?;
-            if matches!(op.kind, OpKind::Call { .. } | OpKind::Ask { .. }) {
+            if matches!(op.kind, OpKind::Call { .. } | OpKind::Ask { .. })
+                || !op.blocks().is_empty()
+            {
                 tool_ops.push(id);
             }
             let mut bad = None;
@@ -89,6 +95,7 @@ impl<'p> Plan<'p> {
         for i in 0..n {
             succ_start[i + 1] += succ_start[i];
         }
+        let blocks = plan_blocks(program, &arity, &effects)?;
         let mut fill = succ_start.clone();
         let mut succ = vec![0; edges.len()];
         for &(d, to) in &edges {
@@ -105,6 +112,7 @@ impl<'p> Plan<'p> {
             succ,
             uses,
             tool_ops: tool_ops.into(),
+            blocks,
         })
     }
 
@@ -126,8 +134,34 @@ impl<'p> Plan<'p> {
                 .copied()
                 .unwrap_or_default(),
             Some(OpKind::Ask { .. }) => EffectSet::single(Effect::Llm),
+            Some(op @ (OpKind::For { .. } | OpKind::If { .. } | OpKind::Logic { .. })) => {
+                self.owned_effects(op)
+            }
             _ => EffectSet::EMPTY,
         }
+    }
+
+    /// The effects of the blocks an op owns.
+    pub fn owned_effects(&self, kind: &OpKind) -> EffectSet {
+        let blocks: &[u32] = match kind {
+            OpKind::For { body, .. } => std::slice::from_ref(body),
+            OpKind::If { then, .. } => std::slice::from_ref(then),
+            OpKind::Logic { rest, .. } => rest,
+            _ => &[],
+        };
+        let mut all = EffectSet::EMPTY;
+        let extra = match kind {
+            OpKind::If {
+                otherwise: Some(o), ..
+            } => Some(*o),
+            _ => None,
+        };
+        for b in blocks.iter().copied().chain(extra) {
+            if let Some(bp) = self.blocks.get(b as usize) {
+                all = all.union(bp.effects);
+            }
+        }
+        all
     }
 
     /// The tool name of op `op` for events and messages: the tool, `ask`, or the kind
@@ -144,12 +178,18 @@ impl<'p> Plan<'p> {
             Some(OpKind::Field { .. }) => "field",
             Some(OpKind::Index { .. }) => "index",
             Some(OpKind::Check { .. }) => "check",
+            Some(OpKind::For { .. }) => "for",
+            Some(OpKind::If { .. }) => "if",
+            Some(OpKind::Logic { op, .. }) => op.as_str(),
+            Some(OpKind::Compare { .. }) => "compare",
+            Some(OpKind::Not { .. }) => "not",
+            Some(OpKind::Expect { .. }) => "expect",
             None => "?",
         }
     }
 }
 
-fn malformed(what: String) -> RunError {
+pub(super) fn malformed(what: String) -> RunError {
     RunError::new(
         RunErrorKind::Link,
         format!("the program is malformed: {what}"),
@@ -162,6 +202,7 @@ fn check_operand(p: &Program, o: Operand, user: OpId) -> Result<(), RunError> {
         Operand::Const(c) => (c as usize) < p.consts.len(),
         Operand::Param(i) => (i as usize) < p.params.len(),
         Operand::Op(d) => d < user,
+        Operand::Local(_) | Operand::Elem => false,
     };
     if ok {
         Ok(())
@@ -180,6 +221,18 @@ fn check_op(p: &Program, id: OpId, arity: &[usize]) -> Result<(), RunError> {
     if op.step as usize > p.steps.len() {
         return Err(malformed(format!("op {id} belongs to no statement")));
     }
+    if kind_ok(p, op, arity) {
+        Ok(())
+    } else {
+        Err(malformed(format!(
+            "op {id} refers to a tool, slot, block or text that does not exist"
+        )))
+    }
+}
+
+/// Whether the tools (with their arity), slots, blocks and text constants an op names
+/// exist.
+pub(super) fn kind_ok(p: &Program, op: &Op, arity: &[usize]) -> bool {
     let text = |c: u32| p.constant(c).is_some_and(|v| v.is_string());
     let parts_ok = |parts: &[Part]| {
         parts.iter().all(|part| match part {
@@ -187,7 +240,7 @@ fn check_op(p: &Program, id: OpId, arity: &[usize]) -> Result<(), RunError> {
             Part::Value(_) => true,
         })
     };
-    let ok = match &op.kind {
+    match &op.kind {
         OpKind::Call { tool, args } => arity.get(*tool as usize) == Some(&args.len()),
         OpKind::Ask { slot } => p
             .slots
@@ -196,13 +249,14 @@ fn check_op(p: &Program, id: OpId, arity: &[usize]) -> Result<(), RunError> {
         OpKind::Template { parts } => parts_ok(parts),
         OpKind::Object { entries } => entries.iter().all(|(k, _)| text(*k)),
         OpKind::Field { key, .. } => text(*key),
-        OpKind::List { .. } | OpKind::Index { .. } | OpKind::Check { .. } => true,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(malformed(format!(
-            "op {id} refers to a tool, slot or text that does not exist"
-        )))
+        OpKind::Expect { message, .. } => message.as_deref().is_none_or(parts_ok),
+        OpKind::For { .. } | OpKind::If { .. } | OpKind::Logic { .. } => {
+            op.blocks().iter().all(|b| (*b as usize) < p.blocks.len())
+        }
+        OpKind::List { .. }
+        | OpKind::Index { .. }
+        | OpKind::Check { .. }
+        | OpKind::Compare { .. }
+        | OpKind::Not { .. } => true,
     }
 }

@@ -13,6 +13,7 @@
 //! - `--timeout` and cancellation stop everything at once; dropping a call's future
 //!   stops it (a subprocess is killed).
 
+mod blocks;
 mod ending;
 
 use std::cmp::Reverse;
@@ -44,6 +45,8 @@ enum Outcome {
     StepTimeout(Duration),
     /// Stopped because an earlier op failed.
     Aborted,
+    /// A block op (`for`, `if`, `and`/`or`) ended, with the LLM calls made inside.
+    Block(Result<Value, super::block::Fail>, Tally),
 }
 
 type Flight<'a> = Pin<Box<dyn Future<Output = (OpId, Outcome)> + Send + 'a>>;
@@ -266,6 +269,8 @@ impl<'a, 'p> Sched<'a, 'p> {
                     Outcome::Slot(resolver.resolve(&req).await)
                 });
             }
+            OpKind::For { .. } | OpKind::If { .. } | OpKind::Logic { .. } => self.start_block(op),
+            OpKind::Expect { cond, message } => self.expect(op, *cond, message.as_deref()),
             kind => {
                 let r = self.values.eval(kind, &o.ty);
                 match r {
@@ -309,6 +314,7 @@ impl<'a, 'p> Sched<'a, 'p> {
                 self.fail(op, RunErrorKind::StepTimeout, msg, ms);
             }
             Outcome::Aborted => self.emit_cancelled(op),
+            Outcome::Block(r, tally) => self.finish_block(op, r, tally, ms),
         }
     }
 

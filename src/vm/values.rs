@@ -2,16 +2,91 @@
 //! last reader has read it. The last reader takes the value instead of copying it, so a
 //! file's text read once and passed on is never copied.
 //!
-//! Inline ops (`Template`, `List`, `Object`, `Field`, `Index`, `Check`) are evaluated
-//! here: they only rearrange values.
+//! Inline ops (`Template`, `List`, `Object`, `Field`, `Index`, `Check`, `Compare`,
+//! `Not`) are evaluated here ([`eval`]): they only rearrange values. The same code runs
+//! them in a block's frame (`frame.rs`), through the [`Operands`] trait.
 
 use std::borrow::Cow;
 
 use crate::ir::{ConstId, OpId, OpKind, Operand, Part, Program};
 use crate::types::Type;
-use crate::value::{Value, coerce, kind_of, to_text};
+use crate::value::{Value, coerce, compare, kind_of, to_text, truth};
 
-static NULL: Value = Value::Null;
+pub(crate) static NULL: Value = Value::Null;
+
+/// Where inline ops read their operands: a run's values, or a block's frame.
+pub(crate) trait Operands<'p> {
+    fn program(&self) -> &'p Program;
+
+    /// Reads an operand once: borrowed while others still need it, owned for the last
+    /// reader.
+    fn get(&mut self, o: Operand) -> Cow<'_, Value>;
+
+    /// Reads an operand as an owned value.
+    fn take(&mut self, o: Operand) -> Value {
+        self.get(o).into_owned()
+    }
+
+    /// A string constant (checked before the run).
+    fn text(&self, c: ConstId) -> &'p str {
+        self.program()
+            .consts
+            .get(c as usize)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// Interpolates a template: text parts as they are, values as `value::to_text`.
+    fn interpolate(&mut self, parts: &[Part]) -> String {
+        let mut out = String::new();
+        for part in parts {
+            match part {
+                Part::Text(c) => out.push_str(self.text(*c)),
+                Part::Value(o) => {
+                    let v = self.get(*o);
+                    out.push_str(&to_text(&v));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Evaluates an inline op of type `ty`. Tool calls, slots, blocks and `expect` are not
+/// inline: the scheduler and the block runner run them.
+pub(crate) fn eval<'p>(
+    r: &mut impl Operands<'p>,
+    kind: &OpKind,
+    ty: &Type,
+) -> Result<Value, String> {
+    match kind {
+        OpKind::Template { parts } => Ok(Value::String(r.interpolate(parts))),
+        OpKind::List { items } => Ok(Value::Array(items.iter().map(|o| r.take(*o)).collect())),
+        OpKind::Object { entries } => {
+            let mut map = serde_json::Map::new();
+            for (k, o) in entries {
+                let v = r.take(*o);
+                map.insert(r.text(*k).to_owned(), v);
+            }
+            Ok(Value::Object(map))
+        }
+        OpKind::Field { base, key } => {
+            let key = r.text(*key);
+            field(r.get(*base), key)
+        }
+        OpKind::Index { base, index } => {
+            let index = r.take(*index);
+            element(r.get(*base), &index)
+        }
+        OpKind::Check { value } => coerce(r.take(*value), ty),
+        OpKind::Compare { op, lhs, rhs } => {
+            let a = r.take(*lhs);
+            compare(&a, &r.get(*rhs), *op).map(Value::Bool)
+        }
+        OpKind::Not { value } => truth(&r.get(*value)).map(|b| Value::Bool(!b)),
+        _ => Err("internal error: a tool or block op evaluated inline".to_owned()),
+    }
+}
 
 /// Params, constants and op results of one run.
 pub(crate) struct Values<'p> {
@@ -42,9 +117,28 @@ impl<'p> Values<'p> {
         }
     }
 
-    /// Reads an operand once: borrowed while others still need it, owned for the last
-    /// reader.
-    pub fn get(&mut self, o: Operand) -> Cow<'_, Value> {
+    /// Interpolates a template (see [`Operands::interpolate`]).
+    pub fn interpolate(&mut self, parts: &[Part]) -> String {
+        Operands::interpolate(self, parts)
+    }
+
+    /// Evaluates an inline op (see [`eval`]).
+    pub fn eval(&mut self, kind: &OpKind, ty: &Type) -> Result<Value, String> {
+        eval(self, kind, ty)
+    }
+
+    /// Reads an operand as an owned value.
+    pub fn take(&mut self, o: Operand) -> Value {
+        Operands::take(self, o)
+    }
+}
+
+impl<'p> Operands<'p> for Values<'p> {
+    fn program(&self) -> &'p Program {
+        self.program
+    }
+
+    fn get(&mut self, o: Operand) -> Cow<'_, Value> {
         match o {
             Operand::Const(c) => {
                 Cow::Borrowed(self.program.consts.get(c as usize).unwrap_or(&NULL))
@@ -69,72 +163,14 @@ impl<'p> Values<'p> {
                     Cow::Borrowed(slot.as_ref().unwrap_or(&NULL))
                 }
             }
-        }
-    }
-
-    /// Reads an operand as an owned value.
-    pub fn take(&mut self, o: Operand) -> Value {
-        self.get(o).into_owned()
-    }
-
-    /// Interpolates a template: text parts as they are, values as `value::to_text`.
-    pub fn interpolate(&mut self, parts: &[Part]) -> String {
-        let mut out = String::new();
-        for part in parts {
-            match part {
-                Part::Text(c) => out.push_str(self.text(*c)),
-                Part::Value(o) => {
-                    let v = self.get(*o);
-                    out.push_str(&to_text(&v));
-                }
-            }
-        }
-        out
-    }
-
-    /// A string constant (checked by the plan).
-    fn text(&self, c: ConstId) -> &'p str {
-        self.program
-            .consts
-            .get(c as usize)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-    }
-
-    /// Evaluates an inline op of type `ty`. `Call` and `Ask` are not inline: the
-    /// scheduler runs them.
-    pub fn eval(&mut self, kind: &OpKind, ty: &Type) -> Result<Value, String> {
-        match kind {
-            OpKind::Template { parts } => Ok(Value::String(self.interpolate(parts))),
-            OpKind::List { items } => {
-                Ok(Value::Array(items.iter().map(|o| self.take(*o)).collect()))
-            }
-            OpKind::Object { entries } => {
-                let mut map = serde_json::Map::new();
-                for (k, o) in entries {
-                    let v = self.take(*o);
-                    map.insert(self.text(*k).to_owned(), v);
-                }
-                Ok(Value::Object(map))
-            }
-            OpKind::Field { base, key } => {
-                let key = self.text(*key);
-                field(self.get(*base), key)
-            }
-            OpKind::Index { base, index } => {
-                let index = self.take(*index);
-                element(self.get(*base), &index)
-            }
-            OpKind::Check { value } => coerce(self.take(*value), ty),
-            OpKind::Call { .. } | OpKind::Ask { .. } => {
-                Err("internal error: a tool op evaluated inline".to_owned())
-            }
+            // Only blocks have captures and elements (checked before the run).
+            Operand::Local(_) | Operand::Elem => Cow::Borrowed(&NULL),
         }
     }
 }
 
 /// `base.key`: the field of an object.
-fn field(base: Cow<'_, Value>, key: &str) -> Result<Value, String> {
+pub(crate) fn field(base: Cow<'_, Value>, key: &str) -> Result<Value, String> {
     let found = match &base {
         Cow::Borrowed(Value::Object(m)) => m.get(key).cloned(),
         Cow::Owned(Value::Object(_)) => match base.into_owned() {
@@ -153,7 +189,7 @@ fn field(base: Cow<'_, Value>, key: &str) -> Result<Value, String> {
 
 /// `base[index]`: an element of a list (by a non-negative int) or a field of an object
 /// (by a string).
-fn element(base: Cow<'_, Value>, index: &Value) -> Result<Value, String> {
+pub(crate) fn element(base: Cow<'_, Value>, index: &Value) -> Result<Value, String> {
     match (base.as_ref(), index) {
         (Value::Array(items), Value::Number(n)) => {
             let len = items.len();

@@ -1,17 +1,47 @@
-//! The checks of the op table: operands in range and earlier, each kind's operands and
-//! type, calls against their tool's declaration, slots asked once in order, and effect
-//! edges that keep the workspace order.
-
-use std::collections::BTreeSet;
+//! The checks of op tables, the program's and each block's: operands in range and
+//! earlier, each kind's operands and type (`kinds.rs`), slots asked once in order, blocks
+//! owned once in order, and effect edges that keep the workspace order and the guards.
 
 use super::{Verifier, check_type, err};
 use crate::bytecode::error::{Site, VerifyError};
+use crate::bytecode::format::MAX_BLOCK_DEPTH;
 use crate::check::literal::const_type;
 use crate::ir::effects::EffectOrder;
-use crate::ir::{OpKind, Operand, Part};
+use crate::ir::{Op, Operand, Step};
 use crate::stdlib::ToolDecl;
-use crate::types::{Effect, EffectSet, Type};
+use crate::types::{EffectSet, Type};
 use crate::value::Value;
+
+/// One op table being checked: the program's, or a block's.
+pub(super) struct Scope<'s> {
+    pub ops: &'s [Op],
+    pub steps: &'s [Step],
+    /// The block, or `None` for the program.
+    pub block: Option<u32>,
+    /// The types of `Local(i)`: the captures of the op owning the block.
+    pub locals: Vec<Type>,
+    /// The type of `Elem`, in a `for` body.
+    pub elem: Option<Type>,
+    /// How many blocks enclose it.
+    pub depth: usize,
+}
+
+impl Scope<'_> {
+    pub fn site(&self, op: usize) -> Site {
+        match self.block {
+            None => Site::Op(op as u32),
+            Some(b) => Site::BlockOp(b, op as u32),
+        }
+    }
+}
+
+/// What a walk of the program has met so far: slots and blocks are numbered in the order
+/// the walk meets them.
+#[derive(Default)]
+pub(super) struct Walk {
+    pub next_slot: usize,
+    pub next_block: u32,
+}
 
 impl Verifier<'_> {
     /// A constant that must be a string (template text, object key, field name).
@@ -32,43 +62,64 @@ impl Verifier<'_> {
         }
     }
 
-    /// An operand in range; an op operand only to an op before `before`.
-    pub(super) fn operand(&self, site: Site, o: Operand, before: usize) -> Result<(), VerifyError> {
+    /// An operand valid in `scope`; an op operand only to an op before `before`.
+    pub(super) fn operand(
+        &self,
+        scope: &Scope<'_>,
+        site: Site,
+        o: Operand,
+        before: usize,
+    ) -> Result<(), VerifyError> {
         let (ok, what, len) = match o {
             Operand::Const(c) => (
                 (c as usize) < self.p.consts.len(),
                 "constant",
                 self.p.consts.len(),
             ),
+            Operand::Param(q) if scope.block.is_some() => {
+                return Err(err(
+                    site,
+                    format!("a block reads param ${q} directly (blocks capture what they read)"),
+                ));
+            }
             Operand::Param(q) => (
                 (q as usize) < self.p.params.len(),
                 "param",
                 self.p.params.len(),
             ),
             Operand::Op(i) => ((i as usize) < before, "op", before),
+            Operand::Local(i) => (
+                (i as usize) < scope.locals.len(),
+                "capture",
+                scope.locals.len(),
+            ),
+            Operand::Elem => {
+                if scope.elem.is_some() {
+                    return Ok(());
+                }
+                return Err(err(site, "`elem` is used outside a `for` body"));
+            }
         };
         if ok {
             return Ok(());
         }
-        let shown = match o {
-            Operand::Const(c) => format!("c{c}"),
-            Operand::Param(q) => format!("${q}"),
-            Operand::Op(i) => format!("%{i}"),
-        };
         Err(err(
             site,
             match o {
-                Operand::Op(_) => format!(
-                    "operand {shown} does not refer to an earlier op (only %0..%{} may be used here)",
+                Operand::Op(i) => format!(
+                    "operand %{i} does not refer to an earlier op (only %0..%{} may be used here)",
                     before.saturating_sub(1)
                 ),
-                _ => format!("operand {shown} is out of range ({len} {what}s)"),
+                Operand::Const(c) => format!("operand c{c} is out of range ({len} {what}s)"),
+                Operand::Param(q) => format!("operand ${q} is out of range ({len} {what}s)"),
+                Operand::Local(i) => format!("operand &{i} is out of range ({len} {what}s)"),
+                Operand::Elem => String::new(),
             },
         ))
     }
 
-    /// The static type of an operand (ops and params are in range by now).
-    fn operand_type(&self, o: Operand) -> Type {
+    /// The static type of an operand valid in `scope`.
+    pub(super) fn operand_type(&self, scope: &Scope<'_>, o: Operand) -> Type {
         match o {
             Operand::Const(c) => self.p.consts.get(c as usize).map_or(Type::Json, const_type),
             Operand::Param(q) => self
@@ -76,188 +127,92 @@ impl Verifier<'_> {
                 .params
                 .get(q as usize)
                 .map_or(Type::Json, |q| q.ty.clone()),
-            Operand::Op(i) => self
-                .p
+            Operand::Op(i) => scope
                 .ops
                 .get(i as usize)
                 .map_or(Type::Json, |op| op.ty.clone()),
+            Operand::Local(i) => scope.locals.get(i as usize).cloned().unwrap_or(Type::Json),
+            Operand::Elem => scope.elem.clone().unwrap_or(Type::Json),
         }
     }
 
-    pub(super) fn ops(&self, decls: &[&ToolDecl]) -> Result<(), VerifyError> {
+    /// Checks every op of `scope` (and, through the ops that own them, its blocks);
+    /// gives the union of their effects and whether one is a guard.
+    pub(super) fn scope(
+        &self,
+        scope: &Scope<'_>,
+        decls: &[&ToolDecl],
+        walk: &mut Walk,
+    ) -> Result<(EffectSet, bool), VerifyError> {
+        if scope.depth > MAX_BLOCK_DEPTH {
+            return Err(err(
+                scope.site(0),
+                format!("blocks nest more than {MAX_BLOCK_DEPTH} deep"),
+            ));
+        }
         let mut order = EffectOrder::default();
-        let mut next_slot = 0usize;
         let mut last_step = 0u32;
-        for (i, op) in self.p.ops.iter().enumerate() {
-            let site = Site::Op(i as u32);
+        let mut all = EffectSet::EMPTY;
+        let mut any_guard = false;
+        for (i, op) in scope.ops.iter().enumerate() {
+            let site = scope.site(i);
             check_type(site, &op.ty)?;
             let mut bad = None;
             op.for_each_input(&self.p.slots, |o| {
                 if bad.is_none() {
-                    bad = self.operand(site, o, i).err();
+                    bad = self.operand(scope, site, o, i).err();
                 }
             });
             if let Some(e) = bad {
                 return Err(e);
             }
-            let effects = self.kind(site, op, decls, &mut next_slot)?;
-            if op.step < last_step || op.step as usize > self.p.steps.len() {
+            let (effects, guard) = self.kind(scope, site, op, decls, walk)?;
+            all = all.union(effects);
+            any_guard |= guard;
+            if op.step < last_step || op.step as usize > scope.steps.len() {
                 return Err(err(
                     site,
                     format!(
                         "step index {} is out of order or range (ops follow the {} steps in order)",
                         op.step,
-                        self.p.steps.len()
+                        scope.steps.len()
                     ),
                 ));
             }
             last_step = op.step;
-            // Effect edges: sorted, unique, earlier, and covering the workspace order.
-            if op.after.windows(2).any(|w| w[0] >= w[1]) {
-                return Err(err(site, "effect edges are not sorted and unique"));
-            }
-            if let Some(a) = op.after.iter().find(|a| **a as usize >= i) {
-                return Err(err(
-                    site,
-                    format!("effect edge to %{a}, which is not an earlier op"),
-                ));
-            }
-            let needs = order.add(i as u32, effects);
-            let inputs = if needs.is_empty() {
-                Vec::new()
-            } else {
-                op.inputs(&self.p.slots)
-            };
-            for need in needs {
-                let is_input = inputs.contains(&Operand::Op(need));
-                if !is_input && op.after.binary_search(&need).is_err() {
-                    return Err(err(
-                        site,
-                        format!(
-                            "missing effect edge: it must run after %{need} to keep the workspace order"
-                        ),
-                    ));
-                }
-            }
+            self.edges(site, i, op, order.add(i as u32, effects, guard))?;
         }
-        if next_slot != self.p.slots.len() {
-            return Err(err(
-                Site::Slot(next_slot as u32),
-                "the slot is never asked (every slot has exactly one ask op, in order)",
-            ));
-        }
-        Ok(())
+        Ok((all, any_guard))
     }
 
-    /// Checks what an op's kind requires; returns the effects of running it.
-    fn kind(
-        &self,
-        site: Site,
-        op: &crate::ir::Op,
-        decls: &[&ToolDecl],
-        next_slot: &mut usize,
-    ) -> Result<EffectSet, VerifyError> {
-        let want = |expected: &Type| -> Result<(), VerifyError> {
-            if op.ty == *expected {
-                Ok(())
-            } else {
-                Err(err(
-                    site,
-                    format!("the op's type is {}, expected {expected}", op.ty),
-                ))
-            }
-        };
-        match &op.kind {
-            OpKind::Call { tool, args } => {
-                let (Some(t), Some(decl)) =
-                    (self.p.tools.get(*tool as usize), decls.get(*tool as usize))
-                else {
-                    return Err(err(
-                        site,
-                        format!(
-                            "tool #{tool} is out of range ({} tools)",
-                            self.p.tools.len()
-                        ),
-                    ));
-                };
-                if args.len() != decl.params.len() {
-                    return Err(err(
-                        site,
-                        format!(
-                            "`{}` takes {} arguments, the call passes {}",
-                            t.name,
-                            decl.params.len(),
-                            args.len()
-                        ),
-                    ));
-                }
-                for (a, param) in args.iter().zip(&decl.params) {
-                    let found = self.operand_type(*a);
-                    if !param.ty.accepts(&found) {
-                        return Err(err(
-                            site,
-                            format!(
-                                "argument `{}` of `{}` wants {}, found {found}",
-                                param.name, t.name, param.ty
-                            ),
-                        ));
-                    }
-                }
-                want(&decl.ret)?;
-                Ok(t.effects)
-            }
-            OpKind::Ask { slot } => {
-                if *slot as usize != *next_slot {
-                    return Err(err(
-                        site,
-                        format!(
-                            "asks slot @{slot}, expected @{next_slot} (slots are asked once each, in order)"
-                        ),
-                    ));
-                }
-                *next_slot += 1;
-                let Some(s) = self.p.slots.get(*slot as usize) else {
-                    return Err(err(
-                        site,
-                        format!(
-                            "slot @{slot} is out of range ({} slots)",
-                            self.p.slots.len()
-                        ),
-                    ));
-                };
-                want(&s.ty)?;
-                Ok(EffectSet::single(Effect::Llm))
-            }
-            OpKind::Template { parts } => {
-                for part in parts {
-                    if let Part::Text(c) = part {
-                        self.text_const(site, *c)?;
-                    }
-                }
-                want(&Type::Str)?;
-                Ok(EffectSet::EMPTY)
-            }
-            OpKind::List { .. } => match op.ty {
-                Type::List(_) => Ok(EffectSet::EMPTY),
-                _ => Err(err(site, format!("a list op has type {}", op.ty))),
-            },
-            OpKind::Object { entries } => {
-                let mut keys = BTreeSet::new();
-                for (k, _) in entries {
-                    self.text_const(site, *k)?;
-                    if !keys.insert(*k) {
-                        return Err(err(site, format!("object key c{k} appears twice")));
-                    }
-                }
-                want(&Type::Json)?;
-                Ok(EffectSet::EMPTY)
-            }
-            OpKind::Field { key, .. } => {
-                self.text_const(site, *key)?;
-                want(&Type::Json)?;
-                Ok(EffectSet::EMPTY)
-            }
-            OpKind::Index { .. } | OpKind::Check { .. } => Ok(EffectSet::EMPTY),
+    /// Effect edges: sorted, unique, earlier, and covering the order `needs` (the
+    /// workspace order and the guards).
+    fn edges(&self, site: Site, i: usize, op: &Op, needs: Vec<u32>) -> Result<(), VerifyError> {
+        if op.after.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(err(site, "effect edges are not sorted and unique"));
         }
+        if let Some(a) = op.after.iter().find(|a| **a as usize >= i) {
+            return Err(err(
+                site,
+                format!("effect edge to %{a}, which is not an earlier op"),
+            ));
+        }
+        let inputs = if needs.is_empty() {
+            Vec::new()
+        } else {
+            op.inputs(&self.p.slots)
+        };
+        for need in needs {
+            let is_input = inputs.contains(&Operand::Op(need));
+            if !is_input && op.after.binary_search(&need).is_err() {
+                return Err(err(
+                    site,
+                    format!(
+                        "missing effect edge: it must run after %{need} to keep the workspace order and guards"
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 }

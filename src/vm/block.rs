@@ -1,0 +1,536 @@
+//! Running the ops that own blocks: `for`, `if`, `and`/`or`.
+//!
+//! A block runs in a [`Frame`] that goes as far as it can without waiting: inline ops and
+//! tools that answer at once make no future, so a loop over cheap ops costs little more
+//! per element than the same ops in a straight line. At the first op that must wait (a
+//! tool that hands back a future, an `ask`) the rest becomes a future for the scheduler
+//! to drive. Long runs of elements that never wait still yield to the scheduler every
+//! [`YIELD_EVERY`] elements, so `--timeout` and Ctrl-C stop them.
+//!
+//! A `for` whose body's effects are only `pure`, `read`, `net` or `llm` runs up to
+//! `jobs` elements at a time; any other runs them one after the other, in order. Either
+//! way its value lists the body's values in element order, and when elements fail, the
+//! failure reported is the lowest element's (later elements still running are stopped).
+//! An `if` runs only the branch taken; `and`/`or` run an operand only when the ones
+//! before did not decide.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::future::abortable;
+use futures::stream::FuturesUnordered;
+use tokio::sync::{OnceCell, Semaphore};
+
+use super::error::RunErrorKind;
+use super::events::{Event, EventBus};
+use super::frame::{Frame, Step};
+use super::plan::Plan;
+use super::sched::Tally;
+use super::slots::{SlotRequest, SlotResolver, SlotSource};
+use crate::ir::{BlockId, OpId, OpKind, Operand, SlotId};
+use crate::tools::{ToolCtx, ToolFuture};
+use crate::types::LogicOp;
+use crate::value::{Value, coerce, kind_of, truth};
+
+/// Elements run without waiting between two yields to the scheduler.
+pub const YIELD_EVERY: usize = 1024;
+
+/// What a block op's run is waiting for: the value, or why there is none.
+pub(crate) type Pending<'a> = Pin<Box<dyn Future<Output = Result<Value, Fail>> + Send + 'a>>;
+
+/// Why a block failed: the run's error kind and a message naming where inside.
+#[derive(Debug)]
+pub(crate) struct Fail {
+    pub kind: RunErrorKind,
+    pub message: String,
+}
+
+impl Fail {
+    pub fn new(kind: RunErrorKind, message: impl Into<String>) -> Fail {
+        Fail {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// An `expect` that did not hold, with its message.
+    pub fn expect(message: Option<String>) -> Fail {
+        Fail::new(
+            RunErrorKind::ExpectFailed,
+            match message {
+                Some(m) => format!("expect failed: {m}"),
+                None => "expect failed".to_owned(),
+            },
+        )
+    }
+
+    fn at_element(self, i: usize, n: usize) -> Fail {
+        Fail {
+            kind: self.kind,
+            message: format!("element {} of {n}: {}", i + 1, self.message),
+        }
+    }
+}
+
+/// A block op's start: done at once, or a future to drive.
+pub(crate) enum Started<'a> {
+    Done(Result<Value, Fail>),
+    Later(Pending<'a>),
+}
+
+/// What the blocks of one top-level op share while they run.
+pub(crate) struct Cx<'a> {
+    pub plan: &'a Plan<'a>,
+    pub ctx: &'a Arc<ToolCtx>,
+    pub resolver: &'a dyn SlotResolver,
+    pub bus: &'a EventBus,
+    pub program_id: &'a str,
+    pub slot_values: &'a BTreeMap<String, Value>,
+    pub jobs: usize,
+    pub step_timeout: Option<Duration>,
+    /// The top-level op being run (the events of slots inside name it).
+    pub op: OpId,
+    /// Calls under way inside the blocks, at most `jobs`.
+    permits: Semaphore,
+    /// One answer per slot and distinct prompt.
+    asked: Mutex<BTreeMap<(SlotId, String), Arc<OnceCell<Result<Value, String>>>>>,
+    /// LLM calls made for slots inside.
+    pub tally: Mutex<Tally>,
+}
+
+impl<'a> Cx<'a> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        plan: &'a Plan<'a>,
+        ctx: &'a Arc<ToolCtx>,
+        resolver: &'a dyn SlotResolver,
+        bus: &'a EventBus,
+        program_id: &'a str,
+        slot_values: &'a BTreeMap<String, Value>,
+        jobs: usize,
+        step_timeout: Option<Duration>,
+        op: OpId,
+    ) -> Cx<'a> {
+        let jobs = jobs.max(1);
+        Cx {
+            plan,
+            ctx,
+            resolver,
+            bus,
+            program_id,
+            slot_values,
+            jobs,
+            step_timeout,
+            op,
+            permits: Semaphore::new(jobs),
+            asked: Mutex::new(BTreeMap::new()),
+            tally: Mutex::new(Tally::default()),
+        }
+    }
+
+    /// A tool call's time limit: its own, capped by `--step-timeout`.
+    pub fn limit(&self, own: Duration) -> Duration {
+        match self.step_timeout {
+            Some(cap) => own.min(cap),
+            None => own,
+        }
+    }
+}
+
+/// Starts the block op `kind`, reading its operands (in the scope that owns it) with
+/// `read`.
+pub(crate) fn start<'a>(
+    cx: &Arc<Cx<'a>>,
+    kind: &'a OpKind,
+    mut read: impl FnMut(Operand) -> Value,
+) -> Started<'a> {
+    let (head, captures) = match kind {
+        OpKind::For { list, captures, .. } => (*list, captures),
+        OpKind::If { cond, captures, .. } => (*cond, captures),
+        OpKind::Logic {
+            first, captures, ..
+        } => (*first, captures),
+        _ => return Started::Done(Err(Fail::new(RunErrorKind::Link, "not a block op"))),
+    };
+    let head = read(head);
+    let locals: Arc<[Value]> = captures.iter().map(|c| read(*c)).collect::<Vec<_>>().into();
+    match kind {
+        OpKind::For { body, .. } => run_for(cx, *body, head, locals),
+        OpKind::If {
+            then, otherwise, ..
+        } => match (truth(&head), otherwise) {
+            (Err(e), _) => Started::Done(Err(Fail::new(RunErrorKind::Check, e))),
+            (Ok(true), _) => run_once(cx, *then, locals, Value::Null),
+            (Ok(false), Some(o)) => run_once(cx, *o, locals, Value::Null),
+            (Ok(false), None) => Started::Done(Ok(Value::Null)),
+        },
+        OpKind::Logic { op, rest, .. } => match truth(&head) {
+            Err(e) => Started::Done(Err(Fail::new(RunErrorKind::Check, e))),
+            Ok(b) if decides(*op, b) => Started::Done(Ok(Value::Bool(b))),
+            Ok(_) => logic(cx, *op, locals, rest),
+        },
+        _ => Started::Done(Err(Fail::new(RunErrorKind::Link, "not a block op"))),
+    }
+}
+
+/// Runs block `id` once.
+fn run_once<'a>(cx: &Arc<Cx<'a>>, id: BlockId, locals: Arc<[Value]>, elem: Value) -> Started<'a> {
+    let mut frame = Frame::new(cx, id, locals, elem);
+    match frame.run(cx) {
+        Step::Done(v) => Started::Done(Ok(v)),
+        Step::Fail(f) => Started::Done(Err(f)),
+        Step::Wait(p) => Started::Later(Box::pin(drive(cx.clone(), frame, p))),
+    }
+}
+
+/// Drives a frame that waits for `pending` to its value.
+async fn drive<'a>(
+    cx: Arc<Cx<'a>>,
+    mut frame: Frame<'a>,
+    mut pending: Pending<'a>,
+) -> Result<Value, Fail> {
+    loop {
+        let v = pending.await.map_err(|f| frame.locate(f))?;
+        frame.resume(v);
+        match frame.run(&cx) {
+            Step::Done(v) => return Ok(v),
+            Step::Fail(f) => return Err(f),
+            Step::Wait(p) => pending = p,
+        }
+    }
+}
+
+/// Whether a value of an `and`/`or` operand decides the result.
+fn decides(op: LogicOp, value: bool) -> bool {
+    match op {
+        LogicOp::And => !value,
+        LogicOp::Or => value,
+    }
+}
+
+/// The operands of `and`/`or` after the first, while none decides.
+fn logic<'a>(
+    cx: &Arc<Cx<'a>>,
+    op: LogicOp,
+    locals: Arc<[Value]>,
+    rest: &'a [BlockId],
+) -> Started<'a> {
+    for (k, b) in rest.iter().enumerate() {
+        let value = match run_once(cx, *b, locals.clone(), Value::Null) {
+            Started::Done(v) => v,
+            Started::Later(p) => {
+                return Started::Later(Box::pin(logic_rest(cx.clone(), op, locals, rest, k, p)));
+            }
+        };
+        match value.and_then(|v| truth(&v).map_err(|e| Fail::new(RunErrorKind::Check, e))) {
+            Ok(t) if decides(op, t) => return Started::Done(Ok(Value::Bool(t))),
+            Ok(_) => {}
+            Err(f) => return Started::Done(Err(f)),
+        }
+    }
+    Started::Done(Ok(Value::Bool(op == LogicOp::And)))
+}
+
+/// [`logic`] from operand `k`, whose value is `pending`.
+async fn logic_rest<'a>(
+    cx: Arc<Cx<'a>>,
+    op: LogicOp,
+    locals: Arc<[Value]>,
+    rest: &'a [BlockId],
+    k: usize,
+    pending: Pending<'a>,
+) -> Result<Value, Fail> {
+    let mut value = pending.await;
+    for (i, b) in rest.iter().enumerate().skip(k) {
+        if i > k {
+            value = match run_once(&cx, *b, locals.clone(), Value::Null) {
+                Started::Done(v) => v,
+                Started::Later(p) => p.await,
+            };
+        }
+        let t = truth(&value?).map_err(|e| Fail::new(RunErrorKind::Check, e))?;
+        if decides(op, t) {
+            return Ok(Value::Bool(t));
+        }
+        value = Ok(Value::Null);
+    }
+    Ok(Value::Bool(op == LogicOp::And))
+}
+
+/// A `for` over `list`: the body once per element.
+fn run_for<'a>(cx: &Arc<Cx<'a>>, body: BlockId, list: Value, locals: Arc<[Value]>) -> Started<'a> {
+    let items = match list {
+        Value::Array(items) => items,
+        other => {
+            return Started::Done(Err(Fail::new(
+                RunErrorKind::Check,
+                format!("`for` goes over a list, found {}", kind_of(&other)),
+            )));
+        }
+    };
+    let n = items.len();
+    let mut out = Vec::with_capacity(n);
+    let mut rest = items.into_iter().enumerate();
+    while let Some((i, item)) = rest.next() {
+        if i > 0 && i % YIELD_EVERY == 0 {
+            let later = ForRun {
+                cx: cx.clone(),
+                body,
+                locals,
+                n,
+            };
+            let item = (i, item);
+            return Started::Later(Box::pin(later.finish(out, None, Some(item), rest)));
+        }
+        let mut frame = Frame::new(cx, body, locals.clone(), item);
+        match frame.run(cx) {
+            Step::Done(v) => out.push(v),
+            Step::Fail(f) => return Started::Done(Err(f.at_element(i, n))),
+            Step::Wait(p) => {
+                let waiting = Box::pin(drive(cx.clone(), frame, p)) as Pending<'a>;
+                let later = ForRun {
+                    cx: cx.clone(),
+                    body,
+                    locals,
+                    n,
+                };
+                return Started::Later(Box::pin(later.finish(out, Some((i, waiting)), None, rest)));
+            }
+        }
+    }
+    Started::Done(Ok(Value::Array(out)))
+}
+
+/// The rest of a `for` that had to wait.
+struct ForRun<'a> {
+    cx: Arc<Cx<'a>>,
+    body: BlockId,
+    locals: Arc<[Value]>,
+    /// Elements in all.
+    n: usize,
+}
+
+/// The elements not started yet.
+type Rest = std::iter::Enumerate<std::vec::IntoIter<Value>>;
+
+impl<'a> ForRun<'a> {
+    /// Runs the elements after `done` (element `waiting.0` is under way, or `next` is
+    /// the next to start), concurrently when the body allows it.
+    async fn finish(
+        self,
+        done: Vec<Value>,
+        waiting: Option<(usize, Pending<'a>)>,
+        next: Option<(usize, Value)>,
+        rest: Rest,
+    ) -> Result<Value, Fail> {
+        let concurrent = self.cx.jobs > 1
+            && self
+                .cx
+                .plan
+                .blocks
+                .get(self.body as usize)
+                .is_some_and(|b| b.concurrent);
+        let rest = next.into_iter().chain(rest);
+        if concurrent {
+            self.concurrent(done, waiting, rest).await
+        } else {
+            self.in_order(done, waiting, rest).await
+        }
+    }
+
+    /// Starts element `i`: its value at once, or a future.
+    fn start(&self, i: usize, item: Value) -> Started<'a> {
+        let mut frame = Frame::new(&self.cx, self.body, self.locals.clone(), item);
+        match frame.run(&self.cx) {
+            Step::Done(v) => Started::Done(Ok(v)),
+            Step::Fail(f) => Started::Done(Err(f.at_element(i, self.n))),
+            Step::Wait(p) => {
+                let n = self.n;
+                let f = drive(self.cx.clone(), frame, p);
+                Started::Later(Box::pin(
+                    async move { f.await.map_err(|e| e.at_element(i, n)) },
+                ))
+            }
+        }
+    }
+
+    async fn in_order(
+        self,
+        mut out: Vec<Value>,
+        waiting: Option<(usize, Pending<'a>)>,
+        rest: impl Iterator<Item = (usize, Value)>,
+    ) -> Result<Value, Fail> {
+        match waiting {
+            Some((i, p)) => out.push(p.await.map_err(|e| e.at_element(i, self.n))?),
+            None => tokio::task::yield_now().await,
+        }
+        for (i, item) in rest {
+            out.push(match self.start(i, item) {
+                Started::Done(v) => v?,
+                Started::Later(p) => p.await?,
+            });
+            if (i + 1) % YIELD_EVERY == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+        Ok(Value::Array(out))
+    }
+
+    async fn concurrent(
+        self,
+        done: Vec<Value>,
+        waiting: Option<(usize, Pending<'a>)>,
+        mut rest: impl Iterator<Item = (usize, Value)>,
+    ) -> Result<Value, Fail> {
+        let mut values: Vec<Option<Value>> = done.into_iter().map(Some).collect();
+        values.resize(self.n, None);
+        let mut flights = FuturesUnordered::new();
+        let mut handles = BTreeMap::new();
+        let mut failure: Option<(usize, Fail)> = None;
+        let fly = |i: usize,
+                   p: Pending<'a>,
+                   flights: &mut FuturesUnordered<_>,
+                   handles: &mut BTreeMap<_, _>| {
+            let (f, handle) = abortable(p);
+            handles.insert(i, handle);
+            flights.push(async move { (i, f.await) });
+        };
+        match waiting {
+            Some((i, p)) => {
+                let n = self.n;
+                fly(
+                    i,
+                    Box::pin(async move { p.await.map_err(|e| e.at_element(i, n)) }),
+                    &mut flights,
+                    &mut handles,
+                );
+            }
+            None => tokio::task::yield_now().await,
+        }
+        let mut since_yield = 0;
+        loop {
+            while flights.len() < self.cx.jobs && failure.is_none() {
+                let Some((i, item)) = rest.next() else { break };
+                match self.start(i, item) {
+                    Started::Done(Ok(v)) => values[i] = Some(v),
+                    Started::Done(Err(f)) => failure = Some((i, f)),
+                    Started::Later(p) => fly(i, p, &mut flights, &mut handles),
+                }
+                since_yield += 1;
+                if since_yield == YIELD_EVERY {
+                    since_yield = 0;
+                    tokio::task::yield_now().await;
+                }
+            }
+            let Some((i, r)) = flights.next().await else {
+                break;
+            };
+            handles.remove(&i);
+            match r {
+                Ok(Ok(v)) => values[i] = Some(v),
+                Ok(Err(f)) => {
+                    if failure.as_ref().is_none_or(|(j, _)| i < *j) {
+                        // Later elements are stopped; earlier ones may still fail first.
+                        for (_, h) in handles.range(i + 1..) {
+                            h.abort();
+                        }
+                        failure = Some((i, f));
+                    }
+                }
+                Err(_aborted) => {}
+            }
+        }
+        if let Some((_, f)) = failure {
+            return Err(f);
+        }
+        Ok(Value::Array(
+            values
+                .into_iter()
+                .map(|v| v.unwrap_or(Value::Null))
+                .collect(),
+        ))
+    }
+}
+
+/// A tool call under way inside a block, under its time limit.
+pub(crate) async fn call(cx: Arc<Cx<'_>>, limit: Duration, f: ToolFuture) -> Result<Value, Fail> {
+    let _permit = cx.permits.acquire().await;
+    match tokio::time::timeout(limit, f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(Fail::new(e.kind.into(), e.message)),
+        Err(_) => Err(Fail::new(
+            RunErrorKind::StepTimeout,
+            format!(
+                "went over its time limit of {}",
+                humantime::format_duration(limit)
+            ),
+        )),
+    }
+}
+
+/// An `ask` inside a block: one resolution per slot and distinct prompt, shared by every
+/// element that asks the same.
+pub(crate) async fn ask(cx: Arc<Cx<'_>>, slot: SlotId, prompt: String) -> Result<Value, Fail> {
+    let cell = {
+        let mut asked = cx
+            .asked
+            .lock()
+            .map_err(|_| Fail::new(RunErrorKind::Slot, "the slot table is unusable"))?;
+        asked.entry((slot, prompt.clone())).or_default().clone()
+    };
+    let answer = cell
+        .get_or_init(|| async { resolve(&cx, slot, prompt).await })
+        .await;
+    answer.clone().map_err(|e| Fail::new(RunErrorKind::Slot, e))
+}
+
+/// Resolves a slot once: the value checked against its type, the call counted and told.
+async fn resolve(cx: &Cx<'_>, slot: SlotId, prompt: String) -> Result<Value, String> {
+    let program = cx.plan.program;
+    let s = program
+        .slots
+        .get(slot as usize)
+        .ok_or("the slot does not exist")?;
+    let req = SlotRequest {
+        program_id: cx.program_id.to_owned(),
+        name: s.name.clone(),
+        ty: s.ty.clone(),
+        prompt,
+    };
+    let r = {
+        let _permit = cx.permits.acquire().await;
+        cx.resolver.resolve(&req).await?
+    };
+    let value = coerce(r.value, &s.ty)
+        .map_err(|e| format!("the value of slot `{}` does not fit its type: {e}", s.name))?;
+    if r.source == SlotSource::Llm
+        && let Ok(mut t) = cx.tally.lock()
+    {
+        t.llm_calls += 1;
+        t.input_tokens += r.input_tokens;
+        t.output_tokens += r.output_tokens;
+        t.cost_usd += r.cost_usd;
+    }
+    if !cx.bus.is_quiet() {
+        cx.bus.emit(&Event::SlotResolved {
+            op: cx.op,
+            slot: s.name.clone(),
+            source: r.source,
+        });
+        if r.source == SlotSource::Llm {
+            cx.bus.emit(&Event::LlmCall {
+                op: cx.op,
+                slot: s.name.clone(),
+                model: r.model.clone(),
+                input_tokens: r.input_tokens,
+                output_tokens: r.output_tokens,
+                cost_usd: r.cost_usd,
+            });
+        }
+    }
+    Ok(value)
+}
