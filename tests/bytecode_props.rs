@@ -22,6 +22,14 @@ enum Stmt {
     Sum(i64, f64),
     Const(Lit),
     List,
+    /// A `for` over a list: a template, a guard and a length per element.
+    For(u8),
+    /// A `for` inside a `for`, and an `ask` per element.
+    Nested(u8),
+    /// `if ... and ... { } else if not ... { } else { }`
+    If(u8),
+    /// `expect COND, "message"`
+    Expect(u8),
 }
 
 #[derive(Clone, Debug)]
@@ -60,6 +68,10 @@ fn stmt() -> impl Strategy<Value = Stmt> {
         (any::<i64>(), -100.0f64..100.0).prop_map(|(i, f)| Stmt::Sum(i, f)),
         lit().prop_map(Stmt::Const),
         Just(Stmt::List),
+        any::<u8>().prop_map(Stmt::For),
+        any::<u8>().prop_map(Stmt::Nested),
+        any::<u8>().prop_map(Stmt::If),
+        any::<u8>().prop_map(Stmt::Expect),
     ]
 }
 
@@ -176,6 +188,32 @@ fn render(params: u8, stmts: &[Stmt], ret: bool) -> String {
                 lists.push(name.clone());
                 format!("let {name} = [{n}, {str_of}, null]")
             }
+            Stmt::For(n) => {
+                let list = pick(&lists, *n as usize, "[\"e\", \"f\"]");
+                format!(
+                    "let {name} = for x{i} in {list} {{\n  let t{i} = \"{{x{i}}}-{}\"\n  expect t{i} != \"\", \"empty {}\"\n  text.len(text: t{i})\n}}",
+                    hole(&str_of),
+                    hole(&str_of)
+                )
+            }
+            Stmt::Nested(n) => {
+                let list = pick(&lists, *n as usize, "[1, 2]");
+                format!(
+                    "let {name} = for a{i} in {list} {{\n  let q{i}: str = ask \"about {{a{i}}} {}\"\n  for b{i} in [1, {n}] {{ \"{{a{i}}}{{b{i}}}{{q{i}}}\" }}\n}}",
+                    hole(&str_of)
+                )
+            }
+            Stmt::If(n) => {
+                let int = pick(&ints, *n as usize, "7");
+                strs.push(name.clone());
+                format!(
+                    "let {name} = if {int} > {n} and {str_of} != \"\" {{ {str_of} }} else if not ({int} == 0) {{ \"b\" }} else {{\n  fs.write(path: \"if{n}.txt\", content: {str_of})\n  \"c\"\n}}"
+                )
+            }
+            Stmt::Expect(n) => format!(
+                "expect text.len(text: {str_of}) >= {n} or {n} < 3, \"need {}\"",
+                hole(&str_of)
+            ),
         };
         out.push_str(&line);
         out.push('\n');
@@ -239,14 +277,14 @@ proptest! {
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
         let _ = decode(&bytes);
         // With a valid header the decoder goes further in.
-        let mut framed = b"\x7fLLB\x01\x00".to_vec();
+        let mut framed = b"\x7fLLB\x02\x00".to_vec();
         framed.extend_from_slice(&bytes);
         let _ = decode(&framed);
     }
 
     #[test]
     fn mutated_programs_decode_or_fail_cleanly(
-        which in 0usize..5,
+        which in 0usize..6,
         edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..4), 1..6),
     ) {
         let mut bytes = sample(which);
@@ -268,7 +306,7 @@ proptest! {
     }
 }
 
-/// The bytes of one of five fixed programs.
+/// The bytes of one of six fixed programs (the last with every block form).
 fn sample(which: usize) -> Vec<u8> {
     let sources = [
         include_str!("spec_examples/csv_summary.llt"),
@@ -276,6 +314,7 @@ fn sample(which: usize) -> Vec<u8> {
         include_str!("spec_examples/hello.llt"),
         include_str!("spec_examples/python_calculator.llt"),
         include_str!("spec_examples/word_count.llt"),
+        include_str!("cases/lang/blocks.llt"),
     ];
     let (p, _) = llmos::ir::build::compile_source(sources[which % sources.len()]).unwrap();
     encode(&p)
@@ -298,9 +337,14 @@ fn generated_sources_compile_at_all() {
         Stmt::Sum(1, 2.5),
         Stmt::Const(Lit::Nested(-3, "s".into())),
         Stmt::List,
+        Stmt::For(1),
+        Stmt::Nested(2),
+        Stmt::If(3),
+        Stmt::Expect(4),
     ];
     let src = render(3, &stmts, true);
     let (p, _) = llmos::ir::build::compile_source(&src).unwrap_or_else(|d| panic!("{d:?}\n{src}"));
-    assert!(p.ops.len() >= 12, "{src}");
+    assert!(p.ops.len() >= 16, "{src}");
+    assert!(p.blocks.len() >= 6, "{src}");
     assert_eq!(decode(&assemble(&p).unwrap()).unwrap(), p);
 }

@@ -1,6 +1,7 @@
 //! One case file per error and warning kind under `tests/cases/check/`, named after the
-//! diagnostic code it triggers. Each case is checked for its code and snapshotted as
-//! rendered for people (file:line:col, source line, labels, help).
+//! diagnostic code it triggers (`CODE.llt`, or `CODE--SCENARIO.llt` for more cases of one
+//! code). Each case is checked for its code and snapshotted as rendered for people
+//! (file:line:col, source line, labels, help).
 
 use std::path::Path;
 
@@ -25,7 +26,8 @@ fn every_case_triggers_its_code_and_renders_stably() {
     paths.sort();
     assert!(paths.len() >= 25, "expected a case per diagnostic kind");
     for path in paths {
-        let code = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        let code = stem.split("--").next().unwrap().to_owned();
         let (src, diags) = check(&path);
         assert!(
             diags.iter().any(|d| d.code == code),
@@ -38,12 +40,12 @@ fn every_case_triggers_its_code_and_renders_stably() {
             "{code}.llt: errors {:?}",
             diags.iter().map(|d| d.code).collect::<Vec<_>>()
         );
-        let name = format!("{code}.llt");
+        let name = format!("{stem}.llt");
         let rendered: String = diags
             .iter()
             .map(|d| render(d, &name, &src, false))
             .collect();
-        insta::assert_snapshot!(code, rendered);
+        insta::assert_snapshot!(stem, rendered);
     }
 }
 

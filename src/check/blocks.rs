@@ -39,6 +39,26 @@ pub(super) fn reserved(c: &mut Checker<'_>, name: &Ident) -> bool {
     true
 }
 
+/// Records an `ask` slot's name: `--set NAME=...` fills a slot by name, so two slots
+/// (in sibling blocks, say) may not share one.
+pub(super) fn slot_name(c: &mut Checker<'_>, name: &Ident) {
+    if let Some(first) = c.slot_names.get(&name.name) {
+        let first = *first;
+        c.diags.push(
+            Diagnostic::error(
+                "duplicate-name",
+                name.span,
+                format!("`{}` already names an `ask` slot", name.name),
+            )
+            .label("second slot of this name")
+            .secondary(first, "first slot")
+            .help("slots are filled by name (`--set NAME=...`): give each `ask` its own name"),
+        );
+        return;
+    }
+    c.slot_names.insert(name.name.clone(), name.span);
+}
+
 impl Checker<'_> {
     /// A new local (loop variable or block `let`).
     pub(super) fn new_local(&mut self, name: &Ident, ty: &Type) -> Def {

@@ -17,6 +17,8 @@ mod trace;
 
 use crate::diag::{Diagnostic, Span};
 use crate::stdlib::ToolDecl;
+pub use blocks::KEYWORDS;
+
 use crate::syntax::ast::{File, ItemKind};
 
 /// Tool signatures by name, in name order (built-in and MCP tools alike).

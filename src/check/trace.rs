@@ -42,6 +42,8 @@ pub(super) struct Checker<'a> {
     pub out_of_scope: BTreeMap<String, Span>,
     /// How deep the blocks being checked nest, as the compiled program will nest them.
     pub block_depth: usize,
+    /// The names of `ask` slots so far (unique in a trace, blocks included).
+    pub slot_names: BTreeMap<String, Span>,
 }
 
 pub(super) fn check_trace(
@@ -74,6 +76,7 @@ pub(super) fn check_trace(
         locals: Vec::new(),
         out_of_scope: BTreeMap::new(),
         block_depth: 0,
+        slot_names: BTreeMap::new(),
     };
     let mut name: Option<String> = None;
     let mut goal: Option<(StrLit, Span)> = None;
@@ -267,6 +270,7 @@ impl Checker<'_> {
         let (kind, ty) = match &l.value {
             LetValue::Ask(prompt) => {
                 self.effects.insert(Effect::Llm);
+                super::blocks::slot_name(self, &l.name);
                 let parts = self.template(prompt);
                 (StepKind::Ask(parts), declared.unwrap_or(Type::Str))
             }

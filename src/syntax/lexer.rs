@@ -217,10 +217,8 @@ pub fn opens_block(src: &str, at: usize) -> bool {
     if !(last.is_ascii_alphanumeric() || last == '_') {
         return false;
     }
-    let word_start = before
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .map_or(0, |p| p + 1);
-    !EXPR_WORDS.contains(&&before[word_start..])
+    let head = before.trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_');
+    !EXPR_WORDS.contains(&&before[head.len()..])
 }
 
 #[cfg(test)]
@@ -261,6 +259,26 @@ mod tests {
     fn unclosed_bracket_stops_at_next_statement_word() {
         let src = "let a = f.g(x: 1\nlet b = 2\n";
         assert_eq!(texts(src), ["let a = f.g(x: 1", "let b = 2"]);
+    }
+
+    #[test]
+    fn blocks_keep_their_statement_words() {
+        let src =
+            "let a = for x in xs {\n  let t = 1\n  expect t > 0\n  t\n}\nlet b = [\nlet c = 2\n";
+        assert_eq!(
+            texts(src),
+            [
+                "let a = for x in xs {\n  let t = 1\n  expect t > 0\n  t\n}",
+                "let b = [",
+                "let c = 2"
+            ]
+        );
+        assert!(opens_block("if a == {} {", 11));
+        assert!(opens_block("} else {", 7));
+        assert!(!opens_block("let o = {", 8));
+        assert!(!opens_block("return {", 7));
+        assert!(!opens_block("for x in {", 9));
+        assert!(opens_block("é𐮚x {", 8));
     }
 
     #[test]

@@ -56,9 +56,16 @@ fn syntax_error(e: &pest::error::Error<Rule>, text: &str, base: usize) -> Diagno
         .help(format!("close it with `{}`", closing(bracket)));
     }
     let found = text[pos..].chars().next();
+    let word: String = text[pos..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let keyword = crate::check::KEYWORDS.contains(&word.as_str())
+        || ["let", "param", "return", "ask", "trace", "goal", "tool"].contains(&word.as_str());
     let found_text = match found {
         None => "the end of the statement".to_owned(),
         Some('\n') => "the end of the line".to_owned(),
+        Some(_) if keyword => format!("the keyword `{word}`"),
         Some(c) => format!("`{c}`"),
     };
     let mut expected: Vec<String> = match &e.variant {

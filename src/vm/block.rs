@@ -39,6 +39,9 @@ use crate::value::{Value, coerce, kind_of, truth};
 /// Elements run without waiting between two yields to the scheduler.
 pub const YIELD_EVERY: usize = 1024;
 
+/// A slot's answer for one prompt, resolved once for every element that asks it.
+type Answer = Arc<OnceCell<Result<Value, String>>>;
+
 /// What a block op's run is waiting for: the value, or why there is none.
 pub(crate) type Pending<'a> = Pin<Box<dyn Future<Output = Result<Value, Fail>> + Send + 'a>>;
 
@@ -97,7 +100,7 @@ pub(crate) struct Cx<'a> {
     /// Calls under way inside the blocks, at most `jobs`.
     permits: Semaphore,
     /// One answer per slot and distinct prompt.
-    asked: Mutex<BTreeMap<(SlotId, String), Arc<OnceCell<Result<Value, String>>>>>,
+    asked: Mutex<BTreeMap<(SlotId, String), Answer>>,
     /// LLM calls made for slots inside.
     pub tally: Mutex<Tally>,
 }
