@@ -141,10 +141,15 @@ fn show(k: &Kernel, id: i64, as_json: bool) -> Result<(), String> {
         .ok()
         .and_then(|pid| k.store.get_source(&pid).ok().flatten())
         .map(|(_, text)| text);
+    let lineage = lock_db(k.db()?)
+        .lineage()
+        .chain(&e.program_id)
+        .map_err(|e| e.to_string())?;
     if as_json {
         let mut v = entry_json(&e);
         if let serde_json::Value::Object(o) = &mut v {
             o.insert("source".into(), json!(source));
+            o.insert("lineage".into(), json!(lineage));
         }
         outln!("{}", pretty_json(&v));
         return Ok(());
@@ -158,6 +163,14 @@ fn show(k: &Kernel, id: i64, as_json: bool) -> Result<(), String> {
     outln!("uses      {}", e.usage_count);
     outln!("rating    {:.3}", e.success_rating);
     outln!("learning  ${:.6}", e.learn_cost_usd);
+    for link in &lineage {
+        outln!(
+            "grew from {} ({}, {})",
+            link.parent,
+            link.note,
+            link.created_at
+        );
+    }
     if let Some(text) = source {
         outln!("\n{text}");
     }

@@ -19,6 +19,7 @@
 mod error;
 mod ledger;
 mod library;
+mod lineage;
 mod schema;
 mod slots;
 mod snapshot;
@@ -34,6 +35,7 @@ pub use ledger::{
     BudgetError, Charge, HOLD_TTL, Hold, INITIAL_BALANCE_USD, Ledger, format_usd, usd_to_micros,
 };
 pub use library::{Library, NewTrace, RATING_ALPHA, TraceEntry, TraceSource, is_program_id};
+pub use lineage::{Lineage, Link};
 pub use schema::SCHEMA_VERSION;
 pub use slots::{SlotCache, prompt_hash};
 pub use snapshot::{LibraryRow, Snapshot, SnapshotEntry, snapshot_path};
@@ -146,6 +148,11 @@ impl Db {
     /// The cache of `ask` slot answers.
     pub fn slots(&self) -> SlotCache<'_> {
         SlotCache::new(self)
+    }
+
+    /// Which program grew from which.
+    pub fn lineage(&self) -> Lineage<'_> {
+        Lineage::new(self)
     }
 
     fn configure(&self) -> Result<(), DbError> {

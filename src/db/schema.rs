@@ -104,6 +104,17 @@ const MIGRATIONS: &[&str] = &[
         name TEXT PRIMARY KEY
     );
     ",
+    // 3: program lineage (see lineage.rs).
+    "
+    -- A program that grew from another: a branch merged in where the parent stopped on
+    -- an `expect`.
+    CREATE TABLE lineage (
+        program_id     TEXT PRIMARY KEY,
+        parent_program TEXT NOT NULL,
+        note           TEXT NOT NULL,
+        created_at     TEXT NOT NULL
+    );
+    ",
 ];
 
 /// Brings the schema of `db` up to [`SCHEMA_VERSION`].
