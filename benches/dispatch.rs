@@ -1,6 +1,17 @@
 //! Goal matching over 1k, 10k and 100k stored traces: a template match that binds
 //! params (Follower), a near match by similarity (Mixed), and a goal nothing matches.
 //! Target: a query over 100,000 traces within 10 ms. Also the compile of a recording.
+//!
+//! `library_scale`: whole `llmos run` processes against a library of 1,000,000 programs
+//! (`LLMOS_BENCH_LIBRARY=N` for another size): a template hit (Follower), a miss in
+//! `--mode follower`, and a miss in `--mode auto` (the near-match search, then the
+//! Learner, which stops at once for want of a model). Target: each under 20 ms and
+//! 64 MiB. The peak resident set of each is printed (GNU `time -f %M`).
+
+#[path = "support/installed.rs"]
+mod installed;
+#[path = "support/library.rs"]
+mod library;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use llmos::dispatch::semantic::SemanticIndex;
@@ -119,5 +130,43 @@ fn bench(c: &mut Criterion) {
     let _ = SemanticIndex::mixed_threshold;
 }
 
-criterion_group!(benches, bench);
+fn library_scale(c: &mut Criterion) {
+    let n: usize = std::env::var("LLMOS_BENCH_LIBRARY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    let secs = library::fill(root, n);
+    println!("(filled a library of {n} programs in {secs:.1} s)");
+    let hit = "count the words in in.txt";
+    let miss = "water the plants on the balcony every morning";
+    let cases: [(&str, &str, &[&str], i32); 3] = [
+        ("hit", hit, &["--mode", "follower"], 0),
+        ("miss_follower", miss, &["--mode", "follower"], 1),
+        ("miss_auto", miss, &["--mode", "auto"], 1),
+    ];
+    for (name, goal, extra, code) in cases {
+        // The first run after the fill folds nothing and finds the snapshot current.
+        let (rss, ms, got, out) = library::measure(root, goal, extra);
+        assert_eq!(got, code, "{name}: {out}");
+        if code == 0 {
+            assert_eq!(out.trim(), "2");
+        }
+        println!("run {name}, library of {n}: peak {rss:.1} MiB, {ms:.1} ms (one run under time)");
+    }
+    let mut g = c.benchmark_group("library_scale");
+    g.sample_size(20);
+    for (name, goal, extra, code) in cases {
+        g.bench_function(BenchmarkId::new(name, n), |b| {
+            b.iter(|| {
+                let out = library::run(root, goal, extra).output().expect("runs");
+                assert_eq!(out.status.code(), Some(code));
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, library_scale);
 criterion_main!(benches);

@@ -158,3 +158,39 @@ fn a_paraphrase_is_mixed_and_an_unrelated_goal_is_learner() {
         "{c:?}"
     );
 }
+
+#[test]
+fn a_goal_that_means_more_than_a_learned_template_is_no_near_match() {
+    let mut templates = TemplateIndex::new();
+    templates.insert(
+        1,
+        GoalTemplate::parse("sort {input} into {output}").unwrap(),
+    );
+    let mut similar = SemanticIndex::new();
+    similar.add(1, "sort {input} into {output}");
+    let path = |v: &str| ParamSpec {
+        ty: Type::Path,
+        shape: Some(llmos::dispatch::Shape::from_recorded(v, false)),
+    };
+    let specs = |_: u64| {
+        Some(IndexMap::from([
+            ("input".to_owned(), path("names.txt")),
+            ("output".to_owned(), path("sorted.txt")),
+        ]))
+    };
+    let c = choose(
+        "sort names.txt into sorted.txt in reverse order",
+        None,
+        &templates,
+        &specs,
+        &mut || &similar,
+    );
+    assert!(
+        matches!(&c.refused[..], [(1, BindError::Shape { .. })]),
+        "{c:?}"
+    );
+    assert!(
+        matches!(c.decision, Decision::Learner { nearest: None }),
+        "not Mixed: an LLM would bind it to the program anyway: {c:?}"
+    );
+}

@@ -8,6 +8,9 @@
 //! `input_tokens`, `output_tokens`, `trace`, `run_id`, `runs`, `recording`, `outcome`
 //! and `error`. Exit 1 when the goal was not reached (no match in follower mode, budget,
 //! LLM error, failed run).
+//!
+//! `--explain` runs nothing and prints why the dispatcher would decide as it does
+//! (`crate::kernel::explain`); with `--json`, as one object.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -43,6 +46,10 @@ pub struct Args {
     /// Print one JSON object instead of the result.
     #[arg(long)]
     pub json: bool,
+    /// Run nothing: say which stored programs the goal reaches, how each placeholder
+    /// binds or why not (value, shape, type) and what the dispatcher would decide.
+    #[arg(long)]
+    pub explain: bool,
     /// The workspace root (default: the current folder).
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
@@ -74,8 +81,30 @@ pub fn run(args: Args) -> Outcome {
             return finish(&report, args.json);
         }
     };
+    if args.explain {
+        return explain(&kernel, &args);
+    }
     let report = kernel.run(&args.request());
     finish(&report, args.json)
+}
+
+/// `--explain`: the dispatcher's reasons on stdout (text, or one JSON object).
+fn explain(kernel: &Kernel, args: &Args) -> Outcome {
+    match kernel.explain(&args.request()) {
+        Ok(x) if args.json => {
+            let v = serde_json::to_value(&x).unwrap_or(Value::Null);
+            outln!("{}", pretty_json(&v));
+            Outcome::Success
+        }
+        Ok(x) => {
+            out!("{}", crate::kernel::explain::render(&x));
+            Outcome::Success
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Outcome::Failed
+        }
+    }
 }
 
 fn mode_name(mode: Mode) -> &'static str {

@@ -38,7 +38,9 @@ pub use library::{Library, NewTrace, RATING_ALPHA, TraceEntry, TraceSource, is_p
 pub use lineage::{Lineage, Link};
 pub use schema::SCHEMA_VERSION;
 pub use slots::{SlotCache, prompt_hash};
-pub use snapshot::{LibraryRow, Snapshot, SnapshotEntry, snapshot_path};
+pub use snapshot::{
+    Damaged, LibraryEntry, LibraryRow, Snapshot, SnapshotEntry, SnapshotReader, snapshot_path,
+};
 pub use usage::{FOLD_THRESHOLD_BYTES, record_success, usage_path};
 
 /// The file name of the database inside the state directory.

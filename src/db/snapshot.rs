@@ -4,6 +4,11 @@
 //! than the rest of a small run together (a process that opens a WAL database first
 //! rebuilds the shared-memory index and parses the schema).
 //!
+//! The file also holds the tables that say which entries a goal can reach (by its words,
+//! its exact text, and for near matches its stemmed words; layout in `format.rs`), so a
+//! run against a library of a million programs reads a few kilobytes of it through a
+//! [`SnapshotReader`], not the whole file.
+//!
 //! Invariants:
 //! - The database counts changes to those columns in `meta.library_generation` (triggers
 //!   of schema version 2), and the snapshot carries the generation it was built from.
@@ -11,32 +16,35 @@
 //!   ([`Db::refresh_snapshot`]), holding an exclusive lock on `llmos.db-lock` and reading
 //!   the database under it: refreshes are serialized and each one reads the newest state,
 //!   so the file never goes back to an older generation.
-//! - The file is replaced whole (temp file and rename) and checked on read (magic,
-//!   length, blake3 of the body): a reader sees a complete snapshot or none, and a
-//!   reader that finds none uses the database, which rebuilds it.
+//! - The file is replaced whole (temp file and rename) and checked on read: a
+//!   [`SnapshotReader`] checks the header's own hash and every record it reads against
+//!   the record's hash and every range against its section; [`Snapshot::read`] (the whole
+//!   file) also checks the blake3 of the body. A reader sees a complete snapshot or
+//!   damage, and a reader that finds damage (or no file) uses the database, which
+//!   rebuilds it.
 //! - Every [`Db::open`] refreshes a stale snapshot, so one left stale by a crash between
 //!   a commit and its refresh lasts only until the next process opens the database.
+
+mod format;
+mod reader;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::{Db, DbError};
+use format::{GENERATION_AT, HEADER_LEN, MAGIC, RECORDS, SECTIONS, check8};
 
-/// The first bytes of a snapshot file (the digit is the format version).
-const MAGIC: &[u8; 8] = b"LLMOSLS1";
-/// Magic, blake3 of the body, then the body (generation first).
-const HEADER_LEN: usize = MAGIC.len() + 32;
+pub use reader::{Damaged, LibraryEntry, SnapshotReader};
 
 /// One entry of the library, as the dispatcher sees it: borrowed from the snapshot's
-/// bytes, so reading a snapshot of 100,000 entries allocates one index, not 300,000
-/// strings.
+/// bytes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SnapshotEntry<'a> {
     pub id: i64,
     pub goal_template: &'a str,
     /// 64 lowercase hex digits.
     pub program_id: &'a str,
-    /// `{"params": [{"name", "type"}, ...]}` as canonical JSON text.
+    /// `{"params": [{"name", "type", "shape"}, ...]}` as canonical JSON text.
     pub params: &'a str,
     pub success_rating: f64,
 }
@@ -51,18 +59,17 @@ pub struct LibraryRow {
     pub success_rating: f64,
 }
 
-/// The library as of one generation, entries by id: the file's body, checked, and where
-/// each entry's strings are in it.
+/// The library as of one generation, read whole and checked (the dispatcher reads only
+/// what it needs through a [`SnapshotReader`] instead): the file's bytes and where each
+/// entry's strings are in them.
 #[derive(Clone)]
 pub struct Snapshot {
     pub generation: i64,
-    /// The body starts at `body_start` (a snapshot read from a file keeps the header).
     bytes: Vec<u8>,
-    body_start: usize,
     index: Vec<Slots>,
 }
 
-/// Where one entry is in the body: id, rating and three string ranges.
+/// Where one entry is in the bytes: id, rating and three string ranges.
 #[derive(Clone, Copy)]
 struct Slots {
     id: i64,
@@ -103,8 +110,8 @@ pub(super) fn sibling(db_path: &Path, suffix: &str) -> PathBuf {
 }
 
 impl Snapshot {
-    /// The snapshot of the database at `db_path`, or `None` when there is none or it is
-    /// not a complete, intact snapshot (the database then has the answer).
+    /// The snapshot of the database at `db_path`, read whole, or `None` when there is none
+    /// or it is not a complete, intact snapshot (the database then has the answer).
     pub fn read(db_path: &Path) -> Option<Snapshot> {
         let bytes = std::fs::read(snapshot_path(db_path)).ok()?;
         Snapshot::checked(bytes)
@@ -112,18 +119,7 @@ impl Snapshot {
 
     /// A snapshot of `rows` (in id order) at `generation`.
     pub fn build(generation: i64, rows: &[LibraryRow]) -> Snapshot {
-        let mut body = Vec::with_capacity(16 + rows.len() * 160);
-        body.extend_from_slice(&generation.to_le_bytes());
-        body.extend_from_slice(&(rows.len() as u32).to_le_bytes());
-        for e in rows {
-            body.extend_from_slice(&e.id.to_le_bytes());
-            body.extend_from_slice(&e.success_rating.to_bits().to_le_bytes());
-            for s in [&e.goal_template, &e.program_id, &e.params] {
-                body.extend_from_slice(&(s.len() as u32).to_le_bytes());
-                body.extend_from_slice(s.as_bytes());
-            }
-        }
-        Snapshot::index(body, 0).expect("a body just written indexes")
+        Snapshot::checked(format::encode(generation, rows)).expect("a file just written reads")
     }
 
     /// The number of entries.
@@ -139,7 +135,7 @@ impl Snapshot {
     /// The entries, by id.
     pub fn iter(&self) -> impl Iterator<Item = SnapshotEntry<'_>> {
         self.index.iter().map(|slots| {
-            // Every range was checked to be in the body and valid UTF-8 by `index`.
+            // Every range was checked to be in the file and valid UTF-8 by `checked`.
             let text = |(start, end): (u32, u32)| {
                 std::str::from_utf8(&self.bytes[start as usize..end as usize]).unwrap_or("")
             };
@@ -153,16 +149,19 @@ impl Snapshot {
         })
     }
 
-    /// The file's bytes: magic, blake3 of the body, body. The body is the generation
-    /// (i64), the entry count (u32), then per entry the id (i64), the rating (f64 bits)
-    /// and three strings (u32 length, UTF-8): template, program id, params. Little-endian.
+    /// The file's bytes (the layout is in `format.rs`).
     pub fn encode(&self) -> Vec<u8> {
-        let body = &self.bytes[self.body_start..];
-        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(blake3::hash(body).as_bytes());
-        out.extend_from_slice(body);
-        out
+        self.bytes.clone()
+    }
+
+    /// A reader for lookups over this snapshot's bytes.
+    pub fn reader(&self) -> SnapshotReader {
+        self.clone().into_reader()
+    }
+
+    /// A reader for lookups over this snapshot's bytes, which it takes.
+    pub fn into_reader(self) -> SnapshotReader {
+        SnapshotReader::from_bytes(self.bytes).expect("a checked snapshot reads")
     }
 
     /// The snapshot in `bytes` (a whole file), or `None` when they are not one.
@@ -170,56 +169,65 @@ impl Snapshot {
         Snapshot::checked(bytes.to_vec())
     }
 
-    /// The snapshot in a whole file's bytes, after checking magic and hash.
+    /// The snapshot in a whole file's bytes, after checking magic, both hashes and every
+    /// record.
     fn checked(bytes: Vec<u8>) -> Option<Snapshot> {
         let (header, body) = bytes.split_at_checked(HEADER_LEN)?;
-        if &header[..MAGIC.len()] != MAGIC
-            || header[MAGIC.len()..] != *blake3::hash(body).as_bytes()
+        if &header[..8] != MAGIC
+            || header[8..40] != *blake3::hash(body).as_bytes()
+            || header[40..48] != check8(&header[GENERATION_AT..])
         {
             return None;
         }
-        Snapshot::index(bytes, HEADER_LEN)
-    }
-
-    /// Finds every entry of the body that starts at `start`; `None` when it does not
-    /// parse to the end.
-    fn index(bytes: Vec<u8>, start: usize) -> Option<Snapshot> {
+        let reader = SnapshotReader::from_bytes(bytes.clone())?;
+        let (start, len) = read_section(header, RECORDS);
         let mut r = Reader {
             body: &bytes,
-            at: start,
+            at: usize::try_from(start).ok()?,
         };
-        let generation = r.i64()?;
-        let count = r.u32()? as usize;
-        // Every entry takes at least 28 bytes: a count larger than that is a lie.
-        if count > (bytes.len() - r.at) / 28 {
-            return None;
-        }
-        let mut index = Vec::with_capacity(count);
-        for _ in 0..count {
+        let end = r.at.checked_add(usize::try_from(len).ok()?)?;
+        let mut index = Vec::with_capacity(reader.len());
+        for _ in 0..reader.len() {
+            let rec_start = r.at;
+            let check = r.take::<8>()?;
             let id = r.i64()?;
             let rating = f64::from_bits(r.i64()? as u64);
             let strings = [r.string()?, r.string()?, r.string()?];
+            if check != check8(bytes.get(rec_start + 8..r.at)?) {
+                return None;
+            }
             index.push(Slots {
                 id,
                 rating,
                 strings,
             });
         }
-        (r.at == bytes.len()).then_some(Snapshot {
-            generation,
+        (r.at == end).then_some(Snapshot {
+            generation: reader.generation,
             bytes,
-            body_start: start,
             index,
         })
     }
 }
 
-/// The generation a snapshot file says it has, from its first bytes alone (no check).
+fn read_section(header: &[u8], k: usize) -> (u64, u64) {
+    let at = 64 + k * 16;
+    debug_assert!(k < SECTIONS);
+    let word = |a: usize| u64::from_le_bytes(header[a..a + 8].try_into().expect("8 bytes"));
+    (word(at), word(at + 8))
+}
+
+/// The generation a snapshot file says it has, from its header alone.
 fn file_generation(path: &Path) -> Option<i64> {
-    let mut head = [0u8; HEADER_LEN + 8];
+    let mut head = [0u8; HEADER_LEN];
     std::fs::File::open(path).ok()?.read_exact(&mut head).ok()?;
-    (&head[..MAGIC.len()] == MAGIC)
-        .then(|| i64::from_le_bytes(head[HEADER_LEN..].try_into().expect("8 bytes")))
+    (&head[..8] == MAGIC && head[40..48] == check8(&head[GENERATION_AT..])).then(|| {
+        i64::from_le_bytes(
+            head[GENERATION_AT..GENERATION_AT + 8]
+                .try_into()
+                .expect("8 bytes"),
+        )
+    })
 }
 
 struct Reader<'a> {
@@ -242,7 +250,7 @@ impl Reader<'_> {
         self.take::<4>().map(u32::from_le_bytes)
     }
 
-    /// A string's range in the body, checked to be UTF-8.
+    /// A string's range in the bytes, checked to be UTF-8.
     fn string(&mut self) -> Option<(u32, u32)> {
         let len = self.u32()? as usize;
         let start = self.at;
@@ -411,13 +419,39 @@ mod tests {
     }
 
     #[test]
-    fn a_lying_count_is_refused_without_allocating_for_it() {
-        let mut body = Vec::new();
-        body.extend_from_slice(&1i64.to_le_bytes());
-        body.extend_from_slice(&u32::MAX.to_le_bytes());
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend_from_slice(blake3::hash(&body).as_bytes());
-        bytes.extend_from_slice(&body);
-        assert_eq!(Snapshot::decode(&bytes), None);
+    fn lookups_reach_the_entries_a_goal_can_match() {
+        let s = sample();
+        let r = s.reader();
+        assert_eq!(r.len(), 2);
+        // `count the words in {file}` is filed under its rarest word.
+        let keyed: Vec<u32> = ["count", "the", "words", "in"]
+            .iter()
+            .flat_map(|w| r.keyed(w).unwrap())
+            .collect();
+        assert!(keyed.contains(&0), "{keyed:?}");
+        let e = r.entry(0).unwrap();
+        assert_eq!(
+            (e.id, e.goal_template.as_str()),
+            (1, "count the words in {file}")
+        );
+        assert_eq!(r.entry(1).unwrap().goal_template, "say hello — ünïcode");
+        assert!(r.entry(2).is_err());
+        // The placeholder-free template is an exact goal.
+        assert!(r.exact("say hello — ünïcode").unwrap().contains(&1));
+        assert!(r.catch_all().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_damaged_record_is_noticed_when_it_is_read() {
+        let mut bytes = sample().encode();
+        let e = sample().reader().entry(1).unwrap();
+        let at = bytes
+            .windows(e.program_id.len())
+            .position(|w| w == e.program_id.as_bytes())
+            .unwrap();
+        bytes[at] ^= 1;
+        let r = SnapshotReader::from_bytes(bytes).expect("the header is intact");
+        assert!(r.entry(0).is_ok());
+        assert_eq!(r.entry(1), Err(Damaged));
     }
 }

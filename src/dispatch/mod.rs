@@ -12,7 +12,10 @@
 //!    specific first; a match whose values do not fit is passed over.
 //! 3. **Near match.** The most similar stored goal ([`Similarity::query`]) scores at least
 //!    the Mixed threshold ([`DEFAULT_MIXED_THRESHOLD`] for [`SemanticIndex`]): Mixed mode,
-//!    where one short LLM call binds that program's params from the goal.
+//!    where one short LLM call binds that program's params from the goal. A program whose
+//!    template the goal matched but whose values mean more than it learned (step 2:
+//!    several words or quoted values where it took one token) is never a near match.
+//!    A value of another form (`ten` for an int) may still be bound by Mixed mode.
 //! 4. Otherwise **Learner** mode.
 //!
 //! [`choose`] is that order as a pure function over in-memory indexes; loading the
@@ -111,8 +114,14 @@ pub fn choose<'s>(
             Err(e) => refused.push((id, e)),
         }
     }
+    // A program whose template the goal matched but whose values mean more than the
+    // values it learned (several words where it took one) does not fit the goal: it is
+    // no near match either (Mixed mode would bind it anyway).
     let similar = similar();
-    let nearest = similar.query(goal, 1).into_iter().next();
+    let nearest = similar
+        .query(goal, refused.len() + 1)
+        .into_iter()
+        .find(|(id, _)| !refused.iter().any(|(r, why)| r == id && why.means_more()));
     let decision = match nearest {
         Some((id, score)) if score >= similar.mixed_threshold() => Decision::Mixed { id, score },
         _ => Decision::Learner { nearest },

@@ -50,6 +50,13 @@ use std::sync::{PoisonError, RwLock};
 
 use features::{Feature, FeatureHasher, featurize};
 
+/// The word keys of a text for near-match search over a large library: its stemmed
+/// words that are not function words, hashed, each once, sorted. A stored goal that
+/// shares none of them with a goal shares at most character 3-grams.
+pub fn word_keys(text: &str) -> Vec<u64> {
+    features::word_keys(text)
+}
+
 /// The score at or above which the best near match is trusted for Mixed mode (one short
 /// LLM call binds the program's params). Chosen on the tests' goals: paraphrases that
 /// keep the key words of a stored goal score 0.5 to 0.9 against it, unrelated goals stay

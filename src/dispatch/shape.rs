@@ -100,10 +100,13 @@ impl Shape {
     /// Whether `value` has this shape; the error says how it does not.
     pub fn check(&self, value: Bound<'_>) -> Result<(), String> {
         if self.quoted && !value.quoted {
-            return Err(format!(
-                "`{}` is not in quotes, and the value learned was",
-                value.text
-            ));
+            return Err(match value.text.contains(QUOTE_CHARS) {
+                true => format!("`{}` is not one quoted value", value.text),
+                false => format!(
+                    "`{}` is not in quotes, as the value learned was",
+                    value.text
+                ),
+            });
         }
         let t = value.text;
         match self.kind {

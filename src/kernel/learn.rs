@@ -33,13 +33,16 @@ pub struct LearnOutcome {
     pub notes: Vec<String>,
 }
 
-/// Runs the Learner on `req.goal`. `budget_left` is what the run may still spend. An
-/// error means the phase could not start (no model, no key: nothing was spent).
+/// Runs the Learner on `req.goal`. `budget_left` is what the run may still spend;
+/// `dispatch`, why no stored program served the goal, goes into the run log after
+/// `run_start`. An error means the phase could not start (no model, no key: nothing was
+/// spent).
 pub fn learn(
     k: &Kernel,
     req: &Request,
     budget_run: &str,
     budget_left: Option<f64>,
+    dispatch: Option<serde_json::Value>,
 ) -> Result<LearnOutcome, String> {
     let env = |name: &str| std::env::var(name).ok();
     let (model, provider) = session::model_and_provider(&env, &k.config)?;
@@ -61,6 +64,9 @@ pub fn learn(
         "event": "run_start", "run_id": run_id, "mode": "learner", "goal": req.goal,
         "model": meter.model(), "budget_usd": budget_left,
     }));
+    if let Some(event) = dispatch {
+        sink.emit(event);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

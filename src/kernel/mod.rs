@@ -8,20 +8,19 @@
 //! Learner. Programs whose success rating fell below 0.5 are not followed. A Follower or
 //! Mixed run that fails lowers the rating and falls back to the Learner within budget.
 
+pub mod explain;
 pub mod follow;
 pub mod learn;
 mod mixed;
+mod pick;
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
 
-use crate::db::{Snapshot, SnapshotEntry};
-use crate::dispatch::semantic::{DEFAULT_MIXED_THRESHOLD, SemanticIndex};
-use crate::dispatch::template::{GoalTemplate, normalize_goal};
-use crate::dispatch::template_index::TemplateIndex;
-use crate::dispatch::{Decision, ParamSpec, Shape, Similarity};
+use crate::db::{Damaged, LibraryEntry, SnapshotReader};
+use crate::dispatch::semantic::DEFAULT_MIXED_THRESHOLD;
 use crate::economy::meter::{SharedDb, lock_db, shared};
 use crate::store::{ObjectId, ObjectStore, RunId};
 use crate::tools::ToolTable;
@@ -29,6 +28,10 @@ use crate::types::{EffectSet, Type};
 use crate::value::Value;
 use crate::vm::{Cancel, RunInputs};
 use crate::workspace::{Config, Workspace};
+use pick::Target;
+
+/// The error of a Follower-mode run that no stored program serves.
+pub const NO_MATCH: &str = "no stored program matches this goal (`llmos traces ls` lists them; `llmos run GOAL --explain` says why)";
 
 /// Programs rated below this are not followed.
 pub const MIN_RATING: f64 = 0.5;
@@ -89,6 +92,8 @@ pub struct Report {
     pub error: Option<String>,
     /// Remarks for stderr: fallbacks, warnings.
     pub notes: Vec<String>,
+    /// Why no stored program served the goal (the run log's `dispatch` event).
+    pub dispatch: Option<Value>,
 }
 
 impl Report {
@@ -109,19 +114,6 @@ pub struct Kernel {
     pub store: ObjectStore,
     /// Every tool the workspace's programs may call: built-in and MCP.
     pub tools: ToolTable,
-}
-
-/// What [`Kernel::pick`] found.
-struct Pick<'e> {
-    target: Option<Target<'e>>,
-    notes: Vec<String>,
-}
-
-/// A library entry to run, with the params the goal binds (none yet in Mixed mode).
-struct Target<'e> {
-    entry: SnapshotEntry<'e>,
-    params: IndexMap<String, Value>,
-    mixed: bool,
 }
 
 impl Kernel {
@@ -177,14 +169,14 @@ impl Kernel {
                 Ok(false) => {}
                 Err(e) => {
                     report.error = Some(e);
+                    self.log_miss(req, &mut report);
                     report.duration = started.elapsed();
                     return report;
                 }
             }
             if req.mode == Mode::Follower {
-                report
-                    .error
-                    .get_or_insert_with(|| "no stored program matches this goal".to_owned());
+                report.error.get_or_insert_with(|| NO_MATCH.to_owned());
+                self.log_miss(req, &mut report);
                 report.duration = started.elapsed();
                 return report;
             }
@@ -198,7 +190,7 @@ impl Kernel {
         let left = req.budget.map(|b| (b - report.cost_usd).max(0.0));
         report.mode = "learner";
         report.error = None;
-        match learn::learn(self, req, &budget_run, left) {
+        match learn::learn(self, req, &budget_run, left, report.dispatch.take()) {
             Ok(l) => {
                 report.spend(
                     l.totals.llm_calls,
@@ -221,6 +213,28 @@ impl Kernel {
         report
     }
 
+    /// A Follower-mode miss leaves a run log saying why: `run_start`, the `dispatch`
+    /// event, `run_end`.
+    fn log_miss(&self, req: &Request, report: &mut Report) {
+        let Some(dispatch) = report.dispatch.take() else {
+            return;
+        };
+        let Ok(log) = crate::store::RunLog::create_new(&self.ws.runs_dir()) else {
+            return;
+        };
+        let run_id = log.id().to_string();
+        let sink = crate::learn::events::RunLogSink::new(log, false);
+        use crate::learn::events::EventSink;
+        sink.emit(serde_json::json!({
+            "event": "run_start", "run_id": run_id, "mode": "follower", "goal": req.goal,
+        }));
+        sink.emit(dispatch);
+        sink.emit(
+            serde_json::json!({"event": "run_end", "outcome": "failure", "error": report.error}),
+        );
+        report.run_ids.push(run_id);
+    }
+
     /// Follower or Mixed: true when a stored program reached the goal. A program that
     /// fails loses rating; in `auto` mode the caller then tries the Learner.
     ///
@@ -233,51 +247,64 @@ impl Kernel {
         budget_run: &str,
         report: &mut Report,
     ) -> Result<bool, String> {
-        let first = Snapshot::read(&self.db_path());
+        let first = SnapshotReader::open(&self.db_path());
         let mut first_pick = None;
-        if let Some(snapshot) = &first {
-            let pick = self.pick(req, snapshot);
-            if let Some(target) = pick.target.as_ref().filter(|t| !t.mixed)
-                && let Ok(program) = self.load_entry(&target.entry)
-            {
-                report.notes.extend(pick.notes.iter().cloned());
-                return self.run_stored(req, target, program, budget_run, report);
+        let mut damaged = false;
+        if let Some(reader) = &first {
+            match self.pick(req, reader) {
+                Ok(pick) => {
+                    if let Some(target) = pick.target.as_ref().filter(|t| !t.mixed)
+                        && let Ok(program) = self.load_entry(&target.entry)
+                    {
+                        report.notes.extend(pick.notes.iter().cloned());
+                        return self.run_stored(req, target, program, budget_run, report);
+                    }
+                    first_pick = Some(pick);
+                }
+                Err(Damaged) => damaged = true,
             }
-            first_pick = Some(pick);
         }
         // The database: a snapshot of the current generation, unless the one read is it
-        // (then its pick stands: over a large library a pick that finds no template
-        // builds the similarity index, which is not done twice).
+        // (then its pick stands: a pick that finds no template may have searched for a
+        // near match, which is not done twice).
         let fresh = {
             let db = lock_db(self.db()?);
             match &first {
-                Some(s) if db.library_generation().map_err(|e| e.to_string())? == s.generation => {
+                Some(s)
+                    if !damaged
+                        && db.library_generation().map_err(|e| e.to_string())? == s.generation =>
+                {
                     None
                 }
                 _ => {
                     // Missing or damaged: written anew; stale: brought up to date. Either
                     // way the library was just read.
                     let read = db
-                        .refresh_snapshot(first.is_none())
+                        .refresh_snapshot(first.is_none() || damaged)
                         .map_err(|e| e.to_string())?;
                     match read {
-                        Some(s) => Some(s),
-                        None => Some(db.library_snapshot().map_err(|e| e.to_string())?),
+                        Some(s) => Some(s.into_reader()),
+                        None => Some(
+                            db.library_snapshot()
+                                .map_err(|e| e.to_string())?
+                                .into_reader(),
+                        ),
                     }
                 }
             }
         };
         let pick = match (&fresh, first_pick) {
-            (Some(current), _) => self.pick(req, current),
+            (Some(current), _) => self
+                .pick(req, current)
+                .map_err(|_| "the trace library snapshot is damaged".to_owned())?,
             (None, Some(pick)) => pick,
             (None, None) => return Err("the trace library snapshot vanished".to_owned()),
         };
         report.notes.extend(pick.notes);
         let Some(target) = pick.target else {
+            report.dispatch = pick.miss;
             if req.mode == Mode::Follower {
-                return Err(
-                    "no stored program matches this goal (`llmos traces ls` lists them)".to_owned(),
-                );
+                return Err(NO_MATCH.to_owned());
             }
             return Ok(false);
         };
@@ -285,99 +312,17 @@ impl Kernel {
         self.run_stored(req, &target, program, budget_run, report)
     }
 
-    /// What the library offers for this goal: a program to follow with its params, or a
-    /// near one for Mixed mode, and why type-mismatched candidates were passed over.
-    fn pick<'e>(&self, req: &Request, snapshot: &'e Snapshot) -> Pick<'e> {
-        let mut pick = Pick {
-            target: None,
-            notes: Vec::new(),
-        };
-        let rows: Vec<SnapshotEntry<'e>> = snapshot
-            .iter()
-            .filter(|e| e.success_rating >= MIN_RATING)
-            .collect();
-        if rows.is_empty() {
-            return pick;
-        }
-        let by_id = |id: u64| rows.iter().find(|e| e.id == id as i64).copied();
-        let normalized = normalize_goal(&req.goal);
-        let mut templates = TemplateIndex::new();
-        let mut exact = None;
-        let goal_lower = req.goal.to_lowercase();
-        for e in &rows {
-            // Cheap necessary condition first: every literal word of the template occurs
-            // in the goal. Most of a large library fails it without being parsed.
-            if !literal_words_in(e.goal_template, &goal_lower) {
-                continue;
-            }
-            let Ok(t) = GoalTemplate::parse(e.goal_template) else {
-                continue;
-            };
-            if exact.is_none()
-                && t.placeholders().is_empty()
-                && normalize_goal(&literal_text(&t)) == normalized
-            {
-                exact = Some(e.id as u64);
-            }
-            templates.insert(e.id as u64, t);
-        }
-        // The similarity index is built only when no template matches: over a large
-        // library it costs far more than the template match.
-        let similar: std::cell::OnceCell<SemanticIndex> = std::cell::OnceCell::new();
-        let build_similar = || {
-            similar.get_or_init(|| {
-                let mut index = SemanticIndex::new();
-                for e in &rows {
-                    index.add(e.id as u64, e.goal_template);
-                }
-                index.prepare();
-                index
-            }) as &dyn Similarity
-        };
-        let types_of = |id: u64| {
-            let params: Value = serde_json::from_str(by_id(id)?.params).ok()?;
-            Some(param_specs(&params))
-        };
-        let choice = crate::dispatch::choose(&req.goal, exact, &templates, &types_of, &mut {
-            build_similar
-        });
-        for (id, why) in &choice.refused {
-            pick.notes.push(format!(
-                "note: trace {id} matches the goal's shape but not its types: {why}"
-            ));
-        }
-        let threshold = self
-            .config
-            .dispatch
-            .near_threshold
-            .map_or(DEFAULT_NEAR_THRESHOLD, |t| t as f32);
-        let (id, params, mixed) = match choice.decision {
-            Decision::Follower { id, params, .. } => (id, params, false),
-            Decision::Mixed { id, score }
-            | Decision::Learner {
-                nearest: Some((id, score)),
-            } if score >= threshold && req.mode != Mode::Follower => (id, IndexMap::new(), true),
-            _ => return pick,
-        };
-        pick.target = by_id(id).map(|entry| Target {
-            entry,
-            params,
-            mixed,
-        });
-        pick
-    }
-
     /// Runs a picked program (binding its params first in Mixed mode) and records the
     /// outcome in the library.
     fn run_stored(
         &self,
         req: &Request,
-        target: &Target<'_>,
+        target: &Target,
         program: crate::ir::Program,
         budget_run: &str,
         report: &mut Report,
     ) -> Result<bool, String> {
-        let entry = target.entry;
+        let entry = &target.entry;
         let id: ObjectId = entry
             .program_id
             .parse()
@@ -391,7 +336,7 @@ impl Kernel {
             match mixed::bind(
                 self,
                 &program,
-                entry.goal_template,
+                &entry.goal_template,
                 &req.goal,
                 budget_run,
                 left,
@@ -446,7 +391,7 @@ impl Kernel {
     }
 
     /// The program of a library entry, from the store.
-    fn load_entry(&self, entry: &SnapshotEntry<'_>) -> Result<crate::ir::Program, String> {
+    fn load_entry(&self, entry: &LibraryEntry) -> Result<crate::ir::Program, String> {
         let id: ObjectId = entry
             .program_id
             .parse()
@@ -531,64 +476,6 @@ impl Kernel {
             }
         }
     }
-}
-
-/// Whether every word of a template's literal text (outside `{placeholders}`) occurs,
-/// ignoring case, somewhere in `goal_lower`.
-fn literal_words_in(template: &str, goal_lower: &str) -> bool {
-    let mut depth = 0;
-    let mut word = String::new();
-    let mut ok = true;
-    let mut check = |word: &mut String| {
-        if !word.is_empty() {
-            ok &= goal_lower.contains(word.as_str());
-            word.clear();
-        }
-    };
-    for c in template.chars() {
-        match c {
-            '{' => {
-                check(&mut word);
-                depth += 1;
-            }
-            '}' => depth = 0,
-            c if depth == 0 && c.is_alphanumeric() => word.extend(c.to_lowercase()),
-            _ => check(&mut word),
-        }
-    }
-    check(&mut word);
-    ok
-}
-
-/// The literal text of a template without placeholders.
-fn literal_text(t: &GoalTemplate) -> String {
-    t.render(&IndexMap::new())
-}
-
-/// Param types and shapes from a library entry's `params` (`{"params": [{"name",
-/// "type", "shape"}, ...]}`; `shape` only for a learned program). A shape that does not
-/// parse makes the param unbindable (a goal then misses), never looser.
-fn param_specs(v: &Value) -> IndexMap<String, ParamSpec> {
-    let mut out = IndexMap::new();
-    if let Some(list) = v.get("params").and_then(Value::as_array) {
-        for p in list {
-            if let (Some(n), Some(t)) = (
-                p.get("name").and_then(Value::as_str),
-                p.get("type").and_then(Value::as_str),
-            ) && let Some(ty) = Type::parse(t)
-            {
-                let shape = match p.get("shape") {
-                    None | Some(Value::Null) => None,
-                    Some(s) => match serde_json::from_value::<Shape>(s.clone()) {
-                        Ok(shape) => Some(shape),
-                        Err(_) => continue,
-                    },
-                };
-                out.insert(n.to_owned(), ParamSpec { ty, shape });
-            }
-        }
-    }
-    out
 }
 
 /// The default threshold for Mixed mode, for documentation and the config.

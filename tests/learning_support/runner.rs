@@ -120,10 +120,13 @@ fn run_goal(family: &Family, goal: &Goal, root: &Path, rt: &tokio::runtime::Runt
     let (code, stdout, stderr) = llmos(root, &args, &env);
     let report: Value = serde_json::from_str(&stdout).unwrap_or(Value::Null);
     if code != 0 {
-        let why = report["error"]
-            .as_str()
-            .map(str::to_owned)
-            .unwrap_or_else(|| stderr.trim().to_owned());
+        // A template passed over says more than "no stored program matches".
+        let passed_over = stderr.lines().find(|l| l.starts_with("note: trace"));
+        let why = match (passed_over, report["error"].as_str()) {
+            (Some(note), _) => note.trim_start_matches("note: ").to_owned(),
+            (None, Some(e)) => e.to_owned(),
+            (None, None) => stderr.trim().to_owned(),
+        };
         return match goal.is_negative() {
             true => Verdict::Refused,
             false => Verdict::Miss(why),

@@ -63,6 +63,28 @@ fn raw_features(words: &[&str]) -> Vec<(Feature, f32)> {
     out
 }
 
+/// The word features of a text that are not function words, each once, sorted: the keys
+/// under which the library snapshot files a goal template for near-match search (two
+/// texts that share none of them share at most 3-grams).
+pub(crate) fn word_keys(text: &str) -> Vec<Feature> {
+    let (words, _) = words_outside_placeholders(text);
+    let mut out = Vec::with_capacity(words.len());
+    let mut lower: Vec<char> = Vec::new();
+    for word in words {
+        lower.clear();
+        lower.extend(word.chars().flat_map(char::to_lowercase));
+        if is_stop_word(&lower) {
+            continue;
+        }
+        let mut h = Fnv::new(b'w');
+        stem(&lower, &mut h);
+        out.push(h.finish());
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// English function words: weighted [`STOP_WORD_WEIGHT`], without 3-grams.
 const STOP_WORDS: [&str; 40] = [
     "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "i", "in", "into", "is", "it",

@@ -41,6 +41,26 @@ pub enum BindError {
     },
 }
 
+impl BindError {
+    /// Whether the goal gives more than the param learned: several words, or quoted
+    /// values, where it took one token (or fewer words, or one quoted value). A goal like
+    /// that means more than the program does, so no LLM should bind it to the program
+    /// either. A value of another form (`ten` for an int) does not.
+    pub fn means_more(&self) -> bool {
+        use crate::dispatch::shape::ShapeKind;
+        match self {
+            BindError::Shape { shape, .. } => {
+                shape.quoted
+                    || matches!(
+                        shape.kind,
+                        ShapeKind::Token | ShapeKind::Path | ShapeKind::Phrase { .. }
+                    )
+            }
+            _ => false,
+        }
+    }
+}
+
 /// How one value of a goal fared against its param.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ValueCheck {
