@@ -17,6 +17,7 @@ pub mod ir;
 pub mod kernel;
 pub mod learn;
 pub mod llm;
+pub mod remote;
 pub mod stdlib;
 pub mod store;
 pub mod syntax;

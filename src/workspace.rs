@@ -25,6 +25,11 @@
 //! [dispatch]
 //! near_threshold = 0.8       # goal similarity, 0 to 1, from which a stored trace matches
 //!
+//! # The team's shared program library (see crate::remote::config for every key).
+//! [remote]
+//! url = "s3://team-bucket/llmos"
+//! trusted_keys = ["ed25519:..."]
+//!
 //! # Prices in US dollars per million tokens, overriding the built-in table.
 //! # The key is "provider:model", quoted because of the colon.
 //! [prices."openai:gpt-4o-mini"]
@@ -193,6 +198,8 @@ pub struct Config {
     pub llm: LlmConfig,
     /// The `[dispatch]` table.
     pub dispatch: DispatchConfig,
+    /// The `[remote]` table: the team's shared library.
+    pub remote: crate::remote::RemoteConfig,
 }
 
 /// `config.toml` as read, before the checks that need the position of a list element.
@@ -209,6 +216,8 @@ struct RawConfig {
     llm: LlmConfig,
     #[serde(default)]
     dispatch: DispatchConfig,
+    #[serde(default)]
+    remote: crate::remote::RemoteConfig,
 }
 
 /// The `[llm]` table of `config.toml`.
@@ -289,6 +298,7 @@ impl Config {
             prices: raw.prices,
             llm: raw.llm,
             dispatch: raw.dispatch,
+            remote: raw.remote,
         })
     }
 
@@ -382,7 +392,7 @@ fn de_positive<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error>
     }
 }
 
-fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let text = String::deserialize(d)?;
     let duration = humantime::parse_duration(&text).map_err(|e| {
         serde::de::Error::custom(format!(

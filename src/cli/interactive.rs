@@ -56,6 +56,7 @@ pub fn run(args: Args) -> Outcome {
                     budget: args.budget,
                     timeout: args.timeout,
                     max_turns: None,
+                    trust_unsigned: false,
                 };
                 let report = kernel.run(&req);
                 let _ = super::run::finish(&report, false);

@@ -15,7 +15,9 @@ mod exec;
 mod fmt;
 mod graph;
 mod interactive;
+mod keys;
 pub mod program;
+mod remote;
 pub mod render;
 mod run;
 mod source;
@@ -65,6 +67,10 @@ pub enum Command {
     Traces(traces::Args),
     /// A prompt that takes goals one after another.
     Interactive(interactive::Args),
+    /// The team's shared library: `push [ID...]`, `pull`, `status`.
+    Remote(remote::Args),
+    /// The workspace's signing key: `generate`, `show`.
+    Keys(keys::Args),
 }
 
 /// The outcome of a command, mapped to the process exit code.
@@ -106,6 +112,8 @@ pub fn run() -> u8 {
         Command::Budget(a) => budget::run(a),
         Command::Traces(a) => traces::run(a),
         Command::Interactive(a) => interactive::run(a),
+        Command::Remote(a) => remote::run(a),
+        Command::Keys(a) => keys::run(a),
     };
     let code = match outcome {
         Outcome::Success => 0,

@@ -43,6 +43,9 @@ pub struct Args {
     /// LLM calls before the Learner gives up (default: `[llm] max_turns`, else 20).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_turns: Option<u32>,
+    /// Let the team library's lookup take programs not signed by a trusted key.
+    #[arg(long)]
+    pub trust_unsigned: bool,
     /// Print one JSON object instead of the result.
     #[arg(long)]
     pub json: bool,
@@ -65,6 +68,7 @@ impl Args {
             budget: self.budget,
             timeout: self.timeout,
             max_turns: self.max_turns,
+            trust_unsigned: self.trust_unsigned,
         }
     }
 }

@@ -32,6 +32,9 @@ pub enum Command {
     Ls {
         #[arg(long)]
         json: bool,
+        /// The team's library in the remote instead (`[remote]` in config.toml).
+        #[arg(long)]
+        remote: bool,
     },
     /// One trace in full, with its program's source.
     Show {
@@ -62,7 +65,8 @@ pub fn run(args: Args) -> Outcome {
         }
     };
     let result = match args.command {
-        Command::Ls { json } => ls(&k, json),
+        Command::Ls { json, remote: true } => super::remote::ls_remote(&k, json),
+        Command::Ls { json, .. } => ls(&k, json),
         Command::Show { id, json } => show(&k, id, json),
         Command::Rm { id } => rm(&k, id),
         Command::Import {

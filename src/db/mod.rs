@@ -20,6 +20,7 @@ mod error;
 mod ledger;
 mod library;
 mod lineage;
+mod origin;
 mod schema;
 mod slots;
 mod snapshot;
@@ -36,6 +37,7 @@ pub use ledger::{
 };
 pub use library::{Library, NewTrace, RATING_ALPHA, TraceEntry, TraceSource, is_program_id};
 pub use lineage::{Lineage, Link};
+pub use origin::{Origin, Origins};
 pub use schema::SCHEMA_VERSION;
 pub use slots::{SlotCache, prompt_hash};
 pub use snapshot::{
@@ -145,6 +147,11 @@ impl Db {
     /// The trace library.
     pub fn library(&self) -> Library<'_> {
         Library::new(self)
+    }
+
+    /// Where traces pulled from a team's remote came from.
+    pub fn origins(&self) -> Origins<'_> {
+        Origins::new(self)
     }
 
     /// The cache of `ask` slot answers.

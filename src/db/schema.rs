@@ -115,6 +115,19 @@ const MIGRATIONS: &[&str] = &[
         created_at     TEXT NOT NULL
     );
     ",
+    // 4: where traces pulled from a team's remote came from (see origin.rs).
+    "
+    CREATE TABLE remote_origin (
+        goal_template TEXT NOT NULL,
+        program_id    TEXT NOT NULL,
+        record        TEXT NOT NULL,
+        publisher     TEXT NOT NULL,
+        signer        TEXT,
+        remote        TEXT NOT NULL,
+        pulled_at     TEXT NOT NULL,
+        PRIMARY KEY (goal_template, program_id)
+    );
+    ",
 ];
 
 /// Brings the schema of `db` up to [`SCHEMA_VERSION`].

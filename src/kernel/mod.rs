@@ -59,6 +59,9 @@ pub struct Request {
     pub budget: Option<f64>,
     pub timeout: Option<Duration>,
     pub max_turns: Option<u32>,
+    /// `--trust-unsigned`: the team library's lookup may take records not signed by a
+    /// trusted key.
+    pub trust_unsigned: bool,
 }
 
 impl Request {
@@ -161,7 +164,15 @@ impl Kernel {
             return report;
         }
         if req.mode != Mode::Learner {
-            match self.try_stored(req, &budget_run, &mut report) {
+            let mut stored = self.try_stored(req, &budget_run, &mut report);
+            // Nothing local: the team's library, before the Learner is paid.
+            if matches!(stored, Ok(false))
+                && req.mode == Mode::Auto
+                && crate::remote::lookup::pull_for_goal(self, req, &mut report.notes)
+            {
+                stored = self.try_stored(req, &budget_run, &mut report);
+            }
+            match stored {
                 Ok(true) => {
                     report.duration = started.elapsed();
                     return report;
@@ -312,6 +323,13 @@ impl Kernel {
         self.run_stored(req, &target, program, budget_run, report)
     }
 
+    /// The id of the entry that the goal would follow in `snapshot` (never a near match
+    /// for Mixed mode): the team library's lookup matches a goal exactly as the local
+    /// library does. `None` also for a damaged snapshot.
+    pub fn follower_pick(&self, req: &Request, snapshot: &SnapshotReader) -> Option<i64> {
+        let pick = self.pick(req, snapshot).ok()?;
+        pick.target.filter(|t| !t.mixed).map(|t| t.entry.id)
+    }
     /// Runs a picked program (binding its params first in Mixed mode) and records the
     /// outcome in the library.
     fn run_stored(

@@ -28,6 +28,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     sync_dir(dir)
 }
 
+/// Creates `path` with `bytes` only if nothing is there yet: a synced temp file is
+/// hard-linked to `path`, which fails when the name exists, so racing writers cannot
+/// overwrite each other and no reader sees half a file. `Ok(false)` when `path` existed.
+/// The folder must exist.
+pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<bool> {
+    let (tmp_path, mut tmp) = create_temp(path)?;
+    let linked = tmp
+        .write_all(bytes)
+        .and_then(|()| tmp.sync_all())
+        .and_then(|()| fs::hard_link(&tmp_path, path));
+    let _ = fs::remove_file(&tmp_path);
+    match linked {
+        Ok(()) => sync_dir(parent_dir(path)).map(|()| true),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Replaces `path` with `bytes` like [`write_atomic`] (a reader sees the old file or the
 /// new one), without flushing anything to disk: for derived files that readers check
 /// and rebuild, where a power cut may leave the old file, an empty one or none.
@@ -110,6 +128,16 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("a.txt")]);
+    }
+
+    #[test]
+    fn write_new_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a");
+        assert!(write_new(&p, b"one").unwrap());
+        assert!(!write_new(&p, b"two").unwrap());
+        assert_eq!(fs::read(&p).unwrap(), b"one");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

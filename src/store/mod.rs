@@ -31,8 +31,9 @@ pub mod objects;
 pub mod runlog;
 mod sources;
 
-pub use atomic::{replace_unsynced, sync_dir, write_atomic};
+pub use atomic::{replace_unsynced, sync_dir, write_atomic, write_new};
 pub use error::StoreError;
 pub use maintenance::{GcReport, Problem, ProblemKind, remove_stale_temps};
 pub use objects::{MIN_PREFIX, ObjectId, ObjectStore};
 pub use runlog::{RunId, RunLog, list_runs};
+pub(crate) use sources::check_sidecar;

@@ -1,0 +1,68 @@
+//! `llmos keys generate|show`: the workspace's ed25519 signing key, which signs every
+//! record `llmos remote push` publishes. The public key is printed on stdout as one
+//! token (`ed25519:` and base64), for other machines' `[remote] trusted_keys`.
+
+use std::path::PathBuf;
+
+use super::Outcome;
+use crate::remote::keys;
+use crate::workspace::Workspace;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+    /// The workspace root (default: the current folder).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub root: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Make a new key in the workspace and print its public key.
+    Generate {
+        /// Replace an existing key (records it signed stay trusted only where its
+        /// public key is listed).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the workspace's public key.
+    Show,
+}
+
+pub fn run(args: Args) -> Outcome {
+    match run_inner(args) {
+        Ok(()) => Outcome::Success,
+        Err(e) => {
+            eprintln!("error: {e}");
+            Outcome::Failed
+        }
+    }
+}
+
+fn run_inner(args: Args) -> Result<(), String> {
+    let ws = Workspace::open(args.root.as_deref(), |k| std::env::var(k).ok())
+        .map_err(|e| e.to_string())?;
+    let path = keys::key_path(&ws.state_dir);
+    match args.command {
+        Command::Generate { force } => {
+            let pair = keys::generate(&path, force).map_err(|e| e.to_string())?;
+            println!("{}", pair.public());
+            eprintln!(
+                "key saved in {}; add the public key above to `[remote] trusted_keys` \
+                 on the machines that should run what you push",
+                path.display()
+            );
+        }
+        Command::Show => match keys::load(&path).map_err(|e| e.to_string())? {
+            Some(pair) => println!("{}", pair.public()),
+            None => {
+                return Err(format!(
+                    "no key in {} (`llmos keys generate` makes one)",
+                    path.display()
+                ));
+            }
+        },
+    }
+    Ok(())
+}
