@@ -273,7 +273,11 @@ fn push_killed_after_each_write(peer: &dyn Peer) {
         let mut cmd = a.command(&["remote", "push", "1", "2", "3"]);
         cmd.env("LLMOS_TEST_CRASH_AFTER_WRITES", n.to_string());
         let out = cmd.output().unwrap();
-        assert_eq!(out.status.code(), None, "push was not killed at crash point {n}");
+        assert_eq!(
+            out.status.code(),
+            None,
+            "push was not killed at crash point {n}"
+        );
         let index = check_consistent(peer, "lib");
         assert!(
             index.records.is_empty(),

@@ -47,7 +47,7 @@ fn run_inner(args: Args) -> Result<(), String> {
     match args.command {
         Command::Generate { force } => {
             let pair = keys::generate(&path, force).map_err(|e| e.to_string())?;
-            println!("{}", pair.public());
+            outln!("{}", pair.public());
             eprintln!(
                 "key saved in {}; add the public key above to `[remote] trusted_keys` \
                  on the machines that should run what you push",
@@ -55,7 +55,7 @@ fn run_inner(args: Args) -> Result<(), String> {
             );
         }
         Command::Show => match keys::load(&path).map_err(|e| e.to_string())? {
-            Some(pair) => println!("{}", pair.public()),
+            Some(pair) => outln!("{}", pair.public()),
             None => {
                 return Err(format!(
                     "no key in {} (`llmos keys generate` makes one)",

@@ -124,7 +124,7 @@ fn push_cmd(k: &Kernel, ids: &[String], unsigned: bool) -> Result<(), String> {
     };
     let report = push::push(&remote, &k.store, &entries, &by).map_err(|e| e.to_string())?;
     for p in &report.pushed {
-        println!("{}", p.record);
+        outln!("{}", p.record);
         eprintln!(
             "pushed trace {} `{}` (program {})",
             p.trace,
@@ -205,7 +205,7 @@ fn pull_cmd(k: &Kernel, trust_unsigned: bool) -> Result<(), String> {
     let report =
         pull::pull_all(&remote, &local, &index.records, &trust).map_err(|e| e.to_string())?;
     for (trace, goal, program) in &report.pulled {
-        println!("{program}");
+        outln!("{program}");
         eprintln!("pulled trace {trace} `{goal}` (program {})", &program[..12]);
     }
     for why in &report.untrusted {
@@ -284,7 +284,7 @@ pub fn ls_remote(k: &Kernel, as_json: bool) -> Result<(), String> {
                 })
             })
             .collect();
-        println!("{}", pretty_json(&serde_json::Value::Array(list)));
+        outln!("{}", pretty_json(&serde_json::Value::Array(list)));
         return Ok(());
     }
     if rows.is_empty() {
@@ -311,7 +311,7 @@ pub fn ls_remote(k: &Kernel, as_json: bool) -> Result<(), String> {
             e.goal
         ));
     }
-    print!("{out}");
+    out!("{out}");
     Ok(())
 }
 
@@ -363,36 +363,36 @@ fn status(k: &Kernel, as_json: bool) -> Result<(), String> {
             "not_pulled": missing.len(), "not_pulled_trusted": trusted_missing,
             "lookup": k.config.remote.lookup_enabled(),
         });
-        println!("{}", pretty_json(&v));
+        outln!("{}", pretty_json(&v));
         return Ok(());
     }
     let key = own.map_or("none (`llmos keys generate` makes one)".to_string(), |k| {
         k.to_string()
     });
-    println!("remote    {}", remote.describe());
-    println!(
+    outln!("remote    {}", remote.describe());
+    outln!(
         "index     {} records in {} segments, {} goal/program pairs",
         index.records.len(),
         index.segments,
         remote_pairs.len()
     );
-    println!("key       {key}");
-    println!(
+    outln!("key       {key}");
+    outln!(
         "trusted   {} keys (with this workspace's own)",
         trust.keys.len()
     );
-    println!(
+    outln!(
         "local     {} learned traces, {} not in the remote yet (`llmos remote push`)",
         pushable.len(),
         unshared
     );
-    println!("pulled    {pulled} traces came from a remote");
-    println!(
+    outln!("pulled    {pulled} traces came from a remote");
+    outln!(
         "remote    {} records not in this library, {} of them by trusted keys (`llmos remote pull`)",
         missing.len(),
         trusted_missing
     );
-    println!(
+    outln!(
         "lookup    {}",
         match k.config.remote.lookup_enabled() {
             true => "on: `run --mode auto` asks the remote before learning",
