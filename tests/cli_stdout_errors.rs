@@ -28,6 +28,11 @@ fn workspace() -> tempfile::TempDir {
         Stdio::null(),
     );
     assert_eq!(ok, 0);
+    // A signing key and a shared folder for `keys` and `remote`.
+    assert_eq!(llmos(root, &["keys", "generate"], Stdio::null()), 0);
+    std::fs::create_dir(root.join("shared")).unwrap();
+    let config = format!("[remote]\nurl = \"file://{}/shared\"\n", root.display());
+    std::fs::write(root.join(".llmos/config.toml"), config).unwrap();
     dir
 }
 
@@ -65,6 +70,8 @@ fn cases() -> Vec<(&'static str, Vec<&'static str>, &'static str)> {
             vec!["interactive"],
             "count the words in notes.txt\n",
         ),
+        ("remote", vec!["remote", "status"], ""),
+        ("keys", vec!["keys", "show"], ""),
         ("--help", vec!["--help"], ""),
         ("--version", vec!["--version"], ""),
     ]
