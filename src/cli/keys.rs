@@ -2,8 +2,6 @@
 //! record `llmos remote push` publishes. The public key is printed on stdout as one
 //! token (`ed25519:` and base64), for other machines' `[remote] trusted_keys`.
 
-use std::path::PathBuf;
-
 use super::Outcome;
 use crate::remote::keys;
 use crate::workspace::Workspace;
@@ -12,9 +10,8 @@ use crate::workspace::Workspace;
 pub struct Args {
     #[command(subcommand)]
     pub command: Command,
-    /// The workspace root (default: the current folder).
-    #[arg(long, value_name = "DIR", global = true)]
-    pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub root: super::program::RootArg,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -41,7 +38,7 @@ pub fn run(args: Args) -> Outcome {
 }
 
 fn run_inner(args: Args) -> Result<(), String> {
-    let ws = Workspace::open(args.root.as_deref(), |k| std::env::var(k).ok())
+    let ws = Workspace::open(args.root.root.as_deref(), |k| std::env::var(k).ok())
         .map_err(|e| e.to_string())?;
     let path = keys::key_path(&ws.state_dir);
     match args.command {

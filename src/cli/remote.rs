@@ -6,7 +6,6 @@
 //! when the remote cannot be reached or a record was refused (tampered or damaged).
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use serde_json::json;
 
@@ -25,9 +24,8 @@ use crate::value::pretty_json;
 pub struct Args {
     #[command(subcommand)]
     pub command: Command,
-    /// The workspace root (default: the current folder).
-    #[arg(long, value_name = "DIR", global = true)]
-    pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub root: super::program::RootArg,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -55,7 +53,7 @@ pub enum Command {
 }
 
 pub fn run(args: Args) -> Outcome {
-    let result = Kernel::open(args.root.as_deref()).and_then(|k| match args.command {
+    let result = Kernel::open(args.root.root.as_deref()).and_then(|k| match args.command {
         Command::Push { ids, unsigned } => push_cmd(&k, &ids, unsigned),
         Command::Pull { trust_unsigned } => pull_cmd(&k, trust_unsigned),
         Command::Status { json } => status(&k, json),

@@ -72,22 +72,12 @@ impl DirBackend {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.fail("reading", key, e.to_string())),
         };
-        if size > limit {
-            return Err(RemoteError::TooLarge {
-                remote: self.url.clone(),
-                key: key.to_string(),
-                size,
-                limit,
-            });
-        }
+        RemoteError::check_size(&self.url, key, size, limit)?;
         match fs::read(path) {
-            Ok(bytes) if bytes.len() as u64 <= limit => Ok(Some(bytes)),
-            Ok(bytes) => Err(RemoteError::TooLarge {
-                remote: self.url.clone(),
-                key: key.to_string(),
-                size: bytes.len() as u64,
-                limit,
-            }),
+            Ok(bytes) => {
+                RemoteError::check_size(&self.url, key, bytes.len() as u64, limit)?;
+                Ok(Some(bytes))
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(self.fail("reading", key, e.to_string())),
         }

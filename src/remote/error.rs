@@ -54,6 +54,19 @@ pub enum RemoteError {
 }
 
 impl RemoteError {
+    /// `TooLarge` when `size` is over `limit`.
+    pub(crate) fn check_size(remote: &str, key: &str, size: u64, limit: u64) -> Result<(), Self> {
+        match size > limit {
+            true => Err(RemoteError::TooLarge {
+                remote: remote.to_string(),
+                key: key.to_string(),
+                size,
+                limit,
+            }),
+            false => Ok(()),
+        }
+    }
+
     pub(crate) fn io(
         doing: &'static str,
         path: impl Into<PathBuf>,

@@ -173,15 +173,7 @@ impl Backend for S3Backend {
                 Err(StoreError::NotFound { .. }) => return Ok(None),
                 Err(e) => return Err(self.fail("reading", key, &e)),
             };
-            let size = result.meta.size;
-            if size > limit {
-                return Err(RemoteError::TooLarge {
-                    remote: self.url.clone(),
-                    key: key.to_string(),
-                    size,
-                    limit,
-                });
-            }
+            RemoteError::check_size(&self.url, key, result.meta.size, limit)?;
             let version = Version(result.meta.e_tag.clone().unwrap_or_default());
             let bytes = result
                 .bytes()
