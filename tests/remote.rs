@@ -563,3 +563,33 @@ fn status_and_config_errors() {
         assert!(run.stderr.contains(expected), "{config}: {}", run.stderr);
     }
 }
+
+/// A program's parent (the library's lineage) travels with its record.
+#[test]
+fn lineage_travels_with_the_record() {
+    let folder = Folder::new();
+    let a = Ws::new(&folder.url("lib"), Vec::new(), "");
+    a.import_programs(2);
+    let key = a.generate_key();
+    let traces = a.traces();
+    let (p0, p1) = (
+        traces[0]["program"].as_str().unwrap(),
+        traces[1]["program"].as_str().unwrap(),
+    );
+    let db = llmos::db::Db::open_in(&a.root().join(".llmos")).unwrap();
+    db.lineage().record(p1, p0, "grew a branch").unwrap();
+    drop(db);
+    a.llmos(&["remote", "push", "2"]).ok();
+    let b = trusting(&folder, &[key]);
+    let listed = b.llmos(&["traces", "ls", "--remote", "--json"]).ok().json();
+    assert_eq!(listed[0]["parent"], p0);
+    b.llmos(&["remote", "pull"]).ok();
+    let shown = b.llmos(&["traces", "show", "1", "--json"]).ok().json();
+    assert_eq!(shown["lineage"][0]["parent"], p0, "{shown}");
+    assert!(
+        shown["lineage"][0]["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("pulled from file://")
+    );
+}
