@@ -1,5 +1,7 @@
 //! Parse + check of a generated 10,000-step trace (target: at least 100,000 lines a
-//! second on one core), and fmt of the same text.
+//! second on one core), and fmt of the same text. The inputs that were once quadratic
+//! (target: each well under 2 s): an object literal of 100,000 keys through `check`, and
+//! a 100,000-step recording through the recording compiler.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -55,5 +57,43 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// A recording of `steps` trims of text that embeds an earlier read's result.
+fn long_recording(steps: usize) -> String {
+    let mut rec = String::from(
+        "llmos_recording: 1\ngoal: \"process notes/todo.txt\"\n\
+         model: anthropic:claude-sonnet-4-5\nstarted_at: 2026-11-25T09:00:00Z\n\
+         usage: {input_tokens: 1, output_tokens: 1, llm_calls: 1, cost_usd: 0.0}\n\
+         outcome: success\nsteps:\n\
+         - {tool: fs.read, args: {path: notes/todo.txt}, result: buy milk}\n",
+    );
+    for i in 0..steps {
+        rec.push_str(&format!(
+            "- {{tool: text.trim, args: {{text: ' {i} buy milk '}}, result: {i} buy milk}}\n"
+        ));
+    }
+    rec.push_str("- {tool: llm.final, args: {text: done}}\n");
+    rec
+}
+
+fn scaling(c: &mut Criterion) {
+    let mut g = c.benchmark_group("scaling");
+    g.sample_size(10);
+    let mut object = String::from("trace t\nlet o = {\n");
+    for i in 0..100_000 {
+        object.push_str(&format!("  k{i}: {i},\n"));
+    }
+    object.push_str("}\nreturn o\n");
+    let tools = llmos::stdlib::table();
+    g.bench_function("check_object_100k_keys", |b| {
+        b.iter(|| llmos::check::check_source(&object, tools).0.is_some())
+    });
+    let text = long_recording(100_000);
+    let rec = llmos::learn::recording::parse_recording(&text, "long.yaml").unwrap();
+    g.bench_function("compile_recording_100k_steps", |b| {
+        b.iter(|| llmos::learn::compile::compile(&rec).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, scaling);
 criterion_main!(benches);

@@ -395,9 +395,11 @@ impl Checker<'_> {
                 (TExprKind::List(items), Type::List(Box::new(elem)))
             }
             ExprKind::Object(entries) => {
-                let mut out: Vec<(String, TExpr)> = Vec::new();
+                let mut out: Vec<(String, TExpr)> = Vec::with_capacity(entries.len());
+                // A set, not a scan of `out`: an object of 100,000 keys must stay linear.
+                let mut seen = std::collections::HashSet::with_capacity(entries.len());
                 for (k, v) in entries {
-                    if out.iter().any(|(name, _)| *name == k.name) {
+                    if !seen.insert(k.name.as_str()) {
                         self.diags.push(
                             Diagnostic::error(
                                 "duplicate-name",

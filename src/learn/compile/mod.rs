@@ -30,6 +30,7 @@ mod flow;
 mod forms;
 mod glue;
 mod names;
+mod needles;
 pub mod params;
 mod plan;
 mod print;

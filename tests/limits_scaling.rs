@@ -1,0 +1,111 @@
+//! Inputs that once took quadratic time: an object literal of 100,000 keys in `llmos
+//! check` (the duplicate-key scan) and a 100,000-step recording in `llmos compile`
+//! (data flow). Both run through the binary; the time asserted is the child's CPU time
+//! (what the algorithm costs, whatever else the machine is doing), and the compile is
+//! checked to grow linearly (a test build is unoptimized: the release timings are in
+//! `benches/frontend.rs`).
+
+use std::path::Path;
+use std::process::Command;
+
+/// Runs the binary with `args`; its exit code, stdout, stderr and CPU seconds (user +
+/// system, measured by bash's `time`, so nothing else running in the test counts).
+fn timed(args: &[&str]) -> (i32, String, String, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err, time) = (
+        dir.path().join("out"),
+        dir.path().join("err"),
+        dir.path().join("time"),
+    );
+    let status = Command::new("bash")
+        .arg("-c")
+        .arg(r#"TIMEFORMAT='%U %S'; { time "$@" >"$OUT" 2>"$ERR"; } 2>"$TIME""#)
+        .arg("timed")
+        .arg(env!("CARGO_BIN_EXE_llmos"))
+        .args(args)
+        .env("OUT", &out)
+        .env("ERR", &err)
+        .env("TIME", &time)
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    let cpu: f64 = read(&time)
+        .split_whitespace()
+        .map(|t| t.parse::<f64>().unwrap())
+        .sum();
+    (status.code().unwrap_or(-1), read(&out), read(&err), cpu)
+}
+
+fn object_trace(keys: usize, duplicate: bool) -> String {
+    let mut src = String::from("trace t\nlet o = {\n");
+    for i in 0..keys {
+        src.push_str(&format!("  k{i}: {i},\n"));
+    }
+    if duplicate {
+        src.push_str("  k7: 0,\n");
+    }
+    src.push_str("}\nreturn o\n");
+    src
+}
+
+#[test]
+fn an_object_of_100000_keys_checks_in_linear_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.llt");
+    std::fs::write(&file, object_trace(100_000, false)).unwrap();
+    let (code, _, stderr, cpu) = timed(&["check", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(cpu < 2.0, "check of 100,000 keys took {cpu:.2} s of CPU");
+
+    // The duplicate is still found, at the end of the object.
+    std::fs::write(&file, object_trace(100_000, true)).unwrap();
+    let (code, _, stderr, _) = timed(&["check", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("key `k7` appears twice"), "{stderr}");
+}
+
+/// A recording of `steps` steps: one read, then `steps` trims of text that embeds the
+/// read's result, in the compact YAML a generator would write (under the 8 MiB limit).
+fn recording(steps: usize) -> String {
+    let mut rec = String::from(
+        "llmos_recording: 1\ngoal: \"process notes/todo.txt\"\n\
+         model: anthropic:claude-sonnet-4-5\nstarted_at: 2026-11-25T09:00:00Z\n\
+         usage: {input_tokens: 1, output_tokens: 1, llm_calls: 1, cost_usd: 0.0}\n\
+         outcome: success\nsteps:\n\
+         - {tool: fs.read, args: {path: notes/todo.txt}, result: buy milk}\n",
+    );
+    for i in 0..steps {
+        rec.push_str(&format!(
+            "- {{tool: text.trim, args: {{text: ' {i} buy milk '}}, result: {i} buy milk}}\n"
+        ));
+    }
+    rec.push_str("- {tool: llm.final, args: {text: done}}\n");
+    rec
+}
+
+fn compile_cpu(steps: usize) -> (f64, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rec.yaml");
+    std::fs::write(&file, recording(steps)).unwrap();
+    let (code, stdout, stderr, cpu) = timed(&["compile", "--emit", "llt", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    (cpu, stdout)
+}
+
+#[test]
+fn a_100000_step_recording_compiles_in_linear_time() {
+    let (small, _) = compile_cpu(10_000);
+    let (large, source) = compile_cpu(100_000);
+    // Every step's text refers to the read's result; the last one is there.
+    assert!(
+        source.contains("text.trim(text: \" 99999 {text} \")"),
+        "{}",
+        &source[source.len().saturating_sub(400)..]
+    );
+    // Ten times the steps: linear is ~10x; quadratic was ~100x.
+    assert!(
+        large < small * 25.0 + 1.0,
+        "10,000 steps took {small:.2} s of CPU, 100,000 took {large:.2} s"
+    );
+}
