@@ -19,8 +19,15 @@
 //!
 //! [llm]
 //! max_tokens = 4096          # at most this many output tokens per LLM reply (> 0)
-//! request_timeout = "60s"    # per LLM request; a duration: 500ms, 30s, 5m, 1h 30m
 //! max_turns = 40             # Learner turns before it gives up (> 0)
+//! # Time limits, as durations: 500ms, 30s, 5m, 1h 30m.
+//! call_timeout = "2m"        # one LLM call in all: every attempt and the waits between
+//! request_timeout = "2m"     # one attempt: connect, send, read the whole reply
+//! connect_timeout = "10s"    # opening the connection
+//! first_byte_timeout = "100s" # from sending to the reply's status line
+//! retry_after_cap = "20s"    # the longest `retry-after` obeyed; a longer one fails the call
+//! max_attempts = 4           # attempts per call, the first included (> 0)
+//! max_reply_size = "8MiB"    # the largest reply read: bytes, or "512KiB", "8MiB", "1GB"
 //!
 //! [dispatch]
 //! near_threshold = 0.8       # goal similarity, 0 to 1, from which a stored trace matches
@@ -46,6 +53,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 
 use crate::economy::prices::Price;
+use crate::llm::CallConfig;
 use crate::store::{ObjectStore, StoreError};
 use crate::types::{Effect, EffectSet};
 
@@ -234,6 +242,24 @@ pub struct LlmConfig {
     /// Learner turns before giving up (> 0).
     #[serde(default, deserialize_with = "de_positive")]
     pub max_turns: Option<u32>,
+    /// The time limit of one LLM call in all, as written.
+    #[serde(default, deserialize_with = "de_duration")]
+    pub call_timeout: Option<String>,
+    /// The time limit of opening a connection to the provider, as written.
+    #[serde(default, deserialize_with = "de_duration")]
+    pub connect_timeout: Option<String>,
+    /// The time limit from sending a request to the reply's status line, as written.
+    #[serde(default, deserialize_with = "de_duration")]
+    pub first_byte_timeout: Option<String>,
+    /// The longest `retry-after` wait obeyed, as written.
+    #[serde(default, deserialize_with = "de_duration")]
+    pub retry_after_cap: Option<String>,
+    /// Attempts per LLM call (> 0).
+    #[serde(default, deserialize_with = "de_positive")]
+    pub max_attempts: Option<u32>,
+    /// The largest LLM reply read, in bytes.
+    #[serde(default, deserialize_with = "de_size")]
+    pub max_reply_size: Option<u64>,
 }
 
 /// The `[dispatch]` table of `config.toml`.
@@ -309,11 +335,31 @@ impl Config {
 
     /// `[llm] request_timeout` as a duration.
     pub fn request_timeout(&self) -> Option<Duration> {
-        // Validated when the file was read; a value set by hand that does not parse is
-        // treated as unset.
-        let text = self.llm.request_timeout.as_deref()?;
-        humantime::parse_duration(text).ok()
+        duration(&self.llm.request_timeout)
     }
+}
+
+impl LlmConfig {
+    /// The limits of one LLM call: these keys over `defaults`.
+    pub fn call_config(&self, defaults: CallConfig) -> CallConfig {
+        CallConfig {
+            max_attempts: self.max_attempts.unwrap_or(defaults.max_attempts),
+            timeout: duration(&self.request_timeout).unwrap_or(defaults.timeout),
+            call_timeout: duration(&self.call_timeout).unwrap_or(defaults.call_timeout),
+            connect_timeout: duration(&self.connect_timeout).unwrap_or(defaults.connect_timeout),
+            first_byte_timeout: duration(&self.first_byte_timeout)
+                .unwrap_or(defaults.first_byte_timeout),
+            retry_after_cap: duration(&self.retry_after_cap).unwrap_or(defaults.retry_after_cap),
+            max_reply_bytes: self.max_reply_size.unwrap_or(defaults.max_reply_bytes),
+            ..defaults
+        }
+    }
+}
+
+/// A duration key as a duration. Validated when the file was read; a value set by hand
+/// that does not parse is treated as unset.
+fn duration(text: &Option<String>) -> Option<Duration> {
+    humantime::parse_duration(text.as_deref()?).ok()
 }
 
 /// The 1-based line and column (in characters) of byte `offset` in `text`.
@@ -407,6 +453,49 @@ pub(crate) fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Stri
     Ok(Some(text))
 }
 
+/// A size in bytes: a whole number, or text with a unit (`512KiB`, `8MiB`, `1GB`, `64kB`).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let bad =
+        || format!("`{text}` is not a size; write bytes, or e.g. \"512KiB\", \"8MiB\", \"1GB\"");
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1_000,
+        "kib" | "k" => 1 << 10,
+        "mb" => 1_000_000,
+        "mib" | "m" => 1 << 20,
+        "gb" => 1_000_000_000,
+        "gib" | "g" => 1 << 30,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(factor)
+        .ok_or_else(|| format!("`{text}` is too large a size"))
+}
+
+fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Size {
+        Bytes(u64),
+        Text(String),
+    }
+    let bytes = match Size::deserialize(d)? {
+        Size::Bytes(n) => n,
+        Size::Text(t) => parse_size(&t).map_err(serde::de::Error::custom)?,
+    };
+    if bytes == 0 {
+        return Err(serde::de::Error::custom(
+            "a size limit must be at least 1 byte",
+        ));
+    }
+    Ok(Some(bytes))
+}
+
 fn de_threshold<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     let v = f64::deserialize(d)?;
     if !(0.0..=1.0).contains(&v) {
@@ -419,7 +508,19 @@ fn de_threshold<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error
 
 #[cfg(test)]
 mod tests {
-    use super::line_col;
+    use super::{line_col, parse_size};
+
+    #[test]
+    fn sizes_with_and_without_units() {
+        assert_eq!(parse_size("123"), Ok(123));
+        assert_eq!(parse_size("512KiB"), Ok(512 << 10));
+        assert_eq!(parse_size("8 MiB"), Ok(8 << 20));
+        assert_eq!(parse_size("1GB"), Ok(1_000_000_000));
+        assert!(parse_size("8 parsecs").unwrap_err().contains("`8 parsecs`"));
+        assert!(parse_size("-1").is_err());
+        assert!(parse_size("99999999999999999999GiB").is_err());
+        assert!(parse_size("18446744073709551615GiB").is_err());
+    }
 
     #[test]
     fn line_and_column_count_characters() {

@@ -7,7 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use llmos::llm::loopback::{LoopbackServer, Reply, Script};
-use llmos::llm::{CallConfig, LlmError, ModelRef, Provider, ProviderKind, canned};
+use llmos::llm::{CallConfig, LlmError, ModelRef, Provider, ProviderKind, TimeLimit, canned};
 use serde_json::json;
 use support::*;
 
@@ -253,10 +253,14 @@ async fn a_slow_reply_times_out() {
         err,
         LlmError::Timeout {
             provider: ProviderKind::Anthropic,
-            limit
+            limit,
+            which: TimeLimit::Request,
         }
     );
-    assert_eq!(err.to_string(), "anthropic: no reply within 200ms");
+    assert_eq!(
+        err.to_string(),
+        "anthropic: no complete reply within 200ms (`[llm] request_timeout` in config.toml)"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "{:?}",

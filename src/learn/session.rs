@@ -1,6 +1,6 @@
 //! Setting up the LLM of a run from the workspace: which model (`LLMOS_MODEL`, else
 //! `config.toml` `model`), its provider (keys and base URLs from the environment, the
-//! per-request time limit from `config.toml`), and the `ask` resolver of a run.
+//! call limits from `config.toml`), and the `ask` resolver of a run.
 
 use std::sync::Arc;
 
@@ -32,18 +32,14 @@ pub fn select_model(
 }
 
 /// The provider serving `model`, configured from the environment and `config.toml`
-/// (`[llm] request_timeout`).
+/// (the time and size limits of the `[llm]` table).
 pub fn provider(
     model: &ModelRef,
     env: &dyn Fn(&str) -> Option<String>,
     config: &Config,
 ) -> Result<Provider, String> {
     let provider = Provider::from_env(model, env).map_err(|e| e.to_string())?;
-    let mut call = CallConfig::default();
-    if let Some(t) = config.request_timeout() {
-        call.timeout = t;
-    }
-    Ok(provider.with_config(call))
+    Ok(provider.with_config(config.llm.call_config(CallConfig::default())))
 }
 
 /// The meter of a run's LLM calls: the selected model's provider behind the budget

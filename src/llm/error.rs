@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::ProviderKind;
+use super::retry::TimeLimit;
 
 /// An error from building, sending or reading an LLM call.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -53,11 +54,44 @@ pub enum LlmError {
         what: String,
     },
 
-    /// No complete reply within the per-request time limit.
-    #[error("{provider}: no reply within {}", humantime::format_duration(*limit))]
+    /// A time limit passed: `which` says which one (and its `config.toml` key).
+    #[error("{provider}: {} within {} (`[llm] {}` in config.toml)",
+        which.missed(), humantime::format_duration(*limit), which.key())]
     Timeout {
         provider: ProviderKind,
         limit: Duration,
+        which: TimeLimit,
+    },
+
+    /// The reply body is larger than `[llm] max_reply_size`: cut there, or refused at
+    /// once when its declared length says so.
+    #[error("{provider}: {}", too_large(*limit, *declared))]
+    ReplyTooLarge {
+        provider: ProviderKind,
+        limit: u64,
+        declared: Option<u64>,
+    },
+
+    /// The server asked to be retried later than `[llm] retry_after_cap` allows.
+    #[error("{provider}: the server asked to retry after {}, longer than `[llm] retry_after_cap` \
+        ({}) in config.toml; last error: {last}",
+        humantime::format_duration(*asked), humantime::format_duration(*cap))]
+    RetryAfterTooLong {
+        provider: ProviderKind,
+        asked: Duration,
+        cap: Duration,
+        last: Box<LlmError>,
+    },
+
+    /// The call's time limit leaves no room for the wait before another attempt.
+    #[error("{provider}: gave up after {attempts} attempts: the next would start after the \
+        call's time limit of {} (`[llm] call_timeout` in config.toml); last error: {last}",
+        humantime::format_duration(*limit))]
+    OutOfTime {
+        provider: ProviderKind,
+        attempts: u32,
+        limit: Duration,
+        last: Box<LlmError>,
     },
 
     /// The connection failed or broke before a reply was read.
@@ -91,9 +125,23 @@ impl LlmError {
     pub fn status(&self) -> Option<u16> {
         match self {
             LlmError::Auth { status, .. } | LlmError::Http { status, .. } => Some(*status),
-            LlmError::RetriesExhausted { last, .. } => last.status(),
+            LlmError::RetriesExhausted { last, .. }
+            | LlmError::RetryAfterTooLong { last, .. }
+            | LlmError::OutOfTime { last, .. } => last.status(),
             _ => None,
         }
+    }
+}
+
+fn too_large(limit: u64, declared: Option<u64>) -> String {
+    let key = "`[llm] max_reply_size` in config.toml";
+    match declared {
+        Some(n) => format!(
+            "the reply declares {n} bytes, more than the limit of {limit} ({key}); refused unread"
+        ),
+        None => format!(
+            "the reply is longer than the limit of {limit} bytes ({key}); cut there, not used"
+        ),
     }
 }
 

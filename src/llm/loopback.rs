@@ -37,7 +37,15 @@ pub struct Reply {
     pub body: String,
     /// How long to wait before answering.
     pub delay: Duration,
+    /// Sends `body` over and over until the client hangs up (or [`ENDLESS_MAX`] bytes
+    /// went out), with no `Content-Length` unless one is declared.
+    pub endless: bool,
+    /// The `Content-Length` to announce instead of the body's length.
+    pub declared_length: Option<u64>,
 }
+
+/// Where an endless reply stops if the client never hangs up.
+pub const ENDLESS_MAX: u64 = 1 << 30;
 
 impl Reply {
     /// A JSON reply with `status`.
@@ -47,6 +55,8 @@ impl Reply {
             headers: vec![("content-type".into(), "application/json".into())],
             body: body.to_string(),
             delay: Duration::ZERO,
+            endless: false,
+            declared_length: None,
         }
     }
 
@@ -62,6 +72,8 @@ impl Reply {
             headers: vec![("content-type".into(), "text/plain".into())],
             body: body.into(),
             delay: Duration::ZERO,
+            endless: false,
+            declared_length: None,
         }
     }
 
@@ -74,6 +86,21 @@ impl Reply {
     /// The same reply, sent after `delay`.
     pub fn delay(mut self, delay: Duration) -> Reply {
         self.delay = delay;
+        self
+    }
+
+    /// A reply with `status` whose body is `chunk` repeated without end (a server gone
+    /// wrong; the client must cut it).
+    pub fn endless(status: u16, chunk: impl Into<String>) -> Reply {
+        Reply {
+            endless: true,
+            ..Reply::raw(status, chunk)
+        }
+    }
+
+    /// The same reply announcing a `Content-Length` of `length`, whatever it sends.
+    pub fn declare_length(mut self, length: u64) -> Reply {
+        self.declared_length = Some(length);
         self
     }
 }
@@ -238,12 +265,21 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
     for (name, value) in &reply.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
-    head.push_str(&format!(
-        "content-length: {}\r\nconnection: close\r\n\r\n",
-        reply.body.len()
-    ));
+    let length = match (reply.declared_length, reply.endless) {
+        (Some(n), _) => format!("content-length: {n}\r\n"),
+        (None, true) => String::new(),
+        (None, false) => format!("content-length: {}\r\n", reply.body.len()),
+    };
+    head.push_str(&format!("{length}connection: close\r\n\r\n"));
     let _ = stream.write_all(head.as_bytes()).await;
-    let _ = stream.write_all(reply.body.as_bytes()).await;
+    if reply.endless && !reply.body.is_empty() {
+        let mut sent = 0u64;
+        while sent < ENDLESS_MAX && stream.write_all(reply.body.as_bytes()).await.is_ok() {
+            sent += reply.body.len() as u64;
+        }
+    } else {
+        let _ = stream.write_all(reply.body.as_bytes()).await;
+    }
     let _ = stream.shutdown().await;
 }
 

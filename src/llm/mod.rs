@@ -13,7 +13,8 @@
 //!
 //! Code map: `names` (tool names on the wire), `schema` (tool specs and JSON Schemas),
 //! `anthropic` and `openai` (the two wire formats), `retry` (backoff and attempts),
-//! `provider` (HTTP calls), `error`, `loopback`, `canned`.
+//! `provider` (HTTP calls), `reply` (deadlines and the size-capped body), `error`,
+//! `loopback`, `canned`.
 
 mod anthropic;
 pub mod canned;
@@ -22,6 +23,7 @@ pub mod loopback;
 pub mod names;
 mod openai;
 mod provider;
+mod reply;
 pub mod retry;
 pub mod schema;
 
@@ -36,7 +38,7 @@ pub use error::LlmError;
 pub use names::UnknownTool;
 pub use openai::MaxTokensField;
 pub use provider::Provider;
-pub use retry::{AttemptInfo, CallConfig};
+pub use retry::{AttemptInfo, CallConfig, TimeLimit};
 pub use schema::ToolSpec;
 
 /// Which wire format a provider speaks.

@@ -3,11 +3,13 @@
 
 use std::fmt;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+
+use tokio::time::Instant;
 
 use reqwest::header::HeaderMap;
 
-use super::retry::retry_after;
+use super::reply::{AttemptClock, ERROR_BODY_BYTES, ReadError, after, read_capped, timed_out};
+use super::retry::{Next, TimeLimit, retry_after};
 use super::{
     AttemptInfo, CallConfig, ChatRequest, ChatResponse, LlmError, MaxTokensField, ModelRef,
     ProviderKind, TokenUsage, anthropic, openai,
@@ -188,11 +190,12 @@ impl Provider {
             ProviderKind::OpenAi => openai::request_body(&self.model, req, self.max_tokens_field)?,
         };
         let max = self.config.attempts();
+        let call_end = after(Instant::now(), self.config.call_timeout);
         let mut attempt = 0;
         loop {
             attempt += 1;
             let started = Instant::now();
-            let outcome = self.attempt(&body).await;
+            let outcome = self.attempt(&body, call_end).await;
             let elapsed = started.elapsed();
             let failure = match outcome {
                 Ok((status, response)) => {
@@ -209,8 +212,12 @@ impl Provider {
                 Err(f) => f,
             };
             let retryable = failure.error.is_retryable();
-            let retry_in = (retryable && attempt < max)
-                .then(|| self.config.backoff(attempt, failure.retry_after));
+            let next = (retryable && attempt < max)
+                .then(|| self.config.next(attempt, failure.retry_after));
+            let retry_in = match next {
+                Some(Next::Retry(wait)) if after(Instant::now(), wait) < call_end => Some(wait),
+                _ => None,
+            };
             on_attempt(&AttemptInfo {
                 attempt,
                 status: failure.status,
@@ -218,16 +225,36 @@ impl Provider {
                 elapsed,
                 retry_in,
             });
-            match retry_in {
-                Some(wait) => tokio::time::sleep(wait).await,
-                None if retryable && attempt > 1 => {
-                    return Err(LlmError::RetriesExhausted {
-                        provider: self.kind,
-                        attempts: attempt,
-                        last: Box::new(failure.error),
+            let last = Box::new(failure.error);
+            let provider = self.kind;
+            match (retry_in, next) {
+                (Some(wait), _) => tokio::time::sleep(wait).await,
+                (None, Some(Next::WaitTooLong(asked))) => {
+                    let cap = self.config.retry_after_cap;
+                    return Err(LlmError::RetryAfterTooLong {
+                        provider,
+                        asked,
+                        cap,
+                        last,
                     });
                 }
-                None => return Err(failure.error),
+                (None, Some(Next::Retry(_))) => {
+                    let limit = self.config.call_timeout;
+                    return Err(LlmError::OutOfTime {
+                        provider,
+                        attempts: attempt,
+                        limit,
+                        last,
+                    });
+                }
+                (None, None) if retryable && attempt > 1 => {
+                    return Err(LlmError::RetriesExhausted {
+                        provider,
+                        attempts: attempt,
+                        last,
+                    });
+                }
+                (None, None) => return Err(*last),
             }
         }
     }
@@ -252,7 +279,8 @@ impl Provider {
             return Ok(c);
         }
         let (scheme, rest) = self.endpoint.split_once("://").unwrap_or(("", ""));
-        let mut builder = crate::http::client_builder();
+        let mut builder =
+            crate::http::client_builder().connect_timeout(self.config.connect_timeout);
         if ["127.", "localhost", "[::1]"]
             .iter()
             .any(|p| rest.starts_with(p))
@@ -269,19 +297,20 @@ impl Provider {
         Ok(self.http.get_or_init(|| client))
     }
 
-    /// One HTTP exchange: the status and the parsed response, or why it failed.
-    async fn attempt(&self, body: &Value) -> Result<(u16, ChatResponse), Failure> {
+    /// One HTTP exchange: the status and the parsed response, or why it failed. It ends
+    /// by `call_end` at the latest, and by its own time limits before that.
+    async fn attempt(
+        &self,
+        body: &Value,
+        call_end: Instant,
+    ) -> Result<(u16, ChatResponse), Failure> {
         let fail = |error: LlmError| Failure {
             error,
             status: None,
             retry_after: None,
         };
-        let mut request = self
-            .client()
-            .map_err(fail)?
-            .post(&self.endpoint)
-            .timeout(self.config.timeout)
-            .json(body);
+        let clock = AttemptClock::start(&self.config, call_end);
+        let mut request = self.client().map_err(fail)?.post(&self.endpoint).json(body);
         request = match (self.kind, &self.api_key) {
             (ProviderKind::Anthropic, key) => {
                 let request = request.header("anthropic-version", anthropic::API_VERSION);
@@ -293,17 +322,34 @@ impl Provider {
             (ProviderKind::OpenAi, Some(key)) => request.bearer_auth(key),
             (ProviderKind::OpenAi, None) => request,
         };
-        let response = request
-            .send()
-            .await
-            .map_err(|e| fail(self.transport_error(&e)))?;
+        let (first_byte, which) = clock.first_byte(&self.config);
+        let response = match tokio::time::timeout_at(first_byte, request.send()).await {
+            Ok(sent) => sent.map_err(|e| fail(self.transport_error(&e)))?,
+            Err(_) => return Err(fail(timed_out(&self.config, self.kind, which))),
+        };
         let status = response.status().as_u16();
         let headers: HeaderMap = response.headers().clone();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| fail(self.transport_error(&e)))?;
-        if (200..300).contains(&status) {
+        let success = (200..300).contains(&status);
+        // Of an error reply only the start is shown: read little of it.
+        let read = if success {
+            read_capped(response, self.config.max_reply_bytes, false, self.kind)
+        } else {
+            let limit = self.config.max_reply_bytes.min(ERROR_BODY_BYTES);
+            read_capped(response, limit, true, self.kind)
+        };
+        let text = match tokio::time::timeout_at(clock.end, read).await {
+            Ok(Ok(text)) => text,
+            Ok(Err(ReadError::Transport(e))) => return Err(fail(self.transport_error(&e))),
+            Ok(Err(ReadError::TooLarge(error))) => {
+                return Err(Failure {
+                    error,
+                    status: Some(status),
+                    retry_after: None,
+                });
+            }
+            Err(_) => return Err(fail(timed_out(&self.config, self.kind, clock.which))),
+        };
+        if success {
             let parsed = match self.kind {
                 ProviderKind::Anthropic => anthropic::parse_reply(&text, &self.model),
                 ProviderKind::OpenAi => openai::parse_reply(&text, &self.model),
@@ -342,10 +388,8 @@ impl Provider {
             };
         }
         if e.is_timeout() {
-            return LlmError::Timeout {
-                provider: self.kind,
-                limit: self.config.timeout,
-            };
+            // reqwest's own timer is the connect timeout (the others are ours).
+            return timed_out(&self.config, self.kind, TimeLimit::Connect);
         }
         // The error's own text is terse ("error sending request"); its sources say why.
         let mut message = e.to_string();

@@ -1,36 +1,98 @@
-//! How calls are retried: how many attempts, how long each may take, how long to wait
-//! between them (exponential backoff with full jitter, or what the server's `retry-after`
-//! asks, capped), and what each attempt's outcome was, for run logs.
+//! How calls are retried and how long they may take: how many attempts, the time limits
+//! of connecting, of the first byte, of one attempt and of the whole call, how long to
+//! wait between attempts (exponential backoff with full jitter, or what the server's
+//! `retry-after` asks when that is within a cap), the largest reply read, and what each
+//! attempt's outcome was, for run logs.
 
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 
-/// Limits of one LLM call.
+/// Limits of one LLM call. Each has a key in the `[llm]` table of `config.toml`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallConfig {
-    /// Attempts in all, the first included (at least 1). Default 4.
+    /// Attempts in all, the first included (at least 1). Default 4 (`max_attempts`).
     pub max_attempts: u32,
-    /// The time limit of one attempt: connect, send, and read the whole reply. Default 120 s.
+    /// The time limit of one attempt: connect, send, and read the whole reply. Default
+    /// 2 minutes (`request_timeout`).
     pub timeout: Duration,
+    /// The time limit of the whole call: every attempt and the waits between them.
+    /// Default 2 minutes (`call_timeout`).
+    pub call_timeout: Duration,
+    /// The time limit of opening the connection. Default 10 s (`connect_timeout`).
+    pub connect_timeout: Duration,
+    /// The time limit from sending the request to the reply's status line. The APIs
+    /// answer only once the whole reply is written, so this bounds the generation.
+    /// Default 100 s (`first_byte_timeout`).
+    pub first_byte_timeout: Duration,
     /// The backoff ceiling of the first retry; it doubles with each retry. Default 500 ms.
     pub backoff_base: Duration,
     /// The largest backoff ceiling. Default 8 s.
     pub backoff_max: Duration,
-    /// The longest wait a server's `retry-after` can impose. Default 60 s.
+    /// The longest wait a server's `retry-after` can impose; a server asking for longer
+    /// fails the call at once. Default 20 s (`retry_after_cap`).
     pub retry_after_cap: Duration,
+    /// The largest reply body read, in bytes; a longer reply is cut and fails the call.
+    /// Default 8 MiB (`max_reply_size`).
+    pub max_reply_bytes: u64,
 }
+
+/// The default of [`CallConfig::max_reply_bytes`].
+pub const DEFAULT_MAX_REPLY_BYTES: u64 = 8 << 20;
 
 impl Default for CallConfig {
     fn default() -> CallConfig {
         CallConfig {
             max_attempts: 4,
             timeout: Duration::from_secs(120),
+            call_timeout: Duration::from_secs(120),
+            connect_timeout: Duration::from_secs(10),
+            first_byte_timeout: Duration::from_secs(100),
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(8),
-            retry_after_cap: Duration::from_secs(60),
+            retry_after_cap: Duration::from_secs(20),
+            max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
         }
     }
+}
+
+/// Which time limit ended an attempt or a call: each names its `config.toml` key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeLimit {
+    Connect,
+    FirstByte,
+    Request,
+    Call,
+}
+
+impl TimeLimit {
+    /// The key in the `[llm]` table of `config.toml` that sets it.
+    pub fn key(self) -> &'static str {
+        match self {
+            TimeLimit::Connect => "connect_timeout",
+            TimeLimit::FirstByte => "first_byte_timeout",
+            TimeLimit::Request => "request_timeout",
+            TimeLimit::Call => "call_timeout",
+        }
+    }
+
+    /// What did not happen in time.
+    pub fn missed(self) -> &'static str {
+        match self {
+            TimeLimit::Connect => "could not connect",
+            TimeLimit::FirstByte => "no reply",
+            TimeLimit::Request | TimeLimit::Call => "no complete reply",
+        }
+    }
+}
+
+/// What to do after a failed attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Wait this long, then try again.
+    Retry(Duration),
+    /// The server asked for a longer wait than `retry_after_cap` allows.
+    WaitTooLong(Duration),
 }
 
 impl CallConfig {
@@ -39,8 +101,20 @@ impl CallConfig {
     /// wait between zero and `min(backoff_max, backoff_base * 2^(attempt-1))` ("full
     /// jitter", so that many clients do not retry in step).
     pub fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        match self.next(attempt, retry_after) {
+            Next::Retry(wait) => wait,
+            Next::WaitTooLong(_) => self.retry_after_cap,
+        }
+    }
+
+    /// The wait before the next attempt, or that the server asked for too long a one.
+    pub fn next(&self, attempt: u32, retry_after: Option<Duration>) -> Next {
         if let Some(wait) = retry_after {
-            return wait.min(self.retry_after_cap);
+            return if wait <= self.retry_after_cap {
+                Next::Retry(wait)
+            } else {
+                Next::WaitTooLong(wait)
+            };
         }
         let factor = 1u32
             .checked_shl(attempt.saturating_sub(1))
@@ -50,7 +124,7 @@ impl CallConfig {
             .saturating_mul(factor)
             .min(self.backoff_max);
         let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
-        Duration::from_nanos(fastrand::u64(0..=nanos))
+        Next::Retry(Duration::from_nanos(fastrand::u64(0..=nanos)))
     }
 
     /// `max_attempts`, at least 1.
@@ -100,6 +174,10 @@ mod tests {
             retry_after_cap: Duration::from_secs(2),
             ..CallConfig::default()
         };
+        assert_eq!(
+            c.next(1, Some(Duration::from_secs(3600))),
+            Next::WaitTooLong(Duration::from_secs(3600))
+        );
         for _ in 0..200 {
             assert!(c.backoff(1, None) <= Duration::from_millis(100));
             assert!(c.backoff(2, None) <= Duration::from_millis(200));

@@ -21,6 +21,7 @@ pub fn fast() -> CallConfig {
         backoff_base: Duration::from_millis(20),
         backoff_max: Duration::from_millis(40),
         retry_after_cap: Duration::from_secs(5),
+        ..CallConfig::default()
     }
 }
 
