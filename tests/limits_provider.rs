@@ -110,11 +110,14 @@ async fn a_hung_provider_fails_at_the_first_byte_and_call_limits() {
     let started = Instant::now();
     let run = learn(&ws, &server, "say hello", &[]).await;
     let took = started.elapsed();
-    assert_failed_with(&run, &["`[llm] first_byte_timeout`"]);
+    // The call's limit ends the retries; the first attempt ended at the first-byte limit.
+    assert_failed_with(&run, &["`[llm] call_timeout`"]);
+    let log = ws.run_log();
+    let first_retry = log.iter().find(|e| e["event"] == "llm_retry").unwrap();
+    let error = first_retry["error"].as_str().unwrap();
     assert!(
-        run.stderr.contains("`[llm] call_timeout`"),
-        "the call's limit ends the retries: {}",
-        run.stderr
+        error.contains("no reply within 300ms (`[llm] first_byte_timeout`"),
+        "{error}"
     );
     // 8 minutes before; now the call limit (1 s) plus the process's own start and end.
     assert!(took < Duration::from_secs(20), "{took:?}");
