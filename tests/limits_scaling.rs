@@ -65,22 +65,34 @@ fn an_object_of_100000_keys_checks_in_linear_time() {
     assert!(stderr.contains("key `k7` appears twice"), "{stderr}");
 }
 
-/// A recording of `steps` steps: one read, then `steps` trims of text that embeds the
-/// read's result, in the compact YAML a generator would write (under the 8 MiB limit).
+/// A recording of `steps` steps after one read: `text.replace` calls that each take the
+/// previous result and rename its number, every other one passed through `text.trim`
+/// (exact data flow, values inside text, one name per step), in the compact YAML a
+/// generator would write (under the 8 MiB limit).
 fn recording(steps: usize) -> String {
     let mut rec = String::from(
         "llmos_recording: 1\ngoal: \"process notes/todo.txt\"\n\
          model: anthropic:claude-sonnet-4-5\nstarted_at: 2026-11-25T09:00:00Z\n\
          usage: {input_tokens: 1, output_tokens: 1, llm_calls: 1, cost_usd: 0.0}\n\
          outcome: success\nsteps:\n\
-         - {tool: fs.read, args: {path: notes/todo.txt}, result: buy milk}\n",
+         - {tool: fs.read, args: {path: notes/todo.txt}, result: a b}\n",
     );
+    let (mut prev, mut last) = ("a b".to_string(), "b".to_string());
     for i in 0..steps {
-        rec.push_str(&format!(
-            "- {{tool: text.trim, args: {{text: ' {i} buy milk '}}, result: {i} buy milk}}\n"
-        ));
+        if i % 2 == 1 {
+            rec.push_str(&format!(
+                "- {{tool: text.trim, args: {{text: {prev}}}, result: {prev}}}\n"
+            ));
+        } else {
+            let next = format!("a {i}");
+            rec.push_str(&format!(
+                "- {{tool: text.replace, args: {{text: {prev}, from: '{last}', to: '{i}'}}, \
+                 result: {next}}}\n"
+            ));
+            (prev, last) = (next, i.to_string());
+        }
     }
-    rec.push_str("- {tool: llm.final, args: {text: done}}\n");
+    rec.push_str(&format!("- {{tool: llm.final, args: {{text: {prev}}}}}\n"));
     rec
 }
 
@@ -95,17 +107,21 @@ fn compile_cpu(steps: usize) -> (f64, String) {
 
 #[test]
 fn a_100000_step_recording_compiles_in_linear_time() {
-    let (small, _) = compile_cpu(10_000);
+    let (small, _) = compile_cpu(20_000);
     let (large, source) = compile_cpu(100_000);
-    // Every step's text refers to the read's result; the last one is there.
+    // Generalized, every step named and chained to the one before.
+    assert!(source.contains("param input: path"), "{}", &source[..400]);
+    let tail = &source[source.len().saturating_sub(400)..];
     assert!(
-        source.contains("text.trim(text: \" 99999 {text} \")"),
-        "{}",
-        &source[source.len().saturating_sub(400)..]
+        tail.contains(
+            "let replaced_50000 = text.replace(text: trimmed_49999, from: \"99996\", to: \"99998\")"
+        ),
+        "{tail}"
     );
-    // Ten times the steps: linear is ~10x; quadratic was ~100x.
+    assert!(tail.ends_with("return trimmed_50000\n"), "{tail}");
+    // Five times the steps: linear is ~5x; quadratic was ~25x.
     assert!(
-        large < small * 25.0 + 1.0,
-        "10,000 steps took {small:.2} s of CPU, 100,000 took {large:.2} s"
+        large < small * 12.0 + 1.0,
+        "20,000 steps took {small:.2} s of CPU, 100,000 took {large:.2} s"
     );
 }

@@ -10,6 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 
 use super::forms::{self, Form};
+use super::needles::Needles;
 use crate::value::{Value, canonical_json, to_text};
 
 /// Where a value of the compiled program comes from.
@@ -136,6 +137,9 @@ enum Class {
     Param,
 }
 
+/// How good a source is: class, then (step, shallowness).
+type Rank = (Class, (usize, usize));
+
 /// A value the program can refer to, with how to get it.
 struct Known {
     value: Value,
@@ -148,12 +152,17 @@ struct Known {
     embed_min: Option<usize>,
 }
 
-/// The values known so far, in the order they became known.
+/// The values known so far, in the order they became known, indexed so that a long
+/// recording stays linear: by meaning for exact values, by needle text for values inside
+/// text.
 #[derive(Default)]
 pub struct Flow {
     known: Vec<Known>,
-    /// Meaning (see [`meaning_hash`]) to indices into `known`.
+    /// Meaning (see [`meaning_hash`]) to the best-ranked known of each distinct value
+    /// with that hash (index into `known`).
     index: HashMap<u64, Vec<usize>>,
+    /// The texts to look for inside strings, each with its best (rank, index into `known`).
+    needles: Needles<(Rank, usize)>,
     /// Words of the goal's own text: a field or element equal to one of them is not
     /// linked inside text (`words` in "there are 5 words" is the goal's word, not data).
     goal_words: BTreeSet<String>,
@@ -173,10 +182,23 @@ impl Flow {
     }
 
     fn push(&mut self, k: Known) {
-        self.index
-            .entry(meaning_hash(&k.value))
-            .or_default()
-            .push(self.known.len());
+        let at = self.known.len();
+        let rank = (k.class, k.order);
+        let bucket = self.index.entry(meaning_hash(&k.value)).or_default();
+        // One entry per distinct value: the best, the latest of equals (as `max_by_key`).
+        match bucket
+            .iter_mut()
+            .find(|i| same(&self.known[**i].value, &k.value))
+        {
+            Some(i) if rank >= (self.known[*i].class, self.known[*i].order) => *i = at,
+            Some(_) => {}
+            None => bucket.push(at),
+        }
+        if let Some(text) = self.needle(&k) {
+            // The first of equals, as a stable sort of the hits would keep it.
+            self.needles
+                .add(&text, (rank, at), |new, old| new.0 > old.0);
+        }
         self.known.push(k);
     }
 
@@ -337,18 +359,11 @@ impl Flow {
         // Every occurrence of every usable known value: (start, end, rank, src).
         type Hit<'k> = (usize, usize, (Class, (usize, usize)), &'k Src);
         let mut hits: Vec<Hit<'_>> = Vec::new();
-        for k in &self.known {
-            let Some(needle) = self.needle(k) else {
-                continue;
-            };
-            if needle.len() > text.len() {
-                continue;
-            }
-            for (s, _) in text.match_indices(needle.as_ref()) {
-                let e = s + needle.len();
-                if bounded(text, s, e) {
-                    hits.push((s, e, (k.class, k.order), &k.src));
-                }
+        for hit in self.needles.find_all(text) {
+            let (s, e) = (hit.start, hit.end);
+            if bounded(text, s, e) {
+                let (rank, at) = *self.needles.payload(hit.needle);
+                hits.push((s, e, rank, &self.known[at].src));
             }
         }
         if hits.is_empty() {
