@@ -23,6 +23,7 @@ pub mod store;
 pub mod syntax;
 pub mod tools;
 pub mod types;
+pub mod ui;
 pub mod value;
 pub mod vm;
 pub mod workspace;

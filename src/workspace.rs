@@ -1,7 +1,12 @@
-//! The workspace: the folder llmos works in (the current directory or `--root DIR`; file
-//! tools never reach outside it) and its state folder (`<root>/.llmos`, or `$LLMOS_HOME`),
-//! with the settings of `config.toml`. The layout of the state folder is described in
-//! [`crate::store`].
+//! The workspace: the folder llmos works in (file tools never reach outside it) and its
+//! state folder (`<root>/.llmos`, or `$LLMOS_HOME`), with the settings of `config.toml`.
+//! The layout of the state folder is described in [`crate::store`].
+//!
+//! The root is `--root DIR` when given; else the nearest folder at or above the current
+//! one that holds a `.llmos/` folder, as git finds `.git` (see [`discover`]); else the
+//! current folder, whose `.llmos/` is then created on first use with a note on stderr
+//! (`llmos init` creates one on purpose). With `$LLMOS_HOME` set, the root is the current
+//! folder (or `--root`): the state lives elsewhere, so there is nothing to find.
 //!
 //! # `config.toml`
 //!
@@ -122,9 +127,16 @@ impl Workspace {
         root: Option<&Path>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Workspace, WorkspaceError> {
+        let home = env(LLMOS_HOME).filter(|h| !h.is_empty());
         let given = match root {
             Some(r) => r.to_path_buf(),
-            None => std::env::current_dir().map_err(WorkspaceError::CurrentDir)?,
+            None => {
+                let cwd = std::env::current_dir().map_err(WorkspaceError::CurrentDir)?;
+                match home {
+                    Some(_) => cwd,
+                    None => discover(&cwd).unwrap_or(cwd),
+                }
+            }
         };
         let root = fs::canonicalize(&given).map_err(|source| WorkspaceError::Root {
             path: given.clone(),
@@ -133,7 +145,7 @@ impl Workspace {
         if !root.is_dir() {
             return Err(WorkspaceError::NotADirectory { path: given });
         }
-        let state_dir = match env(LLMOS_HOME).filter(|h| !h.is_empty()) {
+        let state_dir = match home {
             Some(home) => std::path::absolute(&home).map_err(|source| WorkspaceError::Io {
                 action: "resolving LLMOS_HOME",
                 path: PathBuf::from(&home),
@@ -169,9 +181,16 @@ impl Workspace {
         self.state_dir.join("llmos.db")
     }
 
-    /// Creates the state folder and its `objects/`, `runs/` and `recordings/` if missing.
-    /// Safe to call from several processes at once.
+    /// Creates the state folder and its `objects/`, `runs/` and `recordings/` if missing,
+    /// saying so on stderr when the state folder is new. Safe to call from several
+    /// processes at once.
     pub fn ensure_state_dir(&self) -> Result<(), WorkspaceError> {
+        if !self.state_dir.is_dir() {
+            crate::ui::note(&format!(
+                "note: new workspace: {} (no .llmos/ in this folder or above it; `llmos init` makes one on purpose)",
+                self.state_dir.display()
+            ));
+        }
         for dir in [self.objects_dir(), self.runs_dir(), self.recordings_dir()] {
             fs::create_dir_all(&dir).map_err(|source| WorkspaceError::Io {
                 action: "creating",
@@ -191,6 +210,19 @@ impl Workspace {
     pub fn object_store(&self) -> Result<ObjectStore, StoreError> {
         ObjectStore::open(&self.objects_dir())
     }
+}
+
+/// The nearest folder at or above `start` holding a `.llmos/` folder. The file system
+/// root and the system's temp folder are not searched unless `start` is one of them: a
+/// `.llmos/` there would capture every folder below (every test's temp folder, say).
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let start = fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
+    let temp = fs::canonicalize(std::env::temp_dir()).ok();
+    start
+        .ancestors()
+        .filter(|dir| *dir == start || !(dir.parent().is_none() || Some(*dir) == temp.as_deref()))
+        .find(|dir| dir.join(".llmos").is_dir())
+        .map(Path::to_path_buf)
 }
 
 /// The settings of `config.toml` (format in the module docs). `Default` is an empty file.

@@ -56,3 +56,69 @@ fn goals_are_taken_one_after_another() {
         .unwrap();
     assert!(out.status.success());
 }
+
+/// `help`, `:mode`, `:budget`, `:traces` and `:quit` are commands: none reaches the LLM
+/// (a loopback server stands ready and must see no request).
+#[tokio::test(flavor = "multi_thread")]
+async fn commands_are_never_sent_to_the_llm() {
+    use llmos::llm::loopback::{LoopbackServer, Script};
+    use tokio::io::AsyncWriteExt as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let trace = format!("{}/traces/word_count.llt", env!("CARGO_MANIFEST_DIR"));
+    let import = Command::cargo_bin("llmos")
+        .unwrap()
+        .args(["traces", "import", &trace, "--root"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(import.status.success());
+    let server = LoopbackServer::start(Script::new()).await.unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_llmos"))
+        .args(["interactive", "--root"])
+        .arg(dir.path())
+        .env_remove("LLMOS_HOME")
+        .env("LLMOS_MODEL", "anthropic:claude-sonnet-4-5")
+        .env("ANTHROPIC_API_KEY", "sk-ant-test")
+        .env("ANTHROPIC_BASE_URL", server.url())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = "help\n:help\n:mode\n:mode follower\n:mode sideways\n:budget\n:budget 0.5\n\
+                 :traces\n:nonsense\nsomething nobody taught it\n:quit\nsomething else\n";
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(lines.as_bytes()).await.unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(server.requests().len(), 0, "no LLM request: {stderr}");
+    assert_eq!(
+        stdout.matches(":mode [MODE]").count(),
+        2,
+        "help twice: {stdout}"
+    );
+    for needle in [
+        "mode auto\nmode follower\n",
+        "balance $10.0000 · limit per goal none\n",
+        "balance $10.0000 · limit per goal $0.5000\n",
+        "count the words in {file}",
+    ] {
+        assert!(stdout.contains(needle), "{needle:?} not in\n{stdout}");
+    }
+    for needle in [
+        "error: `sideways` is not a mode",
+        "error: unknown command `:nonsense`; `help` lists them",
+        // In follower mode, an unknown goal fails without the Learner.
+        "no stored program matches this goal",
+    ] {
+        assert!(stderr.contains(needle), "{needle:?} not in\n{stderr}");
+    }
+    assert!(
+        !stderr.contains("something else"),
+        "nothing runs after :quit: {stderr}"
+    );
+}

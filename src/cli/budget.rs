@@ -21,7 +21,8 @@ pub struct Args {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// The workspace root (default: the current folder).
+    /// The workspace root (default: the nearest folder at or above the current one with a
+    /// `.llmos/`, else the current folder).
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
 }
@@ -54,12 +55,13 @@ pub fn run(args: Args) -> Outcome {
 fn report(args: &Args) -> Result<(), String> {
     let ws = Workspace::open(args.root.as_deref(), |k| std::env::var(k).ok())
         .map_err(|e| e.to_string())?;
+    ws.ensure_state_dir().map_err(|e| e.to_string())?;
     let db = Db::open_in(&ws.state_dir).map_err(|e| e.to_string())?;
     let ledger = db.ledger();
     if let Some(usd) = args.set {
         ledger.set_balance(usd).map_err(|e| e.to_string())?;
         if !args.json {
-            eprintln!("balance set to {}", format_usd(usd));
+            note!("balance set to {}", format_usd(usd));
         }
     }
     let balance = ledger.balance().map_err(|e| e.to_string())?;

@@ -76,13 +76,13 @@ fn summary(name: &str, checked: &Checked, errors: usize, warnings: usize) {
         Checked::Declarations(_) => "declarations",
     };
     if errors > 0 {
-        eprintln!(
+        note!(
             "{name}: {errors} error{}, {warnings} warning{}",
             plural(errors),
             plural(warnings)
         );
     } else {
-        eprintln!(
+        note!(
             "{name}: ok ({what}, {warnings} warning{})",
             plural(warnings)
         );

@@ -127,7 +127,7 @@ fn compile_recording(path: &Path, tools: &ToolTable) -> Result<Compiled, String>
     let c = crate::learn::compile::compile_with(&rec, tools)
         .map_err(|e| format!("error: cannot compile {name}: {e}"))?;
     for note in &c.notes {
-        eprintln!("note: {name}: {note}");
+        note!("note: {name}: {note}");
     }
     let bytes = crate::bytecode::encode(&c.program);
     let llt_name = format!("{}.llt", path.with_extension("").display());

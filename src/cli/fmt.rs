@@ -41,7 +41,7 @@ pub fn run(args: Args) -> Outcome {
             eprintln!("error: cannot write {name}: {e}");
             false
         } else {
-            eprintln!("{name}: formatted");
+            note!("{name}: formatted");
             true
         }
     })

@@ -1,6 +1,8 @@
 //! `llmos interactive`: an `llmos>` prompt that takes goals one after another (the
 //! original `boot.py interactive`), with line editing and history. After each goal it
-//! shows the mode, the cost and the balance. `exit`, `quit` or Ctrl-D leave.
+//! shows the mode, the cost and the balance. `help`, `:mode`, `:budget`, `:traces` and
+//! `:quit` are commands, never goals: a line starting with `:` never reaches the LLM.
+//! `exit`, `quit` or Ctrl-D leave.
 //!
 //! When stdin is not a terminal, goals are read line by line without editing, so the
 //! prompt can be scripted.
@@ -27,12 +29,127 @@ pub struct Args {
     pub timeout: Option<Duration>,
     #[arg(long, value_enum, default_value_t = Mode::Auto)]
     pub mode: Mode,
-    /// The workspace root (default: the current folder).
+    /// The workspace root (default: the nearest folder at or above the current one with a
+    /// `.llmos/`, else the current folder).
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
 }
 
 const PROMPT: &str = "llmos> ";
+
+const HELP: &str = "\
+Type a goal to reach it (a stored program when one matches, else the Learner), or a command:
+  help, :help         this list
+  :mode [MODE]        show or set how goals run: auto, follower, learner
+  :budget [USD|none]  show the balance and the limit per goal, or set the limit
+  :traces             the trace library
+  :quit, exit, quit   leave (so does Ctrl-D)
+A line starting with `:` is always a command, never a goal.";
+
+/// What a line asks for.
+#[derive(Debug, PartialEq)]
+enum Line<'a> {
+    Empty,
+    Quit,
+    Help,
+    Mode(Option<&'a str>),
+    Budget(Option<&'a str>),
+    Traces,
+    Unknown(&'a str),
+    Goal(&'a str),
+}
+
+fn parse_line(line: &str) -> Line<'_> {
+    let line = line.trim();
+    let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let arg = Some(rest.trim()).filter(|r| !r.is_empty());
+    match word {
+        "" => Line::Empty,
+        "exit" | "quit" | ":quit" | ":q" | ":exit" if arg.is_none() => Line::Quit,
+        "help" | ":help" | ":h" | "?" if arg.is_none() => Line::Help,
+        ":mode" => Line::Mode(arg),
+        ":budget" => Line::Budget(arg),
+        ":traces" => Line::Traces,
+        w if w.starts_with(':') => Line::Unknown(w),
+        _ => Line::Goal(line),
+    }
+}
+
+/// The prompt's state: the workspace and the settings `:mode` and `:budget` change.
+struct Session {
+    kernel: Kernel,
+    mode: Mode,
+    budget: Option<f64>,
+    allow: EffectSet,
+    timeout: Option<Duration>,
+}
+
+impl Session {
+    /// Handles one line; false when the session ends.
+    fn handle(&mut self, line: &str) -> bool {
+        match parse_line(line) {
+            Line::Empty => {}
+            Line::Quit => return false,
+            Line::Help => outln!("{HELP}"),
+            Line::Mode(None) => outln!("mode {}", mode_name(self.mode)),
+            Line::Mode(Some(m)) => match clap::ValueEnum::from_str(m, true) {
+                Ok(mode) => {
+                    self.mode = mode;
+                    outln!("mode {}", mode_name(self.mode));
+                }
+                Err(_) => eprintln!("error: `{m}` is not a mode: auto, follower or learner"),
+            },
+            Line::Budget(arg) => self.budget(arg),
+            Line::Traces => {
+                if let Err(e) = super::traces::ls(&self.kernel, false) {
+                    eprintln!("error: {e}");
+                }
+            }
+            Line::Unknown(w) => eprintln!("error: unknown command `{w}`; `help` lists them"),
+            Line::Goal(goal) => self.goal(goal),
+        }
+        true
+    }
+
+    fn budget(&mut self, arg: Option<&str>) {
+        match arg {
+            Some("none") => self.budget = None,
+            Some(usd) => match super::budget::parse_usd(usd) {
+                Ok(v) => self.budget = Some(v),
+                Err(e) => return eprintln!("error: {e}"),
+            },
+            None => {}
+        }
+        let limit = self
+            .budget
+            .map_or("none".to_owned(), |b| format!("${b:.4}"));
+        outln!("balance {} · limit per goal {limit}", balance(&self.kernel));
+    }
+
+    fn goal(&self, goal: &str) {
+        let req = Request {
+            goal: goal.to_owned(),
+            mode: self.mode,
+            sets: Vec::new(),
+            allow: self.allow,
+            budget: self.budget,
+            timeout: self.timeout,
+            max_turns: None,
+            trust_unsigned: false,
+        };
+        let report = self.kernel.run(&req);
+        let _ = super::run::finish(&report, false);
+        note!("{}", status(&self.kernel, &report));
+    }
+}
+
+fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Auto => "auto",
+        Mode::Follower => "follower",
+        Mode::Learner => "learner",
+    }
+}
 
 pub fn run(args: Args) -> Outcome {
     let kernel = match Kernel::open(args.root.as_deref()) {
@@ -42,35 +159,22 @@ pub fn run(args: Args) -> Outcome {
             return Outcome::Failed;
         }
     };
-    eprintln!("llmos interactive: one goal per line; `exit` or Ctrl-D to leave.");
-    let handle = |goal: &str| -> bool {
-        match goal {
-            "" => true,
-            "exit" | "quit" => false,
-            goal => {
-                let req = Request {
-                    goal: goal.to_owned(),
-                    mode: args.mode,
-                    sets: Vec::new(),
-                    allow: args.allow.iter().copied().collect::<EffectSet>(),
-                    budget: args.budget,
-                    timeout: args.timeout,
-                    max_turns: None,
-                    trust_unsigned: false,
-                };
-                let report = kernel.run(&req);
-                let _ = super::run::finish(&report, false);
-                eprintln!("{}", status(&kernel, &report));
-                true
-            }
-        }
+    note!(
+        "llmos interactive: one goal per line; `help` lists the commands, `exit` or Ctrl-D leaves."
+    );
+    let mut session = Session {
+        kernel,
+        mode: args.mode,
+        budget: args.budget,
+        allow: args.allow.iter().copied().collect::<EffectSet>(),
+        timeout: args.timeout,
     };
     if std::io::stdin().is_terminal() {
         let Ok(mut editor) = rustyline::DefaultEditor::new() else {
             eprintln!("error: cannot set up line editing on this terminal");
             return Outcome::Failed;
         };
-        let history = kernel.ws.state_dir.join("history");
+        let history = session.kernel.ws.state_dir.join("history");
         let _ = editor.load_history(&history);
         loop {
             match editor.readline(PROMPT) {
@@ -79,7 +183,7 @@ pub fn run(args: Args) -> Outcome {
                     if !goal.is_empty() {
                         let _ = editor.add_history_entry(goal);
                     }
-                    if !handle(goal) {
+                    if !session.handle(goal) {
                         break;
                     }
                 }
@@ -91,8 +195,8 @@ pub fn run(args: Args) -> Outcome {
     } else {
         for line in std::io::stdin().lock().lines() {
             let Ok(line) = line else { break };
-            eprintln!("{PROMPT}{line}");
-            if !handle(line.trim()) {
+            note!("{PROMPT}{line}");
+            if !session.handle(&line) {
                 break;
             }
         }
@@ -100,16 +204,43 @@ pub fn run(args: Args) -> Outcome {
     Outcome::Success
 }
 
-/// `[follower · $0.0000 · balance $9.9906]`
-fn status(k: &Kernel, r: &Report) -> String {
-    let balance = k
-        .db()
+/// The balance as `$9.9906`, or `?` when the ledger cannot be read.
+fn balance(k: &Kernel) -> String {
+    k.db()
         .and_then(|db| lock_db(db).ledger().balance().map_err(|e| e.to_string()))
         .map(|b| format!("${b:.4}"))
-        .unwrap_or_else(|_| "?".into());
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// `[follower · $0.0000 · balance $9.9906]`
+fn status(k: &Kernel, r: &Report) -> String {
+    let balance = balance(k);
     let outcome = if r.error.is_some() { " · failed" } else { "" };
     format!(
         "[{} · ${:.4} · balance {balance}{outcome}]",
         r.mode, r.cost_usd
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Line, parse_line};
+
+    #[test]
+    fn commands_are_never_goals() {
+        assert_eq!(parse_line("  help "), Line::Help);
+        assert_eq!(parse_line(":mode follower"), Line::Mode(Some("follower")));
+        assert_eq!(parse_line(":budget"), Line::Budget(None));
+        assert_eq!(parse_line(":traces"), Line::Traces);
+        assert_eq!(parse_line(":quit"), Line::Quit);
+        assert_eq!(parse_line(":modes"), Line::Unknown(":modes"));
+        assert_eq!(
+            parse_line("help me sort data.csv"),
+            Line::Goal("help me sort data.csv")
+        );
+        assert_eq!(
+            parse_line("exit the loop in a.py"),
+            Line::Goal("exit the loop in a.py")
+        );
+    }
 }

@@ -10,12 +10,18 @@ mod out;
 mod budget;
 mod check;
 mod compile;
+mod completions;
+mod config;
+mod demo;
 mod disasm;
 mod exec;
 mod fmt;
+mod global;
 mod graph;
+mod init;
 mod interactive;
 mod keys;
+mod man;
 pub mod program;
 mod remote;
 pub mod render;
@@ -25,13 +31,15 @@ mod store;
 mod tools;
 mod traces;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 /// llmos: an operating system for LLM work. The LLM is a costly CPU; compiled traces are
 /// cheap bytecode.
 #[derive(Debug, Parser)]
 #[command(name = "llmos", version, about, long_about = None, max_term_width = 100)]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: global::GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -71,6 +79,17 @@ pub enum Command {
     Remote(remote::Args),
     /// The workspace's signing key: `generate`, `show`.
     Keys(keys::Args),
+    /// See the Learner -> Follower loop offline: a goal learned from a recorded LLM
+    /// (a cassette), then two goals of the same shape followed without it.
+    Demo(demo::Args),
+    /// Print the shell completion script: bash, zsh, fish, elvish or powershell.
+    Completions(completions::Args),
+    /// Print the man page (roff), or write every page to a folder with `--dir`.
+    Man(man::Args),
+    /// Make a folder a workspace: `.llmos/` with a commented `config.toml`.
+    Init(init::Args),
+    /// Print the settings in effect and where each comes from.
+    Config(config::Args),
 }
 
 /// The outcome of a command, mapped to the process exit code.
@@ -82,7 +101,12 @@ pub enum Outcome {
 
 /// Runs the command line and returns the exit code.
 pub fn run() -> u8 {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let command = Cli::command().color(global::color_in_args(&args));
+    let parsed = command
+        .try_get_matches_from(&args)
+        .and_then(|mut m| Cli::from_arg_matches_mut(&mut m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -99,6 +123,7 @@ pub fn run() -> u8 {
             };
         }
     };
+    cli.global.apply();
     let outcome = match cli.command {
         Command::Check(a) => check::run(a),
         Command::Fmt(a) => fmt::run(a),
@@ -114,6 +139,11 @@ pub fn run() -> u8 {
         Command::Interactive(a) => interactive::run(a),
         Command::Remote(a) => remote::run(a),
         Command::Keys(a) => keys::run(a),
+        Command::Demo(a) => demo::run(a),
+        Command::Completions(a) => completions::run(a),
+        Command::Man(a) => man::run(a),
+        Command::Init(a) => init::run(a),
+        Command::Config(a) => config::run(a),
     };
     let code = match outcome {
         Outcome::Success => 0,

@@ -53,3 +53,12 @@ macro_rules! outln {
         $crate::cli::out::write(&(format!($($arg)*) + "\n"))
     };
 }
+
+/// A note or summary on stderr, left out with `-q` (see [`crate::ui`]).
+macro_rules! note {
+    ($($arg:tt)*) => {
+        if $crate::ui::notes() {
+            eprintln!($($arg)*);
+        }
+    };
+}

@@ -232,6 +232,8 @@ fn store_error(e: StoreError) -> LoadError {
 /// id (equal to `loaded.id`).
 pub fn store(ws: &Workspace, loaded: &Loaded) -> Result<ObjectId, LoadError> {
     let bytes = crate::bytecode::encode(&loaded.program);
+    ws.ensure_state_dir()
+        .map_err(|e| message(format!("error: {e}")))?;
     let objects = ws
         .object_store()
         .map_err(|e| message(format!("error: {e}")))?;
@@ -250,8 +252,9 @@ pub fn store(ws: &Workspace, loaded: &Loaded) -> Result<ObjectId, LoadError> {
 // would become the `about` of every command that flattens it.)
 #[derive(Debug, Clone, clap::Args)]
 pub struct RootArg {
-    /// The workspace root (default: the current directory); its state is in `.llmos/`
-    /// there, or in `$LLMOS_HOME`.
+    /// The workspace root (default: the nearest folder at or above the current one with a
+    /// `.llmos/`, else the current folder); its state is in `.llmos/` there, or in
+    /// `$LLMOS_HOME`.
     #[arg(long, value_name = "DIR", global = true)]
     pub root: Option<PathBuf>,
 }

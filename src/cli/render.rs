@@ -1,8 +1,6 @@
 //! Rendering diagnostics for people, with miette: `file:line:col`, the source line and
 //! labels. The only place that knows about miette.
 
-use std::io::IsTerminal;
-
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource, Report,
 };
@@ -58,9 +56,9 @@ fn clamp(r: std::ops::Range<usize>, src: &str) -> std::ops::Range<usize> {
     start..end
 }
 
-/// Whether stderr is a terminal that wants colors.
+/// Whether diagnostics on stderr are colored (`--color`, see [`crate::ui::color`]).
 pub fn stderr_color() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    crate::ui::color()
 }
 
 /// Prints every diagnostic of a file to stderr (at most `limit`; a count of the rest)

@@ -53,9 +53,14 @@ pub struct Args {
     /// binds or why not (value, shape, type) and what the dispatcher would decide.
     #[arg(long)]
     pub explain: bool,
-    /// The workspace root (default: the current folder).
+    /// The workspace root (default: the nearest folder at or above the current one with a
+    /// `.llmos/`, else the current folder).
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// Save every LLM exchange of the run to this cassette file, for
+    /// `LLMOS_MODEL=cassette:FILE` to replay offline.
+    #[arg(long, value_name = "FILE")]
+    pub record_cassette: Option<PathBuf>,
 }
 
 impl Args {
@@ -74,6 +79,33 @@ impl Args {
 }
 
 pub fn run(args: Args) -> Outcome {
+    let Some(path) = &args.record_cassette else {
+        return run_goal(&args);
+    };
+    let recording = crate::llm::cassette::Recording::start(path);
+    let outcome = run_goal(&args);
+    save_cassette(recording, outcome)
+}
+
+/// Writes a recorded cassette, whatever the outcome of the run (a failed run's exchanges
+/// are worth replaying too); failing to write it fails the command.
+pub(super) fn save_cassette(
+    recording: crate::llm::cassette::Recording,
+    outcome: Outcome,
+) -> Outcome {
+    match recording.save() {
+        Ok(message) => {
+            note!("{message}");
+            outcome
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            Outcome::Failed
+        }
+    }
+}
+
+fn run_goal(args: &Args) -> Outcome {
     let kernel = match Kernel::open(args.root.as_deref()) {
         Ok(k) => k,
         Err(e) => {
@@ -122,7 +154,7 @@ fn mode_name(mode: Mode) -> &'static str {
 /// exit code.
 pub fn finish(report: &Report, as_json: bool) -> Outcome {
     for note in &report.notes {
-        eprintln!("{note}");
+        note!("{note}");
     }
     if let Some(e) = &report.error {
         eprintln!("error: {e}");
@@ -130,7 +162,7 @@ pub fn finish(report: &Report, as_json: bool) -> Outcome {
             eprintln!("note: the failed run's recording is kept in {path} (no program is stored)");
         }
     } else if let Some(path) = &report.recording {
-        eprintln!("recording saved: {path}");
+        note!("recording saved: {path}");
     }
     if as_json {
         outln!("{}", pretty_json(&json_report(report)));

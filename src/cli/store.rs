@@ -65,7 +65,7 @@ fn existing(ws: &Workspace) -> Result<Option<ObjectStore>, String> {
 
 fn verify(ws: &Workspace, tools: &ToolTable) -> Result<Outcome, String> {
     let Some(store) = existing(ws)? else {
-        eprintln!("store ok: no objects ({})", ws.objects_dir().display());
+        note!("store ok: no objects ({})", ws.objects_dir().display());
         return Ok(Outcome::Success);
     };
     let problems = store.verify().map_err(|e| format!("error: {e}"))?;
@@ -91,7 +91,7 @@ fn verify(ws: &Workspace, tools: &ToolTable) -> Result<Outcome, String> {
         outln!("{id}");
     }
     if problems.is_empty() {
-        eprintln!("store ok: {} objects checked", ids.len());
+        note!("store ok: {} objects checked", ids.len());
         Ok(Outcome::Success)
     } else {
         let s = if problems.len() == 1 { "" } else { "s" };
@@ -129,7 +129,7 @@ fn roots(ws: &Workspace) -> Result<BTreeSet<ObjectId>, String> {
 
 fn gc(ws: &Workspace, grace: Duration) -> Result<Outcome, String> {
     let Some(store) = existing(ws)? else {
-        eprintln!(
+        note!(
             "nothing to collect: no objects ({})",
             ws.objects_dir().display()
         );
@@ -145,7 +145,7 @@ fn gc(ws: &Workspace, grace: Duration) -> Result<Outcome, String> {
     for id in &report.removed {
         outln!("{id}");
     }
-    eprintln!(
+    note!(
         "removed {} objects, {} sources and {} stale temp files ({} bytes); kept {} ({} referenced by the trace library)",
         report.removed.len(),
         report.removed_sources.len(),

@@ -21,7 +21,8 @@ use crate::value::pretty_json;
 pub struct Args {
     #[command(subcommand)]
     pub command: Command,
-    /// The workspace root (default: the current folder).
+    /// The workspace root (default: the nearest folder at or above the current one with a
+    /// `.llmos/`, else the current folder).
     #[arg(long, value_name = "DIR", global = true)]
     pub root: Option<PathBuf>,
 }
@@ -30,6 +31,9 @@ pub struct Args {
 pub enum Command {
     /// Every trace: id, goal template, program, uses, success rating, learning cost.
     Ls {
+        /// Print one JSON array instead: per trace `id`, `name`, `goal`, `program` (the
+        /// 64-hex id), `params` (`name`, `type`, `default`, ...), `source`, `created_at`,
+        /// `last_used_at`, `usage_count`, `success_rating`, `learn_cost_usd`.
         #[arg(long)]
         json: bool,
         /// The team's library in the remote instead (`[remote]` in config.toml).
@@ -39,6 +43,9 @@ pub enum Command {
     /// One trace in full, with its program's source.
     Show {
         id: i64,
+        /// Print one JSON object instead: the fields of `ls --json`, `llt` (the program's
+        /// source, null when the store has none) and `lineage` (the programs it grew
+        /// from).
         #[arg(long)]
         json: bool,
     },
@@ -94,7 +101,7 @@ fn entry_json(e: &TraceEntry) -> serde_json::Value {
     })
 }
 
-fn ls(k: &Kernel, as_json: bool) -> Result<(), String> {
+pub(super) fn ls(k: &Kernel, as_json: bool) -> Result<(), String> {
     let entries = lock_db(k.db()?)
         .library()
         .list()
@@ -105,7 +112,7 @@ fn ls(k: &Kernel, as_json: bool) -> Result<(), String> {
         return Ok(());
     }
     if entries.is_empty() {
-        eprintln!(
+        note!(
             "no traces yet: `llmos run \"GOAL\"` learns one, `llmos traces import FILE` adds some"
         );
         return Ok(());
@@ -152,7 +159,7 @@ fn show(k: &Kernel, id: i64, as_json: bool) -> Result<(), String> {
     if as_json {
         let mut v = entry_json(&e);
         if let serde_json::Value::Object(o) = &mut v {
-            o.insert("source".into(), json!(source));
+            o.insert("llt".into(), json!(source));
             o.insert("lineage".into(), json!(lineage));
         }
         outln!("{}", pretty_json(&v));
@@ -187,7 +194,7 @@ fn rm(k: &Kernel, id: i64) -> Result<(), String> {
         .remove(id)
         .map_err(|e| e.to_string())?
     {
-        eprintln!("removed trace {id}");
+        note!("removed trace {id}");
         Ok(())
     } else {
         Err(format!("no trace {id} (`llmos traces ls` lists them)"))
@@ -199,7 +206,7 @@ fn import(k: &Kernel, files: &[PathBuf], original_root: Option<&Path>) -> Result
     let mut failed = false;
     for file in files {
         match import_one(k, file, root) {
-            Ok(lines) => lines.iter().for_each(|l| eprintln!("{l}")),
+            Ok(lines) => lines.iter().for_each(|l| note!("{l}")),
             Err(e) => {
                 eprintln!("error: {e}");
                 failed = true;

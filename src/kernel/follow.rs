@@ -9,7 +9,7 @@ use crate::ir::Program;
 use crate::learn::events::{EventSink, NullSink};
 use crate::store::RunId;
 use crate::tools::ToolCtx;
-use crate::vm::progress::Progress;
+use crate::vm::progress::{Progress, StepLines};
 use crate::vm::{
     self, CacheResolver, Cancel, EventBus, RunError, RunInputs, RunLogWriter, RunOutput,
     SlotResolver,
@@ -78,6 +78,8 @@ pub fn run_program(
     bus.subscribe(log.clone());
     if let Some(p) = Progress::for_stderr() {
         bus.subscribe(Arc::new(p));
+    } else if let Some(lines) = StepLines::for_stderr() {
+        bus.subscribe(Arc::new(lines));
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -17,7 +17,6 @@
 //! - `llm_refused {model, purpose, worst_case_usd, error}` when the budget check refuses
 //! - `tool_call {tool, args, ok, result? | error?, duration_ms}` for each Learner tool call
 
-use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -90,9 +89,10 @@ impl RunLogSink {
         }
     }
 
-    /// Progress on stderr exactly when stderr is a terminal.
+    /// Progress on stderr when stderr is a terminal or `-v` asks for it, never with `-q`
+    /// (see [`crate::ui::progress_lines`]).
     pub fn for_terminal(log: RunLog) -> RunLogSink {
-        RunLogSink::new(log, std::io::stderr().is_terminal())
+        RunLogSink::new(log, crate::ui::progress_lines())
     }
 
     /// Forces the log to disk (for the end of a run); a failure is reported on stderr.
@@ -152,14 +152,25 @@ pub fn progress_line(event: &Value) -> Option<String> {
             } else {
                 format!("error: {}", text("error"))
             };
+            let args = event.get("args").map(brief).unwrap_or_default();
             Some(format!(
-                "  tool  {}  {status} ({} ms)",
+                "  tool  {}{args}  {status} ({} ms)",
                 text("tool"),
                 count("duration_ms")
             ))
         }
         _ => None,
     }
+}
+
+/// The arguments of a tool call in a progress line: compact JSON, cut at 60 characters.
+fn brief(args: &Value) -> String {
+    let text = crate::value::canonical_json(args);
+    let mut cut: String = text.chars().take(60).collect();
+    if cut.len() < text.len() {
+        cut.push('…');
+    }
+    format!(" {cut}")
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -181,11 +192,19 @@ mod tests {
             "  llm   openai:gpt-4o-mini  120 in / 7 out  $0.0123"
         );
         let tool = json!({"event": "tool_call", "tool": "fs.read", "ok": false,
-            "error": "no such file", "duration_ms": 2});
+            "error": "no such file", "duration_ms": 2, "args": {"path": "a.txt"}});
         assert_eq!(
             progress_line(&tool).unwrap(),
-            "  tool  fs.read  error: no such file (2 ms)"
+            "  tool  fs.read {\"path\":\"a.txt\"}  error: no such file (2 ms)"
         );
+        let long = json!({"event": "tool_call", "tool": "csv.parse", "ok": true,
+            "args": {"text": "x".repeat(100)}});
+        let line = progress_line(&long).unwrap();
+        assert!(
+            line.starts_with("  tool  csv.parse {\"text\":\"xxx"),
+            "{line}"
+        );
+        assert!(line.ends_with("…  ok (0 ms)"), "{line}");
         assert_eq!(progress_line(&json!({"event": "run_start"})), None);
     }
 

@@ -1,6 +1,7 @@
 //! Setting up the LLM of a run from the workspace: which model (`LLMOS_MODEL`, else
-//! `config.toml` `model`), its provider (keys and base URLs from the environment, the
-//! call limits from `config.toml`), and the `ask` resolver of a run.
+//! `config.toml` `model`; `cassette:FILE` replays a cassette), its provider (keys and
+//! base URLs from the environment, the call limits from `config.toml`), and the `ask`
+//! resolver of a run.
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use crate::economy::meter::{Meter, SharedDb};
 use crate::learn::ask::LlmSlotResolver;
 use crate::learn::events::EventSink;
 use crate::learn::learner::DEFAULT_MAX_TOKENS;
-use crate::llm::{CallConfig, ModelRef, Provider};
+use crate::llm::{CallConfig, ModelRef, Provider, cassette};
 use crate::workspace::Config;
 
 /// The environment variable naming the model, `provider:model`.
@@ -17,27 +18,57 @@ pub const LLMOS_MODEL: &str = "LLMOS_MODEL";
 /// The message when no model is configured.
 pub const NO_MODEL: &str = "no model: set LLMOS_MODEL or `model` in .llmos/config.toml";
 
-/// The model to use: `LLMOS_MODEL` (when set and not blank) wins over `config.toml`.
-/// The error says what to set, or what is wrong with the name given.
+/// The model setting, `LLMOS_MODEL` (when set and not blank) over `config.toml`, with
+/// where it came from.
+fn setting(env: &dyn Fn(&str) -> Option<String>, config: &Config) -> Option<(String, String)> {
+    let from_env = env(LLMOS_MODEL).filter(|m| !m.trim().is_empty());
+    match (from_env, &config.model) {
+        (Some(m), _) => Some((m.trim().to_owned(), LLMOS_MODEL.to_owned())),
+        (None, Some(m)) => Some((m.clone(), "config.toml `model`".to_owned())),
+        (None, None) => None,
+    }
+}
+
+/// The cassette a `cassette:FILE` setting replays.
+fn cassette(
+    env: &dyn Fn(&str) -> Option<String>,
+    config: &Config,
+) -> Result<Option<Arc<cassette::Player>>, String> {
+    match setting(env, config) {
+        Some((text, _)) => cassette::path_of(&text)
+            .map(cassette::Player::open)
+            .transpose(),
+        None => Ok(None),
+    }
+}
+
+/// The model to use: `LLMOS_MODEL` (when set and not blank) wins over `config.toml`; a
+/// cassette's is the model it recorded. The error says what to set, or what is wrong
+/// with the name given.
 pub fn select_model(
     env: &dyn Fn(&str) -> Option<String>,
     config: &Config,
 ) -> Result<ModelRef, String> {
-    let from_env = env(LLMOS_MODEL).filter(|m| !m.trim().is_empty());
-    match (from_env, &config.model) {
-        (Some(m), _) => ModelRef::parse(m.trim()).map_err(|e| format!("{LLMOS_MODEL}: {e}")),
-        (None, Some(m)) => ModelRef::parse(m).map_err(|e| format!("config.toml `model`: {e}")),
-        (None, None) => Err(NO_MODEL.to_string()),
+    if let Some(player) = cassette(env, config)? {
+        return player.model().cloned();
+    }
+    match setting(env, config) {
+        Some((m, from)) => ModelRef::parse(&m).map_err(|e| format!("{from}: {e}")),
+        None => Err(NO_MODEL.to_string()),
     }
 }
 
 /// The provider serving `model`, configured from the environment and `config.toml`
-/// (the time and size limits of the `[llm]` table).
+/// (the time and size limits of the `[llm]` table); for a `cassette:FILE` setting, the
+/// cassette's replay.
 pub fn provider(
     model: &ModelRef,
     env: &dyn Fn(&str) -> Option<String>,
     config: &Config,
 ) -> Result<Provider, String> {
+    if let Some(player) = cassette(env, config)? {
+        return Provider::replaying(model, player).map_err(|e| e.to_string());
+    }
     let provider = Provider::from_env(model, env).map_err(|e| e.to_string())?;
     Ok(provider.with_config(config.llm.call_config(CallConfig::default())))
 }

@@ -101,6 +101,11 @@ pub enum LlmError {
         message: String,
     },
 
+    /// A cassette could not answer: the request is not the recorded one (the message
+    /// holds a diff), or the cassette is used up.
+    #[error("{message}")]
+    Cassette { message: String },
+
     /// Every attempt failed with a retryable error; `last` is the final one.
     #[error("{provider}: gave up after {attempts} attempts; last error: {last}")]
     RetriesExhausted {

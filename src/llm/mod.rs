@@ -10,14 +10,16 @@
 //!
 //! [`loopback`] is a small scriptable HTTP server that answers like either API, for tests
 //! and benchmarks that must not touch the network; [`canned`] builds its reply bodies.
+//! [`cassette`] records a run's exchanges to a file and replays them (`cassette:FILE`).
 //!
 //! Code map: `names` (tool names on the wire), `schema` (tool specs and JSON Schemas),
 //! `anthropic` and `openai` (the two wire formats), `retry` (backoff and attempts),
 //! `provider` (HTTP calls), `reply` (deadlines and the size-capped body), `error`,
-//! `loopback`, `canned`.
+//! `loopback`, `canned`, `cassette`.
 
 mod anthropic;
 pub mod canned;
+pub mod cassette;
 mod error;
 pub mod loopback;
 pub mod names;
@@ -37,7 +39,7 @@ use crate::value::Value;
 pub use error::LlmError;
 pub use names::UnknownTool;
 pub use openai::MaxTokensField;
-pub use provider::Provider;
+pub use provider::{ANTHROPIC_DEFAULT_BASE, OPENAI_DEFAULT_BASE, Provider};
 pub use retry::{AttemptInfo, CallConfig, TimeLimit};
 pub use schema::ToolSpec;
 
@@ -295,7 +297,7 @@ impl TokenUsage {
 }
 
 /// What the LLM answered.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChatResponse {
     /// Text and tool calls, in the order the LLM wrote them. Tool names are llmos names
     /// when the API name decodes to one (`fs-read` -> `fs.read`), else the name as sent;

@@ -33,6 +33,8 @@ pub struct Provider {
     /// Built on the first call: setting up TLS roots takes milliseconds, and a run whose
     /// `ask` slots all come from the cache never calls.
     http: Arc<OnceLock<reqwest::Client>>,
+    /// Set when the replies come from a cassette, not the network.
+    replay: Option<Arc<super::cassette::Player>>,
 }
 
 impl fmt::Debug for Provider {
@@ -140,7 +142,20 @@ impl Provider {
             api_key,
             config: CallConfig::default(),
             http: Arc::new(OnceLock::new()),
+            replay: None,
         })
+    }
+
+    /// A provider for `model` whose replies come from a cassette (see
+    /// [`super::cassette`]): no network, no key.
+    pub fn replaying(
+        model: &ModelRef,
+        player: Arc<super::cassette::Player>,
+    ) -> Result<Provider, LlmError> {
+        let endpoint = format!("{}{}", super::cassette::PREFIX, player.path().display());
+        let mut provider = Provider::at_endpoint(model, endpoint, None)?;
+        provider.replay = Some(player);
+        Ok(provider)
     }
 
     /// The same provider with other call limits.
@@ -185,6 +200,9 @@ impl Provider {
             provider: self.kind,
             what,
         })?;
+        if let Some(player) = &self.replay {
+            return player.answer(req);
+        }
         let body = match self.kind {
             ProviderKind::Anthropic => anthropic::request_body(&self.model, req)?,
             ProviderKind::OpenAi => openai::request_body(&self.model, req, self.max_tokens_field)?,
@@ -207,6 +225,8 @@ impl Provider {
                         retry_in: None,
                     };
                     on_attempt(&info);
+                    let model = format!("{}:{}", self.kind, self.model);
+                    super::cassette::record(&model, req, &response);
                     return Ok(response);
                 }
                 Err(f) => f,

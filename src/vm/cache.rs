@@ -15,10 +15,12 @@ pub const NO_MODEL: &str = "none";
 
 /// The configured model: `LLMOS_MODEL` (through `env`), else `model` in `config.toml`,
 /// else [`NO_MODEL`].
+/// (A `cassette:FILE` setting stands for the model the cassette recorded.)
 pub fn configured_model(config: &Config, env: impl Fn(&str) -> Option<String>) -> String {
     env("LLMOS_MODEL")
         .filter(|m| !m.trim().is_empty())
         .or_else(|| config.model.clone())
+        .map(|m| crate::llm::cassette::model_name(&m))
         .unwrap_or_else(|| NO_MODEL.to_owned())
 }
 

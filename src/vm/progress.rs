@@ -1,8 +1,7 @@
 //! The progress display: a bar on stderr with the step being run, shown only when
-//! stderr is a terminal (quiet otherwise, so logs and pipes stay clean), cleared when
-//! the run ends.
+//! stderr is a terminal and `-q` was not given (quiet otherwise, so logs and pipes stay
+//! clean), cleared when the run ends.
 
-use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
@@ -18,7 +17,7 @@ pub struct Progress {
 impl Progress {
     /// A display on stderr, or `None` when stderr is not a terminal.
     pub fn for_stderr() -> Option<Progress> {
-        if !std::io::stderr().is_terminal() {
+        if !crate::ui::progress_bar() {
             return None;
         }
         // Cleared however it ends: a refused run, whose bar never started, draws nothing.
@@ -54,6 +53,32 @@ impl Subscriber for Progress {
                 "llm {model} for slot `{slot}`: {input_tokens} in, {output_tokens} out, ${cost_usd:.4}"
             )),
             Event::RunFinished { .. } => self.bar.finish_and_clear(),
+            _ => {}
+        }
+    }
+}
+
+/// A line on stderr per finished or failed step, for `-v` when stderr is not a terminal
+/// (where there is no bar): what the Follower ran, as the Learner's lines show its calls.
+#[derive(Debug)]
+pub struct StepLines;
+
+impl StepLines {
+    /// The lines, when `-v` asks for them and no bar is drawn.
+    pub fn for_stderr() -> Option<StepLines> {
+        (crate::ui::progress_lines() && !crate::ui::progress_bar()).then_some(StepLines)
+    }
+}
+
+impl Subscriber for StepLines {
+    fn on(&self, event: &Event) {
+        match event {
+            Event::StepFinished {
+                label, tool, ms, ..
+            } => eprintln!("  step  {tool}  {label}  ok ({ms:.0} ms)"),
+            Event::StepFailed {
+                label, tool, error, ..
+            } => eprintln!("  step  {tool}  {label}  error: {error}"),
             _ => {}
         }
     }

@@ -26,10 +26,12 @@ pub struct Ws {
 }
 
 impl Ws {
+    /// A workspace as `llmos init` leaves it (a `.llmos/` folder), so the first command
+    /// does not note that it starts a new one.
     pub fn new() -> Ws {
-        Ws {
-            dir: tempfile::tempdir().unwrap(),
-        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".llmos")).unwrap();
+        Ws { dir }
     }
 
     pub fn root(&self) -> &Path {
