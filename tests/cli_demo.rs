@@ -8,11 +8,9 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use llmos::llm::canned;
 use llmos::llm::loopback::{LoopbackServer, Reply, Script};
-use llmos::tools::{Invocation, ToolCtx, builtins};
 use serde_json::{Value, json};
 use support::{Ws, anthropic_env, llmos};
 
@@ -24,10 +22,9 @@ fn demo_dir() -> PathBuf {
 }
 
 fn run_tool(name: &str, args: &[Value]) -> Value {
-    let ctx = Arc::new(ToolCtx::new(Path::new(".")).unwrap());
-    match builtins().get(name).unwrap().invoke(&ctx, args) {
-        Invocation::Ready(Ok(v)) => v,
-        _ => panic!("{name} did not answer at once"),
+    match llmos::tools::call_pure(name, args) {
+        Some(Ok(v)) => v,
+        other => panic!("{name}: {other:?}"),
     }
 }
 
@@ -50,7 +47,7 @@ fn learner_script() -> Script {
     let text = run_tool("json.stringify", &[stats.clone(), json!(true)]);
     let amount = &stats["amount"];
     let answer = format!(
-        "I wrote the statistics of data/sales.csv to reports/sales.json: the amounts run from {} to {}, {} in all.",
+        "Wrote reports/sales.json. amount: min {}, max {}, sum {}",
         amount["min"], amount["max"], amount["sum"]
     );
     let read = "I'll read the CSV file, compute its column statistics with the tools, and write them as JSON.";
@@ -144,8 +141,8 @@ fn the_demo_learns_once_then_follows_offline() {
         "goal \"write the statistics of {input} to {output}\"",
         "let stats = csv.describe(table: table)",
         // The Follower's answers for the new files.
-        "I wrote the statistics of data/march.csv to reports/march.json: the amounts run from 64 to 210, 392 in all.",
-        "I wrote the statistics of data/april.csv to reports/april.json: the amounts run from 58 to 175, 458 in all.",
+        "Wrote reports/march.json. amount: min 64, max 210, sum 392",
+        "Wrote reports/april.json. amount: min 58, max 175, sum 458",
     ] {
         assert!(stdout.contains(needle), "{needle:?} not in\n{stdout}");
     }

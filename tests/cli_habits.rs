@@ -33,6 +33,7 @@ fn demo_workspace() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
     std::fs::create_dir(dir.path().join("data")).unwrap();
+    std::fs::create_dir(dir.path().join(".llmos")).unwrap();
     std::fs::copy(
         demo.join("data/sales.csv"),
         dir.path().join("data/sales.csv"),
@@ -144,7 +145,7 @@ fn quiet_keeps_results_and_errors_only() {
     assert_eq!(out.stderr, "", "no `recording saved` note");
     assert!(
         out.stdout
-            .starts_with("I wrote the statistics of data/sales.csv")
+            .starts_with("Wrote reports/sales.json.")
     );
     let out = llmos(ws.path(), &["-q", "-v", "budget"], &[]);
     assert_eq!(out.code, 2, "-q and -v conflict");
@@ -214,15 +215,13 @@ fn traces_ls_and_show_json_have_the_documented_fields() {
     assert_eq!(ls[0]["goal"], "write the statistics of {input} to {output}");
     assert_eq!(ls[0]["source"], "learned");
     assert_eq!(ls[0]["program"].as_str().unwrap().len(), 64);
-    assert_eq!(
-        ls[0]["params"][1],
-        serde_json::json!({"name": "output", "type": "path", "default": null})
-    );
+    let output = &ls[0]["params"][1];
+    assert_eq!((&output["name"], &output["type"]), (&"output".into(), &"path".into()));
     let show: serde_json::Value =
         serde_json::from_str(&llmos(ws.path(), &["traces", "show", "1", "--json"], &[]).stdout)
             .unwrap();
     let mut with_llt: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
-    with_llt.push("llt".into());
+    with_llt.extend(["llt".into(), "lineage".into()]);
     with_llt.sort();
     assert_eq!(keys(&show), with_llt);
     assert!(

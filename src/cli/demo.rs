@@ -88,6 +88,8 @@ fn workspace() -> std::io::Result<PathBuf> {
         std::fs::write(path, text)?;
     }
     std::fs::write(root.join("cassette.json"), CASSETTE)?;
+    // A workspace as `llmos init` starts one.
+    std::fs::create_dir(root.join(".llmos"))?;
     Ok(root)
 }
 
