@@ -11,38 +11,14 @@ use std::path::{Path, PathBuf};
 use llmos::llm::canned;
 use llmos::llm::loopback::{LoopbackServer, Reply, Script};
 use serde_json::{Value, json};
-use support::{Ws, anthropic_env, llmos, openai_env};
+use support::{Ws, anthropic_env, llmos, openai_env, word_count_script};
 
 const GOAL: &str = "count the words in data/words.txt";
 const TEXT: &str = "alpha beta gamma";
 
 /// The Learner counting the words of data/words.txt, in the Anthropic format.
 fn anthropic_script() -> Script {
-    let words = json!(["alpha", "beta", "gamma"]);
-    Script::new()
-        .reply(Reply::ok(&canned::anthropic_tool_use(
-            Some("I'll read the file."),
-            &[("t1", "fs-read", json!({"path": "data/words.txt"}))],
-            500,
-            40,
-        )))
-        .reply(Reply::ok(&canned::anthropic_tool_use(
-            None,
-            &[("t2", "text-split", json!({"text": TEXT, "sep": ""}))],
-            600,
-            40,
-        )))
-        .reply(Reply::ok(&canned::anthropic_tool_use(
-            None,
-            &[("t3", "list-len", json!({"items": words}))],
-            650,
-            40,
-        )))
-        .reply(Reply::ok(&canned::anthropic_text(
-            "data/words.txt has 3 words.",
-            700,
-            20,
-        )))
+    word_count_script("data/words.txt", TEXT, &["alpha", "beta", "gamma"])
 }
 
 /// The same in the OpenAI format.
@@ -130,7 +106,7 @@ async fn a_recorded_run_replays_offline_with_the_same_result_and_cost() {
         first["response"]["usage"],
         json!({"input_tokens": 500, "output_tokens": 40})
     );
-    assert_eq!(first["response"]["content"][1]["name"], "fs.read");
+    assert_eq!(first["response"]["content"][0]["name"], "fs.read");
 
     // Replayed in a new workspace: no server, no key.
     for _ in 0..2 {

@@ -143,10 +143,7 @@ fn quiet_keeps_results_and_errors_only() {
     let out = llmos(ws.path(), &["run", "-q", GOAL], &[("LLMOS_MODEL", &model)]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stderr, "", "no `recording saved` note");
-    assert!(
-        out.stdout
-            .starts_with("Wrote reports/sales.json.")
-    );
+    assert!(out.stdout.starts_with("Wrote reports/sales.json."));
     let out = llmos(ws.path(), &["-q", "-v", "budget"], &[]);
     assert_eq!(out.code, 2, "-q and -v conflict");
 }
@@ -216,7 +213,10 @@ fn traces_ls_and_show_json_have_the_documented_fields() {
     assert_eq!(ls[0]["source"], "learned");
     assert_eq!(ls[0]["program"].as_str().unwrap().len(), 64);
     let output = &ls[0]["params"][1];
-    assert_eq!((&output["name"], &output["type"]), (&"output".into(), &"path".into()));
+    assert_eq!(
+        (&output["name"], &output["type"]),
+        (&"output".into(), &"path".into())
+    );
     let show: serde_json::Value =
         serde_json::from_str(&llmos(ws.path(), &["traces", "show", "1", "--json"], &[]).stdout)
             .unwrap();

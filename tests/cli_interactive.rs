@@ -3,10 +3,9 @@
 
 use assert_cmd::Command;
 
-#[test]
-fn goals_are_taken_one_after_another() {
+/// A workspace whose library holds `traces/word_count.llt`.
+fn with_word_count() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("notes.txt"), "one two three").unwrap();
     let trace = format!("{}/traces/word_count.llt", env!("CARGO_MANIFEST_DIR"));
     let import = Command::cargo_bin("llmos")
         .unwrap()
@@ -14,11 +13,15 @@ fn goals_are_taken_one_after_another() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(
-        import.status.success(),
-        "{}",
-        String::from_utf8_lossy(&import.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&import.stderr);
+    assert!(import.status.success(), "{stderr}");
+    dir
+}
+
+#[test]
+fn goals_are_taken_one_after_another() {
+    let dir = with_word_count();
+    std::fs::write(dir.path().join("notes.txt"), "one two three").unwrap();
     let out = Command::cargo_bin("llmos")
         .unwrap()
         .env_remove("LLMOS_MODEL")
@@ -64,15 +67,7 @@ async fn commands_are_never_sent_to_the_llm() {
     use llmos::llm::loopback::{LoopbackServer, Script};
     use tokio::io::AsyncWriteExt as _;
 
-    let dir = tempfile::tempdir().unwrap();
-    let trace = format!("{}/traces/word_count.llt", env!("CARGO_MANIFEST_DIR"));
-    let import = Command::cargo_bin("llmos")
-        .unwrap()
-        .args(["traces", "import", &trace, "--root"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(import.status.success());
+    let dir = with_word_count();
     let server = LoopbackServer::start(Script::new()).await.unwrap();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_llmos"))
         .args(["interactive", "--root"])

@@ -10,36 +10,7 @@ mod support;
 use llmos::llm::canned;
 use llmos::llm::loopback::{LoopbackServer, Reply, Script};
 use serde_json::{Value, json};
-use support::{Ws, anthropic_env, llmos};
-
-/// The Learner counting the words of `path` (whose text is `text`): fs.read, text.split,
-/// list.len, then an answer that names the file and the count.
-fn learn_script(path: &str, text: &str, words: &[&str]) -> Script {
-    Script::new()
-        .reply(Reply::ok(&canned::anthropic_tool_use(
-            None,
-            &[("t1", "fs-read", json!({ "path": path }))],
-            500,
-            40,
-        )))
-        .reply(Reply::ok(&canned::anthropic_tool_use(
-            None,
-            &[("t2", "text-split", json!({ "text": text, "sep": "" }))],
-            600,
-            40,
-        )))
-        .reply(Reply::ok(&canned::anthropic_tool_use(
-            None,
-            &[("t3", "list-len", json!({ "items": words }))],
-            650,
-            40,
-        )))
-        .reply(Reply::ok(&canned::anthropic_text(
-            &format!("{path} has {} words.", words.len()),
-            700,
-            20,
-        )))
-}
+use support::{Ws, anthropic_env, llmos, word_count_script};
 
 async fn learned_word_count(ws: &Ws, server: &LoopbackServer) {
     let run = llmos(
@@ -94,7 +65,7 @@ async fn a_learned_goal_is_followed_for_new_values_without_the_llm() {
     let ws = Ws::new();
     ws.write("data/words.txt", "alpha beta gamma");
     ws.write("notes/other.md", "one two three four five\nsix");
-    let server = LoopbackServer::start(learn_script(
+    let server = LoopbackServer::start(word_count_script(
         "data/words.txt",
         "alpha beta gamma",
         &["alpha", "beta", "gamma"],
@@ -208,7 +179,7 @@ async fn a_near_goal_is_bound_by_exactly_one_llm_call() {
     let ws = Ws::new();
     ws.write("data/words.txt", "alpha beta gamma");
     ws.write("more/list.txt", "x y");
-    let script = learn_script(
+    let script = word_count_script(
         "data/words.txt",
         "alpha beta gamma",
         &["alpha", "beta", "gamma"],
@@ -251,7 +222,7 @@ async fn a_near_goal_is_bound_by_exactly_one_llm_call() {
 async fn a_failing_program_loses_rating_and_falls_back_to_the_learner() {
     let ws = Ws::new();
     ws.write("data/words.txt", "alpha beta gamma");
-    let mut script = learn_script(
+    let mut script = word_count_script(
         "data/words.txt",
         "alpha beta gamma",
         &["alpha", "beta", "gamma"],
@@ -383,7 +354,7 @@ async fn original_traces_without_counterparts_are_reported_by_name() {
 async fn eight_runs_at_once_share_the_workspace() {
     let ws = Ws::new();
     ws.write("data/words.txt", "alpha beta gamma");
-    let server = LoopbackServer::start(learn_script(
+    let server = LoopbackServer::start(word_count_script(
         "data/words.txt",
         "alpha beta gamma",
         &["alpha", "beta", "gamma"],

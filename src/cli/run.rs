@@ -118,7 +118,7 @@ fn run_goal(args: &Args) -> Outcome {
         }
     };
     if args.explain {
-        return explain(&kernel, &args);
+        return explain(&kernel, args);
     }
     let report = kernel.run(&args.request());
     finish(&report, args.json)

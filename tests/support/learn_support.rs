@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use llmos::learn::recording::Recording;
-use llmos::llm::loopback::{LoopbackServer, Recorded};
-use serde_json::Value;
+use llmos::llm::canned;
+use llmos::llm::loopback::{LoopbackServer, Recorded, Reply, Script};
+use serde_json::{Value, json};
 
 /// Environment variables the binary must not inherit from the test process.
 const SCRUBBED: &[&str] = &[
@@ -144,4 +145,33 @@ pub async fn learn(ws: &Ws, server: &LoopbackServer, goal: &str, extra: &[&str])
 /// The last message of a recorded Anthropic request.
 pub fn last_message(r: &Recorded) -> &Value {
     r.body["messages"].as_array().unwrap().last().unwrap()
+}
+
+/// The Learner counting the words of `path` (whose text is `text`): fs.read, text.split,
+/// list.len, then an answer that names the file and the count.
+pub fn word_count_script(path: &str, text: &str, words: &[&str]) -> Script {
+    Script::new()
+        .reply(Reply::ok(&canned::anthropic_tool_use(
+            None,
+            &[("t1", "fs-read", json!({ "path": path }))],
+            500,
+            40,
+        )))
+        .reply(Reply::ok(&canned::anthropic_tool_use(
+            None,
+            &[("t2", "text-split", json!({ "text": text, "sep": "" }))],
+            600,
+            40,
+        )))
+        .reply(Reply::ok(&canned::anthropic_tool_use(
+            None,
+            &[("t3", "list-len", json!({ "items": words }))],
+            650,
+            40,
+        )))
+        .reply(Reply::ok(&canned::anthropic_text(
+            &format!("{path} has {} words.", words.len()),
+            700,
+            20,
+        )))
 }
