@@ -157,6 +157,12 @@ fn init_writes_a_commented_config_and_keeps_an_existing_one() {
         "llm.max_tokens",
         "llm.request_timeout",
         "llm.max_turns",
+        "llm.call_timeout",
+        "llm.connect_timeout",
+        "llm.first_byte_timeout",
+        "llm.retry_after_cap",
+        "llm.max_attempts",
+        "llm.max_reply_size",
         "dispatch.near_threshold",
         "prices.\"openai:gpt-4o-mini\"",
     ] {
