@@ -150,26 +150,33 @@ async fn a_full_learner_loop_is_recorded_and_charged() {
         kinds,
         [
             "run_start",
+            "llm_reserved",
             "llm_call",
             "tool_call",
+            "llm_reserved",
             "llm_call",
             "tool_call",
+            "llm_reserved",
             "llm_call",
             "tool_call",
+            "llm_reserved",
             "llm_call",
             "run_end"
         ]
     );
-    assert_eq!(log[1]["model"], "anthropic:claude-sonnet-4-5");
+    // Before each call, what was reserved for it (the whole max_tokens: money enough).
+    assert_eq!(log[1]["max_tokens"], 4096);
+    assert!(log[1]["reserved_usd"].as_f64().unwrap() > 4096.0 * 15e-6);
+    assert_eq!(log[2]["model"], "anthropic:claude-sonnet-4-5");
     assert_eq!(
         (
-            log[1]["input_tokens"].as_u64(),
-            log[1]["output_tokens"].as_u64()
+            log[2]["input_tokens"].as_u64(),
+            log[2]["output_tokens"].as_u64()
         ),
         (Some(500), Some(40))
     );
-    assert_eq!(log[1]["cost_usd"], json!(0.0021));
-    assert_eq!(log[8]["outcome"], "success");
+    assert_eq!(log[2]["cost_usd"], json!(0.0021));
+    assert_eq!(log[12]["outcome"], "success");
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use llmos::db::{BudgetError, Db, INITIAL_BALANCE_USD, usd_to_micros};
+use llmos::db::{BudgetError, CallCost, Db, INITIAL_BALANCE_USD, usd_to_micros};
 
 fn micros(usd: f64) -> i64 {
     usd_to_micros(usd).unwrap_or(i64::MIN)
@@ -195,18 +195,72 @@ fn free_calls_are_never_refused_and_bad_amounts_are() {
 }
 
 #[test]
-fn real_cost_above_the_estimate_is_still_charged() {
+fn a_cost_above_the_hold_is_cut_at_the_balance_and_recorded_as_an_overrun() {
     let (_dir, db) = new_db();
     let ledger = db.ledger();
     ledger.set_balance(0.01).unwrap();
-    let hold = ledger.reserve("r", 0.01, None).unwrap();
-    ledger.settle(hold, "m", 1, 1, 0.012).unwrap();
-    assert_eq!(micros(-ledger.balance().unwrap()), micros(0.002));
+    let hold = ledger
+        .reserve_call("r", "anthropic:m", CallCost::fixed(0.004), None)
+        .unwrap();
+    let settled = ledger
+        .settle_call(hold.hold, "anthropic:m", "anthropic", (1, 1), 0.012)
+        .unwrap();
+    // The balance pays what it has, never less than zero.
+    assert_eq!(settled.charge.cost_usd, 0.01);
+    assert_eq!(ledger.balance().unwrap(), 0.0);
+    let o = settled.overrun.expect("an overrun");
+    assert_eq!(
+        (o.provider.as_str(), o.model.as_str()),
+        ("anthropic", "anthropic:m")
+    );
+    assert_eq!(
+        (o.reserved_usd, o.cost_usd, o.charged_usd),
+        (0.004, 0.012, 0.01)
+    );
+    assert_eq!(ledger.recent_overruns(5).unwrap(), vec![o]);
     assert!(ledger.reserve("r", 0.0001, None).is_err());
+    // Within its hold, a cost is no overrun.
+    ledger.set_balance(1.0).unwrap();
+    let hold = ledger.reserve("r", 0.5, None).unwrap();
+    let settled = ledger
+        .settle_call(hold, "m", "openai", (1, 1), 0.5)
+        .unwrap();
+    assert_eq!(settled.overrun, None);
 }
 
 #[test]
-fn holds_of_crashed_processes_expire() {
+fn max_tokens_is_lowered_to_what_the_balance_pays_and_refused_below_the_floor() {
+    let (_dir, db) = new_db();
+    let ledger = db.ledger();
+    ledger.set_balance(0.01).unwrap();
+    // $0.002 of input, then $0.00001 a token: the balance pays 800 of the 4096.
+    let cost = CallCost {
+        fixed_usd: 0.002,
+        per_token_usd: 0.00001,
+        max_tokens: 4096,
+        min_tokens: 256,
+    };
+    let g = ledger.reserve_call("r", "m", cost, None).unwrap();
+    assert_eq!(g.max_tokens, 800);
+    assert_eq!(g.hold.amount_usd(), 0.01);
+    ledger.release(g.hold).unwrap();
+    // A run budget of $0.005 pays 300.
+    let g = ledger.reserve_call("r", "m", cost, Some(0.005)).unwrap();
+    assert_eq!(g.max_tokens, 300);
+    ledger.release(g.hold).unwrap();
+    // $0.004 pays 200, below the floor of 256: refused, naming the whole worst case.
+    let err = ledger
+        .reserve_call("r", "m", cost, Some(0.004))
+        .unwrap_err();
+    assert!(err.to_string().contains("worst case $0.0430"), "{err}");
+    // Money enough: the whole max_tokens.
+    ledger.set_balance(1.0).unwrap();
+    let g = ledger.reserve_call("r", "m", cost, None).unwrap();
+    assert_eq!(g.max_tokens, 4096);
+}
+
+#[test]
+fn holds_of_crashed_processes_are_charged_when_they_expire() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("llmos.db");
     let crashed = Db::open(&path).unwrap();
@@ -221,32 +275,57 @@ fn holds_of_crashed_processes_expire() {
         "the fresh hold counts"
     );
 
-    // Age the hold past the 15-minute lifetime, as if its process died long ago.
+    // Age the hold past the 15-minute lifetime, as if its process died long ago (this
+    // process took it, so only its age can tell).
     let raw = rusqlite::Connection::open(&path).unwrap();
     raw.execute(
         "UPDATE holds SET created_ms = created_ms - 16 * 60 * 1000",
         [],
     )
     .unwrap();
+    assert_eq!(db.ledger().sweep_dead_holds().unwrap(), 1);
     assert_eq!(db.ledger().held_total().unwrap(), 0.0);
-    let hold = db.ledger().reserve("r", 9.5, None).unwrap();
+    // Charged at its amount, not dropped.
+    assert_eq!(db.ledger().balance().unwrap(), 1.0);
+    let charge = &db.ledger().recent_charges(1).unwrap()[0];
+    assert_eq!(
+        (charge.kind.as_str(), charge.cost_usd),
+        ("expired_hold", 9.0)
+    );
+    assert_eq!(charge.run_id, "crashed-run");
+    assert!(db.ledger().reserve("r", 1.5, None).is_err());
+    let hold = db.ledger().reserve("r", 0.5, None).unwrap();
     db.ledger().release(hold).unwrap();
+    assert_eq!(db.ledger().sweep_dead_holds().unwrap(), 0, "charged once");
 }
 
 #[test]
-fn hold_lifetime_is_configurable() {
+fn a_hold_charged_as_dead_is_corrected_when_its_call_settles() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("llmos.db");
     let a = Db::open(&path).unwrap();
     let slow = a.ledger().reserve("a", 9.0, None).unwrap();
+    let released = a.ledger().reserve("a", 0.5, None).unwrap();
     let strict = Db::open(&path).unwrap();
     assert!(strict.ledger().reserve("b", 9.0, None).is_err());
+    // A hold lifetime of zero takes both for dead and charges them.
     let eager = Db::open(&path).unwrap().with_hold_ttl(Duration::ZERO);
-    let h = eager.ledger().reserve("b", 9.0, None).unwrap();
-    eager.ledger().release(h).unwrap();
-    // The slow call still settles: its real cost is charged even though its hold is gone.
+    assert_eq!(eager.ledger().sweep_dead_holds().unwrap(), 2);
+    assert_eq!(eager.ledger().balance().unwrap(), 0.5);
+    // The slow call settles after all: its real cost replaces the dead hold's charge.
     a.ledger().settle(slow, "m", 1, 1, 1.0).unwrap();
+    assert_eq!(a.ledger().balance().unwrap(), 8.5);
+    // The other is released: its charge is undone.
+    a.ledger().release(released).unwrap();
     assert_eq!(a.ledger().balance().unwrap(), 9.0);
+    let kinds: Vec<String> = a
+        .ledger()
+        .recent_charges(5)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.kind)
+        .collect();
+    assert_eq!(kinds, ["call"]);
 }
 
 /// Eight threads, each with its own connection, reserve and settle until the money runs

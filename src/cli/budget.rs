@@ -1,13 +1,15 @@
 //! `llmos budget [--set USD]`: the workspace balance, what has been spent, and the recent
-//! charges (one per LLM call: when, run, model, tokens, cost). `--set` sets the balance;
-//! `--json` prints one object instead of the table.
+//! charges (one per LLM call: when, run, model, tokens, cost) and overruns. `--set` sets
+//! the balance; `--json` prints one object instead of the table. Holds whose process
+//! died are charged first (at their reserved amount), so the balance shown is what is
+//! left.
 
 use std::path::PathBuf;
 
 use serde_json::json;
 
 use super::Outcome;
-use crate::db::{Charge, Db, format_usd, usd_to_micros};
+use crate::db::{Charge, Db, KIND_EXPIRED_HOLD, Overrun, format_usd, usd_to_micros};
 use crate::workspace::Workspace;
 
 #[derive(Debug, clap::Args)]
@@ -64,11 +66,15 @@ fn report(args: &Args) -> Result<(), String> {
             note!("balance set to {}", format_usd(usd));
         }
     }
+    ledger.sweep_dead_holds().map_err(|e| e.to_string())?;
     let balance = ledger.balance().map_err(|e| e.to_string())?;
     let spent = ledger.spent_total().map_err(|e| e.to_string())?;
     let held = ledger.held_total().map_err(|e| e.to_string())?;
     let recent = ledger
         .recent_charges(args.limit)
+        .map_err(|e| e.to_string())?;
+    let overruns = ledger
+        .recent_overruns(args.limit)
         .map_err(|e| e.to_string())?;
     if args.json {
         let doc = json!({
@@ -76,10 +82,12 @@ fn report(args: &Args) -> Result<(), String> {
             "spent_usd": spent,
             "held_usd": held,
             "recent": recent,
+            "overruns": overruns,
         });
         outln!("{}", crate::value::pretty_json(&doc));
     } else {
         out!("{}", table(balance, spent, held, &recent));
+        out!("{}", overrun_lines(&overruns));
     }
     Ok(())
 }
@@ -107,7 +115,11 @@ fn table(balance: f64, spent: f64, held: f64, recent: &[Charge]) -> String {
             [
                 c.at.clone(),
                 c.run_id.clone(),
-                c.model.clone(),
+                if c.kind == KIND_EXPIRED_HOLD {
+                    format!("{} (hold of a killed run)", c.model)
+                } else {
+                    c.model.clone()
+                },
                 c.input_tokens.to_string(),
                 c.output_tokens.to_string(),
                 fine_usd(c.cost_usd),
@@ -128,6 +140,29 @@ fn table(balance: f64, spent: f64, held: f64, recent: &[Charge]) -> String {
     for row in &rows {
         out.push_str(&line(row, &widths));
         out.push('\n');
+    }
+    out
+}
+
+/// The overruns, newest first: replies that cost more than was reserved for them.
+fn overrun_lines(overruns: &[Overrun]) -> String {
+    if overruns.is_empty() {
+        return String::new();
+    }
+    let mut out =
+        String::from("\noverruns (replies that cost more than was reserved; newest first):\n");
+    for o in overruns {
+        out.push_str(&format!(
+            "{}  {}  {} reported {} in / {} out: cost {}, reserved {}, charged {}\n",
+            o.at,
+            o.run_id,
+            o.provider,
+            o.input_tokens,
+            o.output_tokens,
+            fine_usd(o.cost_usd),
+            fine_usd(o.reserved_usd),
+            fine_usd(o.charged_usd)
+        ));
     }
     out
 }
@@ -173,6 +208,7 @@ mod tests {
             input_tokens: 1000,
             output_tokens: 20,
             cost_usd: 0.0033,
+            kind: "call".into(),
         };
         let t = table(9.5, 0.5, 0.0, &[c]);
         assert!(

@@ -65,10 +65,19 @@ fn existing(ws: &Workspace) -> Result<Option<ObjectStore>, String> {
 
 fn verify(ws: &Workspace, tools: &ToolTable) -> Result<Outcome, String> {
     let Some(store) = existing(ws)? else {
-        note!("store ok: no objects ({})", ws.objects_dir().display());
-        return Ok(Outcome::Success);
+        let dangling = dangling_entries(ws, None)?;
+        if dangling.is_empty() {
+            note!("store ok: no objects ({})", ws.objects_dir().display());
+            return Ok(Outcome::Success);
+        }
+        dangling.iter().for_each(|d| eprintln!("error: {d}"));
+        eprintln!("store has {} problems: no objects at all", dangling.len());
+        return Ok(Outcome::Failed);
     };
+    // No `gc` between reading the library and looking for its programs.
+    let _lease = store.lease().map_err(|e| format!("error: {e}"))?;
     let problems = store.verify().map_err(|e| format!("error: {e}"))?;
+    let dangling = dangling_entries(ws, Some(&store))?;
     let bad: BTreeSet<ObjectId> = problems.iter().filter_map(|p| p.id).collect();
     let mut corrupt = BTreeSet::new();
     for p in &problems {
@@ -77,6 +86,7 @@ fn verify(ws: &Workspace, tools: &ToolTable) -> Result<Outcome, String> {
             corrupt.insert(id);
         }
     }
+    dangling.iter().for_each(|d| eprintln!("error: {d}"));
     let ids = store.list().map_err(|e| format!("error: {e}"))?;
     // Sound objects that no longer load (a tool changed signature) are worth a warning:
     // they are not corrupt, but `exec` will refuse them until they are recompiled.
@@ -90,19 +100,45 @@ fn verify(ws: &Workspace, tools: &ToolTable) -> Result<Outcome, String> {
     for id in &corrupt {
         outln!("{id}");
     }
-    if problems.is_empty() {
+    let count = problems.len() + dangling.len();
+    if count == 0 {
         note!("store ok: {} objects checked", ids.len());
         Ok(Outcome::Success)
     } else {
-        let s = if problems.len() == 1 { "" } else { "s" };
+        let s = if count == 1 { "" } else { "s" };
         eprintln!(
-            "store has {} problem{s} ({} corrupt objects) among {} objects",
-            problems.len(),
+            "store has {count} problem{s} ({} corrupt objects, {} library entries without \
+             their program) among {} objects",
             corrupt.len(),
+            dangling.len(),
             ids.len()
         );
         Ok(Outcome::Failed)
     }
+}
+
+/// The trace library's entries whose program is not in the store, as messages.
+fn dangling_entries(ws: &Workspace, store: Option<&ObjectStore>) -> Result<Vec<String>, String> {
+    if !ws.db_path().is_file() {
+        return Ok(Vec::new());
+    }
+    let db = crate::db::Db::open_in(&ws.state_dir).map_err(|e| format!("error: {e}"))?;
+    let entries = db.library().list().map_err(|e| format!("error: {e}"))?;
+    let present = |text: &str| {
+        text.parse::<ObjectId>()
+            .is_ok_and(|id| store.is_some_and(|s| s.contains(&id)))
+    };
+    Ok(entries
+        .iter()
+        .filter(|e| !present(&e.program_id))
+        .map(|e| {
+            format!(
+                "library entry {} (`{}`) refers to program {}, which is missing from the store; \
+                 `llmos traces rm {}` drops the entry",
+                e.id, e.goal_template, e.program_id, e.id
+            )
+        })
+        .collect())
 }
 
 /// The programs the trace library refers to (none when there is no database yet).
@@ -135,6 +171,9 @@ fn gc(ws: &Workspace, grace: Duration) -> Result<Outcome, String> {
         );
         return Ok(Outcome::Success);
     };
+    // Writers hold a lease from storing a program until the library refers to it: with
+    // this lock, every reference is read and no program is between the two.
+    let _lock = store.lock_for_gc().map_err(|e| format!("error: {e}"))?;
     let roots = roots(ws)?;
     let mut report = store.gc(&roots, grace).map_err(|e| format!("error: {e}"))?;
     // Temp files a killed process left beside the database (a snapshot being replaced).

@@ -7,97 +7,36 @@
 //! records a hold for it. After the call, [`Ledger::settle`] charges the real cost and
 //! drops the hold in one transaction; [`Ledger::release`] drops it when nothing is to be
 //! charged (the call was never sent, or the provider answered with an error and no
-//! usage). A hold older than [`HOLD_TTL`] belongs to a crashed process and is ignored.
+//! usage).
+//!
+//! The budget is a hard cap: [`Ledger::reserve_call`] lowers a call's `max_tokens` to what
+//! the balance and the run's budget can still pay (refusing below a floor); a reply whose
+//! cost exceeds its hold is charged only what the balance can pay, never taking it below
+//! zero, and recorded as an overrun naming the provider (the caller stops the run). A
+//! hold whose process died is charged at its reserved amount (see `holds.rs`).
 
 use std::time::Duration;
 
 use rusqlite::{OptionalExtension, params};
-use serde::Serialize;
 
+use super::budget::{
+    BudgetError, CallCost, Charge, Grant, Hold, Overrun, Settlement, micros_to_usd, refusal,
+    usd_to_micros,
+};
+use super::holds::{self, KIND_CALL, ProcessId};
 use super::{Db, DbError, now_text, timestamp_text};
 
 /// The balance of a new workspace, in dollars.
 pub const INITIAL_BALANCE_USD: f64 = 10.0;
 
-/// How long a hold counts against the balance before it is taken to belong to a crashed
-/// process.
+/// How long a hold may live before it is taken to belong to a crashed process (and
+/// charged at its amount) when its process cannot be checked.
 pub const HOLD_TTL: Duration = Duration::from_secs(15 * 60);
-
-/// The largest amount the ledger accepts in one figure, in dollars.
-const MAX_AMOUNT_USD: f64 = 1e9;
 
 /// The budget ledger of a workspace database.
 pub struct Ledger<'a> {
     db: &'a Db,
 }
-
-/// One charged LLM call.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Charge {
-    /// When it was charged (RFC 3339, UTC).
-    pub at: String,
-    pub run_id: String,
-    /// The model as given (`provider:model`).
-    pub model: String,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cost_usd: f64,
-}
-
-/// A reservation of a call's worst-case cost. Give it back to [`Ledger::settle`] or
-/// [`Ledger::release`]; a hold that is neither expires after [`HOLD_TTL`].
-#[derive(Debug, PartialEq)]
-#[must_use = "a hold must be settled or released"]
-pub struct Hold {
-    id: i64,
-    run_id: String,
-    amount_micros: i64,
-}
-
-impl Hold {
-    /// The hold's row id.
-    pub fn id(&self) -> i64 {
-        self.id
-    }
-
-    /// The run it was reserved for.
-    pub fn run_id(&self) -> &str {
-        &self.run_id
-    }
-
-    /// The reserved worst-case cost in dollars.
-    pub fn amount_usd(&self) -> f64 {
-        micros_to_usd(self.amount_micros)
-    }
-}
-
-/// Why an LLM call was refused before it was sent.
-#[derive(Debug, thiserror::Error)]
-pub enum BudgetError {
-    /// The worst case does not fit what is left of the run's `--budget`.
-    #[error(
-        "LLM call refused: worst case {} exceeds the run budget --budget {} ({} left)",
-        format_usd(*worst_case_usd), format_limit(*budget_usd), format_usd(*left_usd)
-    )]
-    RunBudget {
-        worst_case_usd: f64,
-        budget_usd: f64,
-        left_usd: f64,
-    },
-    /// The worst case does not fit what is left of the workspace balance.
-    #[error(
-        "LLM call refused: worst case {} exceeds the balance ({} left); raise it with `llmos budget --set USD`",
-        format_usd(*worst_case_usd), format_usd(*left_usd)
-    )]
-    Balance { worst_case_usd: f64, left_usd: f64 },
-    /// An amount given to the check is not a non-negative number of dollars.
-    #[error("LLM call refused: {what} {value} is not a valid amount of dollars")]
-    InvalidAmount { what: &'static str, value: f64 },
-    /// The ledger could not be read or written.
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-
 impl<'a> Ledger<'a> {
     pub(super) fn new(db: &'a Db) -> Ledger<'a> {
         Ledger { db }
@@ -139,14 +78,20 @@ impl<'a> Ledger<'a> {
         .map(micros_to_usd)
     }
 
-    /// What calls in flight have reserved and not yet settled (expired holds excluded),
-    /// in dollars.
+    /// What calls in flight have reserved and not yet settled, in dollars.
     pub fn held_total(&self) -> Result<f64, DbError> {
-        self.sum(
-            "SELECT COALESCE(SUM(amount_micros), 0) FROM holds WHERE created_ms > ?1",
-            [self.expiry_cutoff_ms()],
-        )
-        .map(micros_to_usd)
+        self.sum("SELECT COALESCE(SUM(amount_micros), 0) FROM holds", [])
+            .map(micros_to_usd)
+    }
+
+    /// Charges every hold whose process died (or that outlived the hold TTL) at its
+    /// reserved amount; returns how many there were.
+    pub fn sweep_dead_holds(&self) -> Result<usize, DbError> {
+        let tx = self.db.write_tx()?;
+        let n = holds::sweep(self.db, &tx, self.expiry_cutoff_ms())?;
+        tx.commit()
+            .map_err(|e| self.db.err("cannot commit the sweep of dead holds", e))?;
+        Ok(n)
     }
 
     /// The last `limit` charges, newest first.
@@ -156,7 +101,7 @@ impl<'a> Ledger<'a> {
             .db
             .conn()
             .prepare(
-                "SELECT at, run_id, model, input_tokens, output_tokens, cost_micros
+                "SELECT at, run_id, model, input_tokens, output_tokens, cost_micros, kind
                  FROM charges ORDER BY id DESC LIMIT ?1",
             )
             .map_err(|e| self.db.err("cannot read charges", e))?;
@@ -169,12 +114,13 @@ impl<'a> Ledger<'a> {
                     r.get::<_, i64>(3)?,
                     r.get::<_, i64>(4)?,
                     r.get::<_, i64>(5)?,
+                    r.get::<_, String>(6)?,
                 ))
             })
             .map_err(|e| self.db.err("cannot read charges", e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (at, run_id, model, input, output, cost) =
+            let (at, run_id, model, input, output, cost, kind) =
                 row.map_err(|e| self.db.err("cannot read charges", e))?;
             out.push(Charge {
                 at,
@@ -183,9 +129,41 @@ impl<'a> Ledger<'a> {
                 input_tokens: self.count_from_db(input)?,
                 output_tokens: self.count_from_db(output)?,
                 cost_usd: micros_to_usd(cost),
+                kind,
             });
         }
         Ok(out)
+    }
+
+    /// The last `limit` overruns, newest first.
+    pub fn recent_overruns(&self, limit: usize) -> Result<Vec<Overrun>, DbError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let err = |e| self.db.err("cannot read overruns", e);
+        let mut stmt = self
+            .db
+            .conn()
+            .prepare(
+                "SELECT at, run_id, model, provider, input_tokens, output_tokens,
+                        reserved_micros, cost_micros, charged_micros
+                 FROM overruns ORDER BY id DESC LIMIT ?1",
+            )
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([limit], |r| {
+                Ok(Overrun {
+                    at: r.get(0)?,
+                    run_id: r.get(1)?,
+                    model: r.get(2)?,
+                    provider: r.get(3)?,
+                    input_tokens: r.get::<_, i64>(4)?.max(0) as u64,
+                    output_tokens: r.get::<_, i64>(5)?.max(0) as u64,
+                    reserved_usd: micros_to_usd(r.get(6)?),
+                    cost_usd: micros_to_usd(r.get(7)?),
+                    charged_usd: micros_to_usd(r.get(8)?),
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(err)
     }
 
     /// Reserves `worst_case_usd` for one call of run `run_id`, or refuses: the worst case
@@ -199,26 +177,94 @@ impl<'a> Ledger<'a> {
         worst_case_usd: f64,
         run_budget_usd: Option<f64>,
     ) -> Result<Hold, BudgetError> {
-        let worst = usd_to_micros(worst_case_usd).ok_or(BudgetError::InvalidAmount {
-            what: "worst-case cost",
-            value: worst_case_usd,
-        })?;
+        self.reserve_call(run_id, "", CallCost::fixed(worst_case_usd), run_budget_usd)
+            .map(|g| g.hold)
+    }
+
+    /// Reserves the worst case of one call of `model` for run `run_id`, as [`reserve`]
+    /// does; when the whole `max_tokens` does not fit, the call gets the most output
+    /// tokens that do (at least `min_tokens`, else it is refused). Dead holds are charged
+    /// first (see `holds.rs`).
+    ///
+    /// [`reserve`]: Ledger::reserve
+    pub fn reserve_call(
+        &self,
+        run_id: &str,
+        model: &str,
+        cost: CallCost,
+        run_budget_usd: Option<f64>,
+    ) -> Result<Grant, BudgetError> {
+        let invalid = |what, value| BudgetError::InvalidAmount { what, value };
+        let fixed = usd_to_micros(cost.fixed_usd).ok_or(invalid("input cost", cost.fixed_usd))?;
+        let per_token = cost.per_token_usd * 1_000_000.0;
+        if !(per_token.is_finite() && per_token >= 0.0) {
+            return Err(invalid("price per token", cost.per_token_usd));
+        }
+        let tokens_cost = |n: u32| (per_token * f64::from(n)).ceil() as i64;
+        let full = fixed.saturating_add(tokens_cost(cost.max_tokens));
         let budget = match run_budget_usd {
-            Some(b) => Some(usd_to_micros(b).ok_or(BudgetError::InvalidAmount {
-                what: "run budget",
-                value: b,
-            })?),
+            Some(b) => Some(usd_to_micros(b).ok_or(invalid("run budget", b))?),
             None => None,
         };
         let db = self.db;
         let tx = db.write_tx()?;
         let now = jiff::Timestamp::now();
-        let cutoff = now.as_millisecond() - ttl_ms(db.hold_ttl());
-        tx.execute("DELETE FROM holds WHERE created_ms <= ?1", [cutoff])
-            .map_err(|e| db.err("cannot drop expired holds", e))?;
+        holds::sweep(db, &tx, now.as_millisecond() - ttl_ms(db.hold_ttl()))?;
+        let (balance_left, run_left) = self.left(run_id, budget)?;
+        let left = run_left.map_or(balance_left, |(_, l)| l.min(balance_left));
+        let granted = if full == 0 || full <= left {
+            Some((full, cost.max_tokens))
+        } else if per_token > 0.0 && left > fixed {
+            let fit = ((left - fixed) as f64 / per_token)
+                .floor()
+                .min(f64::from(cost.max_tokens));
+            let n = fit as u32;
+            (n >= cost.min_tokens && n > 0)
+                .then(|| (fixed.saturating_add(tokens_cost(n)).min(left), n))
+        } else {
+            None
+        };
+        let Some((worst, max_tokens)) = granted else {
+            return Err(refusal(full, balance_left, run_left));
+        };
+        let me = current_process();
+        tx.execute(
+            "INSERT INTO holds (run_id, amount_micros, created_ms, created_at, model, pid,
+                                pid_start)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                run_id,
+                worst,
+                now.as_millisecond(),
+                timestamp_text(now),
+                model,
+                me.pid,
+                me.start
+            ],
+        )
+        .map_err(|e| db.err("cannot record the hold", e))?;
+        let id = tx.last_insert_rowid();
+        tx.commit()
+            .map_err(|e| db.err("cannot commit the hold", e))?;
+        Ok(Grant {
+            hold: Hold {
+                id,
+                run_id: run_id.to_string(),
+                amount_micros: worst,
+            },
+            max_tokens,
+        })
+    }
+
+    /// What the balance has left (minus every hold), and, with a run budget, the budget
+    /// and what it has left (minus the run's charges and holds), in micro-dollars.
+    fn left(
+        &self,
+        run_id: &str,
+        budget: Option<i64>,
+    ) -> Result<(i64, Option<(i64, i64)>), DbError> {
         let balance = self.balance_micros()?;
         let held = self.sum("SELECT COALESCE(SUM(amount_micros), 0) FROM holds", [])?;
-        let balance_left = balance.saturating_sub(held);
         let run_left = match budget {
             Some(limit) => {
                 let spent = self.sum(
@@ -233,43 +279,11 @@ impl<'a> Ledger<'a> {
             }
             None => None,
         };
-        if worst > 0 {
-            // When both limits refuse, name the tighter one.
-            if let Some((limit, left)) = run_left
-                && worst > left
-                && (worst <= balance_left || left <= balance_left)
-            {
-                return Err(BudgetError::RunBudget {
-                    worst_case_usd: micros_to_usd(worst),
-                    budget_usd: micros_to_usd(limit),
-                    left_usd: micros_to_usd(left.max(0)),
-                });
-            }
-            if worst > balance_left {
-                return Err(BudgetError::Balance {
-                    worst_case_usd: micros_to_usd(worst),
-                    left_usd: micros_to_usd(balance_left.max(0)),
-                });
-            }
-        }
-        tx.execute(
-            "INSERT INTO holds (run_id, amount_micros, created_ms, created_at)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![run_id, worst, now.as_millisecond(), timestamp_text(now)],
-        )
-        .map_err(|e| db.err("cannot record the hold", e))?;
-        let id = tx.last_insert_rowid();
-        tx.commit()
-            .map_err(|e| db.err("cannot commit the hold", e))?;
-        Ok(Hold {
-            id,
-            run_id: run_id.to_string(),
-            amount_micros: worst,
-        })
+        Ok((balance.saturating_sub(held), run_left))
     }
 
     /// Charges the real cost of the call `hold` was reserved for and drops the hold, in
-    /// one transaction. The charge is made even if the hold has expired meanwhile.
+    /// one transaction (see [`Ledger::settle_call`]).
     pub fn settle(
         &self,
         hold: Hold,
@@ -278,46 +292,111 @@ impl<'a> Ledger<'a> {
         output_tokens: u64,
         cost_usd: f64,
     ) -> Result<Charge, DbError> {
+        let provider = model.split(':').next().unwrap_or_default().to_string();
+        let usage = (input_tokens, output_tokens);
+        self.settle_call(hold, model, &provider, usage, cost_usd)
+            .map(|s| s.charge)
+    }
+
+    /// Charges the cost of a reply (`usage`: input and output tokens, as `provider`
+    /// reported them) and drops its hold, in one transaction. The charge never takes the
+    /// balance below zero: a cost above what the balance (less other holds) can pay is
+    /// cut there. A cost above the hold is recorded as an overrun. A hold already
+    /// charged as dead (its process was thought gone) has that charge undone first.
+    pub fn settle_call(
+        &self,
+        hold: Hold,
+        model: &str,
+        provider: &str,
+        usage: (u64, u64),
+        cost_usd: f64,
+    ) -> Result<Settlement, DbError> {
         let db = self.db;
         let cost = usd_to_micros(cost_usd).ok_or_else(|| {
             db.invalid(format!("cost {cost_usd} is not a valid amount of dollars"))
         })?;
+        let (input_tokens, output_tokens) = usage;
         let input = self.count_to_db(input_tokens)?;
         let output = self.count_to_db(output_tokens)?;
         let at = now_text();
         let tx = db.write_tx()?;
+        let dropped = tx
+            .execute("DELETE FROM holds WHERE id = ?1", [hold.id])
+            .map_err(|e| db.err("cannot drop the hold", e))?;
+        if dropped == 0 {
+            holds::undo_sweep(db, &tx, hold.id)?;
+        }
+        let (free, _) = self.left(&hold.run_id, None)?;
+        let charged = cost.min(free.max(0));
         tx.execute(
-            "INSERT INTO charges (at, run_id, model, input_tokens, output_tokens, cost_micros)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![at, hold.run_id, model, input, output, cost],
+            "INSERT INTO charges (at, run_id, model, input_tokens, output_tokens, cost_micros,
+                                  kind)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![at, hold.run_id, model, input, output, charged, KIND_CALL],
         )
         .map_err(|e| db.err("cannot record the charge", e))?;
         tx.execute(
             "UPDATE account SET balance_micros = balance_micros - ?1 WHERE id = 1",
-            [cost],
+            [charged],
         )
         .map_err(|e| db.err("cannot debit the balance", e))?;
-        tx.execute("DELETE FROM holds WHERE id = ?1", [hold.id])
-            .map_err(|e| db.err("cannot drop the hold", e))?;
+        let overrun = (cost > hold.amount_micros).then(|| Overrun {
+            at: at.clone(),
+            run_id: hold.run_id.clone(),
+            model: model.to_string(),
+            provider: provider.to_string(),
+            input_tokens,
+            output_tokens,
+            reserved_usd: micros_to_usd(hold.amount_micros),
+            cost_usd: micros_to_usd(cost),
+            charged_usd: micros_to_usd(charged),
+        });
+        if overrun.is_some() {
+            tx.execute(
+                "INSERT INTO overruns (at, run_id, model, provider, input_tokens, output_tokens,
+                                       reserved_micros, cost_micros, charged_micros)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    at,
+                    hold.run_id,
+                    model,
+                    provider,
+                    input,
+                    output,
+                    hold.amount_micros,
+                    cost,
+                    charged
+                ],
+            )
+            .map_err(|e| db.err("cannot record the overrun", e))?;
+        }
         tx.commit()
             .map_err(|e| db.err("cannot commit the charge", e))?;
-        Ok(Charge {
+        let charge = Charge {
             at,
             run_id: hold.run_id,
             model: model.to_string(),
             input_tokens,
             output_tokens,
-            cost_usd: micros_to_usd(cost),
-        })
+            cost_usd: micros_to_usd(charged),
+            kind: KIND_CALL.to_string(),
+        };
+        Ok(Settlement { charge, overrun })
     }
 
-    /// Drops a hold without charging anything.
+    /// Drops a hold without charging anything (undoing the charge of a sweep that took
+    /// it for dead).
     pub fn release(&self, hold: Hold) -> Result<(), DbError> {
-        self.db
-            .conn()
+        let db = self.db;
+        let tx = db.write_tx()?;
+        let dropped = tx
             .execute("DELETE FROM holds WHERE id = ?1", [hold.id])
-            .map_err(|e| self.db.err("cannot drop the hold", e))?;
-        Ok(())
+            .map_err(|e| db.err("cannot drop the hold", e))?;
+        if dropped == 0 {
+            holds::undo_sweep(db, &tx, hold.id)?;
+        }
+        tx.commit()
+            .map_err(|e| db.err("cannot commit the release of a hold", e))
     }
 
     fn balance_micros(&self) -> Result<i64, DbError> {
@@ -354,71 +433,11 @@ impl<'a> Ledger<'a> {
     }
 }
 
+/// This process, read once.
+fn current_process() -> ProcessId {
+    static ME: std::sync::OnceLock<ProcessId> = std::sync::OnceLock::new();
+    *ME.get_or_init(ProcessId::current)
+}
 fn ttl_ms(ttl: Duration) -> i64 {
     i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2)
-}
-
-/// Dollars to whole micro-dollars, rounded to the nearest; `None` for a negative,
-/// non-finite or absurdly large amount.
-pub fn usd_to_micros(usd: f64) -> Option<i64> {
-    if usd.is_finite() && (0.0..=MAX_AMOUNT_USD).contains(&usd) {
-        // In range by the check above, so the cast cannot saturate.
-        Some((usd * 1_000_000.0).round() as i64)
-    } else {
-        None
-    }
-}
-
-pub(crate) fn micros_to_usd(micros: i64) -> f64 {
-    micros as f64 / 1_000_000.0
-}
-
-/// A dollar amount for display: `$` and four decimals, e.g. `$0.0450`.
-pub fn format_usd(usd: f64) -> String {
-    let usd = if usd == 0.0 { 0.0 } else { usd };
-    if usd < 0.0 {
-        format!("-${:.4}", -usd)
-    } else {
-        format!("${usd:.4}")
-    }
-}
-
-/// A limit as the user would have typed it: at least two decimals, at most six, without
-/// trailing zeros beyond two (`$0.01`, `$0.005`, `$2.00`).
-fn format_limit(usd: f64) -> String {
-    let mut text = format!("{usd:.6}");
-    while text.ends_with('0') && text.len() > 3 && !text[text.len() - 3..].starts_with('.') {
-        text.pop();
-    }
-    format!("${text}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn limits_print_as_typed() {
-        assert_eq!(format_limit(0.01), "$0.01");
-        assert_eq!(format_limit(0.005), "$0.005");
-        assert_eq!(format_limit(2.0), "$2.00");
-        assert_eq!(format_limit(10.5), "$10.50");
-        assert_eq!(format_limit(0.123456), "$0.123456");
-    }
-
-    #[test]
-    fn usd_amounts_print_with_four_decimals() {
-        assert_eq!(format_usd(0.045), "$0.0450");
-        assert_eq!(format_usd(-0.0), "$0.0000");
-        assert_eq!(format_usd(-1.5), "-$1.5000");
-    }
-
-    #[test]
-    fn micros_round_and_reject_bad_amounts() {
-        assert_eq!(usd_to_micros(0.045), Some(45_000));
-        assert_eq!(usd_to_micros(10.0), Some(10_000_000));
-        assert_eq!(usd_to_micros(-0.01), None);
-        assert_eq!(usd_to_micros(f64::NAN), None);
-        assert_eq!(usd_to_micros(f64::INFINITY), None);
-    }
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
-use super::ledger::micros_to_usd;
+use super::budget::micros_to_usd;
 use super::{Db, DbError, now_text, usd_to_micros};
 use crate::value::{Value, canonical_json};
 

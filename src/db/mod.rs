@@ -16,7 +16,9 @@
 //! `f64` dollars. Timestamps are stored as RFC 3339 text in UTC with millisecond
 //! precision, so their text order is their time order.
 
+mod budget;
 mod error;
+mod holds;
 mod ledger;
 mod library;
 mod lineage;
@@ -31,10 +33,12 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
-pub use error::DbError;
-pub use ledger::{
-    BudgetError, Charge, HOLD_TTL, Hold, INITIAL_BALANCE_USD, Ledger, format_usd, usd_to_micros,
+pub use budget::{
+    BudgetError, CallCost, Charge, Grant, Hold, Overrun, Settlement, format_usd, usd_to_micros,
 };
+pub use error::DbError;
+pub use holds::{KIND_CALL, KIND_EXPIRED_HOLD, ProcessId};
+pub use ledger::{HOLD_TTL, INITIAL_BALANCE_USD, Ledger};
 pub use library::{Library, NewTrace, RATING_ALPHA, TraceEntry, TraceSource, is_program_id};
 pub use lineage::{Lineage, Link};
 pub use origin::{Origin, Origins};

@@ -128,6 +128,31 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (goal_template, program_id)
     );
     ",
+    // 5: the budget as a hard cap (see ledger.rs and holds.rs).
+    "
+    -- Who took a hold, so a hold whose process died is charged, not dropped.
+    ALTER TABLE holds ADD COLUMN model TEXT NOT NULL DEFAULT '';
+    ALTER TABLE holds ADD COLUMN pid INTEGER;
+    ALTER TABLE holds ADD COLUMN pid_start INTEGER;
+    -- 'call' for a reply, 'expired_hold' for the hold of a process that died (hold_id).
+    ALTER TABLE charges ADD COLUMN kind TEXT NOT NULL DEFAULT 'call';
+    ALTER TABLE charges ADD COLUMN hold_id INTEGER;
+    CREATE INDEX charges_by_hold ON charges (hold_id) WHERE hold_id IS NOT NULL;
+    -- Replies that cost more than their hold: what the provider reported, what it cost,
+    -- what the balance could pay.
+    CREATE TABLE overruns (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        at              TEXT NOT NULL,
+        run_id          TEXT NOT NULL,
+        model           TEXT NOT NULL,
+        provider        TEXT NOT NULL,
+        input_tokens    INTEGER NOT NULL CHECK (input_tokens >= 0),
+        output_tokens   INTEGER NOT NULL CHECK (output_tokens >= 0),
+        reserved_micros INTEGER NOT NULL,
+        cost_micros     INTEGER NOT NULL,
+        charged_micros  INTEGER NOT NULL
+    );
+    ",
 ];
 
 /// Brings the schema of `db` up to [`SCHEMA_VERSION`].

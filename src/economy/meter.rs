@@ -2,9 +2,13 @@
 //!
 //! Before a call, the worst case (the input estimate at the input price plus the whole
 //! `max_tokens` at the output price) is reserved in the ledger against both the balance
-//! and the run's `--budget`; a refusal means nothing is sent. After the reply the real
-//! usage is charged at the model's price; a call that fails releases its reservation (the
-//! APIs report no usage with an error). The meter also keeps the run's totals (calls,
+//! and the run's `--budget`; when the whole `max_tokens` does not fit, the request is
+//! sent with the most output tokens that do (at least [`MIN_CLAMPED_TOKENS`]); a refusal
+//! means nothing is sent. After the reply the real usage is charged at the model's
+//! price; a call that fails releases its reservation (the APIs report no usage with an
+//! error). A reply whose usage costs more than was reserved is charged what the balance
+//! can pay, recorded as an overrun naming the provider, and stops the run: the meter
+//! refuses every later call. The meter also keeps the run's totals (calls,
 //! tokens, dollars) for `--json` and the recording, and reports every call to the run's
 //! [`EventSink`].
 //!
@@ -20,7 +24,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::prices::{Price, price_for, worst_case_cost};
-use crate::db::{BudgetError, Db, DbError, Hold, usd_to_micros};
+use crate::db::{BudgetError, CallCost, Db, DbError, Grant, Overrun, format_usd, usd_to_micros};
 use crate::learn::events::EventSink;
 use crate::llm::{
     AttemptInfo, ChatRequest, ChatResponse, LlmError, ModelRef, Provider, estimate_input_tokens,
@@ -74,7 +78,37 @@ pub enum MeterError {
     #[error("the LLM call to {model} was stopped: the run's time limit of {} was reached",
         humantime::format_duration(*limit))]
     Deadline { model: String, limit: Duration },
+    /// The reply cost more than was reserved for it: charged, recorded, and the run stops.
+    #[error("{}", overrun_message(.0))]
+    Overrun(Box<Overrun>),
+    /// An earlier call of the run overran its reservation: no more calls are sent.
+    #[error("LLM call refused: the run stopped after an overrun ({0})")]
+    Stopped(String),
 }
+
+fn overrun_message(o: &Overrun) -> String {
+    format!(
+        "budget overrun: {provider} reported {i} input and {out} output tokens for {model}, \
+         costing {cost}, more than the {reserved} reserved for the call; charged {charged}{cut}, \
+         recorded as an overrun (see `llmos budget`); the run stops",
+        provider = o.provider,
+        i = o.input_tokens,
+        out = o.output_tokens,
+        model = o.model,
+        cost = format_usd(o.cost_usd),
+        reserved = format_usd(o.reserved_usd),
+        charged = format_usd(o.charged_usd),
+        cut = if o.charged_usd < o.cost_usd {
+            " (all the balance could pay)"
+        } else {
+            ""
+        },
+    )
+}
+
+/// The fewest output tokens a call is sent with when the budget cannot pay its whole
+/// `max_tokens` (less is refused: a reply cut that short is of no use).
+pub const MIN_CLAMPED_TOKENS: u32 = 256;
 
 /// A run's time limit: when it ends, and how long it was (for messages).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,6 +156,8 @@ pub struct Meter {
     totals: Mutex<RunTotals>,
     events: Arc<dyn EventSink>,
     warned_unpriced: AtomicBool,
+    /// Set by an overrun: why the run stopped (every later call is refused).
+    stopped: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for Meter {
@@ -159,6 +195,7 @@ impl Meter {
             totals: Mutex::new(RunTotals::default()),
             events,
             warned_unpriced: AtomicBool::new(false),
+            stopped: Mutex::new(None),
         }
     }
 
@@ -201,6 +238,20 @@ impl Meter {
         }
     }
 
+    /// What `req` may cost, for the reservation: its estimated input, and its output
+    /// tokens at the output price.
+    fn call_cost(&self, req: &ChatRequest) -> CallCost {
+        let Some(p) = &self.price else {
+            return CallCost::fixed(0.0);
+        };
+        CallCost {
+            fixed_usd: p.cost(estimate_input_tokens(req), 0),
+            per_token_usd: p.output_per_mtok / 1_000_000.0,
+            max_tokens: req.max_tokens,
+            min_tokens: MIN_CLAMPED_TOKENS.min(req.max_tokens),
+        }
+    }
+
     /// Sends `req` if its worst case fits the budget, charges what it really cost, and
     /// reports it. `purpose` names the caller in events (`learner`, `ask`). With a
     /// `deadline`, a reply that has not come by then is given up on.
@@ -217,9 +268,17 @@ impl Meter {
                 m = self.model
             );
         }
+        if let Some(why) = self
+            .stopped
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
+            return Err(MeterError::Stopped(why));
+        }
         let worst = self.worst_case(req);
-        let hold = match self.reserve(worst) {
-            Ok(hold) => hold,
+        let Grant { hold, max_tokens } = match self.reserve(self.call_cost(req)) {
+            Ok(grant) => grant,
             Err(e) => {
                 self.events.emit(json!({
                     "event": "llm_refused", "model": self.model, "purpose": purpose,
@@ -227,6 +286,22 @@ impl Meter {
                 }));
                 return Err(e.into());
             }
+        };
+        self.events.emit(json!({
+            "event": "llm_reserved", "model": self.model, "purpose": purpose,
+            "reserved_usd": hold.amount_usd(), "max_tokens": max_tokens,
+            "asked_max_tokens": req.max_tokens,
+        }));
+        // The budget pays for fewer output tokens than asked: ask for that many.
+        let clamped;
+        let req = if max_tokens < req.max_tokens {
+            clamped = ChatRequest {
+                max_tokens,
+                ..req.clone()
+            };
+            &clamped
+        } else {
+            req
         };
         // Released if the call fails or the future is dropped (a cancelled run), settled
         // below once the reply is in.
@@ -286,13 +361,14 @@ impl Meter {
         let Some(hold) = pending.hold.take() else {
             unreachable!("the hold is taken only here");
         };
-        let charge = lock_db(&self.db).ledger().settle(
+        let settled = lock_db(&self.db).ledger().settle_call(
             hold,
             &self.model,
-            usage.input_tokens,
-            usage.output_tokens,
+            self.provider.kind().as_str(),
+            (usage.input_tokens, usage.output_tokens),
             cost,
         )?;
+        let charge = settled.charge;
         let micros = usd_to_micros(charge.cost_usd).unwrap_or(0);
         self.update(|t| {
             t.input_tokens = t.input_tokens.saturating_add(usage.input_tokens);
@@ -306,20 +382,29 @@ impl Meter {
             "duration_ms": u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             "stop": response.stop,
         }));
+        if let Some(overrun) = settled.overrun {
+            let e = MeterError::Overrun(Box::new(overrun));
+            self.events.emit(json!({
+                "event": "llm_overrun", "model": self.model, "purpose": purpose,
+                "provider": self.provider.kind().as_str(), "error": e.to_string(),
+            }));
+            *self.stopped.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+            return Err(e);
+        }
         Ok(Metered {
             response,
             cost_usd: charge.cost_usd,
         })
     }
 
-    fn reserve(&self, worst: f64) -> Result<Hold, BudgetError> {
+    fn reserve(&self, cost: CallCost) -> Result<Grant, BudgetError> {
         lock_db(&self.db)
             .ledger()
-            .reserve(&self.run_id, worst, self.budget)
+            .reserve_call(&self.run_id, &self.model, cost, self.budget)
     }
 
     /// Drops a hold; a failure only delays its expiry, so it is reported, not raised.
-    fn release(&self, hold: Hold) {
+    fn release(&self, hold: crate::db::Hold) {
         if let Err(e) = lock_db(&self.db).ledger().release(hold) {
             eprintln!("warning: {e} (the reservation expires by itself)");
         }
@@ -333,7 +418,7 @@ impl Meter {
 /// A budget hold for a call under way: released when dropped unless settled.
 struct Pending<'m> {
     meter: &'m Meter,
-    hold: Option<Hold>,
+    hold: Option<crate::db::Hold>,
 }
 
 impl Drop for Pending<'_> {

@@ -163,6 +163,8 @@ pub fn store_compiled(
     cost_usd: f64,
 ) -> Result<(ObjectId, i64), String> {
     let bytes = crate::bytecode::encode(&c.program);
+    // Until the library refers to the program, `store gc` must not take it away.
+    let _lease = k.store.lease().map_err(|e| e.to_string())?;
     let id = k.store.put(&bytes).map_err(|e| e.to_string())?;
     k.store
         .put_source(&id, &format!("{}.llt", c.program.name), &c.source)

@@ -11,6 +11,8 @@
 //! │       │                    digits of their blake3 hash, re-checked on every load
 //! │       ├── cdef….src.json   its source sidecar: {object, file, text, blake3 of text}
 //! │       └── .cdef….<pid>.<random>.tmp   a write in progress (gc removes stale ones)
+//! │   gc.lock                  shared by writers until the library refers to what they
+//! │                            stored, exclusive for `store gc` (see lease.rs)
 //! ├── runs/
 //! │   └── 20261125T185300123Z-0a1b2c3d.jsonl   one JSON Lines event log per run (RunLog)
 //! ├── recordings/              Learner recordings (.yaml), see crate::learn::recording
@@ -25,6 +27,7 @@
 
 mod atomic;
 mod error;
+mod lease;
 mod maintenance;
 mod object_id;
 pub mod objects;
@@ -33,6 +36,7 @@ mod sources;
 
 pub use atomic::{replace_unsynced, sync_dir, write_atomic, write_new};
 pub use error::StoreError;
+pub use lease::{LOCK_FILE, Lease};
 pub use maintenance::{GcReport, Problem, ProblemKind, remove_stale_temps};
 pub use objects::{MIN_PREFIX, ObjectId, ObjectStore};
 pub use runlog::{RunId, RunLog, list_runs};

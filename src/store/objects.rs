@@ -179,6 +179,9 @@ impl ObjectStore {
             sorted_entries(&self.dir).map_err(|e| StoreError::io("listing", &self.dir, e))?
         {
             if !is_dir {
+                if name == super::LOCK_FILE {
+                    continue;
+                }
                 out.push(if is_temp_name(&name) {
                     Entry::Temp { path }
                 } else {
