@@ -26,6 +26,9 @@ impl Examples {
                 std::fs::copy(e.path(), &to).unwrap();
             }
         }
+        // A workspace on purpose, as `llmos init` makes one: a run in a folder with no
+        // `.llmos/` anywhere above says so on stderr, and these runs must print nothing there.
+        std::fs::create_dir(dir.path().join(".llmos")).unwrap();
         Examples { dir }
     }
 
