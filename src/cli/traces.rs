@@ -174,6 +174,21 @@ fn show(k: &Kernel, id: i64, as_json: bool) -> Result<(), String> {
     outln!("uses      {}", e.usage_count);
     outln!("rating    {:.3}", e.success_rating);
     outln!("learning  ${:.6}", e.learn_cost_usd);
+    for p in e
+        .params
+        .get("params")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = p.get("name").and_then(|v| v.as_str()).unwrap_or("?");
+        let ty = p.get("type").and_then(|v| v.as_str()).unwrap_or("?");
+        let shape = p
+            .get("shape")
+            .and_then(|s| serde_json::from_value::<crate::dispatch::Shape>(s.clone()).ok())
+            .map_or("any value of the type".to_owned(), |s| s.describe());
+        outln!("param     {name}: {ty}, {shape}");
+    }
     for link in &lineage {
         outln!(
             "grew from {} ({}, {})",
