@@ -163,7 +163,7 @@ async fn the_library_keeps_each_learned_params_shape() {
     for p in params {
         assert_eq!(
             p["shape"],
-            serde_json::json!({"kind": "path", "quoted": false}),
+            serde_json::json!({"kind": "path", "quoted": false, "punct": "."}),
             "{t}"
         );
     }

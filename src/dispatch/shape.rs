@@ -16,10 +16,13 @@
 //! | `ERROR`, `amount`, `2026-11-01` | `token` | one token |
 //! | `New York` (2 words) | `phrase` with `words: 2` | 1 to 2 words |
 //!
-//! A token is a run of characters with no white space and no quote characters. An
-//! unquoted value never ends with sentence punctuation (`. , ; : ! ?`): `notes.txt.` is
-//! the path and the end of a sentence. A value written in quotes (`"notes.txt"`) is
-//! checked by its inside.
+//! A token is a run of characters with no white space and no quote characters, whose
+//! punctuation is of the kinds the learned value had (plus `-` and `_`, and for a path
+//! `/`, `.` and `~`): `ERROR` takes `WARN` but not `ERROR,WARN`, `notes.txt` takes
+//! `data/todo.md` but not `a.txt,b.txt` or `a.txt+b.txt`; `2026-11-01` takes
+//! `2026-11-02`. An unquoted value never ends with sentence punctuation (`. , ; : ! ?`):
+//! `notes.txt.` is the path and the end of a sentence. A value written in quotes
+//! (`"notes.txt"`) is checked by its inside.
 //!
 //! A **quoted** shape (`"timeout"`, `"disk full"`) says the user delimited the value with
 //! quotes: a new value must be one quoted value too (quotes at both ends, none of the
@@ -29,7 +32,9 @@
 //!
 //! Serialized (serde, JSON in the library's `params`, also how remote libraries publish
 //! it): `{"kind": "token", "quoted": false}`, `{"kind": "phrase", "words": 2, "quoted":
-//! false}`; kinds `token`, `phrase`, `path`, `url`, `int`, `float`.
+//! false}`, `{"kind": "path", "quoted": false, "punct": "."}`; kinds `token`, `phrase`,
+//! `path`, `url`, `int`, `float`; `punct` (left out when empty) lists the ASCII
+//! punctuation the learned value had.
 
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +63,56 @@ pub struct Shape {
     pub kind: ShapeKind,
     /// The recorded value was written in quotes.
     pub quoted: bool,
+    /// The ASCII punctuation the recorded value had.
+    #[serde(default, skip_serializing_if = "Punct::is_empty")]
+    pub punct: Punct,
+}
+
+/// A set of ASCII punctuation characters (there are 32: one bit each), written as the
+/// characters in ASCII order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Punct(u32);
+
+/// The 32 ASCII punctuation characters, in order.
+const ASCII_PUNCT: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+
+impl Punct {
+    /// The punctuation of `text` (non-ASCII characters are not counted).
+    pub fn of(text: &str) -> Punct {
+        Punct(text.chars().filter_map(Punct::bit).fold(0, |m, b| m | b))
+    }
+
+    fn bit(c: char) -> Option<u32> {
+        ASCII_PUNCT.find(c).map(|i| 1 << i)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+
+    /// Whether `c` is in the set.
+    pub fn has(&self, c: char) -> bool {
+        Punct::bit(c).is_some_and(|b| self.0 & b != 0)
+    }
+}
+
+impl Serialize for Punct {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let text: String = ASCII_PUNCT.chars().filter(|&c| self.has(c)).collect();
+        s.serialize_str(&text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Punct {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Punct, D::Error> {
+        let text = String::deserialize(d)?;
+        match text.chars().all(|c| Punct::bit(c).is_some()) {
+            true => Ok(Punct::of(&text)),
+            false => Err(serde::de::Error::custom(format!(
+                "`{text}` is not ASCII punctuation"
+            ))),
+        }
+    }
 }
 
 /// A value as the matcher bound it: its text (quotes stripped) and whether it was one
@@ -94,7 +149,11 @@ impl Shape {
         } else {
             ShapeKind::Token
         };
-        Shape { kind, quoted }
+        Shape {
+            kind,
+            quoted,
+            punct: Punct::of(t),
+        }
     }
 
     /// Whether `value` has this shape; the error says how it does not.
@@ -116,12 +175,13 @@ impl Shape {
             }
             ShapeKind::Url if !is_url(t) || !is_token(t) => Err(format!("`{t}` is not a URL")),
             _ if self.quoted => Ok(()),
-            ShapeKind::Token | ShapeKind::Path | ShapeKind::Url => {
+            ShapeKind::Url => one_token(t),
+            ShapeKind::Token | ShapeKind::Path => {
                 one_token(t)?;
                 if self.kind == ShapeKind::Path && is_url(t) {
                     return Err(format!("`{t}` is a URL, not a path"));
                 }
-                Ok(())
+                self.same_punctuation(t)
             }
             ShapeKind::Phrase { words } => {
                 let n = t.split_whitespace().count();
@@ -130,9 +190,31 @@ impl Shape {
                         "`{t}` has {n} words; the value learned had {words}"
                     ));
                 }
-                t.split_whitespace().try_for_each(one_token)
+                t.split_whitespace().try_for_each(|w| {
+                    one_token(w)?;
+                    self.same_punctuation(w)
+                })
             }
             ShapeKind::Int | ShapeKind::Float => Ok(()),
+        }
+    }
+
+    /// Punctuation of a kind the learned value did not have joins several values
+    /// (`a.txt,b.txt`, `ERROR|WARN`): refused. `-` and `_` are parts of words; `/`, `.`
+    /// and `~` parts of paths.
+    fn same_punctuation(&self, t: &str) -> Result<(), String> {
+        let always: &[char] = match self.kind {
+            ShapeKind::Path => &['-', '_', '/', '.', '~'],
+            _ => &['-', '_'],
+        };
+        let odd = t
+            .chars()
+            .find(|&c| !c.is_alphanumeric() && !always.contains(&c) && !self.punct.has(c));
+        match odd {
+            None => Ok(()),
+            Some(c) => Err(format!(
+                "`{t}` holds `{c}`, which the value learned did not: it may join several values"
+            )),
         }
     }
 
@@ -302,5 +384,35 @@ mod tests {
         assert_eq!(serde_json::from_str::<Shape>(&json).unwrap(), s);
         let t: Shape = serde_json::from_str(r#"{"kind":"token","quoted":true}"#).unwrap();
         assert_eq!(t, Shape::from_recorded("x", true));
+        let p = Shape::from_recorded("data/a-b.txt", false);
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(json, r#"{"kind":"path","quoted":false,"punct":"-./"}"#);
+        assert_eq!(serde_json::from_str::<Shape>(&json).unwrap(), p);
+        let bad = serde_json::from_str::<Shape>(r#"{"kind":"path","quoted":false,"punct":"é"}"#);
+        assert!(bad.is_err());
+    }
+
+    #[test]
+    fn punctuation_the_learned_value_did_not_have_joins_values() {
+        let token = Shape::from_recorded("ERROR", false);
+        assert!(token.check(unquoted("WARN")).is_ok());
+        assert!(token.check(unquoted("WARN-2")).is_ok());
+        for bad in ["ERROR,WARN", "ERROR|WARN", "ERROR+WARN", "ERROR/WARN"] {
+            assert!(token.check(unquoted(bad)).is_err(), "{bad}");
+        }
+        let path = Shape::from_recorded("notes.txt", false);
+        assert!(path.check(unquoted("data/my-notes_v2.txt")).is_ok());
+        assert!(path.check(unquoted("a.txt,b.txt")).is_err());
+        assert!(path.check(unquoted("a.txt+b.txt")).is_err());
+        let date = Shape::from_recorded("2026-11-01", false);
+        assert!(date.check(unquoted("2026-11-02")).is_ok());
+        let email = Shape::from_recorded("ann@x.org", false);
+        assert!(email.check(unquoted("bob@y.com")).is_ok());
+        assert!(
+            Shape::from_recorded("x", true)
+                .check(quoted("a, b"))
+                .is_ok(),
+            "quotes delimit"
+        );
     }
 }
