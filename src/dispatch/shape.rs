@@ -9,8 +9,8 @@
 //!
 //! | recorded value | kind | a new value must be |
 //! | --- | --- | --- |
-//! | `42`, `-3` | `int` | an integer |
-//! | `2.5` | `float` | a number |
+//! | `42`, `-3` | `int` | an integer (negative only if the learned one was) |
+//! | `2.5` | `float` | a number (negative only if the learned one was) |
 //! | `https://x.org/a` | `url` | one token starting with `http://` or `https://` |
 //! | `notes.txt`, `data/`, `src/main.rs` | `path` | one token, not a URL |
 //! | `ERROR`, `amount`, `2026-11-01` | `token` | one token |
@@ -172,6 +172,13 @@ impl Shape {
             ShapeKind::Int if !is_int(t.trim()) => Err(format!("`{t}` is not an integer")),
             ShapeKind::Float if !is_int(t.trim()) && !is_float(t.trim()) => {
                 Err(format!("`{t}` is not a number"))
+            }
+            ShapeKind::Int | ShapeKind::Float
+                if t.trim().starts_with('-') && !self.punct.has('-') =>
+            {
+                Err(format!(
+                    "`{t}` is negative, and the value learned was not (`-3` lines means another thing than 3)"
+                ))
             }
             ShapeKind::Url if !is_url(t) || !is_token(t) => Err(format!("`{t}` is not a URL")),
             _ if self.quoted => Ok(()),
@@ -364,6 +371,8 @@ mod tests {
     fn numbers_and_phrases() {
         let int = Shape::from_recorded("404", false);
         assert!(int.check(unquoted("500")).is_ok());
+        assert!(int.check(unquoted("-3")).is_err(), "a sign the learned value had not");
+        assert!(Shape::from_recorded("-1", false).check(unquoted("-3")).is_ok());
         assert!(int.check(unquoted("4xx")).is_err());
         assert!(int.check(unquoted("four")).is_err());
         let float = Shape::from_recorded("2.5", false);
