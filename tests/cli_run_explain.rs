@@ -1,6 +1,7 @@
 //! `llmos run GOAL --explain`: the candidates a goal reaches, how each placeholder bound
 //! or why not (value, shape, type) and the decision, without running anything; a miss
-//! leaves its reason in the run log; the library keeps each learned param's shape.
+//! leaves its reason in the run log; the library keeps each learned param's shape, and a Mixed
+//! binding is held to it.
 
 #[path = "support/learn_support.rs"]
 mod support;
@@ -167,4 +168,33 @@ async fn the_library_keeps_each_learned_params_shape() {
             "{t}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_mixed_binding_that_means_more_than_the_program_does_not_fit() {
+    let ws = learned_sort().await;
+    // One reply binds the near program's params (one of them several words); the next
+    // is the Learner's answer.
+    let server = LoopbackServer::start(
+        Script::new()
+            .reply(Reply::ok(&canned::anthropic_text(
+                "{\"input\": \"names.txt\", \"output\": \"sorted.txt in reverse order\"}",
+                120,
+                10,
+            )))
+            .reply(Reply::ok(&canned::anthropic_text("I cannot.", 300, 10))),
+    )
+    .await
+    .unwrap();
+    let goal = "please sort names.txt into sorted.txt";
+    let run = llmos(&ws, &["run", goal, "--json"], &anthropic_env(&server)).await;
+    assert!(
+        run.stderr.contains("the near program does not fit")
+            && run.stderr.contains("is several words"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.json()["mode"], "learner");
+    assert!(!ws.root().join("sorted.txt in reverse order").exists());
+    assert!(!ws.root().join("sorted.txt").exists());
 }

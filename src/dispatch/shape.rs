@@ -371,8 +371,15 @@ mod tests {
     fn numbers_and_phrases() {
         let int = Shape::from_recorded("404", false);
         assert!(int.check(unquoted("500")).is_ok());
-        assert!(int.check(unquoted("-3")).is_err(), "a sign the learned value had not");
-        assert!(Shape::from_recorded("-1", false).check(unquoted("-3")).is_ok());
+        assert!(
+            int.check(unquoted("-3")).is_err(),
+            "a sign the learned value had not"
+        );
+        assert!(
+            Shape::from_recorded("-1", false)
+                .check(unquoted("-3"))
+                .is_ok()
+        );
         assert!(int.check(unquoted("4xx")).is_err());
         assert!(int.check(unquoted("four")).is_err());
         let float = Shape::from_recorded("2.5", false);

@@ -358,11 +358,14 @@ impl Kernel {
                 &req.goal,
                 budget_run,
                 left,
-            ) {
-                Ok(b) => {
-                    report.spend(b.llm_calls, b.input_tokens, b.output_tokens, b.cost_usd);
-                    params = b.params;
-                }
+            )
+            .map(|b| {
+                report.spend(b.llm_calls, b.input_tokens, b.output_tokens, b.cost_usd);
+                b.params
+            })
+            .and_then(|p| pick::check_shapes(&entry.params, p))
+            {
+                Ok(p) => params = p,
                 Err(why) => {
                     report
                         .notes

@@ -304,6 +304,32 @@ fn miss_event(
     })
 }
 
+/// The params an LLM bound in Mixed mode, checked against the shapes the program
+/// learned (as if each value were written in the goal as the learned one was): a binding
+/// that means more than the program does (`a.txt and b.txt` for one path) does not fit.
+pub(super) fn check_shapes(
+    params_json: &str,
+    bound: IndexMap<String, Value>,
+) -> Result<IndexMap<String, Value>, String> {
+    let specs = serde_json::from_str::<Value>(params_json)
+        .map(|v| param_specs(&v))
+        .unwrap_or_default();
+    for (name, value) in &bound {
+        let Some(shape) = specs.get(name).and_then(|s| s.shape) else {
+            continue;
+        };
+        let text = crate::value::to_text(value);
+        let as_written = crate::dispatch::shape::Bound {
+            text: &text,
+            quoted: shape.quoted,
+        };
+        shape
+            .check(as_written)
+            .map_err(|why| format!("`{name}` takes {}: {why}", shape.describe()))?;
+    }
+    Ok(bound)
+}
+
 /// The note for a template passed over.
 pub(super) fn refusal_note(id: u64, why: &BindError) -> String {
     match why {
