@@ -8,6 +8,7 @@
 //! which stops at once for want of a model), and a goal near a large share of the
 //! library in `--mode auto` (the most the near-match search reads). Target: each under
 //! 20 ms and 64 MiB. The peak resident set of each is printed (GNU `time -f %M`).
+//! `LLMOS_BENCH_ROOT=DIR` fills the library in DIR once and keeps it.
 
 #[path = "support/installed.rs"]
 mod installed;
@@ -136,10 +137,17 @@ fn library_scale(c: &mut Criterion) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
+    // `LLMOS_BENCH_ROOT=DIR` keeps the workspace (filled once) for later runs.
     let dir = tempfile::tempdir().expect("temp dir");
-    let root = dir.path();
-    let secs = library::fill(root, n);
-    println!("(filled a library of {n} programs in {secs:.1} s)");
+    let root = std::env::var_os("LLMOS_BENCH_ROOT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.path().to_owned());
+    let root = root.as_path();
+    if !root.join(".llmos/llmos.db").exists() {
+        std::fs::create_dir_all(root).expect("bench root");
+        let secs = library::fill(root, n);
+        println!("(filled a library of {n} programs in {secs:.1} s)");
+    }
     let hit = "count the words in in.txt";
     let miss = "water the plants on the balcony every morning";
     // Near the stored goals of a large share of the library: the near-match search
