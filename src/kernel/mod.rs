@@ -6,7 +6,9 @@
 //! Dispatch order in `auto` mode: an exact goal, then a goal template whose params bind
 //! with their types (Follower); a near match above the threshold (Mixed); else the
 //! Learner. Programs whose success rating fell below 0.5 are not followed. A Follower or
-//! Mixed run that fails lowers the rating and falls back to the Learner within budget.
+//! Mixed run that fails lowers the rating and falls back to the Learner within budget;
+//! one that stops at a failed `expect` (the program does not apply to this input) falls
+//! back the same way but leaves the rating alone.
 
 pub mod explain;
 pub mod follow;
@@ -117,6 +119,15 @@ pub struct Kernel {
     pub store: ObjectStore,
     /// Every tool the workspace's programs may call: built-in and MCP.
     pub tools: ToolTable,
+}
+
+/// How a Follower run of a stored program ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Followed {
+    Done,
+    Failed,
+    /// An `expect` did not hold: the program does not apply to this input.
+    DoesNotApply,
 }
 
 impl Kernel {
@@ -376,14 +387,23 @@ impl Kernel {
                 }
             }
         }
-        let ok = self.follow(req, &program, &id, params, budget_run, report);
-        if let Err(e) = self.record_outcome(entry.id, ok) {
+        let followed = self.follow(req, &program, &id, params, budget_run, report);
+        let ok = followed == Followed::Done;
+        // A failed `expect` says the program does not apply to this input, not that it
+        // is broken: the rating stays as it is.
+        if followed != Followed::DoesNotApply
+            && let Err(e) = self.record_outcome(entry.id, ok)
+        {
             report.notes.push(format!("warning: {e}"));
         }
         if !ok && req.mode == Mode::Auto {
             let why = report.error.take().unwrap_or_default();
+            let what = match followed {
+                Followed::DoesNotApply => "does not apply to this goal",
+                _ => "failed",
+            };
             report.notes.push(format!(
-                "note: the stored program failed ({why}); learning the goal instead"
+                "note: the stored program {what} ({why}); learning the goal instead"
             ));
             report.program = None;
             report.trace = None;
@@ -435,12 +455,12 @@ impl Kernel {
         bound: IndexMap<String, Value>,
         budget_run: &str,
         report: &mut Report,
-    ) -> bool {
+    ) -> Followed {
         let sets = match crate::vm::parse_sets(program, &req.sets) {
             Ok(s) => s,
             Err(e) => {
                 report.error = Some(e.message);
-                return false;
+                return Followed::Failed;
             }
         };
         let mut params: std::collections::BTreeMap<String, Value> = bound.into_iter().collect();
@@ -484,16 +504,19 @@ impl Kernel {
                     );
                     report.output = out.output;
                     report.output_type = out.output_type;
-                    true
+                    Followed::Done
                 }
                 Err(e) => {
                     report.error = Some(e.to_string());
-                    false
+                    match e.kind {
+                        crate::vm::RunErrorKind::ExpectFailed => Followed::DoesNotApply,
+                        _ => Followed::Failed,
+                    }
                 }
             },
             Err(e) => {
                 report.error = Some(e);
-                false
+                Followed::Failed
             }
         }
     }
