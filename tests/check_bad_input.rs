@@ -155,6 +155,19 @@ fn fragments() -> impl Strategy<Value = String> {
         Just("\\"),
         Just("{{"),
         Just("tool a.b(x: int = 1) -> str effects(pure)\n"),
+        Just("for x in "),
+        Just("if "),
+        Just(" else "),
+        Just(" else if "),
+        Just("expect "),
+        Just(" and "),
+        Just(" or "),
+        Just("not "),
+        Just(" == "),
+        Just(" < "),
+        Just(" {\n"),
+        Just("\n}\n"),
+        Just("let y = for x in b { x }\n"),
     ];
     proptest::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
 }
