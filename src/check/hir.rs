@@ -120,3 +120,84 @@ pub enum TPart {
     Text(String),
     Value(TExpr),
 }
+
+impl TExpr {
+    /// Calls `f` on this expression and every expression inside it, blocks included.
+    pub fn walk(&self, f: &mut impl FnMut(&TExpr)) {
+        walk(self, f);
+    }
+}
+
+impl StepDef {
+    /// Calls `f` on every expression of the statement, blocks included.
+    pub fn walk(&self, f: &mut impl FnMut(&TExpr)) {
+        walk_step(self, f);
+    }
+}
+
+fn walk(e: &TExpr, f: &mut impl FnMut(&TExpr)) {
+    f(e);
+    let parts = |parts: &[TPart], f: &mut dyn FnMut(&TExpr)| {
+        for p in parts {
+            if let TPart::Value(v) = p {
+                f(v);
+            }
+        }
+    };
+    match &e.kind {
+        TExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, f)),
+        TExprKind::Template(ps) => parts(ps, &mut |v| walk(v, f)),
+        TExprKind::List(items) | TExprKind::Logic(_, items) => {
+            items.iter().for_each(|i| walk(i, f))
+        }
+        TExprKind::Object(entries) => entries.iter().for_each(|(_, v)| walk(v, f)),
+        TExprKind::Field(b, _) | TExprKind::Not(b) => walk(b, f),
+        TExprKind::Index(a, b) | TExprKind::Compare(_, a, b) => {
+            walk(a, f);
+            walk(b, f);
+        }
+        TExprKind::For { list, body, .. } => {
+            walk(list, f);
+            walk_block(body, f);
+        }
+        TExprKind::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            walk(cond, f);
+            walk_block(then, f);
+            if let Some(o) = otherwise {
+                walk_block(o, f);
+            }
+        }
+        TExprKind::Const(_) | TExprKind::Param(_) | TExprKind::Step(_) | TExprKind::Local(_) => {}
+    }
+}
+
+fn walk_block(b: &TBlock, f: &mut impl FnMut(&TExpr)) {
+    for s in &b.steps {
+        walk_step(s, f);
+    }
+    walk(&b.value, f);
+}
+
+fn walk_step(s: &StepDef, f: &mut impl FnMut(&TExpr)) {
+    let parts = |ps: &[TPart], f: &mut dyn FnMut(&TExpr)| {
+        for p in ps {
+            if let TPart::Value(v) = p {
+                f(v);
+            }
+        }
+    };
+    match &s.kind {
+        StepKind::Expr(e) => walk(e, f),
+        StepKind::Ask(ps) => parts(ps, &mut |v| walk(v, f)),
+        StepKind::Expect { cond, message } => {
+            walk(cond, f);
+            if let Some(m) = message {
+                parts(m, &mut |v| walk(v, f));
+            }
+        }
+    }
+}

@@ -37,6 +37,7 @@ mod block;
 pub mod cache;
 pub mod error;
 pub mod events;
+mod for_loop;
 mod frame;
 mod plan;
 mod plan_blocks;
