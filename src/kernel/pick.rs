@@ -10,7 +10,8 @@
 //! - **near match** (only when no template binds, and never in `--mode follower`): the
 //!   similarity index over the rated library when it holds at most
 //!   [`NEAR_SCAN_ALL`] entries; over a larger one, over the [`NEAR_CANDIDATES`] entries
-//!   that share the most (and rarest) words with the goal.
+//!   that share the most (and rarest) words with the goal (a word counts for at most
+//!   [`NEAR_POSTINGS`] entries: the first ones).
 //!
 //! Entries rated under [`super::MIN_RATING`] are not followed.
 
@@ -33,6 +34,11 @@ pub const NEAR_SCAN_ALL: usize = 2_000;
 /// Over a larger library, a near-match search scores this many entries: those sharing
 /// the most goal words, rarer words counting more.
 pub const NEAR_CANDIDATES: usize = 512;
+
+/// A word that more entries have counts (toward choosing the near-match candidates)
+/// only for the first this many of them: its weight is low, and reading and counting
+/// all of a very common word's entries is most of a search's cost.
+pub const NEAR_POSTINGS: usize = 16_384;
 
 /// What [`Kernel::pick`] found.
 pub(super) struct Pick {
@@ -147,11 +153,11 @@ fn near_candidates(r: &SnapshotReader, goal: &str) -> Result<Vec<u32>, Damaged> 
     let mut score = vec![0f32; n];
     let mut touched = Vec::new();
     for key in word_keys(goal) {
-        let list = r.near(key)?;
-        if list.len() * 2 > n {
-            continue; // in most of the library: says little, costs most
+        let (df, list) = r.near(key, NEAR_POSTINGS)?;
+        if df * 2 > n {
+            continue; // in most of the library: says little
         }
-        let idf = 1.0 + ((n as f32 + 1.0) / (list.len() as f32 + 1.0)).ln();
+        let idf = 1.0 + ((n as f32 + 1.0) / (df as f32 + 1.0)).ln();
         for i in list {
             if let Some(s) = score.get_mut(i as usize) {
                 if *s == 0.0 {

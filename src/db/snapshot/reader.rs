@@ -163,9 +163,10 @@ impl SnapshotReader {
         self.lookup(EXACT_TABLE, fnv(normalized.as_bytes()))
     }
 
-    /// Entries with the near-match word key `key` (`semantic::word_keys`).
-    pub fn near(&self, key: u64) -> Result<Vec<u32>, Damaged> {
-        self.lookup(NEAR_TABLE, key)
+    /// Entries with the near-match word key `key` (`semantic::word_keys`): how many there
+    /// are, and the first `limit` of them.
+    pub fn near(&self, key: u64, limit: usize) -> Result<(usize, Vec<u32>), Damaged> {
+        self.lookup_capped(NEAR_TABLE, key, limit as u64)
     }
 
     /// Entries whose template has no whole literal word: tried for every goal.
@@ -177,6 +178,17 @@ impl SnapshotReader {
 
     /// The entry list of the bucket `hash` falls in.
     fn lookup(&self, section: usize, hash: u64) -> Result<Vec<u32>, Damaged> {
+        self.lookup_capped(section, hash, u64::MAX).map(|(_, list)| list)
+    }
+
+    /// The length of the entry list of the bucket `hash` falls in, and its first `cap`
+    /// entries.
+    fn lookup_capped(
+        &self,
+        section: usize,
+        hash: u64,
+        cap: u64,
+    ) -> Result<(usize, Vec<u32>), Damaged> {
         let head = self.section_read(section, 0, 8)?;
         let buckets = u64::from(u32::from_le_bytes(array(&head[..4])));
         if !buckets.is_power_of_two() {
@@ -186,10 +198,10 @@ impl SnapshotReader {
         let b = self.section_read(section, 8 + bucket * 8, 8)?;
         let start = u64::from(u32::from_le_bytes(array(&b[..4])));
         let n = u64::from(u32::from_le_bytes(array(&b[4..8])));
-        let list = self.section_read(section, 8 + buckets * 8 + start * 4, n * 4)?;
+        let list = self.section_read(section, 8 + buckets * 8 + start * 4, n.min(cap) * 4)?;
         let out = u32s(&list);
         match out.iter().all(|&i| i < self.count) {
-            true => Ok(out),
+            true => Ok((n as usize, out)),
             false => Err(Damaged),
         }
     }
