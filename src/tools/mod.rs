@@ -156,6 +156,18 @@ pub struct ToolCtx {
 }
 
 impl ToolCtx {
+    /// A context bound to no workspace, for tools that never look at it (pure tools, and
+    /// the recording compiler's replay, whose tools answer from a recording). Its root is
+    /// empty, so a file tool given it could not reach anything.
+    pub fn detached() -> ToolCtx {
+        ToolCtx {
+            root: PathBuf::new(),
+            limits: Limits::default(),
+            http: OnceLock::new(),
+            plain: OnceLock::new(),
+        }
+    }
+
     /// A context for the workspace at `root` (which must be an existing folder), with the
     /// default [`Limits`].
     pub fn new(root: &Path) -> Result<ToolCtx, ToolError> {
@@ -233,15 +245,7 @@ pub fn call_pure(name: &str, args: &[Value]) -> Option<ToolResult> {
     if decl.effects.iter().any(|e| e != crate::types::Effect::Pure) {
         return None;
     }
-    let ctx = CTX.get_or_init(|| {
-        // Pure tools never look at the root; an empty one cannot lead anywhere.
-        Arc::new(ToolCtx {
-            root: PathBuf::new(),
-            limits: Limits::default(),
-            http: OnceLock::new(),
-            plain: OnceLock::new(),
-        })
-    });
+    let ctx = CTX.get_or_init(|| Arc::new(ToolCtx::detached()));
     match table.tool(name)?.invoke(ctx, args) {
         Invocation::Ready(r) => Some(r),
         Invocation::Pending(_) => None,

@@ -65,9 +65,6 @@ pub struct Compiled {
     pub shapes: Vec<(String, crate::dispatch::Shape)>,
     /// What the user should know about how the recording was compiled.
     pub notes: Vec<String>,
-    /// Per tool call of the program, in order: the kept step it repeats (by index among
-    /// the kept steps), or `None` for a step the compiler inserted.
-    pub calls: Vec<Option<usize>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -89,7 +86,6 @@ impl Compiled {
             shapes: Vec::new(),
             params: Vec::new(),
             notes: Vec::new(),
-            calls: Vec::new(),
         }
     }
 }

@@ -37,7 +37,6 @@ pub fn print(
             emit::trace_item(&plan.name),
             emit::goal_item(plan.goal.clone()),
         ],
-        calls: Vec::new(),
         emitted: BTreeSet::new(),
         names: &names,
     };
@@ -72,13 +71,11 @@ pub fn print(
             Some(n) => emit::let_item(n, None, ast::LetValue::Expr(call)),
             None => emit::item(ItemKind::Expr(call)),
         });
-        out.calls.push(Some(k));
     }
     if let Some(r) = &plan.ret {
         out.inserted_steps(r);
         out.items.push(emit::item(ItemKind::Return(names.expr(r))));
     }
-    let calls = out.calls;
     let file = File {
         items: out.items,
         comments: Vec::new(),
@@ -130,16 +127,12 @@ pub fn print(
             .collect(),
         params: plan.params,
         notes: plan.notes,
-        calls,
     })
 }
 
 /// The items printed so far.
 struct Out<'a> {
     items: Vec<Item>,
-    /// Per call printed, in order: the kept step it repeats, or `None` for an inserted
-    /// step.
-    calls: Vec<Option<usize>>,
     /// Inserted steps already printed, by key.
     emitted: BTreeSet<String>,
     names: &'a Names<'a>,
@@ -154,7 +147,6 @@ impl Out<'_> {
                 let key = apply_key(a);
                 if self.emitted.insert(key) {
                     self.items.push(inserted_item(a, self.names));
-                    self.calls.push(None);
                 }
             }
         });

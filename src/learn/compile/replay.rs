@@ -1,186 +1,176 @@
-//! Checking a compiled recording against the recording itself: evaluate every call's
-//! arguments with the recorded params, results and slot answers, and compare them with
-//! the recorded arguments, by meaning (numbers by value, JSON texts structurally). Steps
-//! the compiler inserted run for real (they are pure). A generalized program is kept
-//! only when it would make the very same calls.
+//! Checking a compiled recording against the recording itself, by running it in the real
+//! VM with the recorded params, where every tool answers from the recording: a call gets
+//! the recorded result of the first unused recorded call of that tool with the same
+//! arguments (by meaning: numbers by value, JSON texts structurally). Steps the compiler
+//! inserted are pure and run for real; slots get their recorded answers. The program is
+//! kept only when the run succeeds (every `expect` holds) and uses every recorded call
+//! exactly once: it would make the very same calls. Loops, branches and guards replay
+//! with the VM's own meaning.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use super::Compiled;
+use super::SlotAnswer;
 use super::flow::{Access, Piece, Src, same};
-use crate::ir::{OpKind, Operand, Part};
-use crate::learn::recording::RecStep;
-use crate::tools::ToolTable;
+use crate::learn::recording::{RecStep, as_step_ref};
+use crate::stdlib::ToolDecl;
+use crate::tools::{Invocation, Tool, ToolCtx, ToolError, ToolTable, call_pure};
+use crate::types::{Effect, EffectSet, Type};
 use crate::value::{Value, to_text};
+use crate::vm::{Resolved, SlotFuture, SlotRequest, SlotResolver, SlotSource};
 
-/// Runs the compiled program's ops with recorded results standing in for the tools and
-/// recorded answers for the slots; true when every call gets exactly the recorded
-/// arguments.
-pub fn matches_recording(c: &Compiled, kept: &[(usize, &RecStep)], tools: &ToolTable) -> bool {
-    let p = &c.program;
-    let params: Vec<Value> = p
-        .params
-        .iter()
-        .map(|q| {
-            c.bindings
-                .iter()
-                .find(|(n, _)| *n == q.name)
-                .map(|b| b.1.clone())
-                .or(q.default.clone())
+/// The recorded calls, and which were used.
+struct Tape {
+    calls: Vec<(RecStep, bool)>,
+}
+
+impl Tape {
+    /// The result of the first unused recorded call of `decl` with these arguments.
+    fn answer(&mut self, decl: &ToolDecl, args: &[Value]) -> Option<Value> {
+        let (step, used) = self.calls.iter_mut().find(|(step, used)| {
+            !*used && step.tool == decl.name && matches_args(decl, step, args)
+        })?;
+        *used = true;
+        Some(match &step.result {
+            Some(v) => v.clone(),
+            // An imported step: no result was recorded.
+            None => default_of(&decl.ret),
         })
-        .collect::<Option<Vec<_>>>()
-        .unwrap_or_default();
-    if params.len() != p.params.len() {
-        return false;
     }
-    let mut results: Vec<Value> = Vec::with_capacity(p.ops.len());
-    let mut calls = c.calls.iter();
-    for op in &p.ops {
-        let get = |o: &Operand, results: &Vec<Value>| -> Option<Value> {
-            match o {
-                Operand::Const(i) => p.consts.get(*i as usize).cloned(),
-                Operand::Param(i) => params.get(*i as usize).cloned(),
-                Operand::Op(i) => results.get(*i as usize).cloned(),
-                // Blocks are not replayed (below): nothing reads these at the top level.
-                Operand::Local(_) | Operand::Elem => None,
-            }
-        };
-        let v = match &op.kind {
-            OpKind::Call { tool, args } => {
-                let (Some(origin), Some(tref)) = (calls.next(), p.tools.get(*tool as usize)) else {
-                    return false;
-                };
-                let Some(actual) = args
-                    .iter()
-                    .map(|a| get(a, &results))
-                    .collect::<Option<Vec<_>>>()
-                else {
-                    return false;
-                };
-                let Some(step) = origin.and_then(|k| kept.get(k)).map(|(_, s)| s) else {
-                    // An inserted step: pure, so it runs for real.
-                    match crate::tools::call_pure(&tref.name, &actual) {
-                        Some(Ok(v)) => {
-                            results.push(v);
-                            continue;
-                        }
-                        _ => return false,
-                    }
-                };
-                let Some(decl) = tools.get(&tref.name).filter(|_| tref.name == step.tool) else {
-                    return false;
-                };
-                for (param, actual) in decl.params.iter().zip(&actual) {
-                    match step.args.get(&param.name) {
-                        Some(recorded)
-                            if crate::learn::recording::as_step_ref(recorded).is_some() => {}
-                        Some(recorded) if same(recorded, actual) => {}
-                        None if Some(actual) == param.default.as_ref() => {}
-                        _ => return false,
-                    }
-                }
-                step.result.clone().unwrap_or(Value::Null)
-            }
-            OpKind::Ask { slot } => {
-                let Some(s) = p.slots.get(*slot as usize) else {
-                    return false;
-                };
-                match c.slot_answers.iter().find(|a| a.slot == s.name) {
-                    Some(a) => a.answer.clone(),
-                    None => return false,
-                }
-            }
-            OpKind::Template { parts } => {
-                let mut out = String::new();
-                for part in parts {
-                    match part {
-                        Part::Text(i) => out.push_str(
-                            p.consts
-                                .get(*i as usize)
-                                .and_then(Value::as_str)
-                                .unwrap_or(""),
-                        ),
-                        Part::Value(o) => match get(o, &results) {
-                            Some(v) => out.push_str(&to_text(&v)),
-                            None => return false,
-                        },
-                    }
-                }
-                Value::String(out)
-            }
-            OpKind::List { items } => {
-                match items
-                    .iter()
-                    .map(|o| get(o, &results))
-                    .collect::<Option<Vec<_>>>()
-                {
-                    Some(v) => Value::Array(v),
-                    None => return false,
-                }
-            }
-            OpKind::Object { entries } => {
-                let mut map = serde_json::Map::new();
-                for (k, o) in entries {
-                    let (Some(Value::String(k)), Some(v)) =
-                        (p.consts.get(*k as usize), get(o, &results))
-                    else {
-                        return false;
-                    };
-                    map.insert(k.clone(), v);
-                }
-                Value::Object(map)
-            }
-            OpKind::Field { base, key } => {
-                let (Some(b), Some(Value::String(k))) =
-                    (get(base, &results), p.consts.get(*key as usize))
-                else {
-                    return false;
-                };
-                b.get(k).cloned().unwrap_or(Value::Null)
-            }
-            OpKind::Index { base, index } => {
-                let (Some(b), Some(i)) = (get(base, &results), get(index, &results)) else {
-                    return false;
-                };
-                match (&b, &i) {
-                    (Value::Array(a), _) => i
-                        .as_u64()
-                        .and_then(|n| a.get(n as usize))
-                        .cloned()
-                        .unwrap_or(Value::Null),
-                    (Value::Object(_), Value::String(k)) => {
-                        b.get(k).cloned().unwrap_or(Value::Null)
-                    }
-                    _ => Value::Null,
-                }
-            }
-            OpKind::Check { value } => {
-                match get(value, &results).map(|v| crate::value::coerce(v, &op.ty)) {
-                    Some(Ok(v)) => v,
-                    _ => return false,
-                }
-            }
-            OpKind::Compare { op: cmp, lhs, rhs } => {
-                match (get(lhs, &results), get(rhs, &results)) {
-                    (Some(a), Some(b)) => match crate::value::compare(&a, &b, *cmp) {
-                        Ok(t) => Value::Bool(t),
-                        Err(_) => return false,
-                    },
-                    _ => return false,
-                }
-            }
-            OpKind::Not { value } => match get(value, &results).map(|v| crate::value::truth(&v)) {
-                Some(Ok(t)) => Value::Bool(!t),
-                _ => return false,
-            },
-            OpKind::Expect { cond, .. } => match get(cond, &results) {
-                Some(Value::Bool(true)) => Value::Bool(true),
-                _ => return false,
-            },
-            // Blocks are not replayed yet: such a program is kept literal.
-            OpKind::For { .. } | OpKind::If { .. } | OpKind::Logic { .. } => return false,
-        };
-        results.push(v);
+}
+
+fn matches_args(decl: &ToolDecl, step: &RecStep, args: &[Value]) -> bool {
+    decl.params
+        .iter()
+        .zip(args)
+        .all(|(p, actual)| match step.args.get(&p.name) {
+            Some(recorded) if as_step_ref(recorded).is_some() => true,
+            Some(recorded) => same(recorded, actual),
+            None => Some(actual) == p.default.as_ref(),
+        })
+}
+
+/// A value of a type, for a result the recording does not have.
+fn default_of(ty: &Type) -> Value {
+    match ty {
+        Type::Str | Type::Path => Value::String(String::new()),
+        Type::Int => Value::from(0),
+        Type::Float => Value::from(0.0),
+        Type::Bool => Value::Bool(false),
+        Type::Json => Value::Null,
+        Type::List(_) => Value::Array(Vec::new()),
     }
-    calls.next().is_none()
+}
+
+/// A tool that answers from the tape; a pure built-in the recording did not call (a
+/// step the compiler inserted) runs for real.
+struct TapeTool {
+    decl: ToolDecl,
+    inner: Arc<dyn Tool>,
+    tape: Arc<Mutex<Tape>>,
+}
+
+impl Tool for TapeTool {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn invoke(&self, _ctx: &Arc<ToolCtx>, args: &[Value]) -> Invocation {
+        let answer = match self.tape.lock() {
+            Ok(mut tape) => tape.answer(&self.decl, args),
+            Err(_) => None,
+        };
+        Invocation::Ready(match answer {
+            Some(v) => Ok(v),
+            None => match call_pure(&self.decl.name, args) {
+                Some(r) => r,
+                None => Err(ToolError::failed(format!(
+                    "replay: `{}` was not called with these arguments in the recording",
+                    self.decl.name
+                ))),
+            },
+        })
+    }
+}
+
+/// Slots answer with their recorded text: by prompt, else by name.
+struct TapeSlots<'a> {
+    answers: &'a [SlotAnswer],
+}
+
+impl SlotResolver for TapeSlots<'_> {
+    fn resolve<'a>(&'a self, req: &'a SlotRequest) -> SlotFuture<'a> {
+        let found = self
+            .answers
+            .iter()
+            .find(|a| a.slot == req.name && a.prompt == req.prompt)
+            .or_else(|| self.answers.iter().find(|a| a.slot == req.name));
+        let answer = found.map(|a| Resolved {
+            value: a.answer.clone(),
+            source: SlotSource::Cache,
+            input_tokens: 0,
+            output_tokens: 0,
+            cost_usd: 0.0,
+            model: String::new(),
+        });
+        Box::pin(
+            async move { answer.ok_or_else(|| format!("no recorded answer for `{}`", req.name)) },
+        )
+    }
+}
+
+/// True when the compiled program, run on the recorded params with the recording
+/// answering every call, succeeds and makes exactly the recorded calls.
+pub fn matches_recording(c: &Compiled, kept: &[(usize, &RecStep)], tools: &ToolTable) -> bool {
+    let tape = Arc::new(Mutex::new(Tape {
+        calls: kept.iter().map(|(_, s)| ((*s).clone(), false)).collect(),
+    }));
+    let mut table = tools.clone();
+    for t in &c.program.tools {
+        let Some(entry) = tools.entry(&t.name) else {
+            return false;
+        };
+        let mut entry = entry.clone();
+        entry.imp = Arc::new(TapeTool {
+            decl: entry.decl.clone(),
+            inner: Arc::clone(&entry.imp),
+            tape: Arc::clone(&tape),
+        });
+        table.insert(entry);
+    }
+    let params: BTreeMap<String, Value> = c.bindings.iter().cloned().collect();
+    let mut inputs = crate::vm::RunInputs::new("replay");
+    inputs.params = params;
+    inputs.granted = Effect::ALL.into_iter().collect::<EffectSet>();
+    inputs.jobs = 1;
+    inputs.tools = table;
+    let resolver = TapeSlots {
+        answers: &c.slot_answers,
+    };
+    let ran = std::thread::scope(|s| {
+        s.spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            let ctx = Arc::new(ToolCtx::detached());
+            let bus = crate::vm::EventBus::new();
+            Some(
+                runtime
+                    .block_on(crate::vm::run(&c.program, inputs, &ctx, &resolver, &bus))
+                    .is_ok(),
+            )
+        })
+        .join()
+        .ok()
+        .flatten()
+    });
+    let all_used = tape
+        .lock()
+        .map(|t| t.calls.iter().all(|(_, used)| *used))
+        .unwrap_or(false);
+    ran == Some(true) && all_used
 }
 
 /// The value of a planned source for the recorded binding (for slot prompts).
@@ -229,4 +219,94 @@ pub fn value_of(
         ),
         Src::Apply(a) => super::forms::apply(&a.form(), &value_of(&a.base, params, kept, slots)?)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indexmap::IndexMap;
+    use serde_json::json;
+
+    fn step(tool: &str, args: &[(&str, Value)], result: Value) -> RecStep {
+        RecStep {
+            tool: tool.into(),
+            args: args
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect::<IndexMap<_, _>>(),
+            result: Some(result),
+            error: None,
+        }
+    }
+
+    fn replays(src: &str, bindings: &[(&str, Value)], steps: &[RecStep]) -> bool {
+        let tools = ToolTable::builtins();
+        let (program, _) = crate::ir::build::compile_with(src, tools).unwrap();
+        let mut c = Compiled::from_source(src.to_owned(), program);
+        c.bindings = bindings
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        let kept: Vec<(usize, &RecStep)> = steps.iter().enumerate().collect();
+        matches_recording(&c, &kept, tools)
+    }
+
+    #[test]
+    fn a_program_replays_only_when_it_makes_exactly_the_recorded_calls() {
+        let steps = [
+            step("fs.read", &[("path", json!("a.txt"))], json!("x y\n")),
+            step(
+                "text.split",
+                &[("text", json!("x y\n")), ("sep", json!(""))],
+                json!(["x", "y"]),
+            ),
+        ];
+        let src = "trace t\nparam input: path\nlet text = fs.read(path: input)\n\
+                   let words = text.split(text: text, sep: \"\")\nreturn words\n";
+        assert!(replays(src, &[("input", json!("a.txt"))], &steps));
+        assert!(
+            !replays(src, &[("input", json!("b.txt"))], &steps),
+            "other arguments"
+        );
+        let fewer = "trace t\nparam input: path\nlet text = fs.read(path: input)\nreturn text\n";
+        assert!(
+            !replays(fewer, &[("input", json!("a.txt"))], &steps),
+            "a call missing"
+        );
+        let more = "trace t\nparam input: path\nlet text = fs.read(path: input)\n\
+                    let words = text.split(text: text, sep: \"\")\n\
+                    fs.write(path: \"x\", content: text)\nreturn words\n";
+        assert!(
+            !replays(more, &[("input", json!("a.txt"))], &steps),
+            "a call too many"
+        );
+        let guarded = "trace t\nparam input: path\nlet text = fs.read(path: input)\n\
+                       expect text == \"other\"\n\
+                       let words = text.split(text: text, sep: \"\")\nreturn words\n";
+        assert!(
+            !replays(guarded, &[("input", json!("a.txt"))], &steps),
+            "a guard fails"
+        );
+        // An inserted pure step runs for real; numbers compare by value.
+        let trimmed = "trace t\nparam input: path\nlet text = fs.read(path: input)\n\
+                       let t = text.trim_end(text: text)\n\
+                       let words = text.split(text: \"{t}\\n\", sep: \"\")\nreturn words\n";
+        assert!(replays(trimmed, &[("input", json!("a.txt"))], &steps));
+    }
+
+    #[test]
+    fn a_loop_replays_one_recorded_call_per_element() {
+        let steps = [
+            step(
+                "fs.glob",
+                &[("pattern", json!("d/*.md"))],
+                json!(["d/a.md", "d/b.md"]),
+            ),
+            step("fs.read", &[("path", json!("d/a.md"))], json!("A\n")),
+            step("fs.read", &[("path", json!("d/b.md"))], json!("B\n")),
+        ];
+        let src = "trace t\nparam dir: str\nlet files = fs.glob(pattern: \"{dir}/*.md\")\n\
+                   let texts = for f in files {\n    fs.read(path: f)\n}\nreturn texts\n";
+        assert!(replays(src, &[("dir", json!("d"))], &steps));
+    }
 }
