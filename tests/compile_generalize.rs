@@ -65,7 +65,13 @@ impl Ws {
 
     /// Runs a goal in Follower mode: its output, or the error.
     fn follow(&self, goal: &str) -> Result<String, String> {
-        let run = self.llmos(&["run", goal, "--mode", "follower"]);
+        self.follow_with(goal, &[])
+    }
+
+    fn follow_with(&self, goal: &str, extra: &[&str]) -> Result<String, String> {
+        let mut args = vec!["run", goal, "--mode", "follower"];
+        args.extend_from_slice(extra);
+        let run = self.llmos(&args);
         if run.code == 0 {
             Ok(run.stdout.trim_end().to_owned())
         } else {
@@ -343,4 +349,90 @@ fn numbers_inside_a_command_and_its_trimmed_output() {
     let (src, _) = emit("sed_range.yaml");
     assert!(src.contains("\"{n},{n_2}p\""), "{src}");
     assert!(src.contains("text.trim_end(text: run.stdout)"), "{src}");
+}
+
+#[test]
+fn calls_over_every_element_of_a_list_are_a_loop() {
+    let (src, _) = emit("concat_files.yaml");
+    assert!(
+        src.contains("let texts = for file in files { fs.read(path: file) }"),
+        "{src}"
+    );
+    assert!(
+        src.contains("text.join(items: texts, sep: \"\\n\")"),
+        "{src}"
+    );
+    let ws = Ws::new(&[
+        ("three/1.txt", "a"),
+        ("three/2.txt", "b"),
+        ("three/3.txt", "c"),
+        ("one/x.txt", "solo"),
+    ]);
+    ws.import("concat_files.yaml");
+    assert_eq!(
+        ws.follow("concatenate the .txt files in three into abc.txt"),
+        Ok("Wrote abc.txt.".to_owned())
+    );
+    assert_eq!(ws.read("abc.txt"), "a\nb\nc", "a third file is not dropped");
+    assert_eq!(
+        ws.follow("concatenate the .txt files in one into solo.txt"),
+        Ok("Wrote solo.txt.".to_owned())
+    );
+    assert_eq!(ws.read("solo.txt"), "solo", "a single file works");
+}
+
+#[test]
+fn a_constant_after_a_result_nothing_uses_holds_for_the_value_seen() {
+    let (src, _) = emit("exists.yaml");
+    assert!(src.contains("expect exists == true"), "{src}");
+    let ws = Ws::new(&[("notes.txt", "x")]);
+    ws.import("exists.yaml");
+    assert_eq!(ws.follow("does notes.txt exist?"), Ok("yes".to_owned()));
+    let err = ws.follow("does missing.txt exist?").unwrap_err();
+    assert!(
+        err.contains("expect failed"),
+        "never a confident \"yes\": {err}"
+    );
+}
+
+#[test]
+fn an_element_picked_by_position_holds_for_a_list_of_the_recorded_length() {
+    let (src, _) = emit("first_entry.yaml");
+    assert!(
+        src.contains("expect list.len(items: entries) == 2"),
+        "{src}"
+    );
+    assert!(src.contains("fs.read(path: entries[0])"), "{src}");
+    let ws = Ws::new(&[
+        ("mail/m1.txt", "first"),
+        ("mail/m2.txt", "second"),
+        ("box3/a", "1"),
+        ("box3/b", "2"),
+        ("box3/c", "3"),
+    ]);
+    ws.import("first_entry.yaml");
+    assert_eq!(
+        ws.follow("show the first file in mail"),
+        Ok("first".to_owned())
+    );
+    let err = ws.follow("show the first file in box3").unwrap_err();
+    assert!(err.contains("expect failed"), "{err}");
+}
+
+#[test]
+fn a_command_holds_for_the_status_and_output_seen() {
+    let (src, _) = emit("rename.yaml");
+    assert!(src.contains("expect run.status == 0"), "{src}");
+    let ws = Ws::new(&[("a.txt", "x")]);
+    ws.import("rename.yaml");
+    assert_eq!(
+        ws.follow_with("rename a.txt to b.txt", &["--allow", "exec"]),
+        Ok("Renamed a.txt to b.txt.".to_owned())
+    );
+    assert_eq!(ws.read("b.txt"), "x");
+    // `mv` fails on a missing file: the program stops instead of saying it renamed it.
+    let err = ws
+        .follow_with("rename nope.txt to c.txt", &["--allow", "exec"])
+        .unwrap_err();
+    assert!(err.contains("expect failed"), "{err}");
 }

@@ -15,6 +15,8 @@ pub struct Names<'a> {
     pub slots: &'a [String],
     /// Inserted steps by [`apply_key`].
     pub applies: &'a BTreeMap<String, String>,
+    /// Per loop: the name of its values (when used) and of its element.
+    pub loops: &'a [(Option<String>, String)],
 }
 
 /// The key of an inserted step in [`Names::applies`].
@@ -109,6 +111,8 @@ impl Names<'_> {
             Src::Step(i) => self.steps.get(*i).cloned().flatten(),
             Src::Slot(i) => self.slots.get(*i).cloned(),
             Src::Apply(a) => self.applies.get(&apply_key(a)).cloned(),
+            Src::Loop(l) => self.loops.get(*l).and_then(|(n, _)| n.clone()),
+            Src::Elem(l) => self.loops.get(*l).map(|(_, e)| e.clone()),
             _ => None,
         }
     }
@@ -117,7 +121,12 @@ impl Names<'_> {
     pub fn expr(&self, src: &Src) -> Expr {
         match src {
             Src::Const(v) => constant(v),
-            Src::Param(_) | Src::Step(_) | Src::Slot(_) | Src::Apply(_) => match self.root(src) {
+            Src::Param(_)
+            | Src::Step(_)
+            | Src::Slot(_)
+            | Src::Apply(_)
+            | Src::Loop(_)
+            | Src::Elem(_) => match self.root(src) {
                 Some(n) => expr(ExprKind::Ref(id(&n))),
                 None => constant(&Value::Null),
             },
@@ -241,4 +250,29 @@ pub fn interp_part(name: &str) -> StrPart {
         path: Vec::new(),
         span: Default::default(),
     })
+}
+
+/// `for var in list { items }`; the last item is the block's value.
+pub fn for_expr(var: &str, list: Expr, items: Vec<Item>) -> Expr {
+    expr(ExprKind::For(Box::new(ast::For {
+        var: id(var),
+        list,
+        body: ast::Block {
+            items,
+            span: Default::default(),
+            broken: false,
+        },
+    })))
+}
+
+/// `expect lhs == rhs, "message"`.
+pub fn expect_eq(lhs: Expr, rhs: Expr, message: StrLit) -> Item {
+    item(ItemKind::Expect(ast::Expect {
+        cond: expr(ExprKind::Compare(
+            Box::new(lhs),
+            crate::types::CmpOp::Eq,
+            Box::new(rhs),
+        )),
+        message: Some(message),
+    }))
 }

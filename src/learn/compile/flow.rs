@@ -11,120 +11,8 @@ use std::hash::{Hash, Hasher};
 
 use super::forms::{self, Form};
 use super::needles::Needles;
+pub use super::sources::{Access, Apply, Piece, Src};
 use crate::value::{Value, canonical_json, to_text};
-
-/// Where a value of the compiled program comes from.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Src {
-    Const(Value),
-    /// A param, by index.
-    Param(usize),
-    /// The result of a kept step, by index into the kept steps.
-    Step(usize),
-    /// A field or element of another source.
-    Access(Box<Src>, Vec<Access>),
-    Template(Vec<Piece>),
-    List(Vec<Src>),
-    Object(Vec<(String, Src)>),
-    /// An `ask` slot, by index.
-    Slot(usize),
-    /// A pure tool call the compiler inserts to transform another source.
-    Apply(Box<Apply>),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Access {
-    Key(String),
-    Index(usize),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Piece {
-    Text(String),
-    Value(Src),
-}
-
-/// `tool(input: base, extra...)`, a step the recording did not have.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Apply {
-    pub tool: &'static str,
-    pub input: &'static str,
-    pub base: Src,
-    pub extra: Vec<(&'static str, Value)>,
-}
-
-impl Apply {
-    fn of(form: &Form, base: Src) -> Src {
-        Src::Apply(Box::new(Apply {
-            tool: form.tool,
-            input: form.input,
-            base,
-            extra: form.extra.clone(),
-        }))
-    }
-
-    /// The form this call computes.
-    pub fn form(&self) -> Form {
-        Form {
-            tool: self.tool,
-            input: self.input,
-            extra: self.extra.clone(),
-            value: Value::Null,
-        }
-    }
-}
-
-impl Src {
-    /// Calls `f` on every param, step, slot and inserted step this source uses directly
-    /// (an inserted step's own input is not visited: see [`Src::walk`]).
-    pub fn refs(&self, f: &mut impl FnMut(&Src)) {
-        match self {
-            Src::Param(_) | Src::Step(_) | Src::Slot(_) | Src::Apply(_) => f(self),
-            Src::Access(b, _) => b.refs(f),
-            Src::Template(parts) => parts.iter().for_each(|p| {
-                if let Piece::Value(s) = p {
-                    s.refs(f)
-                }
-            }),
-            Src::List(items) => items.iter().for_each(|s| s.refs(f)),
-            Src::Object(entries) => entries.iter().for_each(|(_, s)| s.refs(f)),
-            Src::Const(_) => {}
-        }
-    }
-
-    /// Calls `f` on every param, step and slot this source depends on, through inserted
-    /// steps too.
-    pub fn walk(&self, f: &mut impl FnMut(&Src)) {
-        self.refs(&mut |r| match r {
-            Src::Apply(a) => a.base.walk(f),
-            other => f(other),
-        })
-    }
-
-    /// The literal texts in this source: constant strings (inside lists and objects too)
-    /// and the text between interpolations.
-    pub fn literal_texts<'a>(&'a self, out: &mut Vec<&'a str>) {
-        match self {
-            Src::Const(v) => const_texts(v, out),
-            Src::Template(parts) => parts.iter().for_each(|p| match p {
-                Piece::Text(t) => out.push(t),
-                Piece::Value(s) => s.literal_texts(out),
-            }),
-            Src::List(items) => items.iter().for_each(|s| s.literal_texts(out)),
-            Src::Object(entries) => entries.iter().for_each(|(_, s)| s.literal_texts(out)),
-            _ => {}
-        }
-    }
-}
-
-fn const_texts<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
-    match v {
-        Value::String(s) => out.push(s),
-        Value::Array(items) => items.iter().for_each(|x| const_texts(x, out)),
-        Value::Object(map) => map.values().for_each(|x| const_texts(x, out)),
-        _ => {}
-    }
-}
 
 /// How a known value came to be known, best first when several hold the same value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -133,6 +21,8 @@ enum Class {
     Part,
     ResultForm,
     Result,
+    LoopForm,
+    Loop,
     ParamForm,
     Param,
 }
@@ -245,6 +135,41 @@ impl Flow {
             embed_min: Some(1),
         });
         self.add_parts(step, result, &mut Vec::new());
+    }
+
+    /// Makes a loop's values known (the results of its calls, in order), and the text
+    /// that joins them with a common separator.
+    pub fn add_loop(&mut self, l: usize, values: Vec<Value>, last_step: usize) {
+        let list = Value::Array(values);
+        if list
+            .as_array()
+            .is_some_and(|a| a.iter().all(Value::is_string))
+        {
+            for sep in ["", "\n", "\n\n", " ", ", ", ","] {
+                let f = Form {
+                    tool: "text.join",
+                    input: "items",
+                    extra: vec![("sep", Value::String(sep.to_owned()))],
+                    value: Value::Null,
+                };
+                if let Some(v) = forms::apply(&f, &list) {
+                    self.push(Known {
+                        value: v,
+                        src: Apply::of(&f, Src::Loop(l)),
+                        class: Class::LoopForm,
+                        order: (last_step, 0),
+                        embed_min: Some(2),
+                    });
+                }
+            }
+        }
+        self.push(Known {
+            value: list,
+            src: Src::Loop(l),
+            class: Class::Loop,
+            order: (last_step, 0),
+            embed_min: None,
+        });
     }
 
     fn add_parts(&mut self, step: usize, v: &Value, path: &mut Vec<Access>) {

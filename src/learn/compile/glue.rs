@@ -163,7 +163,12 @@ impl Glue<'_> {
             Src::List(items) => items.iter().find_map(|s| self.positional(s)),
             Src::Object(entries) => entries.iter().find_map(|(_, s)| self.positional(s)),
             Src::Apply(a) => self.positional(&a.base),
-            Src::Const(_) | Src::Param(_) | Src::Step(_) | Src::Slot(_) => None,
+            Src::Const(_)
+            | Src::Param(_)
+            | Src::Step(_)
+            | Src::Slot(_)
+            | Src::Elem(_)
+            | Src::Loop(_) => None,
         }
     }
 }

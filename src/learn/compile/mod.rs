@@ -29,7 +29,10 @@ mod evidence;
 mod flow;
 mod forms;
 mod glue;
+mod guards;
+mod loops;
 mod names;
+mod naming;
 mod needles;
 pub mod params;
 mod plan;
@@ -37,6 +40,7 @@ mod print;
 mod replay;
 mod roles;
 mod slots;
+mod sources;
 
 use flow::Src;
 
@@ -167,6 +171,9 @@ fn literal(
         params: Vec::new(),
         args,
         slots: Vec::new(),
+        loops: Vec::new(),
+        in_loop: vec![None; kept.len()],
+        guards: Vec::new(),
         ret: final_text.map(|t| Src::Const(Value::String(t.to_owned()))),
         namer: names::Namer::default(),
         notes: Vec::new(),

@@ -4,12 +4,15 @@
 
 use super::emit;
 use super::evidence;
-use super::flow::{Flow, Src};
+use super::flow::{Flow, Piece, Src};
 use super::glue::{Glue, Unexplained};
+use super::guards::{self, Guard};
+use super::loops::{self, LoopPlan};
 use super::names::{Namer, slot_name};
 use super::params::Param;
 use super::roles::{Role, for_effect, role};
 use super::slots::{self, PromptCtx, SlotPlan};
+use super::sources::Recorded;
 use crate::learn::recording::{RecStep, Recording, as_step_ref};
 use crate::syntax::ast::StrPart;
 use crate::tools::ToolTable;
@@ -23,6 +26,10 @@ pub struct Plan {
     /// Per kept step: its arguments' sources.
     pub args: Vec<Vec<(String, Src)>>,
     pub slots: Vec<SlotPlan>,
+    pub loops: Vec<LoopPlan>,
+    /// Per kept step: the loop it is an iteration of.
+    pub in_loop: Vec<Option<usize>>,
+    pub guards: Vec<Guard>,
     pub ret: Option<Src>,
     /// Names handed out so far (params, slots); printing names steps with it.
     pub namer: Namer,
@@ -68,7 +75,20 @@ impl Plan {
     /// Calls `f` on every param, step and slot used by an argument, a slot prompt or the
     /// return value.
     pub fn walk_all(&self, f: &mut impl FnMut(&Src)) {
-        self.args.iter().flatten().for_each(|(_, s)| s.walk(f));
+        for (k, args) in self.args.iter().enumerate() {
+            if self.in_loop.get(k).is_none_or(Option::is_none) {
+                args.iter().for_each(|(_, s)| s.walk(f));
+            }
+        }
+        for lp in &self.loops {
+            lp.over.walk(f);
+            lp.body.iter().for_each(|(_, s)| s.walk(f));
+        }
+        for g in &self.guards {
+            match &g.check {
+                guards::Check::Equals(s, _) | guards::Check::Length(s, _) => s.walk(f),
+            }
+        }
         for slot in &self.slots {
             for p in &slot.prompt {
                 if let super::flow::Piece::Value(s) = p {
@@ -101,6 +121,9 @@ fn template(goal: &str, params: &[Param]) -> Vec<StrPart> {
 struct Pass {
     args: Vec<Vec<(String, Src)>>,
     slots: Vec<SlotPlan>,
+    loops: Vec<LoopPlan>,
+    /// Per kept step: the loop it is an iteration of.
+    in_loop: Vec<Option<usize>>,
     /// Per kept step: whether its result depends on a param.
     depends: Vec<bool>,
     /// Per kept step: the kept steps that use its result.
@@ -108,9 +131,66 @@ struct Pass {
     /// Per kept step: its result was already known before it (a re-read to verify).
     known_before: Vec<bool>,
     seen_dependent: bool,
-    /// The first argument that picks an element of a data-sized list by position:
-    /// (kept step, the list's step, index).
-    positional: Option<(usize, usize, usize)>,
+}
+
+impl Pass {
+    /// Whether a source uses a param, a slot, or a result that depends on a param.
+    fn refers_to_input(&self, src: &Src) -> bool {
+        let mut yes = false;
+        src.walk(&mut |r| match r {
+            Src::Param(_) | Src::Slot(_) => yes = true,
+            Src::Step(j) => yes |= self.depends[*j],
+            Src::Loop(l) => yes |= self.loops.get(*l).is_some_and(|lp| self.depends[lp.first]),
+            _ => {}
+        });
+        yes
+    }
+
+    /// Notes that kept step `k` uses what `src` refers to.
+    fn mark_used(&mut self, src: &Src, k: usize) {
+        let loops = &self.loops;
+        let used_by = &mut self.used_by;
+        src.walk(&mut |s| match s {
+            Src::Step(j) => used_by[*j].push(k),
+            Src::Loop(l) => {
+                if let Some(lp) = loops.get(*l) {
+                    (lp.first..=lp.last()).for_each(|c| used_by[c].push(k));
+                }
+            }
+            _ => {}
+        });
+    }
+
+    /// The sources as printed: each use of a looped step's result made an element of its
+    /// loop's values.
+    fn remap(&mut self) {
+        let (loops, in_loop) = (&self.loops, &self.in_loop);
+        for args in &mut self.args {
+            for (_, s) in args.iter_mut() {
+                *s = loops::remap(s, loops, in_loop);
+            }
+        }
+        for slot in &mut self.slots {
+            for piece in &mut slot.prompt {
+                if let Piece::Value(s) = piece {
+                    *s = loops::remap(s, loops, in_loop);
+                }
+            }
+        }
+        let remapped: Vec<LoopPlan> = loops
+            .iter()
+            .map(|lp| LoopPlan {
+                over: loops::remap(&lp.over, loops, in_loop),
+                body: lp
+                    .body
+                    .iter()
+                    .map(|(n, s)| (n.clone(), loops::remap(s, loops, in_loop)))
+                    .collect(),
+                ..lp.clone()
+            })
+            .collect();
+        self.loops = remapped;
+    }
 }
 
 fn build(
@@ -127,15 +207,17 @@ fn build(
         flow.add_param(i, p.value.clone());
     }
     let param_names: Vec<String> = params.iter().map(|p| p.name.clone()).collect();
-    let pass = pass(rec, kept, &mut flow, &goal, &param_names, &mut namer, tools);
-    if let Some((k, step, index)) = pass.positional {
-        return Err(format!(
-            "step {} (`{}`) uses element {index} of the result of step {}, a list whose length depends on the input",
-            kept[k].0 + 1,
-            kept[k].1.tool,
-            kept[step].0 + 1
-        ));
-    }
+    let param_values: Vec<Value> = params.iter().map(|p| p.value.clone()).collect();
+    let ctx = PassCtx {
+        rec,
+        kept,
+        goal: &goal,
+        param_names: &param_names,
+        param_values: &param_values,
+        tools,
+    };
+    let mut pass = pass(&ctx, &mut flow, &mut namer);
+    pass.remap();
     let goal_lower = rec.goal.to_lowercase();
     let numbers: Vec<usize> = kept.iter().map(|(i, _)| i + 1).collect();
     let glue = Glue {
@@ -145,53 +227,84 @@ fn build(
     };
     let mut notes = Vec::new();
     let ret = output(&flow, kept, final_text, &pass, &glue, &mut notes)?;
-    let mut used_by = pass.used_by.clone();
-    if let Some(r) = &ret {
-        r.walk(&mut |s| {
-            if let Src::Step(j) = s {
-                used_by[*j].push(kept.len());
-            }
-        });
+    let recorded = Recorded {
+        params: &param_values,
+        kept,
+        slots: &[],
+        loops: &pass.loops,
+    };
+    let inputs = guards::Inputs {
+        kept,
+        depends: &pass.depends,
+        known_before: &pass.known_before,
+        loops: &pass.loops,
+        in_loop: &pass.in_loop,
+        recorded: &recorded,
+    };
+    let mut used: Vec<&Src> = Vec::new();
+    for (k, args) in pass.args.iter().enumerate() {
+        if pass.in_loop[k].is_none() {
+            used.extend(args.iter().map(|(_, s)| s));
+        }
     }
-    check_consumed(kept, &pass, &used_by)?;
+    for lp in &pass.loops {
+        used.push(&lp.over);
+        used.extend(lp.body.iter().map(|(_, s)| s));
+    }
+    for slot in &pass.slots {
+        used.extend(slot.prompt.iter().filter_map(|p| match p {
+            Piece::Value(s) => Some(s),
+            Piece::Text(_) => None,
+        }));
+    }
+    used.extend(ret.iter());
+    let guards = guards::decide(&inputs, &used)?;
     Ok(Plan {
         name: super::names::trace_name(&rec.goal),
         goal,
         params,
         args: pass.args,
         slots: pass.slots,
+        loops: pass.loops,
+        in_loop: pass.in_loop,
+        guards,
         ret,
         namer,
         notes,
     })
 }
 
-/// Derives every argument of every kept step, turning unexplained prose into slots.
-fn pass(
-    rec: &Recording,
-    kept: &[(usize, &RecStep)],
-    flow: &mut Flow,
-    goal: &[StrPart],
-    param_names: &[String],
-    namer: &mut Namer,
-    tools: &ToolTable,
-) -> Pass {
+/// What the pass reads.
+struct PassCtx<'a> {
+    rec: &'a Recording,
+    kept: &'a [(usize, &'a RecStep)],
+    goal: &'a [StrPart],
+    param_names: &'a [String],
+    param_values: &'a [Value],
+    tools: &'a ToolTable,
+}
+
+/// Derives every argument of every kept step, turning unexplained prose into slots and
+/// calls over every element of a list into loops.
+fn pass(ctx: &PassCtx<'_>, flow: &mut Flow, namer: &mut Namer) -> Pass {
+    let kept = ctx.kept;
     let n = kept.len();
     let mut p = Pass {
         args: Vec::with_capacity(n),
         slots: Vec::new(),
+        loops: Vec::new(),
+        in_loop: vec![None; n],
         depends: vec![false; n],
         used_by: vec![Vec::new(); n],
         known_before: vec![false; n],
         seen_dependent: false,
-        positional: None,
     };
-    let goal_lower = rec.goal.to_lowercase();
+    let goal_lower = ctx.rec.goal.to_lowercase();
     let numbers: Vec<usize> = kept.iter().map(|(i, _)| i + 1).collect();
     // Recording index -> kept index, for imported `$result_of` references.
     let kept_index = |rec_i: usize| kept.iter().position(|(i, _)| *i == rec_i);
     for (k, (_, step)) in kept.iter().enumerate() {
-        let Some(decl) = tools.get(&step.tool) else {
+        let Some(decl) = ctx.tools.get(&step.tool) else {
             // `clean` checked every kept tool against this table.
             p.args.push(Vec::new());
             continue;
@@ -205,7 +318,7 @@ fn pass(
                 Some(j) if j < k => Src::Step(j),
                 _ => flow.derive(v),
             };
-            let mut refs_param = refers_to_input(&src, &p.depends);
+            let mut refs_param = p.refers_to_input(&src);
             let glue = Glue {
                 goal: &goal_lower,
                 dependent: &p.depends,
@@ -216,14 +329,14 @@ fn pass(
                 && matches!(v, Value::String(_))
                 && glue.check(&src).is_err()
             {
-                let ctx = PromptCtx {
-                    goal,
-                    param_names,
+                let prompt_ctx = PromptCtx {
+                    goal: ctx.goal,
+                    param_names: ctx.param_names,
                     kept,
                     depends: &p.depends,
                     used_by: &p.used_by,
                 };
-                let prompt = slots::prompt(&ctx, k, &param.name);
+                let prompt = slots::prompt(&prompt_ctx, k, &param.name);
                 p.slots.push(SlotPlan {
                     name: namer.take(slot_name(&param.name)),
                     before_step: k,
@@ -233,23 +346,17 @@ fn pass(
                 src = Src::Slot(p.slots.len() - 1);
                 refs_param = true;
             }
-            if p.positional.is_none()
-                && let Some((j, i)) = glue.positional(&src)
-            {
-                p.positional = Some((k, j, i));
-            }
-            let mut mark = |s: &Src| {
-                if let Src::Step(j) = s {
-                    p.used_by[*j].push(k);
-                }
-            };
-            src.walk(&mut mark);
+            p.mark_used(&src, k);
             if let Src::Slot(i) = src {
-                for piece in &p.slots[i].prompt {
-                    if let super::flow::Piece::Value(s) = piece {
-                        s.walk(&mut mark);
-                    }
-                }
+                let prompt: Vec<Src> = p.slots[i]
+                    .prompt
+                    .iter()
+                    .filter_map(|piece| match piece {
+                        Piece::Value(s) => Some(s.clone()),
+                        Piece::Text(_) => None,
+                    })
+                    .collect();
+                prompt.iter().for_each(|s| p.mark_used(s, k));
             }
             p.depends[k] |= refs_param;
             step_args.push((param.name.clone(), src));
@@ -259,20 +366,31 @@ fn pass(
             p.known_before[k] = flow.knows(result);
             flow.add_result(k, result);
             p.seen_dependent |= p.depends[k];
+            find_loop(ctx, &mut p, flow, k);
         }
     }
     p
 }
 
-/// Whether a source uses a param, a slot, or a result that depends on a param.
-fn refers_to_input(src: &Src, depends: &[bool]) -> bool {
-    let mut yes = false;
-    src.walk(&mut |r| match r {
-        Src::Param(_) | Src::Slot(_) => yes = true,
-        Src::Step(j) => yes |= depends[*j],
-        _ => {}
-    });
-    yes
+/// Makes the steps ending at `k` a loop when they call one tool over every element of a
+/// list, and the loop's values known.
+fn find_loop(ctx: &PassCtx<'_>, p: &mut Pass, flow: &mut Flow, k: usize) {
+    let recorded = Recorded {
+        params: ctx.param_values,
+        kept: ctx.kept,
+        slots: &[],
+        loops: &p.loops,
+    };
+    let len = |s: &Src| recorded.value(s).and_then(|v| v.as_array().map(Vec::len));
+    let Some(lp) = loops::detect(k, &p.args, ctx.kept, &p.in_loop, &len, p.loops.len()) else {
+        return;
+    };
+    let l = p.loops.len();
+    for c in lp.first..=lp.last() {
+        p.in_loop[c] = Some(l);
+    }
+    flow.add_loop(l, loops::values(&lp, ctx.kept), k);
+    p.loops.push(lp);
 }
 
 /// The program's output: the final answer when data flow and short glue explain it;
@@ -286,16 +404,22 @@ fn output(
     glue: &Glue<'_>,
     notes: &mut Vec<String>,
 ) -> Result<Option<Src>, NotGeneral> {
-    let last_result = || {
-        kept.last()
-            .and_then(|(_, s)| s.result.as_ref())
-            .map(|_| Src::Step(kept.len() - 1))
+    let whole = |j: usize| match pass.in_loop[j] {
+        Some(l) => Src::Loop(l),
+        None => Src::Step(j),
     };
     let Some(text) = final_text else {
-        return Ok(last_result());
+        return Ok(kept
+            .last()
+            .and_then(|(_, s)| s.result.as_ref())
+            .map(|_| whole(kept.len() - 1)));
     };
-    let src = flow.derive(&Value::String(text.to_owned()));
-    if !pass.seen_dependent && !refers_to_input(&src, &pass.depends) {
+    let src = loops::remap(
+        &flow.derive(&Value::String(text.to_owned())),
+        &pass.loops,
+        &pass.in_loop,
+    );
+    if !pass.seen_dependent && !pass.refers_to_input(&src) {
         return Ok(Some(src));
     }
     let why = match glue.check(&src) {
@@ -307,7 +431,7 @@ fn output(
         notes.push(format!(
             "the final answer {why}; the program returns the path it wrote instead"
         ));
-        return Ok(Some(Src::Step(j)));
+        return Ok(Some(whole(j)));
     }
     if why == Unexplained::Prose
         && let Some(j) = last_whole_result(&src)
@@ -331,33 +455,4 @@ fn last_whole_result(src: &Src) -> Option<usize> {
         }
     });
     last
-}
-
-/// A result that depends on a param and that nothing uses (no argument, no slot prompt,
-/// not the output) may have been used by the LLM in its head: a program that ignores it
-/// would not follow a new input. Writes (done for their effect) and re-reads of a value
-/// already known (a check after a write) are explained.
-fn check_consumed(
-    kept: &[(usize, &RecStep)],
-    pass: &Pass,
-    used_by: &[Vec<usize>],
-) -> Result<(), NotGeneral> {
-    for (k, (i, step)) in kept.iter().enumerate() {
-        if step.result.is_none()
-            || !pass.depends[k]
-            || !used_by[k].is_empty()
-            || for_effect(&step.tool)
-            || pass.known_before[k]
-        {
-            continue;
-        }
-        return Err(format!(
-            "step {} (`{}`) depends on the goal's values but nothing uses its result: \
-             the LLM may have read the answer from it, so a program could not follow a \
-             new input",
-            i + 1,
-            step.tool
-        ));
-    }
-    Ok(())
 }

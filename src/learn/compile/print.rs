@@ -1,12 +1,15 @@
 //! Printing a plan as `.llt` source (the program a person could have written), then
 //! compiling that source like any hand-written trace.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use super::emit::{self, Names, apply_key};
 use super::flow::{Apply, Piece, Src};
-use super::names::{inserted_name, result_name};
+use super::guards::{Check, Guard};
+use super::loops::LoopPlan;
+use super::naming::name_plan;
 use super::plan::Plan;
+use super::sources::Recorded;
 use super::{Compiled, SlotAnswer};
 use crate::learn::recording::{RecStep, Recording};
 use crate::syntax::ast::{self, File, Item, ItemKind};
@@ -22,15 +25,13 @@ pub fn print(
     generalized: bool,
     tools: &ToolTable,
 ) -> Result<Compiled, String> {
-    let steps = step_names(kept, &mut plan);
-    let applies = apply_names(kept, &mut plan, &steps);
-    let param_names: Vec<String> = plan.params.iter().map(|p| p.name.clone()).collect();
-    let slot_names: Vec<String> = plan.slots.iter().map(|s| s.name.clone()).collect();
+    let pn = name_plan(kept, &mut plan);
     let names = Names {
-        params: &param_names,
-        steps: &steps,
-        slots: &slot_names,
-        applies: &applies,
+        params: &pn.params,
+        steps: &pn.steps,
+        slots: &pn.slots,
+        applies: &pn.applies,
+        loops: &pn.loops,
     };
     let mut out = Out {
         items: vec![
@@ -57,20 +58,23 @@ pub fn print(
                 ast::LetValue::Ask(prompt),
             ));
         }
-        plan.args[k]
-            .iter()
-            .for_each(|(_, src)| out.inserted_steps(src));
-        let call = emit::call(
-            &s.tool,
-            plan.args[k]
-                .iter()
-                .map(|(n, src)| (n.clone(), names.expr(src)))
-                .collect(),
-        );
-        out.items.push(match &steps[k] {
-            Some(n) => emit::let_item(n, None, ast::LetValue::Expr(call)),
-            None => emit::item(ItemKind::Expr(call)),
-        });
+        match plan.in_loop[k] {
+            Some(l) if plan.loops[l].first == k => out.push_loop(&plan.loops[l], l),
+            Some(_) => {}
+            None => {
+                plan.args[k]
+                    .iter()
+                    .for_each(|(_, src)| out.inserted_steps(src));
+                let call = call_expr(&s.tool, &plan.args[k], &names);
+                out.items.push(match &pn.steps[k] {
+                    Some(n) => emit::let_item(n, None, ast::LetValue::Expr(call)),
+                    None => emit::item(ItemKind::Expr(call)),
+                });
+            }
+        }
+        for g in plan.guards.iter().filter(|g| g.after == k) {
+            out.push_guard(g);
+        }
     }
     if let Some(r) = &plan.ret {
         out.inserted_steps(r);
@@ -92,6 +96,12 @@ pub fn print(
         format!("the compiled program does not check: {first}")
     })?;
     let values: Vec<Value> = plan.params.iter().map(|p| p.value.clone()).collect();
+    let recorded = Recorded {
+        params: &values,
+        kept,
+        slots: &[],
+        loops: &plan.loops,
+    };
     let slot_answers = plan
         .slots
         .iter()
@@ -102,7 +112,8 @@ pub fn print(
                 .iter()
                 .map(|p| match p {
                     Piece::Text(t) => t.clone(),
-                    Piece::Value(src) => super::replay::value_of(src, &values, kept, &[])
+                    Piece::Value(src) => recorded
+                        .value(src)
                         .map(|v| to_text(&v).into_owned())
                         .unwrap_or_default(),
                 })
@@ -130,6 +141,15 @@ pub fn print(
     })
 }
 
+fn call_expr(tool: &str, args: &[(String, Src)], names: &Names<'_>) -> ast::Expr {
+    emit::call(
+        tool,
+        args.iter()
+            .map(|(n, src)| (n.clone(), names.expr(src)))
+            .collect(),
+    )
+}
+
 /// The items printed so far.
 struct Out<'a> {
     items: Vec<Item>,
@@ -141,15 +161,91 @@ struct Out<'a> {
 impl Out<'_> {
     /// Prints the inserted steps `src` needs that are not printed yet (inner ones first).
     fn inserted_steps(&mut self, src: &Src) {
-        src.refs(&mut |r| {
-            if let Src::Apply(a) = r {
-                self.inserted_steps(&a.base);
-                let key = apply_key(a);
-                if self.emitted.insert(key) {
-                    self.items.push(inserted_item(a, self.names));
+        let (items, emitted, names) = (&mut self.items, &mut self.emitted, self.names);
+        inserted_into(src, items, emitted, names);
+    }
+
+    /// `let values = for elem in list { inserted steps; call }`.
+    fn push_loop(&mut self, lp: &LoopPlan, l: usize) {
+        self.inserted_steps(&lp.over);
+        let mut body = Vec::new();
+        let mut emitted = self.emitted.clone();
+        for (_, s) in &lp.body {
+            inserted_into(s, &mut body, &mut emitted, self.names);
+        }
+        body.push(emit::item(ItemKind::Expr(call_expr(
+            &lp.tool, &lp.body, self.names,
+        ))));
+        let (values, elem) = &self.names.loops[l];
+        let e = emit::for_expr(elem, self.names.expr(&lp.over), body);
+        self.items.push(match values {
+            Some(n) => emit::let_item(n, None, ast::LetValue::Expr(e)),
+            None => emit::item(ItemKind::Expr(e)),
+        });
+    }
+
+    /// `expect VALUE == CONSTANT, "..."` or `expect list.len(items: LIST) == N, "..."`.
+    fn push_guard(&mut self, g: &Guard) {
+        let (lhs, rhs, message) = match &g.check {
+            Check::Equals(src, v) => {
+                self.inserted_steps(src);
+                let message = vec![
+                    Piece::Text(format!(
+                        "this program was learned where {} was {}; here it is ",
+                        describe(src, self.names),
+                        crate::value::canonical_json(v)
+                    )),
+                    Piece::Value(src.clone()),
+                ];
+                (self.names.expr(src), emit::constant(v), message)
+            }
+            Check::Length(list, n) => {
+                self.inserted_steps(list);
+                let len = emit::call("list.len", vec![("items".into(), self.names.expr(list))]);
+                let message = vec![Piece::Text(format!(
+                    "this program was learned for {n} elements of {}",
+                    describe(list, self.names)
+                ))];
+                (len, emit::constant(&Value::from(*n)), message)
+            }
+        };
+        let message = emit::string(self.names.parts(&message));
+        self.items.push(emit::expect_eq(lhs, rhs, message));
+    }
+}
+
+/// Prints the inserted steps `src` needs that `emitted` does not hold yet.
+fn inserted_into(
+    src: &Src,
+    items: &mut Vec<Item>,
+    emitted: &mut BTreeSet<String>,
+    names: &Names<'_>,
+) {
+    src.refs(&mut |r| {
+        if let Src::Apply(a) = r {
+            inserted_into(&a.base, items, emitted, names);
+            if emitted.insert(apply_key(a)) {
+                items.push(inserted_item(a, names));
+            }
+        }
+    });
+}
+
+/// A short description of a value for messages: `exists`, `run.status`.
+fn describe(src: &Src, names: &Names<'_>) -> String {
+    let parts = names.parts(&[Piece::Value(src.clone())]);
+    match parts.first() {
+        Some(ast::StrPart::Interp(i)) => {
+            let mut s = i.root.name.clone();
+            for a in &i.path {
+                match a {
+                    ast::Access::Field(f) => s.push_str(&format!(".{}", f.name)),
+                    ast::Access::Index(n, _) => s.push_str(&format!("[{n}]")),
                 }
             }
-        });
+            s
+        }
+        _ => "a value".to_owned(),
     }
 }
 
@@ -179,69 +275,6 @@ fn inserted_item(a: &Apply, names: &Names<'_>) -> Item {
         .cloned()
         .unwrap_or_default();
     emit::let_item(&name, None, ast::LetValue::Expr(emit::call(a.tool, args)))
-}
-
-/// Names of the steps whose values something uses.
-fn step_names(kept: &[(usize, &RecStep)], plan: &mut Plan) -> Vec<Option<String>> {
-    let mut used = BTreeSet::new();
-    plan.walk_all(&mut |s| {
-        if let Src::Step(j) = s {
-            used.insert(*j);
-        }
-    });
-    kept.iter()
-        .enumerate()
-        .map(|(j, (_, s))| {
-            used.contains(&j)
-                .then(|| plan.namer.take(result_name(&s.tool)))
-        })
-        .collect()
-}
-
-/// Names of the inserted steps, in the order they are first used.
-fn apply_names(
-    kept: &[(usize, &RecStep)],
-    plan: &mut Plan,
-    steps: &[Option<String>],
-) -> BTreeMap<String, String> {
-    let mut order: Vec<Apply> = Vec::new();
-    fn collect(src: &Src, order: &mut Vec<Apply>) {
-        src.refs(&mut |r| {
-            if let Src::Apply(a) = r {
-                collect(&a.base, order);
-                if !order.contains(a) {
-                    order.push((**a).clone());
-                }
-            }
-        });
-    }
-    for k in 0..kept.len() {
-        for slot in plan.slots.iter().filter(|s| s.before_step == k) {
-            for p in &slot.prompt {
-                if let Piece::Value(s) = p {
-                    collect(s, &mut order);
-                }
-            }
-        }
-        plan.args[k]
-            .iter()
-            .for_each(|(_, s)| collect(s, &mut order));
-    }
-    if let Some(r) = &plan.ret {
-        collect(r, &mut order);
-    }
-    let mut names = BTreeMap::new();
-    for a in order {
-        let base = match &a.base {
-            Src::Param(i) => plan.params.get(*i).map(|p| p.name.clone()),
-            Src::Step(j) => steps.get(*j).cloned().flatten(),
-            Src::Apply(b) => names.get(&apply_key(b)).cloned(),
-            _ => None,
-        };
-        let name = plan.namer.take(&inserted_name(a.tool, base.as_deref()));
-        names.insert(apply_key(&a), name);
-    }
-    names
 }
 
 /// Blank lines between the groups: header, params, steps.

@@ -12,26 +12,47 @@ use std::sync::{Arc, Mutex};
 
 use super::Compiled;
 use super::SlotAnswer;
-use super::flow::{Access, Piece, Src, same};
+use super::flow::same;
 use crate::learn::recording::{RecStep, as_step_ref};
 use crate::stdlib::ToolDecl;
 use crate::tools::{Invocation, Tool, ToolCtx, ToolError, ToolTable, call_pure};
 use crate::types::{Effect, EffectSet, Type};
-use crate::value::{Value, to_text};
+use crate::value::Value;
 use crate::vm::{Resolved, SlotFuture, SlotRequest, SlotResolver, SlotSource};
 
 /// The recorded calls, and which were used.
 struct Tape {
     calls: Vec<(RecStep, bool)>,
+    /// Per tool: its calls (indices into `calls`, in order) and the first not yet used,
+    /// so that a recording answered in order costs one comparison per call.
+    by_tool: BTreeMap<String, (Vec<usize>, usize)>,
 }
 
 impl Tape {
+    fn new(kept: &[(usize, &RecStep)]) -> Tape {
+        let mut by_tool: BTreeMap<String, (Vec<usize>, usize)> = BTreeMap::new();
+        for (i, (_, s)) in kept.iter().enumerate() {
+            by_tool.entry(s.tool.clone()).or_default().0.push(i);
+        }
+        Tape {
+            calls: kept.iter().map(|(_, s)| ((*s).clone(), false)).collect(),
+            by_tool,
+        }
+    }
+
     /// The result of the first unused recorded call of `decl` with these arguments.
     fn answer(&mut self, decl: &ToolDecl, args: &[Value]) -> Option<Value> {
-        let (step, used) = self.calls.iter_mut().find(|(step, used)| {
-            !*used && step.tool == decl.name && matches_args(decl, step, args)
-        })?;
-        *used = true;
+        let (order, first_unused) = self.by_tool.get_mut(&decl.name)?;
+        let calls = &mut self.calls;
+        let at = order[*first_unused..]
+            .iter()
+            .copied()
+            .find(|&i| !calls[i].1 && matches_args(decl, &calls[i].0, args))?;
+        calls[at].1 = true;
+        while order.get(*first_unused).is_some_and(|&i| calls[i].1) {
+            *first_unused += 1;
+        }
+        let step = &calls[at].0;
         Some(match &step.result {
             Some(v) => v.clone(),
             // An imported step: no result was recorded.
@@ -123,9 +144,7 @@ impl SlotResolver for TapeSlots<'_> {
 /// True when the compiled program, run on the recorded params with the recording
 /// answering every call, succeeds and makes exactly the recorded calls.
 pub fn matches_recording(c: &Compiled, kept: &[(usize, &RecStep)], tools: &ToolTable) -> bool {
-    let tape = Arc::new(Mutex::new(Tape {
-        calls: kept.iter().map(|(_, s)| ((*s).clone(), false)).collect(),
-    }));
+    let tape = Arc::new(Mutex::new(Tape::new(kept)));
     let mut table = tools.clone();
     for t in &c.program.tools {
         let Some(entry) = tools.entry(&t.name) else {
@@ -171,54 +190,6 @@ pub fn matches_recording(c: &Compiled, kept: &[(usize, &RecStep)], tools: &ToolT
         .map(|t| t.calls.iter().all(|(_, used)| *used))
         .unwrap_or(false);
     ran == Some(true) && all_used
-}
-
-/// The value of a planned source for the recorded binding (for slot prompts).
-pub fn value_of(
-    src: &Src,
-    params: &[Value],
-    kept: &[(usize, &RecStep)],
-    slots: &[Value],
-) -> Option<Value> {
-    Some(match src {
-        Src::Const(v) => v.clone(),
-        Src::Param(i) => params.get(*i)?.clone(),
-        Src::Step(j) => kept.get(*j)?.1.result.clone()?,
-        Src::Slot(i) => slots.get(*i)?.clone(),
-        Src::Access(base, path) => {
-            let mut v = value_of(base, params, kept, slots)?;
-            for a in path {
-                v = match a {
-                    Access::Key(k) => v.get(k)?.clone(),
-                    Access::Index(i) => v.get(*i)?.clone(),
-                };
-            }
-            v
-        }
-        Src::Template(parts) => {
-            let mut out = String::new();
-            for p in parts {
-                match p {
-                    Piece::Text(t) => out.push_str(t),
-                    Piece::Value(s) => out.push_str(&to_text(&value_of(s, params, kept, slots)?)),
-                }
-            }
-            Value::String(out)
-        }
-        Src::List(items) => Value::Array(
-            items
-                .iter()
-                .map(|s| value_of(s, params, kept, slots))
-                .collect::<Option<_>>()?,
-        ),
-        Src::Object(entries) => Value::Object(
-            entries
-                .iter()
-                .map(|(k, s)| Some((k.clone(), value_of(s, params, kept, slots)?)))
-                .collect::<Option<_>>()?,
-        ),
-        Src::Apply(a) => super::forms::apply(&a.form(), &value_of(&a.base, params, kept, slots)?)?,
-    })
 }
 
 #[cfg(test)]
