@@ -593,3 +593,64 @@ fn lineage_travels_with_the_record() {
             .starts_with("pulled from file://")
     );
 }
+
+/// The S3 server dies while `remote pull` is half-way through: the pull fails with an
+/// error naming the remote, and what it had pulled is complete and runs.
+#[test]
+fn s3_server_killed_during_a_pull() {
+    // Every answer 25 ms late: a pull of 16 programs takes a second or more.
+    let Some(mut moto) = Moto::start_with_latency(25) else {
+        return;
+    };
+    let a = Ws::new(&moto.url("lib"), moto.env(), "");
+    a.import_programs(16);
+    let key = a.generate_key();
+    let ids: Vec<String> = (1..=16).map(|i| i.to_string()).collect();
+    let mut args = vec!["remote", "push"];
+    args.extend(ids.iter().map(String::as_str));
+    a.llmos(&args).ok();
+    let b = trusting(&moto, &[key]);
+    b.write("x.txt", "a b");
+    let pull = b
+        .command(&["remote", "pull"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the first program to arrive, then stop the server.
+    let objects = b.root().join(".llmos/objects");
+    let started = Instant::now();
+    let arrived = || {
+        std::fs::read_dir(&objects)
+            .map(|shards| shards.flatten().any(|s| s.path().is_dir()))
+            .unwrap_or(false)
+    };
+    while !arrived() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "nothing was pulled"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    moto.stop();
+    let out = pull.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: remote s3://llmos-test/lib: reading `"),
+        "{stderr}"
+    );
+    // What came through is whole: in the library, verified, and it runs.
+    let pulled = b.traces();
+    assert!(
+        !pulled.is_empty() && pulled.len() < 16,
+        "{} pulled",
+        pulled.len()
+    );
+    b.llmos(&["store", "verify"]).ok();
+    for t in &pulled {
+        let goal = t["goal"].as_str().unwrap().replace("{file}", "x.txt");
+        let run = b.llmos(&["run", &goal, "--mode", "follower"]).ok();
+        assert!(run.stdout.ends_with(": 2 words\n"), "{}", run.stdout);
+    }
+}

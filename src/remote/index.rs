@@ -5,8 +5,8 @@
 //! the head (small) and only the segments it has not cached yet. A push writes its new
 //! records as one segment, then appends the segment to the head with compare-and-swap
 //! (`If-Match` on the head's ETag); when someone else changed the head first, it reads
-//! the head again and retries. A head with more than [`COMPACT_AT`] segments is
-//! rewritten with one merged segment by the push that finds it so.
+//! the head again and retries. A segment holds at most [`SEGMENT_RECORDS`] records; when
+//! more than [`COMPACT_AT`] segments are not full, the push that finds it so merges them.
 //!
 //! Invariant: the head names a segment only after the segment, its records and every
 //! object and source they name were written; a push killed at any point leaves at most
@@ -28,17 +28,60 @@ use crate::value::{Value, canonical_json};
 pub const HEAD_FORMAT: &str = "llmos-index/1";
 /// The format tag of a segment.
 pub const SEGMENT_FORMAT: &str = "llmos-index-segment/1";
-/// A head with more segments than this is compacted by the next push.
+/// A segment holds at most this many records (about 2 MiB of JSON).
+pub const SEGMENT_RECORDS: usize = 4096;
+/// When more than this many segments are not full, the next push merges them.
 pub const COMPACT_AT: usize = 32;
 /// How many times a push retries a compare-and-swap that lost a race.
 pub const MAX_ATTEMPTS: u32 = 50;
 
+/// `index/head.json`: the segments that make the index, oldest first.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Head {
+pub struct Head {
     format: String,
-    /// Segment hashes, oldest first.
-    segments: Vec<String>,
+    pub segments: Vec<SegmentRef>,
+}
+
+/// A segment as the head names it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentRef {
+    /// The blake3 of the segment's bytes.
+    pub hash: String,
+    /// How many records it holds.
+    pub records: u32,
+}
+
+/// The head as read: what it says, its bytes' hash and the version to swap against.
+#[derive(Clone, Debug, Default)]
+pub struct HeadRead {
+    pub head: Head,
+    /// blake3 of the head's bytes: names this state of the index.
+    pub hash: String,
+    version: Option<Version>,
+}
+
+impl HeadRead {
+    /// Reads `index/head.json` (an empty index when there is none).
+    pub fn read(remote: &Remote) -> Result<HeadRead, RemoteError> {
+        let Some(fetched) = remote.backend().get(HEAD, remote.limit())? else {
+            return Ok(HeadRead::default());
+        };
+        let head: Head = serde_json::from_slice(&fetched.bytes)
+            .map_err(|e| remote.corrupt(HEAD, format!("not an index head: {e}")))?;
+        if head.format != HEAD_FORMAT {
+            return Err(remote.corrupt(
+                HEAD,
+                format!("index format `{}` is not `{HEAD_FORMAT}`", head.format),
+            ));
+        }
+        Ok(HeadRead {
+            head,
+            hash: hash_of(&fetched.bytes),
+            version: Some(fetched.version),
+        })
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -83,8 +126,7 @@ impl Indexed {
 pub struct Index {
     pub records: Vec<Indexed>,
     pub segments: usize,
-    head: Head,
-    version: Option<Version>,
+    head: HeadRead,
 }
 
 /// What publishing records found.
@@ -101,21 +143,11 @@ pub struct Published {
 impl Index {
     /// Reads the head and every segment it names (from the local cache when there).
     pub fn read(remote: &Remote) -> Result<Index, RemoteError> {
-        let Some(fetched) = remote.backend().get(HEAD, remote.limit())? else {
-            return Ok(Index::default());
-        };
-        let head: Head = serde_json::from_slice(&fetched.bytes)
-            .map_err(|e| remote.corrupt(HEAD, format!("not an index head: {e}")))?;
-        if head.format != HEAD_FORMAT {
-            return Err(remote.corrupt(
-                HEAD,
-                format!("index format `{}` is not `{HEAD_FORMAT}`", head.format),
-            ));
-        }
+        let head = HeadRead::read(remote)?;
         let mut seen = BTreeSet::new();
         let mut records = Vec::new();
-        for hash in &head.segments {
-            for r in read_segment(remote, hash)?.records {
+        for seg in &head.head.segments {
+            for r in read_segment(remote, &seg.hash)? {
                 if seen.insert(r.hash.clone()) {
                     records.push(r);
                 }
@@ -123,9 +155,8 @@ impl Index {
         }
         Ok(Index {
             records,
-            segments: head.segments.len(),
+            segments: head.head.segments.len(),
             head,
-            version: Some(fetched.version),
         })
     }
 
@@ -135,8 +166,33 @@ impl Index {
     }
 }
 
+/// How large segments grow and when small ones are merged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub segment_records: usize,
+    pub compact_at: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            segment_records: SEGMENT_RECORDS,
+            compact_at: COMPACT_AT,
+        }
+    }
+}
+
 /// Adds `records` (already stored under `records/`) to the index.
 pub fn publish(remote: &Remote, records: &[Indexed]) -> Result<Published, RemoteError> {
+    publish_with(remote, records, Limits::default())
+}
+
+/// [`publish`] with other segment limits (tests use small ones).
+pub fn publish_with(
+    remote: &Remote,
+    records: &[Indexed],
+    limits: Limits,
+) -> Result<Published, RemoteError> {
     let mut out = Published::default();
     for attempt in 0..MAX_ATTEMPTS {
         let index = Index::read(remote)?;
@@ -153,17 +209,8 @@ pub fn publish(remote: &Remote, records: &[Indexed]) -> Result<Published, Remote
         if fresh.is_empty() {
             return Ok(out);
         }
-        let mut head = index.head.clone();
-        head.format = HEAD_FORMAT.to_string();
-        if head.segments.len() >= COMPACT_AT {
-            let mut all = index.records;
-            all.extend(fresh);
-            head.segments = vec![write_segment(remote, all)?];
-        } else {
-            head.segments.push(write_segment(remote, fresh)?);
-        }
-        let bytes = to_canonical(&head);
-        match remote.swap(HEAD, &bytes, index.version.as_ref())? {
+        let head = appended(remote, &index.head.head, fresh, limits)?;
+        match remote.swap(HEAD, &to_canonical(&head), index.head.version.as_ref())? {
             Swapped::Done => return Ok(out),
             Swapped::Conflict => {
                 out.conflicts += 1;
@@ -179,26 +226,57 @@ pub fn publish(remote: &Remote, records: &[Indexed]) -> Result<Published, Remote
     })
 }
 
-/// Writes a segment of `records` (create-only) and caches it; returns its hash.
-fn write_segment(remote: &Remote, records: Vec<Indexed>) -> Result<String, RemoteError> {
+/// The head with `fresh` written as new segments. When that makes more than
+/// [`COMPACT_AT`] segments that are not full, those are merged into full ones (the full
+/// ones stay as they are, so a large index is never rewritten whole).
+fn appended(
+    remote: &Remote,
+    head: &Head,
+    fresh: Vec<Indexed>,
+    limits: Limits,
+) -> Result<Head, RemoteError> {
+    let full = |s: &SegmentRef| s.records as usize >= limits.segment_records;
+    let small = head.segments.iter().filter(|s| !full(s)).count();
+    let mut out = Head {
+        format: HEAD_FORMAT.to_string(),
+        segments: Vec::new(),
+    };
+    let mut pending = Vec::new();
+    for seg in &head.segments {
+        if small + 1 > limits.compact_at && !full(seg) {
+            pending.extend(read_segment(remote, &seg.hash)?);
+        } else {
+            out.segments.push(seg.clone());
+        }
+    }
+    pending.extend(fresh);
     let mut seen = BTreeSet::new();
-    let records: Vec<Indexed> = records
-        .into_iter()
-        .filter(|r| seen.insert(r.hash.clone()))
-        .collect();
+    pending.retain(|r| seen.insert(r.hash.clone()));
+    for chunk in pending.chunks(limits.segment_records.max(1)) {
+        out.segments.push(write_segment(remote, chunk)?);
+    }
+    Ok(out)
+}
+
+/// Writes a segment of `records` (create-only) and caches it.
+fn write_segment(remote: &Remote, records: &[Indexed]) -> Result<SegmentRef, RemoteError> {
     let segment = Segment {
         format: SEGMENT_FORMAT.to_string(),
-        records,
+        records: records.to_vec(),
     };
     let bytes = to_canonical(&segment);
     let hash = hash_of(&bytes);
     remote.create(&layout::segment(&hash), &bytes)?;
     cache_put(&remote.cache_dir(), &hash, &bytes);
-    Ok(hash)
+    Ok(SegmentRef {
+        hash,
+        records: records.len() as u32,
+    })
 }
 
-/// A segment: from the cache when there, else downloaded, checked and cached.
-fn read_segment(remote: &Remote, hash: &str) -> Result<Segment, RemoteError> {
+/// The records of a segment: from the cache when there, else downloaded, checked and
+/// cached.
+pub fn read_segment(remote: &Remote, hash: &str) -> Result<Vec<Indexed>, RemoteError> {
     let key = layout::segment(hash);
     if !layout::is_hash(hash) {
         return Err(remote.corrupt(HEAD, format!("it names segment `{hash}`, not a hash")));
@@ -225,7 +303,7 @@ fn read_segment(remote: &Remote, hash: &str) -> Result<Segment, RemoteError> {
             ),
         ));
     }
-    Ok(segment)
+    Ok(segment.records)
 }
 
 fn to_canonical<T: Serialize>(value: &T) -> Vec<u8> {
@@ -250,5 +328,72 @@ fn cache_put(dir: &Path, hash: &str, bytes: &[u8]) {
         && std::fs::create_dir_all(parent).is_ok()
     {
         let _ = crate::store::write_atomic(&path, bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::TraceSource;
+    use crate::remote::DirBackend;
+    use crate::remote::record::Entry;
+    use crate::store::ObjectId;
+
+    fn records(range: std::ops::Range<usize>) -> Vec<Indexed> {
+        range
+            .map(|i| {
+                Indexed::of(Record::new(
+                    Entry {
+                        goal: format!("task {i} on {{file}}"),
+                        name: format!("t{i}"),
+                        params: serde_json::json!({"params": []}),
+                        program: ObjectId::of(&i.to_le_bytes()),
+                        parent: None,
+                        source: None,
+                        kind: TraceSource::Compiled,
+                        learn_cost_micros: 0,
+                        publisher: "test".into(),
+                    },
+                    None,
+                ))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn segments_stay_bounded_and_small_ones_are_merged() {
+        let shared = tempfile::tempdir().unwrap();
+        let state = tempfile::tempdir().unwrap();
+        let backend = DirBackend::open(shared.path(), "file:///shared").unwrap();
+        let remote = Remote::with_backend(Box::new(backend), state.path(), 1 << 30);
+        let limits = Limits {
+            segment_records: 16,
+            compact_at: 4,
+        };
+        // One large push: full segments and the rest.
+        let big = records(0..16 + 10);
+        assert_eq!(publish_with(&remote, &big, limits).unwrap().added, 16 + 10);
+        let head = HeadRead::read(&remote).unwrap().head;
+        let full = head.segments[0].clone();
+        let sizes: Vec<u32> = head.segments.iter().map(|s| s.records).collect();
+        assert_eq!(sizes, vec![16, 10]);
+        // Many small pushes: past COMPACT_AT small segments, they are merged; the full
+        // segment is left as it was.
+        let n = 16 + 10;
+        for i in 0..7 {
+            publish_with(&remote, &records(n + i..n + i + 1), limits).unwrap();
+        }
+        let head = HeadRead::read(&remote).unwrap().head;
+        assert!(
+            head.segments.len() <= COMPACT_AT + 1,
+            "{}",
+            head.segments.len()
+        );
+        assert_eq!(head.segments[0], full);
+        let index = Index::read(&remote).unwrap();
+        assert_eq!(index.records.len(), n + 7);
+        // Publishing what is there already adds nothing.
+        let again = publish(&remote, &records(0..5)).unwrap();
+        assert_eq!((again.added, again.present), (0, 5));
     }
 }

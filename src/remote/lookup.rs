@@ -34,12 +34,9 @@ pub fn pull_for_goal(k: &Kernel, req: &Request, notes: &mut Vec<String>) -> bool
         return false;
     }
     let env = |name: &str| std::env::var(name).ok();
+    let trust = trust(k, req.trust_unsigned);
     let found = Remote::open(&k.config.remote, &k.ws.state_dir, &env)
-        .and_then(|remote| Index::read(&remote).map(|index| (remote, index)))
-        .and_then(|(remote, index)| {
-            let trust = trust(k, req.trust_unsigned);
-            pull_match(k, &remote, &index.records, req, &trust, notes)
-        });
+        .and_then(|remote| lookup_in(k, &remote, req, &trust, notes));
     match found {
         Ok(pulled) => pulled,
         Err(e) => {
@@ -49,6 +46,19 @@ pub fn pull_for_goal(k: &Kernel, req: &Request, notes: &mut Vec<String>) -> bool
             false
         }
     }
+}
+
+/// Finds the record the goal would follow in `remote`'s index and pulls it; true when the
+/// local library gained an entry.
+pub fn lookup_in(
+    k: &Kernel,
+    remote: &Remote,
+    req: &Request,
+    trust: &Trust,
+    notes: &mut Vec<String>,
+) -> Result<bool, RemoteError> {
+    let index = Index::read(remote)?;
+    pull_match(k, remote, &index.records, req, trust, notes)
 }
 
 /// Finds the record the goal would follow among `records` and pulls it.

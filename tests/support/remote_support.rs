@@ -61,6 +61,11 @@ pub struct Moto {
 impl Moto {
     /// Starts a server, or says loudly why not (`None`; a panic under CI).
     pub fn start() -> Option<Moto> {
+        Moto::start_with_latency(0)
+    }
+
+    /// Starts a server that waits `ms` milliseconds before each answer.
+    pub fn start_with_latency(ms: u64) -> Option<Moto> {
         let python = match moto_python() {
             Ok(p) => p,
             Err(why) => {
@@ -78,7 +83,7 @@ impl Moto {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_server.py");
         let mut child = Command::new(&python)
             .arg(script)
-            .arg(BUCKET)
+            .args(["--latency-ms", &ms.to_string(), BUCKET])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(log.path().join("moto.log")).unwrap())
