@@ -336,10 +336,14 @@ impl Kernel {
 
     /// The id of the entry that the goal would follow in `snapshot` (never a near match
     /// for Mixed mode): the team library's lookup matches a goal exactly as the local
-    /// library does. `None` also for a damaged snapshot.
-    pub fn follower_pick(&self, req: &Request, snapshot: &SnapshotReader) -> Option<i64> {
-        let pick = self.pick(req, snapshot).ok()?;
-        pick.target.filter(|t| !t.mixed).map(|t| t.entry.id)
+    /// library does.
+    pub fn follower_pick(
+        &self,
+        req: &Request,
+        snapshot: &SnapshotReader,
+    ) -> Result<Option<i64>, crate::db::Damaged> {
+        let pick = self.pick(req, snapshot)?;
+        Ok(pick.target.filter(|t| !t.mixed).map(|t| t.entry.id))
     }
     /// Runs a picked program (binding its params first in Mixed mode) and records the
     /// outcome in the library.

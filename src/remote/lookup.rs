@@ -1,13 +1,16 @@
 //! The kernel's hook: in `run --mode auto`, a goal that nothing in the local library
 //! matches is looked up in the team's index before the Learner is paid. The goal is
 //! matched exactly as the local library matches it (templates with typed params; no
-//! near matches), among records whose signer is trusted; the record found is pulled
-//! (checked like any pull) and the kernel then follows it from the local library.
+//! near matches), among records whose signer is trusted, through a cached view of the
+//! index (`view.rs`); the record found is pulled (checked like any pull) and the kernel
+//! then follows it from the local library. When that record is refused, the whole index
+//! is searched again without it.
 //!
 //! A remote that cannot be reached costs a warning, not the run: the Learner goes on.
 
-use super::index::{Index, Indexed};
+use super::index::{HeadRead, Index, Indexed};
 use super::pull::{self, Local, Outcome, Trust};
+use super::view::{self, Side};
 use super::{Remote, RemoteError, keys};
 use crate::db::{LibraryRow, Snapshot};
 use crate::economy::meter::lock_db;
@@ -57,61 +60,89 @@ pub fn lookup_in(
     trust: &Trust,
     notes: &mut Vec<String>,
 ) -> Result<bool, RemoteError> {
+    let head = HeadRead::read(remote)?;
+    if head.head.segments.is_empty() {
+        return Ok(false);
+    }
+    let Some(found) = view::find(k, remote, &head, req, trust, Side::Trusted)? else {
+        if let Some(r) = view::find(k, remote, &head, req, trust, Side::Others)? {
+            notes.push(untrusted_note(&r));
+        }
+        return Ok(false);
+    };
+    if try_pull(k, remote, &found, trust, notes)? {
+        return Ok(true);
+    }
+    // Refused, or here already but not followed: every record again, without it.
     let index = Index::read(remote)?;
-    pull_match(k, remote, &index.records, req, trust, notes)
+    let excluded: Vec<bool> = index.records.iter().map(|r| r.hash == found.hash).collect();
+    pull_match(k, remote, &index.records, excluded, req, trust, notes)
 }
 
-/// Finds the record the goal would follow among `records` and pulls it.
+/// Pulls one matched record; true when the local library gained it.
+fn try_pull(
+    k: &Kernel,
+    remote: &Remote,
+    r: &Indexed,
+    trust: &Trust,
+    notes: &mut Vec<String>,
+) -> Result<bool, RemoteError> {
+    let db = lock_db(k.db().map_err(RemoteError::Config)?);
+    let local = Local {
+        store: &k.store,
+        db: &db,
+    };
+    match pull::pull_record(remote, &local, r, trust)? {
+        Outcome::Pulled { trace } => {
+            notes.push(format!(
+                "note: pulled `{}` from the team library {} (published by {}) as trace {trace}",
+                r.record.entry.goal,
+                remote.describe(),
+                r.record.entry.publisher
+            ));
+            Ok(true)
+        }
+        Outcome::Present => Ok(false),
+        Outcome::Untrusted(why) | Outcome::Refused(why) => {
+            notes.push(format!("warning: refused from the team library: {why}"));
+            Ok(false)
+        }
+    }
+}
+
+/// Says that an untrusted record would have matched.
+fn untrusted_note(r: &Indexed) -> String {
+    let who = match r.record.claimed_key() {
+        Some(key) => format!("signed by {key}, which is not in [remote] trusted_keys"),
+        None => "unsigned".to_string(),
+    };
+    format!(
+        "note: the team library has `{}` (published by {}), but it is {who}; \
+         --trust-unsigned would take it",
+        r.record.entry.goal, r.record.entry.publisher
+    )
+}
+
+/// Finds the record the goal would follow among `records` (less the `excluded`) and
+/// pulls it.
 fn pull_match(
     k: &Kernel,
     remote: &Remote,
     records: &[Indexed],
+    mut excluded: Vec<bool>,
     req: &Request,
     trust: &Trust,
     notes: &mut Vec<String>,
 ) -> Result<bool, RemoteError> {
-    let mut excluded = vec![false; records.len()];
     for _ in 0..MAX_TRIES {
         let admitted = |i: usize, r: &Indexed| !excluded[i] && trust.admits(r.record.claimed_key());
         let Some(i) = find(k, req, records, &admitted) else {
             break;
         };
-        let db = lock_db(k.db().map_err(RemoteError::Config)?);
-        let local = Local {
-            store: &k.store,
-            db: &db,
-        };
-        let r = &records[i];
-        match pull::pull_record(remote, &local, r, trust)? {
-            Outcome::Pulled { trace } => {
-                notes.push(format!(
-                    "note: pulled `{}` from the team library {} (published by {}) as trace {trace}",
-                    r.record.entry.goal,
-                    remote.describe(),
-                    r.record.entry.publisher
-                ));
-                return Ok(true);
-            }
-            Outcome::Present => {}
-            Outcome::Untrusted(why) | Outcome::Refused(why) => {
-                notes.push(format!("warning: refused from the team library: {why}"));
-            }
+        if try_pull(k, remote, &records[i], trust, notes)? {
+            return Ok(true);
         }
         excluded[i] = true;
-    }
-    // Nothing trusted matches: say so when an untrusted record would have.
-    let untrusted = |i: usize, r: &Indexed| !excluded[i] && !trust.admits(r.record.claimed_key());
-    if let Some(i) = find(k, req, records, &untrusted) {
-        let r = &records[i];
-        let who = match r.record.claimed_key() {
-            Some(key) => format!("signed by {key}, which is not in [remote] trusted_keys"),
-            None => "unsigned".to_string(),
-        };
-        notes.push(format!(
-            "note: the team library has `{}` (published by {}), but it is {who}; \
-             --trust-unsigned would take it",
-            r.record.entry.goal, r.record.entry.publisher
-        ));
     }
     Ok(false)
 }
@@ -140,5 +171,7 @@ pub fn find(
     }
     let snapshot = Snapshot::build(0, &rows).into_reader();
     k.follower_pick(req, &snapshot)
+        .ok()
+        .flatten()
         .and_then(|id| usize::try_from(id).ok())
 }

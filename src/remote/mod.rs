@@ -33,6 +33,7 @@ pub mod pull;
 pub mod push;
 pub mod record;
 mod s3;
+pub mod view;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};

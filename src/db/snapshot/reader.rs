@@ -50,7 +50,12 @@ impl SnapshotReader {
     /// The snapshot of the database at `db_path`; `None` when there is none or its header
     /// is not intact.
     pub fn open(db_path: &Path) -> Option<SnapshotReader> {
-        let file = File::open(snapshot_path(db_path)).ok()?;
+        SnapshotReader::open_file(&snapshot_path(db_path))
+    }
+
+    /// The snapshot file at `path` itself (the team library's lookup caches its own).
+    pub fn open_file(path: &Path) -> Option<SnapshotReader> {
+        let file = File::open(path).ok()?;
         let len = file.metadata().ok()?.len();
         SnapshotReader::new(Source::File(file), len).ok()
     }
