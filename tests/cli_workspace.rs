@@ -164,6 +164,9 @@ fn init_writes_a_commented_config_and_keeps_an_existing_one() {
         "llm.max_attempts",
         "llm.max_reply_size",
         "dispatch.near_threshold",
+        "remote.url",
+        "remote.trusted_keys",
+        "remote.max_object_bytes",
         "prices.\"openai:gpt-4o-mini\"",
     ] {
         assert_eq!(setting(&rows, key).1, "config.toml", "{key}");
