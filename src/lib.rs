@@ -16,6 +16,7 @@ pub mod http;
 pub mod ir;
 pub mod kernel;
 pub mod learn;
+pub mod limits;
 pub mod llm;
 pub mod remote;
 pub mod stdlib;

@@ -160,6 +160,60 @@ pub fn conforms(v: &Value, ty: &Type) -> bool {
     }
 }
 
+/// Bytes counted for each element of a list, beside the element's own size.
+pub const ELEMENT_BYTES: u64 = 32;
+/// Bytes counted for each field of an object, beside its key's and value's sizes.
+pub const FIELD_BYTES: u64 = 64;
+
+/// The memory a value takes, as the size limits count it: the bytes of its text (a
+/// string's, a key's), 8 for a number, a bool or null, [`ELEMENT_BYTES`] more for each
+/// list element and [`FIELD_BYTES`] more for each object field. Close to what the value
+/// really takes in memory, and cheap to add up.
+pub fn size_of(v: &Value) -> u64 {
+    let mut total = 0;
+    count(v, &mut total, u64::MAX);
+    total
+}
+
+/// The size of `v` (see [`size_of`]) if it is at most `max`; `None` past it (counting
+/// stops there).
+pub fn size_up_to(v: &Value, max: u64) -> Option<u64> {
+    let mut total = 0;
+    count(v, &mut total, max).then_some(total)
+}
+
+/// Whether `values` together take at most `max` bytes (see [`size_of`]); stops counting
+/// past `max`, so a large value costs no more than the limit to check.
+pub fn size_within(values: &[Value], max: usize) -> bool {
+    let max = max as u64;
+    let mut total = 0;
+    values.iter().all(|v| count(v, &mut total, max))
+}
+
+/// Adds the size of `v` to `total`; `false` (and stops) once `total` is over `max`.
+fn count(v: &Value, total: &mut u64, max: u64) -> bool {
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        *total = total.saturating_add(match v {
+            Value::String(s) => s.len() as u64,
+            Value::Array(items) => {
+                stack.extend(items.iter());
+                ELEMENT_BYTES * items.len() as u64
+            }
+            Value::Object(map) => {
+                let keys: u64 = map.keys().map(|k| k.len() as u64).sum();
+                stack.extend(map.values());
+                FIELD_BYTES * map.len() as u64 + keys
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => 8,
+        });
+        if *total > max {
+            return false;
+        }
+    }
+    true
+}
+
 /// A short name of a value's dynamic shape, for error messages.
 pub fn kind_of(v: &Value) -> &'static str {
     match v {

@@ -42,6 +42,13 @@
 //! url = "s3://team-bucket/llmos"
 //! trusted_keys = ["ed25519:..."]
 //!
+//! [limits]                   # sizes: bytes, or "512 KiB", "64 MiB", "1 GB"
+//! value = "64 MiB"           # one value a step makes; see crate::limits for every key
+//! run_writes = "256 MiB"     # all bytes a run writes to files
+//!
+//! [shell]
+//! env = ["CARGO_HOME"]       # passed on to shell.run besides PATH, HOME and LANG
+//!
 //! # Prices in US dollars per million tokens, overriding the built-in table.
 //! # The key is "provider:model", quoted because of the colon.
 //! [prices."openai:gpt-4o-mini"]
@@ -59,6 +66,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::economy::prices::Price;
 use crate::llm::CallConfig;
+use crate::limits::LimitsConfig;
 use crate::store::{ObjectStore, StoreError};
 use crate::types::{Effect, EffectSet};
 
@@ -240,6 +248,10 @@ pub struct Config {
     pub dispatch: DispatchConfig,
     /// The `[remote]` table: the team's shared library.
     pub remote: crate::remote::RemoteConfig,
+    /// The `[limits]` table (see [`crate::limits`]).
+    pub limits: LimitsConfig,
+    /// The `[shell]` table.
+    pub shell: ShellConfig,
 }
 
 /// `config.toml` as read, before the checks that need the position of a list element.
@@ -258,6 +270,34 @@ struct RawConfig {
     dispatch: DispatchConfig,
     #[serde(default)]
     remote: crate::remote::RemoteConfig,
+    #[serde(default)]
+    limits: LimitsConfig,
+    #[serde(default)]
+    shell: ShellConfig,
+}
+
+/// The `[shell]` table of `config.toml`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShellConfig {
+    /// Environment variables `shell.run` passes on besides `PATH`, `HOME` and `LANG`.
+    #[serde(default, deserialize_with = "de_env_names")]
+    pub env: Vec<String>,
+}
+
+fn de_env_names<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let names = Vec::<String>::deserialize(d)?;
+    for name in &names {
+        let ok = !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ok {
+            return Err(serde::de::Error::custom(format!(
+                "`{name}` is not an environment variable name (letters, digits and `_`)"
+            )));
+        }
+    }
+    Ok(names)
 }
 
 /// The `[llm]` table of `config.toml`.
@@ -357,6 +397,8 @@ impl Config {
             llm: raw.llm,
             dispatch: raw.dispatch,
             remote: raw.remote,
+            limits: raw.limits,
+            shell: raw.shell,
         })
     }
 

@@ -270,3 +270,174 @@ fn root_flag_sets_the_workspace() {
     assert!(!other.join("in.txt").exists());
     assert!(j.root().join(".llmos/runs").is_dir());
 }
+
+#[cfg(unix)]
+#[test]
+fn hard_links_to_outside_or_to_the_state_are_refused() {
+    let j = Jail::new();
+    j.write("w.llt", WRITE);
+    j.write("r.llt", READ);
+    j.write(".llmos/config.toml", "");
+    let secret = j.outside().join("secret.txt");
+    // Hard links need one file system; the temp folder holds both sides.
+    std::fs::hard_link(&secret, j.root().join("linked.txt")).unwrap();
+    std::fs::hard_link(
+        j.root().join(".llmos/config.toml"),
+        j.root().join("cfg.toml"),
+    )
+    .unwrap();
+    j.exec(&["r.llt", "--set", "target=linked.txt"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains("has 2 hard links"));
+    for target in ["linked.txt", "cfg.toml"] {
+        j.exec(&["w.llt", "--set", &format!("target={target}")])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("has 2 hard links"));
+    }
+    j.write(
+        "a.llt",
+        "trace a\nfs.append(path: \"cfg.toml\", content: \"allow = [\\\"exec\\\"]\")\n",
+    );
+    j.exec(&["a.llt"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("has 2 hard links"));
+    assert_eq!(std::fs::read_to_string(&secret).unwrap(), "secret");
+    assert_eq!(
+        std::fs::read_to_string(j.root().join(".llmos/config.toml")).unwrap(),
+        ""
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_state_folder_inside_the_root_is_refused_under_any_name() {
+    use std::os::unix::fs::symlink;
+    let j = Jail::new();
+    let state = j.root().join("work/state");
+    j.write("work/state/config.toml", "");
+    j.write("work/notes.txt", "n");
+    symlink("work/state", j.root().join("door")).unwrap();
+    j.write(
+        "grant.llt",
+        "trace grant\nparam target: path\n\
+         fs.write(path: target, content: \"allow = [\\\"exec\\\"]\\n\")\n",
+    );
+    for target in [
+        "work/state/config.toml",
+        "./work/../work/state/config.toml",
+        "door/config.toml",
+    ] {
+        j.exec(&["grant.llt", "--set", &format!("target={target}")])
+            .env("LLMOS_HOME", &state)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("the workspace state"));
+    }
+    assert_eq!(
+        std::fs::read_to_string(state.join("config.toml")).unwrap(),
+        ""
+    );
+    // listings leave it out; the folder beside it is fine
+    j.write(
+        "ls.llt",
+        "trace ls\nlet a = fs.list(dir: \"work\")\nlet b = fs.glob(pattern: \"**/*.toml\")\n\
+         return \"{a} {b}\"\n",
+    );
+    j.exec(&["ls.llt"])
+        .env("LLMOS_HOME", &state)
+        .assert()
+        .success()
+        .stdout("[\"work/notes.txt\"] []\n");
+}
+
+/// Swaps `d` between a folder inside the root and a link to outside as fast as it can,
+/// while runs write into `d/`: no write may land outside.
+#[cfg(unix)]
+#[test]
+fn swapping_a_folder_for_a_link_during_writes_never_leads_outside() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let j = Jail::new();
+    let root = j.root();
+    std::fs::create_dir(root.join("dreal")).unwrap();
+    std::os::unix::fs::symlink(j.outside(), root.join("dlink")).unwrap();
+    let mut src = String::from("trace many\n");
+    for i in 0..40 {
+        src.push_str(&format!("fs.write(path: \"d/f{i}.txt\", content: \"x\")\n"));
+    }
+    j.write("many.llt", &src);
+    let before = j.outside_entries();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let (stop, root) = (stop.clone(), root.clone());
+        std::thread::spawn(move || {
+            let mut aside = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let _ = std::fs::rename(root.join("dreal"), root.join("d"));
+                let _ = std::fs::rename(root.join("d"), root.join("dreal"));
+                let _ = std::fs::rename(root.join("dlink"), root.join("d"));
+                let _ = std::fs::rename(root.join("d"), root.join("dlink"));
+                // a folder a run created as `d` goes aside
+                if root.join("d").symlink_metadata().is_ok_and(|m| m.is_dir()) {
+                    aside += 1;
+                    let _ = std::fs::rename(root.join("d"), root.join(format!("aside{aside}")));
+                }
+            }
+        })
+    };
+    let started = std::time::Instant::now();
+    let mut runs = 0;
+    while runs < 200 && started.elapsed() < std::time::Duration::from_secs(8) {
+        let _ = j.exec(&["many.llt"]).output().unwrap();
+        runs += 1;
+    }
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+    assert!(runs >= 10, "only {runs} runs");
+    assert_eq!(j.outside_entries(), before);
+}
+
+/// A write or append stopped by its time limit leaves the file as it was: no part of it,
+/// no temporary file, not even a moment later.
+#[test]
+fn a_stopped_write_leaves_nothing_behind() {
+    let j = Jail::new();
+    j.write("base.txt", "base");
+    // 2^25 = 32 MiB of text, then written and appended
+    let mut src = String::from("trace big\nlet s0 = \"x\"\n");
+    for i in 1..=25 {
+        src.push_str(&format!("let s{i} = \"{{s{p}}}{{s{p}}}\"\n", p = i - 1));
+    }
+    j.write(
+        "w.llt",
+        &(src.clone() + "fs.write(path: \"out.txt\", content: s25)\n"),
+    );
+    j.write(
+        "a.llt",
+        &(src + "fs.append(path: \"base.txt\", content: s25)\n"),
+    );
+    for file in ["w.llt", "a.llt"] {
+        j.exec(&[file, "--step-timeout", "1ms"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("went over its time limit of 1ms"));
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let names: Vec<String> = std::fs::read_dir(j.root())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(
+            !names
+                .iter()
+                .any(|n| n == "out.txt" || n.starts_with(".llmos-tmp")),
+            "{names:?}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(j.root().join("base.txt")).unwrap(),
+            "base"
+        );
+    }
+}

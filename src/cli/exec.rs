@@ -38,8 +38,8 @@ pub struct Args {
     /// Time limit of the whole run: 500ms, 2s, 5m.
     #[arg(long, value_name = "DURATION", value_parser = parse_limit)]
     pub timeout: Option<Duration>,
-    /// A cap on each tool call's own time limit (every tool has a default); it applies
-    /// to the calls that wait: http.*, shell.run, time.sleep.
+    /// A cap on each tool call's own time limit (every tool has a default); calls on
+    /// small inputs answer at once and are not timed.
     #[arg(long, value_name = "DURATION", value_parser = parse_limit)]
     pub step_timeout: Option<Duration>,
     /// Never call an LLM: `ask` slots come from `--set` or the slot cache.
@@ -160,7 +160,8 @@ pub fn run(args: Args) -> Outcome {
         cancel: Cancel::new(),
         tools: tools.clone(),
     };
-    let result = match follow::run_program(&ws, &loaded.program, inputs, resolver.as_ref()) {
+    let result = match follow::run_program(&ws, &config, &loaded.program, inputs, resolver.as_ref())
+    {
         Ok(h) => h.result,
         Err(message) => return fail(&message),
     };
@@ -274,6 +275,7 @@ fn code(kind: RunErrorKind) -> &'static str {
         RunErrorKind::Slot => "unresolved-slot",
         RunErrorKind::Check => "check-failed",
         RunErrorKind::ExpectFailed => "expect-failed",
+        RunErrorKind::Limit => "limit-exceeded",
     }
 }
 

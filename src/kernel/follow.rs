@@ -63,15 +63,17 @@ pub fn resolver(
 }
 
 /// Runs `program` to the end (or failure, timeout, cancellation) and logs it under the
-/// workspace's `runs/`. An error means the run could not start at all.
+/// workspace's `runs/`; its tools work under the limits of `config`. An error means the run could not start at all.
 pub fn run_program(
     ws: &Workspace,
+    config: &Config,
     program: &Program,
     inputs: RunInputs,
     resolver: &dyn SlotResolver,
 ) -> Result<Hosted, String> {
     ws.ensure_state_dir().map_err(|e| format!("error: {e}"))?;
-    let ctx = Arc::new(ToolCtx::new(&ws.root).map_err(|e| format!("error: {e}"))?);
+    let ctx = ToolCtx::for_workspace(ws, config).map_err(|e| format!("error: {e}"))?;
+    let ctx = Arc::new(ctx);
     let run_id = inputs.run_id.clone();
     let log = Arc::new(RunLogWriter::new(ws.runs_dir(), run_id.clone()));
     let mut bus = EventBus::new();

@@ -46,7 +46,7 @@ pub fn learn(
 ) -> Result<LearnOutcome, String> {
     let env = |name: &str| std::env::var(name).ok();
     let (model, provider) = session::model_and_provider(&env, &k.config)?;
-    let ctx = Arc::new(ToolCtx::new(&k.ws.root).map_err(|e| e.to_string())?);
+    let ctx = Arc::new(ToolCtx::for_workspace(&k.ws, &k.config).map_err(|e| e.to_string())?);
     let log = RunLog::create_new(&k.ws.runs_dir()).map_err(|e| e.to_string())?;
     let run_id = log.id().to_string();
     let sink = Arc::new(RunLogSink::for_terminal(log));

@@ -497,7 +497,7 @@ impl Kernel {
             tools: self.tools.clone(),
         };
         report.run_ids.push(run_id.to_string());
-        match follow::run_program(&self.ws, program, inputs, resolver.as_ref()) {
+        match follow::run_program(&self.ws, &self.config, program, inputs, resolver.as_ref()) {
             Ok(h) => match h.result {
                 Ok(out) => {
                     report.spend(

@@ -21,9 +21,11 @@ use std::time::Duration;
 use serde_json::Map;
 
 use super::list::compare_numbers;
-use super::registry::{Body, Builtin};
-use super::{ToolCtx, ToolError, ToolResult, arg, arg_str, float_value};
-use crate::value::{Value, canonical_json, kind_of};
+use super::registry::{Body, Builtin, Offload};
+use super::work::Work;
+use super::{Budget, ToolCtx, ToolError, ToolResult, arg, arg_str, float_value};
+use crate::limits::{Limit, format_size};
+use crate::value::{ELEMENT_BYTES, FIELD_BYTES, Value, canonical_json, kind_of, size_of};
 
 /// Time limit of one pure tool call.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -33,18 +35,25 @@ pub(crate) const TOOLS: &[Builtin] = &[
         name: "csv.parse",
         params: &["text"],
         timeout: TIMEOUT,
-        body: Body::Ready(parse),
+        body: Body::Work(parse, Offload::Large),
     },
     Builtin {
         name: "csv.describe",
         params: &["table"],
         timeout: TIMEOUT,
-        body: Body::Ready(describe),
+        body: Body::Work(describe, Offload::Large),
     },
 ];
 
-fn parse(_: &ToolCtx, args: &[Value]) -> ToolResult {
+fn parse(ctx: &ToolCtx, args: &[Value], work: &Work<'_>) -> ToolResult {
     let text = arg_str(args, 0, "text")?;
+    if text.len() as u64 > ctx.limits.csv_input_max {
+        return Err(ToolError::limit(
+            Limit::CsvInput,
+            format!("the text is {}", format_size(text.len() as u64)),
+            ctx.limits.csv_input_max,
+        ));
+    }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -64,12 +73,20 @@ fn parse(_: &ToolCtx, args: &[Value]) -> ToolResult {
         }
     }
     let mut rows = Vec::new();
+    let mut budget = Budget::new(ctx);
     for record in reader.records() {
         let record = record.map_err(|e| csv_error(&e))?;
-        let mut row = Map::new();
-        for (name, field) in header.iter().zip(record.iter()) {
-            row.insert(name.clone(), field_value(field));
+        if rows.len() % 1024 == 1023 {
+            work.check()?;
         }
+        let mut row = Map::new();
+        let mut size = 0;
+        for (name, field) in header.iter().zip(record.iter()) {
+            let value = field_value(field);
+            size += FIELD_BYTES + name.len() as u64 + size_of(&value);
+            row.insert(name.clone(), value);
+        }
+        budget.add(ELEMENT_BYTES + size)?;
         rows.push(Value::Object(row));
     }
     Ok(Value::Array(rows))
@@ -165,7 +182,7 @@ struct Column<'a> {
     others: BTreeSet<String>,
 }
 
-fn describe(_: &ToolCtx, args: &[Value]) -> ToolResult {
+fn describe(_: &ToolCtx, args: &[Value], _: &Work<'_>) -> ToolResult {
     let rows = match arg(args, 0, "table")? {
         Value::Array(rows) => rows,
         other => {

@@ -87,7 +87,14 @@ fn read_limit() {
         json!("1234")
     );
     let e = call(&ctx, "fs.read", &[json!("big")]).unwrap_err();
-    assert_eq!(e.message, "big is 5 bytes, over the limit of 4 bytes");
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (
+            ToolErrorKind::Limit,
+            "big is 5 bytes, over the limit of 4 bytes for a file read (raise \
+             `limits.file_read` in config.toml)"
+        )
+    );
 }
 
 #[test]
@@ -307,9 +314,90 @@ fn symlinks_out_of_the_root_are_refused() {
         call(&ctx, "fs.read", &[json!("good_link")]).unwrap(),
         json!("in")
     );
+    // whether something exists outside is not told either
+    let e = call(&ctx, "fs.exists", &[json!("dangling")]).unwrap_err();
+    assert_eq!(e.kind, ToolErrorKind::Sandbox);
+}
+
+#[cfg(unix)]
+#[test]
+fn files_with_other_names_are_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "secret").unwrap();
+    let (dir, ctx) = workspace();
+    let linked = dir.path().join("linked.txt");
+    if std::fs::hard_link(outside.path().join("secret.txt"), &linked).is_err() {
+        // another file system: make both names inside instead
+        std::fs::write(dir.path().join("a.txt"), "secret").unwrap();
+        std::fs::hard_link(dir.path().join("a.txt"), &linked).unwrap();
+    }
+    for (tool, args) in [
+        ("fs.read", vec![json!("linked.txt")]),
+        ("fs.write", vec![json!("linked.txt"), json!("pwned")]),
+        ("fs.append", vec![json!("linked.txt"), json!("pwned")]),
+    ] {
+        let e = call(&ctx, tool, &args).unwrap_err();
+        assert_eq!(e.kind, ToolErrorKind::Sandbox, "{tool}: {e}");
+        assert!(e.message.contains("2 hard links"), "{e}");
+    }
+    assert_eq!(std::fs::read_to_string(&linked).unwrap(), "secret");
+}
+
+#[cfg(unix)]
+#[test]
+fn writes_replace_the_file_whole_and_keep_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, ctx) = workspace();
+    let p = dir.path().join("run.sh");
+    std::fs::write(&p, "old").unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o750)).unwrap();
+    call(&ctx, "fs.write", &[json!("run.sh"), json!("new")]).unwrap();
+    call(&ctx, "fs.append", &[json!("run.sh"), json!("+")]).unwrap();
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), "new+");
+    let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o750);
+    // nothing left beside it, and a big write goes through a worker just the same
+    let big = "x".repeat(3 << 20);
+    call(&ctx, "fs.write", &[json!("big.txt"), json!(big)]).unwrap();
     assert_eq!(
-        call(&ctx, "fs.exists", &[json!("dangling")]).unwrap(),
-        json!(false)
+        std::fs::metadata(dir.path().join("big.txt")).unwrap().len(),
+        3 << 20
+    );
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.starts_with(".llmos-tmp")),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn file_and_run_write_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = crate::tools::Limits {
+        file_write_max: 10,
+        run_writes_max: 25,
+        ..Default::default()
+    };
+    let ctx = std::sync::Arc::new(crate::tools::ToolCtx::with_limits(dir.path(), limits).unwrap());
+    let e = call(&ctx, "fs.write", &[json!("a.txt"), json!("x".repeat(11))]).unwrap_err();
+    assert_eq!(e.kind, ToolErrorKind::Limit);
+    assert!(e.message.contains("`limits.file_write`"), "{e}");
+    call(&ctx, "fs.append", &[json!("a.txt"), json!("123456")]).unwrap();
+    // the file would grow past its limit
+    let e = call(&ctx, "fs.append", &[json!("a.txt"), json!("123456")]).unwrap_err();
+    assert!(e.message.contains("a.txt would be 12 bytes"), "{e}");
+    call(&ctx, "fs.write", &[json!("b.txt"), json!("1234567890")]).unwrap();
+    // 6 + 10 written; 10 more would pass 25
+    let e = call(&ctx, "fs.write", &[json!("c.txt"), json!("1234567890")]).unwrap_err();
+    assert_eq!(e.kind, ToolErrorKind::Limit);
+    assert!(e.message.contains("`limits.run_writes`"), "{e}");
+    assert!(!dir.path().join("c.txt").exists());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.txt")).unwrap(),
+        "123456"
     );
 }
 

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use super::registry::{Body, Builtin};
+use super::registry::{Body, Builtin, Offload};
+use super::work::Work;
 use super::{ToolCtx, ToolResult, arg_str};
 use crate::value::Value;
 
@@ -13,10 +14,10 @@ pub(crate) const TOOLS: &[Builtin] = &[Builtin {
     name: "hash.blake3",
     params: &["text"],
     timeout: TIMEOUT,
-    body: Body::Ready(blake3_hex),
+    body: Body::Work(blake3_hex, Offload::Large),
 }];
 
-fn blake3_hex(_: &ToolCtx, args: &[Value]) -> ToolResult {
+fn blake3_hex(_: &ToolCtx, args: &[Value], _: &Work<'_>) -> ToolResult {
     let text = arg_str(args, 0, "text")?;
     Ok(Value::String(
         blake3::hash(text.as_bytes()).to_hex().to_string(),

@@ -8,9 +8,10 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use super::registry::{Body, Builtin};
-use super::{ToolCtx, ToolError, ToolResult, arg, arg_str};
-use crate::value::{Value, canonical_json, kind_of, pretty_json};
+use super::registry::{Body, Builtin, Offload};
+use super::work::Work;
+use super::{Budget, ToolCtx, ToolError, ToolResult, arg, arg_str};
+use crate::value::{FIELD_BYTES, Value, canonical_json, kind_of, pretty_json};
 
 /// Time limit of one pure tool call.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -20,28 +21,49 @@ pub(crate) const TOOLS: &[Builtin] = &[
         name: "json.parse",
         params: &["text"],
         timeout: TIMEOUT,
-        body: Body::Ready(parse),
+        body: Body::Work(parse, Offload::Large),
     },
     Builtin {
         name: "json.stringify",
         params: &["value", "pretty"],
         timeout: TIMEOUT,
-        body: Body::Ready(stringify),
+        body: Body::Work(stringify, Offload::Large),
     },
     Builtin {
         name: "json.get",
         params: &["value", "path"],
         timeout: TIMEOUT,
-        body: Body::Ready(get),
+        body: Body::Work(get, Offload::Large),
     },
 ];
 
-fn parse(_: &ToolCtx, args: &[Value]) -> ToolResult {
-    serde_json::from_str(arg_str(args, 0, "text")?)
+fn parse(ctx: &ToolCtx, args: &[Value], _: &Work<'_>) -> ToolResult {
+    let text = arg_str(args, 0, "text")?;
+    // Parsing makes a value for every comma, colon and bracket: bound the value by them
+    // before anything is built.
+    Budget::new(ctx).add(size_bound(text))?;
+    serde_json::from_str(text)
         .map_err(|e| ToolError::failed(format!("json.parse: invalid JSON: {e}")))
 }
 
-fn stringify(_: &ToolCtx, args: &[Value]) -> ToolResult {
+/// At most the size of the value JSON `text` parses to: its bytes, plus an element or
+/// field for each `,`, `:`, `[` and `{` outside strings.
+fn size_bound(text: &str) -> u64 {
+    let (mut parts, mut in_string, mut escaped) = (1_u64, false, false);
+    for b in text.bytes() {
+        match (in_string, escaped, b) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (true, false, b'"') => in_string = false,
+            (false, _, b'"') => in_string = true,
+            (false, _, b',' | b':' | b'[' | b'{') => parts += 1,
+            _ => {}
+        }
+    }
+    (text.len() as u64).saturating_add(parts.saturating_mul(FIELD_BYTES + 8))
+}
+
+fn stringify(_: &ToolCtx, args: &[Value], _: &Work<'_>) -> ToolResult {
     let value = arg(args, 0, "value")?;
     let pretty = match arg(args, 1, "pretty")? {
         Value::Bool(b) => *b,
@@ -144,7 +166,7 @@ fn string_end(path: &str, start: usize) -> Option<usize> {
     None
 }
 
-fn get(_: &ToolCtx, args: &[Value]) -> ToolResult {
+fn get(_: &ToolCtx, args: &[Value], _: &Work<'_>) -> ToolResult {
     let value = arg(args, 0, "value")?;
     let path = arg_str(args, 1, "path")?;
     let mut cur = value;

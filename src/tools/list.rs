@@ -10,7 +10,8 @@
 use std::cmp::Ordering;
 use std::time::Duration;
 
-use super::registry::{Body, Builtin};
+use super::registry::{Body, Builtin, Offload};
+use super::work::Work;
 use super::{ToolCtx, ToolError, ToolResult, arg};
 use crate::value::{Value, kind_of};
 
@@ -28,7 +29,7 @@ pub(crate) const TOOLS: &[Builtin] = &[
         name: "list.sort",
         params: &["items"],
         timeout: TIMEOUT,
-        body: Body::Ready(sort),
+        body: Body::Work(sort, Offload::Large),
     },
 ];
 
@@ -43,7 +44,7 @@ fn len(_: &ToolCtx, args: &[Value]) -> ToolResult {
     }
 }
 
-fn sort(_: &ToolCtx, args: &[Value]) -> ToolResult {
+fn sort(_: &ToolCtx, args: &[Value], _: &Work<'_>) -> ToolResult {
     match arg(args, 0, "items")? {
         Value::Array(items) => {
             let mut items = items.clone();

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use super::registry::{Body, Builtin};
+use super::registry::{Body, Builtin, Offload};
+use super::work::Work;
 use super::{ToolCtx, ToolError, ToolResult, arg, float_value};
 use crate::value::{Value, kind_of};
 
@@ -13,11 +14,11 @@ pub(crate) const TOOLS: &[Builtin] = &[Builtin {
     name: "math.sum",
     params: &["values"],
     timeout: TIMEOUT,
-    body: Body::Ready(sum),
+    body: Body::Work(sum, Offload::Large),
 }];
 
 /// The sum as a float, added left to right; an empty list sums to 0.
-fn sum(_: &ToolCtx, args: &[Value]) -> ToolResult {
+fn sum(_: &ToolCtx, args: &[Value], _: &Work<'_>) -> ToolResult {
     let items = match arg(args, 0, "values")? {
         Value::Array(items) => items,
         other => {

@@ -29,14 +29,19 @@ pub mod table;
 pub mod text;
 pub mod textform;
 pub mod time;
+pub mod work;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use crate::limits::{Limit, LimitsConfig, format_size};
 use crate::value::{Value, kind_of};
+use crate::workspace::{Config, Workspace};
+use sandbox::Sandbox;
 
 pub use bind::bind_named;
 pub use registry::Builtin;
@@ -67,6 +72,12 @@ pub trait Tool: Send + Sync + 'static {
 
     /// Runs the tool. `args` has one value per declared parameter, in order.
     fn invoke(&self, ctx: &Arc<ToolCtx>, args: &[Value]) -> Invocation;
+
+    /// [`Tool::invoke`] with arguments it may keep (a call that runs on a worker thread
+    /// takes them along instead of copying them).
+    fn invoke_owned(&self, ctx: &Arc<ToolCtx>, args: Vec<Value>) -> Invocation {
+        self.invoke(ctx, &args)
+    }
 }
 
 /// Why a tool call failed.
@@ -87,6 +98,8 @@ pub enum ToolErrorKind {
     BadArgument,
     /// The call went over its time limit.
     Timeout,
+    /// The call went over a size limit (`[limits]` in config.toml).
+    Limit,
 }
 
 impl ToolError {
@@ -114,9 +127,16 @@ impl ToolError {
             message: message.into(),
         }
     }
+    /// Over `limit` (its message names the limit and the key that raises it).
+    pub fn limit(limit: Limit, what: impl std::fmt::Display, max: u64) -> ToolError {
+        ToolError {
+            kind: ToolErrorKind::Limit,
+            message: limit.exceeded(what, max),
+        }
+    }
 }
 
-/// Run-wide limits of the tools that talk to the world.
+/// Run-wide limits of the tools (their defaults and config keys: [`crate::limits`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Time limit of one HTTP request, from connecting to the last byte of the body.
@@ -128,27 +148,59 @@ pub struct Limits {
     pub shell_output_max: usize,
     /// Largest file `fs.read` accepts, in bytes.
     pub fs_read_max: u64,
+    /// Largest file `fs.write` or `fs.append` may leave.
+    pub file_write_max: u64,
+    /// All the bytes the writes of a run may ask to write.
+    pub run_writes_max: u64,
+    /// Largest value a step may make ([`crate::value::size_of`]).
+    pub value_max: u64,
+    /// All the values a run holds at once.
+    pub run_values_max: u64,
+    /// Largest text `csv.parse` takes.
+    pub csv_input_max: u64,
 }
 
-impl Default for Limits {
-    fn default() -> Limits {
+impl Limits {
+    /// The limits of the `[limits]` table (defaults for what it does not set).
+    pub fn from_config(c: &LimitsConfig) -> Limits {
+        let size = |l| usize::try_from(c.get(l)).unwrap_or(usize::MAX);
         Limits {
             http_timeout: Duration::from_secs(30),
-            http_max_bytes: 10 << 20,
-            shell_output_max: 1 << 20,
-            fs_read_max: 64 << 20,
+            http_max_bytes: size(Limit::HttpBody),
+            shell_output_max: size(Limit::ShellOutput),
+            fs_read_max: c.get(Limit::FileRead),
+            file_write_max: c.get(Limit::FileWrite),
+            run_writes_max: c.get(Limit::RunWrites),
+            value_max: c.get(Limit::Value),
+            run_values_max: c.get(Limit::RunValues),
+            csv_input_max: c.get(Limit::CsvInput),
         }
     }
 }
 
-/// What every tool call may use: the workspace root and run-wide limits. Cheap to build:
-/// the HTTP client is made on first use.
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits::from_config(&LimitsConfig::default())
+    }
+}
+
+/// What every tool call may use: the workspace root, run-wide limits and counters. Cheap
+/// to build: the HTTP client is made on first use.
 #[derive(Debug)]
 pub struct ToolCtx {
     /// The workspace root, canonicalized. File tools never touch anything outside it.
     pub root: PathBuf,
+    /// The root held open: file tools open everything through it.
+    pub sandbox: Sandbox,
     /// Time and size limits.
     pub limits: Limits,
+    /// Environment variables `shell.run` passes on besides `PATH`, `HOME` and `LANG`.
+    pub shell_env: Vec<String>,
+    /// Bytes the run's writes asked to write so far.
+    written: AtomicU64,
+    /// Run every body on the calling thread (no worker threads, so never a future from
+    /// a [`registry::Body::Work`]): for [`call_pure`], which is not in a run.
+    inline_only: bool,
     /// The HTTPS client (system roots, set up on first use: a few milliseconds).
     http: OnceLock<reqwest::Client>,
     /// The client for plain `http://` URLs: no TLS roots to load (microseconds).
@@ -169,28 +221,86 @@ impl ToolCtx {
     }
 
     /// A context for the workspace at `root` (which must be an existing folder), with the
-    /// default [`Limits`].
+    /// default [`Limits`]; the state folder is `.llmos` at the root.
     pub fn new(root: &Path) -> Result<ToolCtx, ToolError> {
         ToolCtx::with_limits(root, Limits::default())
     }
 
     /// A context with explicit limits.
     pub fn with_limits(root: &Path, limits: Limits) -> Result<ToolCtx, ToolError> {
-        let root = root
-            .canonicalize()
-            .map_err(|e| ToolError::failed(format!("workspace root `{}`: {e}", root.display())))?;
+        ToolCtx::build(root, None, limits, Vec::new())
+    }
+
+    /// The context of a workspace: its state folder refused wherever it is, the limits
+    /// and `shell.run` environment of its config.
+    pub fn for_workspace(ws: &Workspace, config: &Config) -> Result<ToolCtx, ToolError> {
+        let limits = Limits::from_config(&config.limits);
+        ToolCtx::build(
+            &ws.root,
+            Some(&ws.state_dir),
+            limits,
+            config.shell.env.clone(),
+        )
+    }
+
+    fn build(
+        root: &Path,
+        state: Option<&Path>,
+        limits: Limits,
+        shell_env: Vec<String>,
+    ) -> Result<ToolCtx, ToolError> {
+        let fail = |e: std::io::Error| {
+            ToolError::failed(format!("workspace root `{}`: {e}", root.display()))
+        };
+        let root = root.canonicalize().map_err(fail)?;
         if !root.is_dir() {
             return Err(ToolError::failed(format!(
                 "workspace root `{}` is not a folder",
                 root.display()
             )));
         }
+        let sandbox = Sandbox::open(&root, state).map_err(fail)?;
         Ok(ToolCtx {
             root,
+            sandbox,
             limits,
+            shell_env,
+            written: AtomicU64::new(0),
+            inline_only: false,
             http: OnceLock::new(),
             plain: OnceLock::new(),
         })
+    }
+
+    /// A context outside any workspace: every file is refused, every body runs on the
+    /// calling thread. For pure tools, which never look at the root.
+    pub fn detached() -> ToolCtx {
+        ToolCtx {
+            root: PathBuf::new(),
+            sandbox: Sandbox::none(),
+            limits: Limits::default(),
+            shell_env: Vec::new(),
+            written: AtomicU64::new(0),
+            inline_only: true,
+            http: OnceLock::new(),
+            plain: OnceLock::new(),
+        }
+    }
+
+    /// Counts `bytes` more written by the run; an error once over
+    /// [`Limits::run_writes_max`].
+    pub fn count_write(&self, bytes: u64) -> Result<(), ToolError> {
+        let before = self.written.fetch_add(bytes, Ordering::Relaxed);
+        let total = before.saturating_add(bytes);
+        if total > self.limits.run_writes_max {
+            self.written.fetch_sub(bytes, Ordering::Relaxed);
+            return Err(ToolError::limit(
+                Limit::RunWrites,
+                format!("the run's writes would come to {}", format_size(total)),
+                self.limits.run_writes_max,
+            ));
+        }
+        Ok(())
     }
 
     /// The shared HTTP client, built on first use. Building fails only when TLS cannot be
@@ -252,6 +362,40 @@ pub fn call_pure(name: &str, args: &[Value]) -> Option<ToolResult> {
     }
 }
 
+/// The size of a result being built, counted against [`Limits::value_max`] as it grows,
+/// so that a tool stops before it makes a value over the limit.
+pub(crate) struct Budget {
+    used: u64,
+    max: u64,
+}
+
+impl Budget {
+    pub fn new(ctx: &ToolCtx) -> Budget {
+        Budget {
+            used: 0,
+            max: ctx.limits.value_max,
+        }
+    }
+
+    /// Counts `bytes` more; an error once over the limit.
+    pub fn add(&mut self, bytes: u64) -> Result<(), ToolError> {
+        self.used = self.used.saturating_add(bytes);
+        if self.used > self.max {
+            return Err(ToolError::limit(
+                Limit::Value,
+                format!("the result would take {}", format_size(self.used)),
+                self.max,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Counts a list element of `bytes`.
+    pub fn element(&mut self, bytes: usize) -> Result<(), ToolError> {
+        self.add(crate::value::ELEMENT_BYTES + bytes as u64)
+    }
+}
+
 /// Argument `i` (named `name`) as text. The VM has already checked declared types, so
 /// a failure here means a caller bypassed that check; it is still an error, not a panic.
 pub(crate) fn arg_str<'a>(args: &'a [Value], i: usize, name: &str) -> Result<&'a str, ToolError> {
@@ -309,14 +453,19 @@ pub(crate) mod testutil {
         (dir, ctx)
     }
 
-    /// Calls a built-in tool that must answer at once.
+    /// Calls a built-in tool and waits for its answer.
     pub fn call(ctx: &Arc<ToolCtx>, name: &str, args: &[Value]) -> ToolResult {
         let tool = ToolTable::builtins()
             .tool(name)
             .unwrap_or_else(|| panic!("no tool {name}"));
         match tool.invoke(ctx, args) {
             Invocation::Ready(r) => r,
-            Invocation::Pending(_) => panic!("{name} should answer at once"),
+            // Work on a worker thread (a listing, a large input): wait for it.
+            Invocation::Pending(f) => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(f),
         }
     }
 

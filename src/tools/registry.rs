@@ -5,17 +5,35 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::work::{self, Work};
 use super::{Invocation, Tool, ToolCtx, ToolFuture, ToolResult};
 use crate::value::Value;
 
-/// How a built-in runs: at once, or as a future for the scheduler.
+/// How a built-in runs.
 #[derive(Clone, Copy)]
 pub enum Body {
-    /// Answers at once (no future is allocated).
+    /// Cheap whatever its arguments: answers at once (no future is allocated).
     Ready(fn(&ToolCtx, &[Value]) -> ToolResult),
+    /// Work that grows with its input: at once when the arguments are small, else on a
+    /// worker thread that time limits and cancellation can stop ([`work`](super::work)).
+    Work(fn(&ToolCtx, &[Value], &Work<'_>) -> ToolResult, Offload),
     /// Hands back a future. The function must copy what it needs out of `args`.
     Pending(fn(&Arc<ToolCtx>, &[Value]) -> ToolFuture),
+    /// Decides itself (answering at once, or offloading part of its work).
+    Call(fn(&Arc<ToolCtx>, Vec<Value>) -> Invocation),
 }
+
+/// When a [`Body::Work`] leaves the calling thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Offload {
+    /// When its arguments take more than [`INLINE_BYTES`] (text bytes, 32 per element).
+    Large,
+    /// Always: its time depends on the world (a folder's size), not on its arguments.
+    Always,
+}
+
+/// Arguments up to this size are worked on at once: a few hundred microseconds at most.
+pub const INLINE_BYTES: usize = 64 << 10;
 
 /// One built-in tool: its declared name and parameter names (in declaration order), its
 /// time limit and its body.
@@ -41,8 +59,29 @@ impl Tool for Builtin {
         match self.body {
             Body::Ready(f) => Invocation::Ready(f(ctx, args)),
             Body::Pending(f) => Invocation::Pending(f(ctx, args)),
+            Body::Work(f, offload) if !offloaded(ctx, offload, args) => {
+                Invocation::Ready(f(ctx, args, &Work::inline()))
+            }
+            Body::Work(..) | Body::Call(_) => self.invoke_owned(ctx, args.to_vec()),
         }
     }
+
+    fn invoke_owned(&self, ctx: &Arc<ToolCtx>, args: Vec<Value>) -> Invocation {
+        match self.body {
+            Body::Work(f, offload) if offloaded(ctx, offload, &args) => {
+                let ctx = Arc::clone(ctx);
+                Invocation::Pending(work::offload(move |w| f(&ctx, &args, w)))
+            }
+            Body::Call(f) => f(ctx, args),
+            _ => self.invoke(ctx, &args),
+        }
+    }
+}
+
+/// Whether a [`Body::Work`] with these arguments runs on a worker thread.
+fn offloaded(ctx: &ToolCtx, offload: Offload, args: &[Value]) -> bool {
+    !ctx.inline_only
+        && (offload == Offload::Always || !crate::value::size_within(args, INLINE_BYTES))
 }
 
 /// Every built-in tool's table, one per namespace.

@@ -1,23 +1,37 @@
 //! `shell.run`: a program run directly (no shell in between) in the workspace root.
 //!
 //! `argv[0]` is the program, looked up on `PATH` unless it contains a `/`; a relative
-//! program path with a `/` (`./build.sh`) is taken from the workspace root. The
-//! environment is inherited. `stdin` is written to the program's input, which is then
-//! closed. Of stdout and of stderr, the first [`Limits::shell_output_max`](super::Limits)
-//! bytes are kept (decoded as UTF-8, invalid bytes replaced); the rest is read and
-//! dropped, and a last line `[... N more bytes not kept]` says so. The result is
-//! `{status, stdout, stderr}`, `status` being `null` when a signal ended the program.
+//! program path with a `/` (`./build.sh`) is taken from the workspace root. `stdin` is
+//! written to the program's input, which is then closed. Of stdout and of stderr, the
+//! first [`Limits::shell_output_max`](super::Limits) bytes are kept (decoded as UTF-8,
+//! invalid bytes replaced); the rest is read and dropped, and a last line
+//! `[... N more bytes not kept]` says so. The result is `{status, stdout, stderr}`,
+//! `status` being `null` when a signal ended the program.
 //!
-//! When the call's future is dropped (the watchdog's time limit, a cancelled run), the
-//! program is killed (`kill_on_drop`). Processes it started itself are not.
+//! - **Environment**: only `PATH`, `HOME` and `LANG` are passed on, and the names listed
+//!   in `[shell] env` of `config.toml`; API keys and the rest of llmos's environment are
+//!   not.
+//! - **Process group**: the program runs in a process group of its own. When it exits,
+//!   the whole group is killed (`SIGKILL`): programs it left running in the background
+//!   do not outlive the step, and their hold on its output does not hold up the step
+//!   (what they write after the program exits is read for at most [`DRAIN`]). When the
+//!   call is stopped (a time limit, a cancelled run), the group is killed too.
+//!
+//! What `--allow exec` gives up: the program runs with the user's rights, so it can read
+//! and write anything the user can, outside the workspace too, and reach the network;
+//! the sandbox, the size limits and the write quota apply to llmos's own tools only.
+//! What still holds: the environment above, the step's time limit, the group kill.
 
+use std::future::Future;
 use std::io::ErrorKind;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rustix::process::{Pid, Signal};
 use serde_json::Map;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio_util::sync::CancellationToken;
 
 use super::registry::{Body, Builtin};
 use super::{ToolCtx, ToolError, ToolFuture, arg_list, arg_str};
@@ -65,33 +79,46 @@ fn run(ctx: &Arc<ToolCtx>, args: &[Value]) -> ToolFuture {
         } else {
             program.into()
         };
-        let mut child = tokio::process::Command::new(&path)
+        let mut command = tokio::process::Command::new(&path);
+        command
             .args(rest)
             .current_dir(&ctx.root)
+            .env_clear()
+            .envs(passed_env(&ctx.shell_env))
+            .process_group(0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| match e.kind() {
-                ErrorKind::NotFound => {
-                    ToolError::failed(format!("shell.run: program `{program}` not found"))
-                }
-                _ => ToolError::failed(format!("shell.run: cannot start `{program}`: {e}")),
-            })?;
-        let input = child.stdin.take();
-        let write = async move {
+            .kill_on_drop(true);
+        let mut child = command.spawn().map_err(|e| match e.kind() {
+            ErrorKind::NotFound => {
+                ToolError::failed(format!("shell.run: program `{program}` not found"))
+            }
+            _ => ToolError::failed(format!("shell.run: cannot start `{program}`: {e}")),
+        })?;
+        // Killed when the step ends, however it ends.
+        let mut group = Group(child.id().and_then(|id| Pid::from_raw(id as i32)));
+        let exited = CancellationToken::new();
+        let (input, stdout, stderr) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take());
+        let write = until_drained(&exited, async move {
             if let Some(mut input) = input {
                 // A program that exits without reading its input is not an error.
                 let _ = input.write_all(stdin.as_bytes()).await;
             }
+        });
+        let wait = async {
+            let status = child.wait().await;
+            group.kill();
+            exited.cancel();
+            status
         };
         let max = ctx.limits.shell_output_max;
         let (_, out, err, status) = tokio::join!(
             write,
-            capture(child.stdout.take(), max),
-            capture(child.stderr.take(), max),
-            child.wait()
+            capture(stdout, max, &exited),
+            capture(stderr, max, &exited),
+            wait
         );
         let io = |e: std::io::Error| ToolError::failed(format!("shell.run `{program}`: {e}"));
         let status = status.map_err(io)?;
@@ -106,16 +133,65 @@ fn run(ctx: &Arc<ToolCtx>, args: &[Value]) -> ToolFuture {
     })
 }
 
-/// Reads a stream to its end, keeping the first `max` bytes.
-async fn capture(stream: Option<impl AsyncRead + Unpin>, max: usize) -> std::io::Result<String> {
+/// How long output is still read once the program has exited and its group was killed
+/// (a process that left the group may hold the pipe open for ever).
+pub const DRAIN: Duration = Duration::from_millis(200);
+
+/// The environment a program gets: `PATH`, `HOME`, `LANG` and the configured names, as
+/// llmos has them.
+fn passed_env(extra: &[String]) -> Vec<(String, std::ffi::OsString)> {
+    ["PATH", "HOME", "LANG"]
+        .into_iter()
+        .chain(extra.iter().map(String::as_str))
+        .filter_map(|name| Some((name.to_owned(), std::env::var_os(name)?)))
+        .collect()
+}
+
+/// A process group, killed when this is dropped or [`Group::kill`] is called.
+struct Group(Option<Pid>);
+
+impl Group {
+    /// Kills the group, once.
+    fn kill(&mut self) {
+        if let Some(pid) = self.0.take() {
+            // Nobody left in the group is fine.
+            let _ = rustix::process::kill_process_group(pid, Signal::KILL);
+        }
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Runs `f` until it ends, or until [`DRAIN`] after `exited`.
+async fn until_drained<T>(exited: &CancellationToken, f: impl Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        out = f => Some(out),
+        () = async {
+            exited.cancelled().await;
+            tokio::time::sleep(DRAIN).await;
+        } => None,
+    }
+}
+
+/// Reads a stream to its end (or [`DRAIN`] after the program exited), keeping the first
+/// `max` bytes.
+async fn capture(
+    stream: Option<impl AsyncRead + Unpin>,
+    max: usize,
+    exited: &CancellationToken,
+) -> std::io::Result<String> {
     let Some(mut stream) = stream else {
         return Ok(String::new());
     };
     let mut kept = Vec::new();
     let mut dropped = 0_u64;
     let mut buf = vec![0_u8; 8192];
-    loop {
-        let n = stream.read(&mut buf).await?;
+    while let Some(n) = until_drained(exited, stream.read(&mut buf)).await {
+        let n = n?;
         if n == 0 {
             break;
         }

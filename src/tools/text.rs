@@ -2,87 +2,109 @@
 //!
 //! `text.regex_find` keeps the last few compiled patterns in a small process-wide cache
 //! (a trace usually runs the same pattern over many inputs); a miss compiles the pattern,
-//! with the `regex` crate's default size limits.
+//! refusing one whose compiled form exceeds [`REGEX_SIZE_LIMIT`]. The `regex` crate
+//! searches in time linear in the text, but the factor grows with the pattern: a
+//! pattern within that limit can still take a minute over a few hundred kilobytes, so
+//! on large texts the search runs on a worker thread that time limits abandon.
 
 use std::sync::Mutex;
 use std::time::Duration;
 
-use regex::Regex;
+use regex::{Regex, RegexBuilder};
 
-use super::registry::{Body, Builtin};
-use super::{ToolCtx, ToolError, ToolResult, arg_list, arg_str};
+use super::registry::{Body, Builtin, Offload};
+use super::work::Work;
+use super::{Budget, ToolCtx, ToolError, ToolResult, arg_list, arg_str};
 use crate::value::{Value, kind_of};
 
 /// Time limit of one pure tool call.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The largest compiled pattern `text.regex_find` accepts, in bytes (the `regex` crate's
+/// own default is 10 MiB).
+pub const REGEX_SIZE_LIMIT: usize = 2 << 20;
 
 pub(crate) const TOOLS: &[Builtin] = &[
     Builtin {
         name: "text.lines",
         params: &["text"],
         timeout: TIMEOUT,
-        body: Body::Ready(lines),
+        body: Body::Work(lines, Offload::Large),
     },
     Builtin {
         name: "text.split",
         params: &["text", "sep"],
         timeout: TIMEOUT,
-        body: Body::Ready(split),
+        body: Body::Work(split, Offload::Large),
     },
     Builtin {
         name: "text.join",
         params: &["items", "sep"],
         timeout: TIMEOUT,
-        body: Body::Ready(join),
+        body: Body::Work(join, Offload::Large),
     },
     Builtin {
         name: "text.replace",
         params: &["text", "from", "to"],
         timeout: TIMEOUT,
-        body: Body::Ready(replace),
+        body: Body::Work(replace, Offload::Large),
     },
     Builtin {
         name: "text.regex_find",
         params: &["text", "pattern"],
         timeout: TIMEOUT,
-        body: Body::Ready(regex_find),
+        body: Body::Work(regex_find, Offload::Large),
     },
     Builtin {
         name: "text.trim",
         params: &["text"],
         timeout: TIMEOUT,
-        body: Body::Ready(trim),
+        body: Body::Work(trim, Offload::Large),
     },
     Builtin {
         name: "text.len",
         params: &["text"],
         timeout: TIMEOUT,
-        body: Body::Ready(len),
+        body: Body::Work(len, Offload::Large),
     },
 ];
 
-fn strings<'a>(it: impl Iterator<Item = &'a str>) -> Value {
-    Value::Array(it.map(|s| Value::String(s.to_owned())).collect())
+/// The pieces as a list of strings, within the value limit.
+fn strings<'a>(ctx: &ToolCtx, it: impl Iterator<Item = &'a str>, work: &Work<'_>) -> ToolResult {
+    let mut budget = Budget::new(ctx);
+    let mut out = Vec::new();
+    for (i, s) in it.enumerate() {
+        budget.element(s.len())?;
+        if i % 4096 == 4095 {
+            work.check()?;
+        }
+        out.push(Value::String(s.to_owned()));
+    }
+    Ok(Value::Array(out))
 }
 
-fn lines(_: &ToolCtx, args: &[Value]) -> ToolResult {
+fn lines(ctx: &ToolCtx, args: &[Value], work: &Work<'_>) -> ToolResult {
     // `str::lines` splits on `\n` and `\r\n` and yields no trailing empty line.
-    Ok(strings(arg_str(args, 0, "text")?.lines()))
+    strings(ctx, arg_str(args, 0, "text")?.lines(), work)
 }
 
-fn split(_: &ToolCtx, args: &[Value]) -> ToolResult {
+fn split(ctx: &ToolCtx, args: &[Value], work: &Work<'_>) -> ToolResult {
     let text = arg_str(args, 0, "text")?;
     let sep = arg_str(args, 1, "sep")?;
-    Ok(if sep.is_empty() {
-        strings(text.split_whitespace())
+    if sep.is_empty() {
+        strings(ctx, text.split_whitespace(), work)
     } else {
-        strings(text.split(sep))
-    })
+        strings(ctx, text.split(sep), work)
+    }
 }
 
-fn join(_: &ToolCtx, args: &[Value]) -> ToolResult {
+fn join(ctx: &ToolCtx, args: &[Value], _: &Work<'_>) -> ToolResult {
     let items = arg_list(args, 0, "items")?;
     let sep = arg_str(args, 1, "sep")?;
+    let mut budget = Budget::new(ctx);
+    for item in items {
+        budget.add(item.as_str().map_or(0, str::len) as u64 + sep.len() as u64)?;
+    }
     let mut out = String::new();
     for (i, item) in items.iter().enumerate() {
         let Value::String(s) = item else {
@@ -99,12 +121,17 @@ fn join(_: &ToolCtx, args: &[Value]) -> ToolResult {
     Ok(Value::String(out))
 }
 
-fn replace(_: &ToolCtx, args: &[Value]) -> ToolResult {
+fn replace(ctx: &ToolCtx, args: &[Value], _: &Work<'_>) -> ToolResult {
     let text = arg_str(args, 0, "text")?;
     let from = arg_str(args, 1, "from")?;
     let to = arg_str(args, 2, "to")?;
     if from.is_empty() {
         return Err(ToolError::bad_argument("text.replace: `from` is empty"));
+    }
+    if to.len() > from.len() {
+        let n = text.matches(from).count() as u64;
+        let grows = n.saturating_mul((to.len() - from.len()) as u64);
+        Budget::new(ctx).add((text.len() as u64).saturating_add(grows))?;
     }
     Ok(Value::String(text.replace(from, to)))
 }
@@ -121,7 +148,9 @@ fn compiled(pattern: &str) -> Result<Regex, ToolError> {
         cache.push(re.clone());
         return Ok(re);
     }
-    let re = Regex::new(pattern)
+    let re = RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
         .map_err(|e| ToolError::bad_argument(format!("bad regular expression `{pattern}`: {e}")))?;
     if cache.len() >= CAPACITY {
         cache.remove(0);
@@ -130,17 +159,17 @@ fn compiled(pattern: &str) -> Result<Regex, ToolError> {
     Ok(re)
 }
 
-fn regex_find(_: &ToolCtx, args: &[Value]) -> ToolResult {
+fn regex_find(ctx: &ToolCtx, args: &[Value], work: &Work<'_>) -> ToolResult {
     let text = arg_str(args, 0, "text")?;
     let re = compiled(arg_str(args, 1, "pattern")?)?;
-    Ok(strings(re.find_iter(text).map(|m| m.as_str())))
+    strings(ctx, re.find_iter(text).map(|m| m.as_str()), work)
 }
 
-fn trim(_: &ToolCtx, args: &[Value]) -> ToolResult {
+fn trim(_: &ToolCtx, args: &[Value], _: &Work<'_>) -> ToolResult {
     Ok(Value::String(arg_str(args, 0, "text")?.trim().to_owned()))
 }
 
-fn len(_: &ToolCtx, args: &[Value]) -> ToolResult {
+fn len(_: &ToolCtx, args: &[Value], _: &Work<'_>) -> ToolResult {
     Ok(Value::from(arg_str(args, 0, "text")?.chars().count()))
 }
 

@@ -93,6 +93,8 @@ pub(crate) struct Cx<'a> {
     asked: Mutex<BTreeMap<(SlotId, String), Answer>>,
     /// LLM calls made for slots inside.
     pub tally: Mutex<Tally>,
+    /// The sizes of the values each block made so far ([`Cx::produced`]).
+    made: Mutex<BTreeMap<BlockId, u64>>,
 }
 
 impl<'a> Cx<'a> {
@@ -122,7 +124,36 @@ impl<'a> Cx<'a> {
             permits: Semaphore::new(jobs),
             asked: Mutex::new(BTreeMap::new()),
             tally: Mutex::new(Tally::default()),
+            made: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Counts a value block `id` made: the values of one block (a `for` body's, for all
+    /// its elements) may not together go over `limits.value`, so a loop stops at the
+    /// limit rather than filling memory before its list is checked.
+    pub fn produced(&self, id: BlockId, v: &Value) -> Result<(), Fail> {
+        let max = self.ctx.limits.value_max;
+        let size = crate::value::size_up_to(v, max)
+            .map_or(max.saturating_add(1), |s| s + crate::value::ELEMENT_BYTES);
+        let mut made = self
+            .made
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let total = made.entry(id).or_default();
+        *total = total.saturating_add(size);
+        if *total > max {
+            return Err(Fail::new(
+                RunErrorKind::Limit,
+                crate::limits::Limit::Value.exceeded(
+                    format!(
+                        "the values of the block would take {}",
+                        crate::limits::format_size(*total)
+                    ),
+                    max,
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// A tool call's time limit: its own, capped by `--step-timeout`.
@@ -193,7 +224,7 @@ pub(crate) async fn drive<'a>(
 ) -> Result<Value, Fail> {
     loop {
         let v = pending.await.map_err(|f| frame.locate(f))?;
-        frame.resume(v);
+        frame.resume(v)?;
         match frame.run(&cx) {
             Step::Done(v) => return Ok(v),
             Step::Fail(f) => return Err(f),

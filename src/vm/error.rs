@@ -39,6 +39,8 @@ pub enum RunErrorKind {
     /// An `expect` did not hold: the program does not apply to this input. Nothing after
     /// it that acts on the world ran.
     ExpectFailed,
+    /// A step went over a size limit (`[limits]` in config.toml).
+    Limit,
 }
 
 impl RunErrorKind {
@@ -58,6 +60,7 @@ impl RunErrorKind {
             RunErrorKind::Slot => "slot",
             RunErrorKind::Check => "check",
             RunErrorKind::ExpectFailed => "expect_failed",
+            RunErrorKind::Limit => "limit",
         }
     }
 }
@@ -69,6 +72,7 @@ impl From<crate::tools::ToolErrorKind> for RunErrorKind {
             ToolErrorKind::Sandbox => RunErrorKind::Sandbox,
             ToolErrorKind::Timeout => RunErrorKind::StepTimeout,
             ToolErrorKind::Failed | ToolErrorKind::BadArgument => RunErrorKind::Tool,
+            ToolErrorKind::Limit => RunErrorKind::Limit,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::block::{self, Cx, Fail, Pending, Started};
 use super::error::RunErrorKind;
-use super::values::{NULL, Operands, eval};
+use super::values::{NULL, Operands, admit, eval};
 use crate::ir::{Block, BlockId, Op, OpKind, Operand, Program};
 use crate::tools::Invocation;
 use crate::value::{Value, truth};
@@ -34,6 +34,9 @@ pub(crate) struct Frame<'a> {
     uses: Vec<u32>,
     /// The next op to run.
     pc: usize,
+    /// `limits.value`.
+    value_max: u64,
+    id: BlockId,
 }
 
 impl<'a> Frame<'a> {
@@ -55,6 +58,8 @@ impl<'a> Frame<'a> {
             results: vec![None; block.ops.len()],
             uses,
             pc: 0,
+            value_max: cx.ctx.limits.value_max,
+            id,
         }
     }
 
@@ -68,9 +73,18 @@ impl<'a> Frame<'a> {
     }
 
     /// The awaited value of the current op; the next op is next.
-    pub fn resume(&mut self, v: Value) {
+    pub fn resume(&mut self, v: Value) -> Result<(), Fail> {
+        self.admit(&v).map_err(|f| self.locate(f))?;
         self.set(v);
         self.pc += 1;
+        Ok(())
+    }
+
+    /// Checks a value of the current op against `limits.value`.
+    fn admit(&self, v: &Value) -> Result<(), Fail> {
+        admit(v, self.value_max)
+            .map(|_| ())
+            .map_err(|e| Fail::new(RunErrorKind::Limit, e))
     }
 
     /// A failure of the current op, with the op's statement (and tool) named.
@@ -103,10 +117,19 @@ impl<'a> Frame<'a> {
         let block = self.block;
         loop {
             let Some(op) = block.ops.get(self.pc) else {
-                return Step::Done(self.take(block.result));
+                let v = self.take(block.result);
+                return match cx.produced(self.id, &v) {
+                    Ok(()) => Step::Done(v),
+                    Err(f) => Step::Fail(f),
+                };
             };
             match self.op(cx, op) {
-                Ok(Some(v)) => self.set(v),
+                Ok(Some(v)) => {
+                    if let Err(f) = self.admit(&v) {
+                        return Step::Fail(self.locate(f));
+                    }
+                    self.set(v);
+                }
                 Ok(None) => {}
                 Err(Halt::Wait(p)) => return Step::Wait(p),
                 Err(Halt::Fail(f)) => return Step::Fail(self.locate(f)),
@@ -124,7 +147,7 @@ impl<'a> Frame<'a> {
                     return Err(Halt::Fail(Fail::new(RunErrorKind::Link, "unknown tool")));
                 };
                 let args: Vec<Value> = args.iter().map(|a| self.take(*a)).collect();
-                match t.invoke(cx.ctx, &args) {
+                match t.invoke_owned(cx.ctx, args) {
                     Invocation::Ready(Ok(v)) => v,
                     Invocation::Ready(Err(e)) => {
                         return Err(Halt::Fail(Fail::new(e.kind.into(), e.message)));
@@ -139,7 +162,7 @@ impl<'a> Frame<'a> {
                 let Some(s) = self.program.slots.get(*slot as usize) else {
                     return Err(Halt::Fail(Fail::new(RunErrorKind::Link, "unknown slot")));
                 };
-                let prompt = self.interpolate(&s.prompt);
+                let prompt = self.interpolate(&s.prompt).map_err(limit)?;
                 if let Some(v) = cx.slot_values.get(&s.name) {
                     v.clone()
                 } else {
@@ -157,15 +180,20 @@ impl<'a> Frame<'a> {
                 let holds = truth(&self.get(*cond))
                     .map_err(|e| Halt::Fail(Fail::new(RunErrorKind::Check, e)))?;
                 let text = message.as_deref().map(|m| self.interpolate(m));
+                let text = text.transpose().map_err(limit)?;
                 if !holds {
                     return Err(Halt::Fail(Fail::expect(text)));
                 }
                 Value::Bool(true)
             }
-            kind => eval(self, kind, &op.ty)
-                .map_err(|e| Halt::Fail(Fail::new(RunErrorKind::Check, e)))?,
+            kind => eval(self, kind, &op.ty).map_err(|(kind, e)| Halt::Fail(Fail::new(kind, e)))?,
         }))
     }
+}
+
+/// A size limit hit inside a frame.
+fn limit<'a>(message: String) -> Halt<'a> {
+    Halt::Fail(Fail::new(RunErrorKind::Limit, message))
 }
 
 /// Why a frame stops at an op.
@@ -177,6 +205,20 @@ enum Halt<'a> {
 impl<'a> Operands<'a> for Frame<'a> {
     fn program(&self) -> &'a Program {
         self.program
+    }
+
+    fn peek(&self, o: Operand) -> Option<&Value> {
+        match o {
+            Operand::Const(c) => self.program.consts.get(c as usize),
+            Operand::Local(i) => self.locals.get(i as usize),
+            Operand::Elem => Some(&self.elem),
+            Operand::Op(d) => self.results.get(d as usize)?.as_ref(),
+            Operand::Param(_) => None,
+        }
+    }
+
+    fn value_max(&self) -> u64 {
+        self.value_max
     }
 
     fn get(&mut self, o: Operand) -> Cow<'_, Value> {

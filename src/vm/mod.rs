@@ -88,9 +88,9 @@ pub struct RunInputs {
     /// The run's time limit.
     pub timeout: Option<Duration>,
     /// A cap on each tool call's own time limit ([`Tool::timeout`](crate::tools::Tool::timeout)).
-    /// Limits apply to calls that hand back a future; tools that answer at once are
-    /// bounded by their own size limits. Slots have no step limit (the resolver has its
-    /// own); the run's `timeout` covers everything.
+    /// Limits apply to calls that hand back a future (waits, and work on large inputs);
+    /// calls that answer at once work on small inputs only. Slots have no step limit
+    /// (the resolver has its own); the run's `timeout` covers everything.
     pub step_timeout: Option<Duration>,
     /// Cancels the run from outside.
     pub cancel: Cancel,
@@ -199,7 +199,7 @@ pub async fn run(
             tool_ops: Arc::clone(&plan.tool_ops),
         });
     }
-    let values = values::Values::new(program, params, plan.uses.clone());
+    let values = values::Values::new(program, params, plan.uses.clone(), &ctx.limits);
     let env = sched::Env {
         ctx,
         resolver,

@@ -1,10 +1,13 @@
 //! The scheduler: runs every op as soon as the ops it waits for (data and effect edges)
 //! are done, at most `jobs` at a time.
 //!
-//! - Ops whose tool answers at once ([`Invocation::Ready`]) and inline ops run right in
-//!   the loop: no task, no channel, no allocation beyond their arguments.
-//! - Tool calls that hand back a future, and slots resolved by the resolver, go into a
-//!   [`FuturesUnordered`] polled by this one task, each under its time limit.
+//! - Ops whose tool answers at once ([`Invocation::Ready`]: cheap tools, and tools on
+//!   small inputs) and inline ops run right in the loop: no task, no channel, no
+//!   allocation beyond their arguments.
+//! - Tool calls that hand back a future (waits, and work on large inputs, which runs on a
+//!   worker thread: [`crate::tools::work`]), and slots resolved by the resolver, go into
+//!   a [`FuturesUnordered`] polled by this one task, each under its time limit. So the
+//!   loop is always free to notice a time limit or a cancellation.
 //! - Ready ops start lowest index first; with `jobs = 1` the run is exactly the source
 //!   order.
 //! - When an op fails, no op after it starts, running ops after it are stopped, and ops
@@ -150,6 +153,12 @@ impl<'a, 'p> Sched<'a, 'p> {
                 if self.failure.as_ref().is_some_and(|f| f.op < Some(op)) {
                     continue;
                 }
+                // No tool starts past the deadline, however long the op before it took.
+                if self.is_call(op)
+                    && let Some(wake) = self.interrupted()
+                {
+                    return Err(self.stop(wake));
+                }
                 self.start(op);
                 inline += 1;
                 if inline.is_multiple_of(INLINE_BATCH) {
@@ -189,6 +198,24 @@ impl<'a, 'p> Sched<'a, 'p> {
         Ok(self.plan.program.output.map(|o| self.values.take(o)))
     }
 
+    /// Whether op `op` can act or wait (a tool, a slot, a block): not an inline op.
+    fn is_call(&self, op: OpId) -> bool {
+        let kind = self.plan.program.ops.get(op as usize).map(|o| &o.kind);
+        !matches!(
+            kind,
+            Some(
+                OpKind::Template { .. }
+                    | OpKind::List { .. }
+                    | OpKind::Object { .. }
+                    | OpKind::Field { .. }
+                    | OpKind::Index { .. }
+                    | OpKind::Check { .. }
+                    | OpKind::Compare { .. }
+                    | OpKind::Not { .. }
+            )
+        )
+    }
+
     /// A cancellation or an expired run limit, noticed without waiting.
     fn interrupted(&self) -> Option<Wake> {
         if self.env.cancel.is_cancelled() {
@@ -218,7 +245,7 @@ impl<'a, 'p> Sched<'a, 'p> {
                 let args: Vec<Value> = args.iter().map(|a| self.values.take(*a)).collect();
                 self.emit_started(op);
                 let t0 = (!self.quiet).then(Instant::now);
-                match t.invoke(self.env.ctx, &args) {
+                match t.invoke_owned(self.env.ctx, args) {
                     Invocation::Ready(r) => {
                         let ms = t0.map_or(0.0, ms_since);
                         self.finish_tool(op, r, ms);
@@ -257,11 +284,18 @@ impl<'a, 'p> Sched<'a, 'p> {
                     self.finish_slot(op, Ok(r), 0.0);
                     return;
                 }
+                let prompt = match self.values.interpolate(&s.prompt) {
+                    Ok(prompt) => prompt,
+                    Err(e) => {
+                        let msg = format!("{}: the prompt: {e}", self.label(op));
+                        return self.fail(op, RunErrorKind::Limit, msg, 0.0);
+                    }
+                };
                 let req = SlotRequest {
                     program_id: self.env.program_id.to_owned(),
                     name: s.name.clone(),
                     ty: s.ty.clone(),
-                    prompt: self.values.interpolate(&s.prompt),
+                    prompt,
                 };
                 let resolver = self.env.resolver;
                 self.take_off(op, async move {
@@ -274,10 +308,10 @@ impl<'a, 'p> Sched<'a, 'p> {
             kind => {
                 let r = self.values.eval(kind, &o.ty);
                 match r {
-                    Ok(v) => self.complete(op, v),
-                    Err(e) => {
+                    Ok(v) => self.accept(op, v, None),
+                    Err((kind, e)) => {
                         let msg = format!("{}: {e}", step_label(program, o.step));
-                        self.fail(op, RunErrorKind::Check, msg, 0.0);
+                        self.fail(op, kind, msg, 0.0);
                     }
                 }
             }
@@ -318,10 +352,32 @@ impl<'a, 'p> Sched<'a, 'p> {
         }
     }
 
-    /// Op `op` gave `v`: store it and release the ops waiting for it.
-    fn complete(&mut self, op: OpId, v: Value) {
+    /// Op `op` gave `v` (a call or slot after `ms`, an inline op when `None`): store it
+    /// if it is within the size limits, else fail the op.
+    fn accept(&mut self, op: OpId, v: Value, ms: Option<f64>) {
+        match self.values.admit(op, &v) {
+            Ok(size) => {
+                if let Some(ms) = ms {
+                    self.emit_finished(op, ms);
+                }
+                self.complete(op, v, size);
+            }
+            Err(e) => {
+                let who = if ms.is_some() {
+                    self.who(op)
+                } else {
+                    self.label(op)
+                };
+                let msg = format!("{who}: {e}");
+                self.fail(op, RunErrorKind::Limit, msg, ms.unwrap_or(0.0));
+            }
+        }
+    }
+
+    /// Op `op` gave `v` of `size`: store it and release the ops waiting for it.
+    fn complete(&mut self, op: OpId, v: Value, size: u64) {
         self.tally.ops_run += 1;
-        self.values.set(op, v);
+        self.values.set(op, v, size);
         for &s in self.plan.successors(op) {
             if let Some(w) = self.waits.get_mut(s as usize) {
                 *w -= 1;

@@ -5,12 +5,24 @@
 //! Inline ops (`Template`, `List`, `Object`, `Field`, `Index`, `Check`, `Compare`,
 //! `Not`) are evaluated here ([`eval`]): they only rearrange values. The same code runs
 //! them in a block's frame (`frame.rs`), through the [`Operands`] trait.
+//!
+//! Sizes ([`crate::value::size_of`]) are limits: no value may go over `limits.value`,
+//! nor the values a run holds at once over `limits.run_values` (kept per stored value
+//! here). Templates, lists and objects are measured from their parts before they are
+//! built, so a trace that doubles a string again and again stops at the limit, not at
+//! the end of memory.
 
 use std::borrow::Cow;
 
 use crate::ir::{ConstId, OpId, OpKind, Operand, Part, Program};
+use crate::limits::{Limit, format_size};
+use crate::tools::Limits;
 use crate::types::Type;
-use crate::value::{Value, coerce, compare, kind_of, to_text, truth};
+use crate::value::{
+    ELEMENT_BYTES, FIELD_BYTES, Value, coerce, compare, kind_of, size_of, size_up_to, to_text,
+    truth,
+};
+use crate::vm::RunErrorKind;
 
 pub(crate) static NULL: Value = Value::Null;
 
@@ -21,6 +33,17 @@ pub(crate) trait Operands<'p> {
     /// Reads an operand once: borrowed while others still need it, owned for the last
     /// reader.
     fn get(&mut self, o: Operand) -> Cow<'_, Value>;
+
+    /// An operand's value without reading it (`None` when it is not there).
+    fn peek(&self, o: Operand) -> Option<&Value>;
+
+    /// `limits.value`.
+    fn value_max(&self) -> u64;
+
+    /// The size of an operand's value.
+    fn size(&self, o: Operand) -> u64 {
+        self.peek(o).map_or(0, size_of)
+    }
 
     /// Reads an operand as an owned value.
     fn take(&mut self, o: Operand) -> Value {
@@ -37,39 +60,96 @@ pub(crate) trait Operands<'p> {
     }
 
     /// Interpolates a template: text parts as they are, values as `value::to_text`.
-    fn interpolate(&mut self, parts: &[Part]) -> String {
-        let mut out = String::new();
+    /// The text may not go over `limits.value`: the parts that are strings are measured
+    /// before anything is built, the others as they are added.
+    fn interpolate(&mut self, parts: &[Part]) -> Result<String, String> {
+        let known: u64 = parts
+            .iter()
+            .map(|part| match part {
+                Part::Text(c) => self.text(*c).len() as u64,
+                Part::Value(o) => match self.peek(*o) {
+                    Some(Value::String(s)) => s.len() as u64,
+                    _ => 0,
+                },
+            })
+            .sum();
+        let max = self.value_max();
+        check_built("text", known, max)?;
+        let mut out = String::with_capacity(usize::try_from(known).unwrap_or(0));
         for part in parts {
             match part {
-                Part::Text(c) => out.push_str(self.text(*c)),
+                Part::Text(c) => push_within(&mut out, self.text(*c), max)?,
                 Part::Value(o) => {
                     let v = self.get(*o);
-                    out.push_str(&to_text(&v));
+                    push_within(&mut out, &to_text(&v), max)?;
                 }
             }
         }
-        out
+        Ok(out)
     }
 }
 
-/// Evaluates an inline op of type `ty`. Tool calls, slots, blocks and `expect` are not
-/// inline: the scheduler and the block runner run them.
+/// Refuses a value of `size` that is about to be built, naming what it is.
+fn check_built(what: &str, size: u64, max: u64) -> Result<(), String> {
+    if size > max {
+        return Err(
+            Limit::Value.exceeded(format!("the {what} would take {}", format_size(size)), max)
+        );
+    }
+    Ok(())
+}
+
+/// Appends `piece` to a text being built, unless that takes it over `max`.
+fn push_within(out: &mut String, piece: &str, max: u64) -> Result<(), String> {
+    check_built("text", (out.len() + piece.len()) as u64, max)?;
+    out.push_str(piece);
+    Ok(())
+}
+
+/// Checks a value made by an op against `limits.value`: its size, or the refusal.
+pub(crate) fn admit(v: &Value, max: u64) -> Result<u64, String> {
+    size_up_to(v, max)
+        .ok_or_else(|| Limit::Value.exceeded(format!("the {} takes more", kind_of(v)), max))
+}
+
+/// Evaluates an inline op of type `ty`: its value, or the kind of failure and why.
+/// Tool calls, slots, blocks and `expect` are not inline: the scheduler and the block
+/// runner run them.
 pub(crate) fn eval<'p>(
     r: &mut impl Operands<'p>,
     kind: &OpKind,
     ty: &Type,
-) -> Result<Value, String> {
-    match kind {
-        OpKind::Template { parts } => Ok(Value::String(r.interpolate(parts))),
-        OpKind::List { items } => Ok(Value::Array(items.iter().map(|o| r.take(*o)).collect())),
+) -> Result<Value, (RunErrorKind, String)> {
+    let limit = |e| (RunErrorKind::Limit, e);
+    let max = r.value_max();
+    let value = match kind {
+        OpKind::Template { parts } => Value::String(r.interpolate(parts).map_err(limit)?),
+        OpKind::List { items } => {
+            let size = items.iter().map(|o| ELEMENT_BYTES + r.size(*o)).sum();
+            check_built("list", size, max).map_err(limit)?;
+            Value::Array(items.iter().map(|o| r.take(*o)).collect())
+        }
         OpKind::Object { entries } => {
+            let size = entries
+                .iter()
+                .map(|(k, o)| FIELD_BYTES + r.text(*k).len() as u64 + r.size(*o))
+                .sum();
+            check_built("object", size, max).map_err(limit)?;
             let mut map = serde_json::Map::new();
             for (k, o) in entries {
                 let v = r.take(*o);
                 map.insert(r.text(*k).to_owned(), v);
             }
-            Ok(Value::Object(map))
+            Value::Object(map)
         }
+        other => checked(r, other, ty).map_err(|e| (RunErrorKind::Check, e))?,
+    };
+    Ok(value)
+}
+
+/// The inline ops that can fail a check (and make nothing larger than their inputs).
+fn checked<'p>(r: &mut impl Operands<'p>, kind: &OpKind, ty: &Type) -> Result<Value, String> {
+    match kind {
         OpKind::Field { base, key } => {
             let key = r.text(*key);
             field(r.get(*base), key)
@@ -95,35 +175,69 @@ pub(crate) struct Values<'p> {
     results: Vec<Option<Value>>,
     /// Reads left of each op's result; at zero the value is dropped.
     uses: Vec<u32>,
+    /// The size of each stored result.
+    sizes: Vec<u64>,
+    /// The sizes of the values held now, params included.
+    live: u64,
+    /// `limits.value` and `limits.run_values`.
+    value_max: u64,
+    run_max: u64,
 }
 
 impl<'p> Values<'p> {
-    pub fn new(program: &'p Program, params: Vec<Value>, uses: Vec<u32>) -> Values<'p> {
+    pub fn new(
+        program: &'p Program,
+        params: Vec<Value>,
+        uses: Vec<u32>,
+        limits: &Limits,
+    ) -> Values<'p> {
+        let live = params.iter().map(size_of).sum();
         Values {
             program,
             params,
             results: vec![None; program.ops.len()],
             uses,
+            sizes: vec![0; program.ops.len()],
+            live,
+            value_max: limits.value_max,
+            run_max: limits.run_values_max,
         }
     }
 
-    /// Stores op `op`'s result (dropped at once when nothing reads it).
-    pub fn set(&mut self, op: OpId, v: Value) {
+    /// Checks op `op`'s result against the size limits: its size, or why it is refused.
+    pub fn admit(&self, op: OpId, v: &Value) -> Result<u64, String> {
+        let size = admit(v, self.value_max)?;
+        let kept = self.uses.get(op as usize).copied().unwrap_or(0) > 0;
+        let total = self.live.saturating_add(size);
+        if kept && total > self.run_max {
+            return Err(Limit::RunValues.exceeded(
+                format!("the run's values would take {}", format_size(total)),
+                self.run_max,
+            ));
+        }
+        Ok(size)
+    }
+
+    /// Stores op `op`'s result of `size` (from [`Values::admit`]); dropped at once when
+    /// nothing reads it.
+    pub fn set(&mut self, op: OpId, v: Value, size: u64) {
         let i = op as usize;
         if self.uses.get(i).copied().unwrap_or(0) > 0
-            && let Some(slot) = self.results.get_mut(i)
+            && let (Some(slot), Some(sz)) = (self.results.get_mut(i), self.sizes.get_mut(i))
         {
             *slot = Some(v);
+            *sz = size;
+            self.live = self.live.saturating_add(size);
         }
     }
 
     /// Interpolates a template (see [`Operands::interpolate`]).
-    pub fn interpolate(&mut self, parts: &[Part]) -> String {
+    pub fn interpolate(&mut self, parts: &[Part]) -> Result<String, String> {
         Operands::interpolate(self, parts)
     }
 
     /// Evaluates an inline op (see [`eval`]).
-    pub fn eval(&mut self, kind: &OpKind, ty: &Type) -> Result<Value, String> {
+    pub fn eval(&mut self, kind: &OpKind, ty: &Type) -> Result<Value, (RunErrorKind, String)> {
         eval(self, kind, ty)
     }
 
@@ -136,6 +250,27 @@ impl<'p> Values<'p> {
 impl<'p> Operands<'p> for Values<'p> {
     fn program(&self) -> &'p Program {
         self.program
+    }
+
+    fn peek(&self, o: Operand) -> Option<&Value> {
+        match o {
+            Operand::Const(c) => self.program.consts.get(c as usize),
+            Operand::Param(p) => self.params.get(p as usize),
+            Operand::Op(d) => self.results.get(d as usize)?.as_ref(),
+            Operand::Local(_) | Operand::Elem => None,
+        }
+    }
+
+    fn value_max(&self) -> u64 {
+        self.value_max
+    }
+
+    /// Stored results by their recorded size (no walk through them).
+    fn size(&self, o: Operand) -> u64 {
+        match o {
+            Operand::Op(d) => self.sizes.get(d as usize).copied().unwrap_or(0),
+            other => self.peek(other).map_or(0, size_of),
+        }
     }
 
     fn get(&mut self, o: Operand) -> Cow<'_, Value> {
@@ -158,6 +293,8 @@ impl<'p> Operands<'p> for Values<'p> {
                 );
                 *left = left.saturating_sub(1);
                 if *left == 0 {
+                    let size = self.sizes.get(i).copied().unwrap_or(0);
+                    self.live = self.live.saturating_sub(size);
                     Cow::Owned(slot.take().unwrap_or(Value::Null))
                 } else {
                     Cow::Borrowed(slot.as_ref().unwrap_or(&NULL))

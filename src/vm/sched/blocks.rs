@@ -47,10 +47,7 @@ impl<'a, 'p> Sched<'a, 'p> {
         self.tally.output_tokens += t.output_tokens;
         self.tally.cost_usd += t.cost_usd;
         match r {
-            Ok(v) => {
-                self.emit_finished(op, ms);
-                self.complete(op, v);
-            }
+            Ok(v) => self.accept(op, v, Some(ms)),
             Err(f) => {
                 let msg = format!("{}: {}", self.label(op), f.message);
                 self.fail(op, f.kind, msg, ms);
@@ -61,9 +58,15 @@ impl<'a, 'p> Sched<'a, 'p> {
     /// `expect cond, "message"`: holds, or fails the run naming the step.
     pub(super) fn expect(&mut self, op: OpId, cond: Operand, message: Option<&[Part]>) {
         let holds = truth(&self.values.get(cond));
-        let text = message.map(|m| self.values.interpolate(m));
+        let text = match message.map(|m| self.values.interpolate(m)).transpose() {
+            Ok(text) => text,
+            Err(e) => {
+                let msg = format!("{}: {e}", self.label(op));
+                return self.fail(op, RunErrorKind::Limit, msg, 0.0);
+            }
+        };
         match holds {
-            Ok(true) => self.complete(op, Value::Bool(true)),
+            Ok(true) => self.accept(op, Value::Bool(true), None),
             Ok(false) => {
                 let msg = format!("{}: {}", self.label(op), Fail::expect(text).message);
                 self.fail(op, RunErrorKind::ExpectFailed, msg, 0.0);

@@ -7,15 +7,13 @@ impl<'a, 'p> Sched<'a, 'p> {
     /// A tool call ended: store its value, or record its failure by kind.
     pub(super) fn finish_tool(&mut self, op: OpId, r: ToolResult, ms: f64) {
         match r {
-            Ok(v) => {
-                self.emit_finished(op, ms);
-                self.complete(op, v);
-            }
+            Ok(v) => self.accept(op, v, Some(ms)),
             Err(ToolError { kind, message }) => {
                 let kind = match kind {
                     ToolErrorKind::Sandbox => RunErrorKind::Sandbox,
                     ToolErrorKind::Timeout => RunErrorKind::StepTimeout,
                     ToolErrorKind::Failed | ToolErrorKind::BadArgument => RunErrorKind::Tool,
+                    ToolErrorKind::Limit => RunErrorKind::Limit,
                 };
                 let msg = format!("{}: {message}", self.who(op));
                 self.fail(op, kind, msg, ms);
@@ -69,8 +67,7 @@ impl<'a, 'p> Sched<'a, 'p> {
                         });
                     }
                 }
-                self.emit_finished(op, ms);
-                self.complete(op, r.value);
+                self.accept(op, r.value, Some(ms));
             }
             Err(msg) => self.fail(op, RunErrorKind::Slot, msg, ms),
         }
