@@ -173,7 +173,7 @@ pub fn format_size(bytes: u64) -> String {
         if bytes >= unit {
             let whole = bytes / unit;
             let tenths = (bytes % unit) * 10 / unit;
-            return if bytes % unit == 0 {
+            return if bytes.is_multiple_of(unit) {
                 format!("{whole} {name}")
             } else if tenths > 0 {
                 format!("{whole}.{tenths} {name}")

@@ -271,10 +271,13 @@ fn csv_parse_refuses_a_text_over_its_limit() {
     );
     let (kind, message) = failure(&ws, &["c.llt"]);
     assert_eq!(kind, "limit");
-    assert_eq!(
-        message,
-        "step 2 (`rows`) `csv.parse`: the text is 32 MiB, over the limit of 16 MiB for the \
-         text of csv.parse (raise `limits.csv_input` in config.toml)"
+    assert!(
+        message.starts_with("step 2 (`rows`) `csv.parse`: the text is ")
+            && message.ends_with(
+                ", over the limit of 16 MiB for the text of csv.parse (raise \
+                 `limits.csv_input` in config.toml)"
+            ),
+        "{message}"
     );
     // raised, the table is still bounded by the value limit
     ws.write(".llmos/config.toml", "[limits]\ncsv_input = \"64 MiB\"\n");
