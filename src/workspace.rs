@@ -65,8 +65,8 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 
 use crate::economy::prices::Price;
-use crate::llm::CallConfig;
 use crate::limits::LimitsConfig;
+use crate::llm::CallConfig;
 use crate::store::{ObjectStore, StoreError};
 use crate::types::{Effect, EffectSet};
 
