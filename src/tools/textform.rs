@@ -3,8 +3,9 @@
 //! in such a form to where it came from through these tools, so the plain functions are
 //! public too.
 
-use super::registry::{Body, Builtin};
+use super::registry::{Body, Builtin, Offload};
 use super::text::TIMEOUT;
+use super::work::Work;
 use super::{ToolCtx, ToolError, ToolResult, arg, arg_str};
 use crate::value::{Value, kind_of};
 
@@ -16,25 +17,25 @@ pub(crate) const TOOLS: &[Builtin] = &[
         name: "text.trim_end",
         params: &["text"],
         timeout: TIMEOUT,
-        body: Body::Ready(|_, a| Ok(Value::String(arg_str(a, 0, "text")?.trim_end().into()))),
+        body: Body::Work(trim_end, Offload::Large),
     },
     Builtin {
         name: "text.lower",
         params: &["text"],
         timeout: TIMEOUT,
-        body: Body::Ready(|_, a| Ok(Value::String(arg_str(a, 0, "text")?.to_lowercase()))),
+        body: Body::Work(lower, Offload::Large),
     },
     Builtin {
         name: "text.upper",
         params: &["text"],
         timeout: TIMEOUT,
-        body: Body::Ready(|_, a| Ok(Value::String(arg_str(a, 0, "text")?.to_uppercase()))),
+        body: Body::Work(upper, Offload::Large),
     },
     Builtin {
         name: "text.regex_escape",
         params: &["text"],
         timeout: TIMEOUT,
-        body: Body::Ready(|_, a| Ok(Value::String(regex_escape(arg_str(a, 0, "text")?)))),
+        body: Body::Work(escape, Offload::Large),
     },
     Builtin {
         name: "text.format_number",
@@ -43,6 +44,28 @@ pub(crate) const TOOLS: &[Builtin] = &[
         body: Body::Ready(format_number_tool),
     },
 ];
+
+/// The text, as one changes it: `text.trim_end`, `text.lower`, ... (linear in the text,
+/// so run on a worker thread when it is large).
+fn text_form(args: &[Value], f: impl FnOnce(&str) -> String) -> ToolResult {
+    Ok(Value::String(f(arg_str(args, 0, "text")?)))
+}
+
+fn trim_end(_: &ToolCtx, args: &[Value], _: &Work<'_>) -> ToolResult {
+    text_form(args, |t| t.trim_end().to_owned())
+}
+
+fn lower(_: &ToolCtx, args: &[Value], _: &Work<'_>) -> ToolResult {
+    text_form(args, str::to_lowercase)
+}
+
+fn upper(_: &ToolCtx, args: &[Value], _: &Work<'_>) -> ToolResult {
+    text_form(args, str::to_uppercase)
+}
+
+fn escape(_: &ToolCtx, args: &[Value], _: &Work<'_>) -> ToolResult {
+    text_form(args, regex_escape)
+}
 
 /// `text` with every regex metacharacter escaped (the `regex` crate's rules).
 pub fn regex_escape(text: &str) -> String {
