@@ -19,6 +19,7 @@ pub mod learn;
 pub mod limits;
 pub mod llm;
 pub mod remote;
+pub mod mcp;
 pub mod stdlib;
 pub mod store;
 pub mod syntax;

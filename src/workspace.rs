@@ -41,6 +41,11 @@
 //! [remote]
 //! url = "s3://team-bucket/llmos"
 //! trusted_keys = ["ed25519:..."]
+//! # MCP servers whose tools programs may call (see `crate::mcp::config`).
+//! [mcp.servers.files]
+//! command = "npx"
+//! args = ["-y", "@modelcontextprotocol/server-filesystem", "."]
+//! effects = ["read", "write"]
 //!
 //! [limits]                   # sizes: bytes, or "512 KiB", "64 MiB", "1 GB"
 //! value = "64 MiB"           # one value a step makes; see crate::limits for every key
@@ -252,6 +257,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// The `[shell]` table.
     pub shell: ShellConfig,
+    /// The `[mcp]` table: MCP servers (checked when the file is read).
+    pub mcp: crate::mcp::config::McpConfig,
 }
 
 /// `config.toml` as read, before the checks that need the position of a list element.
@@ -274,6 +281,8 @@ struct RawConfig {
     limits: LimitsConfig,
     #[serde(default)]
     shell: ShellConfig,
+    #[serde(default)]
+    mcp: crate::mcp::config::McpConfig,
 }
 
 /// The `[shell]` table of `config.toml`.
@@ -390,6 +399,7 @@ impl Config {
             }
             allow.push(name);
         }
+        raw.mcp.servers().map_err(|e| error(None, e))?;
         Ok(Config {
             model: raw.model,
             allow,
@@ -399,6 +409,7 @@ impl Config {
             remote: raw.remote,
             limits: raw.limits,
             shell: raw.shell,
+            mcp: raw.mcp,
         })
     }
 

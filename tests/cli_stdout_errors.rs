@@ -76,6 +76,11 @@ fn cases() -> Vec<(&'static str, Vec<&'static str>, &'static str)> {
         ("completions", vec!["completions", "bash"], ""),
         ("man", vec!["man"], ""),
         ("config", vec!["config"], ""),
+        (
+            "mcp",
+            vec!["mcp", "serve"],
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}\n",
+        ),
         ("--help", vec!["--help"], ""),
         ("--version", vec!["--version"], ""),
     ]

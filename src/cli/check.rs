@@ -30,8 +30,14 @@ pub struct Args {
 const LIMIT: usize = 100;
 
 pub fn run(args: Args) -> Outcome {
-    let tools = match super::program::workspace_and_tools(args.root.root.as_deref()) {
-        Ok((_, t)) => t,
+    // Offline: MCP tools come from the cached lists (`llmos mcp refresh`).
+    let tools = match super::program::open_workspace(args.root.root.as_deref()).and_then(|ws| {
+        let config = ws
+            .config()
+            .map_err(|e| super::program::LoadError::Message(format!("error: {e}")))?;
+        super::program::tools_listed(&ws, &config, crate::mcp::Listing::Cached)
+    }) {
+        Ok(t) => t,
         Err(e) => {
             e.print();
             return Outcome::Failed;

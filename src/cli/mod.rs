@@ -22,6 +22,8 @@ mod init;
 mod interactive;
 mod keys;
 mod man;
+mod mcp;
+mod mcp_serve;
 pub mod program;
 mod remote;
 pub mod render;
@@ -90,6 +92,9 @@ pub enum Command {
     Init(init::Args),
     /// Print the settings in effect and where each comes from.
     Config(config::Args),
+    /// MCP: `refresh` the cached tool lists of the configured servers; `serve` the
+    /// stored programs as MCP tools.
+    Mcp(mcp::Args),
 }
 
 /// The outcome of a command, mapped to the process exit code.
@@ -144,6 +149,7 @@ pub fn run() -> u8 {
         Command::Man(a) => man::run(a),
         Command::Init(a) => init::run(a),
         Command::Config(a) => config::run(a),
+        Command::Mcp(a) => mcp::run(a),
     };
     let code = match outcome {
         Outcome::Success => 0,

@@ -26,6 +26,12 @@ pub fn write(text: &str) {
     }
 }
 
+/// Records a write to stdout that failed elsewhere (a protocol on stdout), so that
+/// [`finish`] reports it like one of [`write`]'s.
+pub fn record_failure(message: String) {
+    failed().get_or_insert(message);
+}
+
 /// Flushes stdout and reports the first write that failed, as the message to print.
 pub fn finish() -> Result<(), String> {
     if let Err(e) = io::stdout().lock().flush() {

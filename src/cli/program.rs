@@ -67,9 +67,24 @@ pub fn open_workspace(root: Option<&Path>) -> Result<Workspace, LoadError> {
     Workspace::open(root, |k| std::env::var(k).ok()).map_err(|e| message(format!("error: {e}")))
 }
 
-/// The tools of the workspace: the built-in ones and those of its MCP servers.
-pub fn workspace_tools(_ws: &Workspace, _config: &Config) -> Result<ToolTable, LoadError> {
-    Ok(ToolTable::builtins().clone())
+/// The tools of the workspace: the built-in ones and those of its MCP servers (a server
+/// without a cached tool list is started once to list them). Notes go to stderr.
+pub fn workspace_tools(ws: &Workspace, config: &Config) -> Result<ToolTable, LoadError> {
+    tools_listed(ws, config, crate::mcp::Listing::StartMissing)
+}
+
+/// [`workspace_tools`] with the MCP tool lists taken as `listing` says.
+pub fn tools_listed(
+    ws: &Workspace,
+    config: &Config,
+    listing: crate::mcp::Listing,
+) -> Result<ToolTable, LoadError> {
+    let w = crate::mcp::workspace_tools(ws, config, listing)
+        .map_err(|e| message(format!("error: {}: {e}", ws.config_path().display())))?;
+    for note in &w.notes {
+        eprintln!("{note}");
+    }
+    Ok(w.table)
 }
 
 /// Opens the workspace at `root` (default: the current directory) and its tools.

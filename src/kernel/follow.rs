@@ -71,6 +71,30 @@ pub fn run_program(
     inputs: RunInputs,
     resolver: &dyn SlotResolver,
 ) -> Result<Hosted, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("error: cannot start the runtime: {e}"))?;
+    let cancel = inputs.cancel.clone();
+    let tools = inputs.tools.clone();
+    runtime.block_on(async {
+        let watcher = tokio::spawn(watch_signals(cancel));
+        let hosted = host(ws, program, inputs, resolver).await;
+        watcher.abort();
+        // MCP servers started for the run end with it.
+        tools.shutdown().await;
+        hosted
+    })
+}
+
+/// [`run_program`] on the caller's runtime, with no signal handling and the tools' MCP
+/// servers left running (`llmos mcp serve` runs many programs on one runtime).
+pub async fn host(
+    ws: &Workspace,
+    program: &Program,
+    inputs: RunInputs,
+    resolver: &dyn SlotResolver,
+) -> Result<Hosted, String> {
     ws.ensure_state_dir().map_err(|e| format!("error: {e}"))?;
     let ctx = ToolCtx::for_workspace(ws, config).map_err(|e| format!("error: {e}"))?;
     let ctx = Arc::new(ctx);
@@ -83,17 +107,7 @@ pub fn run_program(
     } else if let Some(lines) = StepLines::for_stderr() {
         bus.subscribe(Arc::new(lines));
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("error: cannot start the runtime: {e}"))?;
-    let cancel = inputs.cancel.clone();
-    let result = runtime.block_on(async {
-        let watcher = tokio::spawn(watch_signals(cancel));
-        let r = vm::run(program, inputs, &ctx, resolver, &bus).await;
-        watcher.abort();
-        r
-    });
+    let result = vm::run(program, inputs, &ctx, resolver, &bus).await;
     if let Some(e) = log.error() {
         eprintln!("warning: {e}");
     }

@@ -89,6 +89,8 @@ pub fn learn(
         let watcher = tokio::spawn(super::follow::watch_signals(cancel));
         let learned = learner::learn(&req.goal, &meter, &ctx, &config).await;
         watcher.abort();
+        // MCP servers the Learner started end with the run.
+        config.tools.shutdown().await;
         learned
     });
     let mut notes = Vec::new();

@@ -138,12 +138,17 @@ impl Kernel {
         ws.ensure_state_dir().map_err(|e| e.to_string())?;
         let config = ws.config().map_err(|e| e.to_string())?;
         let store = ws.object_store().map_err(|e| e.to_string())?;
+        let tools = crate::mcp::workspace_tools(&ws, &config, crate::mcp::Listing::StartMissing)
+            .map_err(|e| format!("{}: {e}", ws.config_path().display()))?;
+        for note in &tools.notes {
+            eprintln!("{note}");
+        }
         Ok(Kernel {
             ws,
             config,
             db: OnceLock::new(),
             store,
-            tools: ToolTable::builtins().clone(),
+            tools: tools.table,
         })
     }
 

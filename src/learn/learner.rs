@@ -18,7 +18,7 @@ use indexmap::IndexMap;
 use crate::economy::meter::{Deadline, Meter, MeterError};
 use crate::learn::recording::{FINAL_TOOL, Outcome, RecStep, Recording, Usage};
 use crate::learn::toolcall::{Offer, run_tool_call};
-use crate::llm::schema::tool_specs;
+use crate::llm::schema::table_specs;
 use crate::llm::{Block, ChatRequest, Message, StopReason, ToolSpec};
 use crate::tools::{ToolCtx, ToolTable};
 use crate::types::{Effect, EffectSet};
@@ -205,7 +205,7 @@ async fn converse(
     steps: &mut Vec<RecStep>,
 ) -> Result<String, LearnFailure> {
     let tools: Vec<ToolSpec> =
-        tool_specs(config.tools.decls()).map_err(|e| LearnFailure::Setup(e.to_string()))?;
+        table_specs(&config.tools).map_err(|e| LearnFailure::Setup(e.to_string()))?;
     let mut req = ChatRequest {
         system: system_prompt(config.granted),
         messages: vec![Message::user(goal)],

@@ -29,6 +29,20 @@ pub struct ToolSpec {
 impl ToolSpec {
     /// The spec of a declared tool; an error when its name cannot go on the wire.
     pub fn from_decl(decl: &ToolDecl) -> Result<ToolSpec, LlmError> {
+        ToolSpec::described(decl, input_schema(&decl.params))
+    }
+
+    /// The spec of a tool table's entry: its own argument schema when it has one (an MCP
+    /// tool's), else the declaration's.
+    pub fn from_entry(entry: &crate::tools::ToolEntry) -> Result<ToolSpec, LlmError> {
+        match &entry.schema {
+            Some(schema) => ToolSpec::described(&entry.decl, (**schema).clone()),
+            None => ToolSpec::from_decl(&entry.decl),
+        }
+    }
+
+    /// The spec of `decl` with `schema` for its arguments.
+    fn described(decl: &ToolDecl, schema: Value) -> Result<ToolSpec, LlmError> {
         let effects = if decl.effects.is_empty() {
             "none".to_string()
         } else {
@@ -41,7 +55,7 @@ impl ToolSpec {
         } else {
             format!("{doc}\n\n{tail}")
         };
-        ToolSpec::new(&decl.name, description, input_schema(&decl.params))
+        ToolSpec::new(&decl.name, description, schema)
     }
 
     /// A spec written by hand (pseudo-tools such as `llm.final`).
@@ -64,6 +78,11 @@ pub fn tool_specs<'a>(
     decls: impl IntoIterator<Item = &'a ToolDecl>,
 ) -> Result<Vec<ToolSpec>, LlmError> {
     decls.into_iter().map(ToolSpec::from_decl).collect()
+}
+
+/// The specs of every tool of a table, in name order.
+pub fn table_specs(tools: &crate::tools::ToolTable) -> Result<Vec<ToolSpec>, LlmError> {
+    tools.entries().map(ToolSpec::from_entry).collect()
 }
 
 /// The JSON Schema of a tool's arguments.

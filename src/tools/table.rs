@@ -35,6 +35,9 @@ pub struct ToolEntry {
     pub sig_hash: [u8; 32],
     pub imp: Arc<dyn Tool>,
     pub source: ToolSource,
+    /// The JSON Schema of the arguments shown to an LLM, when richer than the one the
+    /// declaration gives (an MCP tool's own, with llt parameter names).
+    pub schema: Option<Arc<serde_json::Value>>,
 }
 
 impl ToolEntry {
@@ -45,6 +48,7 @@ impl ToolEntry {
             decl,
             imp,
             source: ToolSource::Builtin,
+            schema: None,
         }
     }
 

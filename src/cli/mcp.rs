@@ -1,0 +1,87 @@
+//! `llmos mcp refresh`: list the tools of every configured MCP server again (starting
+//! each) and cache them for `llmos check`. `llmos mcp serve`: the stored programs as MCP
+//! tools ([`super::mcp_serve`]).
+
+use super::Outcome;
+use super::program::{RootArg, open_workspace};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub action: Action,
+    #[command(flatten)]
+    pub root: RootArg,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    /// Start every `[mcp.servers.NAME]` of config.toml, list its tools and cache the list
+    /// in .llmos/mcp/ (what `llmos check` reads).
+    Refresh,
+    /// Serve every stored program with a goal as an MCP tool (stdio, or streamable HTTP
+    /// on a loopback address with --http).
+    Serve(super::mcp_serve::Args),
+}
+
+pub fn run(args: Args) -> Outcome {
+    match args.action {
+        Action::Refresh => refresh(&args.root),
+        Action::Serve(a) => super::mcp_serve::run(a, &args.root),
+    }
+}
+
+fn refresh(root: &RootArg) -> Outcome {
+    let ws = match open_workspace(root.root.as_deref()) {
+        Ok(ws) => ws,
+        Err(e) => {
+            e.print();
+            return Outcome::Failed;
+        }
+    };
+    let servers = match ws
+        .config()
+        .map_err(|e| e.to_string())
+        .and_then(|c| c.mcp.servers())
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Outcome::Failed;
+        }
+    };
+    if servers.is_empty() {
+        eprintln!(
+            "no MCP servers are configured: add [mcp.servers.NAME] tables to {}",
+            ws.config_path().display()
+        );
+        return Outcome::Success;
+    }
+    let listed = match crate::mcp::list_live(&ws, servers.clone()) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Outcome::Failed;
+        }
+    };
+    let mut failed = false;
+    for ((name, result), server) in listed.into_iter().zip(&servers) {
+        match result.and_then(|tools| crate::mcp::schema::map_tools(server, &tools)) {
+            Ok(mapped) => {
+                let s = if mapped.len() == 1 { "" } else { "s" };
+                outln!("{name}: {} tool{s}", mapped.len());
+                for m in mapped {
+                    outln!("  {}  effects({})", m.decl.signature(), m.decl.effects);
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        Outcome::Failed
+    } else {
+        Outcome::Success
+    }
+}

@@ -1,0 +1,165 @@
+//! MCP (Model Context Protocol) both ways.
+//!
+//! - **Client**: the servers of `[mcp.servers.NAME]` in `config.toml` ([`config`]) lend
+//!   their tools to the workspace's [`ToolTable`] as `NAME.tool` ([`schema`], [`tool`]),
+//!   so `.llt` programs, the Learner and Follower runs call them like built-ins. A
+//!   server is started on first use and shut down with the table ([`hub`]); its tool list
+//!   is cached in `.llmos/mcp/` ([`cache`]) for `llmos check`. The SDK (`rmcp`) is behind
+//!   llmos's own [`client::McpClient`] trait ([`sdk`]).
+//! - **Server**: `llmos mcp serve` offers every stored program with a goal as a tool
+//!   ([`serve`]).
+
+pub mod cache;
+pub mod client;
+pub mod config;
+pub mod hub;
+pub mod names;
+mod process;
+pub mod schema;
+mod sdk;
+pub mod serve;
+mod tool;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use client::RemoteTool;
+use hub::Hub;
+
+use crate::tools::{ToolEntry, ToolSource, ToolTable};
+use crate::workspace::{Config, Workspace};
+
+/// Where the tool lists of a workspace's servers come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listing {
+    /// The cache only (`llmos check`): a server without a cached list adds no tools, and
+    /// a note says to run `llmos mcp refresh`.
+    Cached,
+    /// The cache, and a server without a cached list is started once to list its tools.
+    StartMissing,
+}
+
+/// A workspace's tools, with notes for stderr (servers that could not be listed).
+pub struct WorkspaceTools {
+    pub table: ToolTable,
+    pub notes: Vec<String>,
+}
+
+/// The tools of the workspace: the built-in ones and those of its MCP servers. Errors
+/// are configuration errors (a bad server table, two tools with one name).
+pub fn workspace_tools(
+    ws: &Workspace,
+    config: &Config,
+    listing: Listing,
+) -> Result<WorkspaceTools, String> {
+    let builtins = ToolTable::builtins();
+    if config.mcp.servers.is_empty() {
+        return Ok(WorkspaceTools {
+            table: builtins.clone(),
+            notes: Vec::new(),
+        });
+    }
+    let servers = config.mcp.servers()?;
+    let mut lists: BTreeMap<String, Vec<RemoteTool>> = BTreeMap::new();
+    let mut missing = Vec::new();
+    for s in &servers {
+        match cache::read(&ws.state_dir, s) {
+            Some(tools) => {
+                lists.insert(s.name.clone(), tools);
+            }
+            None => missing.push(s.clone()),
+        }
+    }
+    let mut notes = Vec::new();
+    if !missing.is_empty() {
+        match listing {
+            Listing::Cached => {
+                for s in &missing {
+                    notes.push(format!(
+                        "note: MCP server `{}` has no cached tool list: `llmos mcp refresh` \
+                         lists its tools",
+                        s.name
+                    ));
+                }
+            }
+            Listing::StartMissing => {
+                for (name, result) in list_live(ws, missing)? {
+                    match result {
+                        Ok(tools) => {
+                            lists.insert(name, tools);
+                        }
+                        Err(e) => notes.push(format!(
+                            "warning: {e}; the tools of MCP server `{name}` are not available"
+                        )),
+                    }
+                }
+            }
+        }
+    }
+    let hub = Arc::new(Hub::new(servers, ws.root.clone(), ws.state_dir.clone()));
+    let table = table_with(builtins, &hub, &lists)?;
+    Ok(WorkspaceTools { table, notes })
+}
+
+/// `base` with the tools of `lists` (server name to its listed tools), called through `hub`.
+pub fn table_with(
+    base: &ToolTable,
+    hub: &Arc<Hub>,
+    lists: &BTreeMap<String, Vec<RemoteTool>>,
+) -> Result<ToolTable, String> {
+    let builtin_namespaces: std::collections::BTreeSet<&str> =
+        base.keys().filter_map(|k| k.split('.').next()).collect();
+    let mut entries = Vec::new();
+    for server in hub.servers() {
+        let Some(tools) = lists.get(&server.name) else {
+            continue;
+        };
+        if builtin_namespaces.contains(server.name.as_str()) {
+            return Err(format!(
+                "[mcp.servers.{0}]: `{0}` is the namespace of built-in tools; name the server \
+                 otherwise",
+                server.name
+            ));
+        }
+        for m in schema::map_tools(server, tools)? {
+            let imp = tool::McpTool::new(&m, &server.name, server.timeout, Arc::clone(hub));
+            entries.push(ToolEntry {
+                sig_hash: m.sig_hash,
+                imp: Arc::new(imp),
+                source: ToolSource::Mcp {
+                    server: server.name.clone(),
+                    remote: m.remote.clone(),
+                },
+                schema: Some(Arc::new(m.llm_schema.clone())),
+                decl: m.decl,
+            });
+        }
+    }
+    base.extended(
+        entries,
+        Some(Arc::clone(hub) as Arc<dyn crate::tools::table::Provider>),
+    )
+}
+
+/// A server's name and what listing its tools gave.
+pub type Listed = (String, Result<Vec<RemoteTool>, String>);
+
+/// Starts `servers`, lists their tools (caching them) and stops them again; a result per
+/// server, in order. Runs its own small runtime: call it outside any.
+pub fn list_live(ws: &Workspace, servers: Vec<config::Server>) -> Result<Vec<Listed>, String> {
+    let names: Vec<String> = servers.iter().map(|s| s.name.clone()).collect();
+    let hub = Hub::new(servers, ws.root.clone(), ws.state_dir.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    Ok(runtime.block_on(async {
+        let mut out = Vec::new();
+        for name in names {
+            let r = hub.list(&name).await.map_err(|e| e.message);
+            out.push((name, r));
+        }
+        crate::tools::table::Provider::shutdown(&hub).await;
+        out
+    }))
+}

@@ -1,0 +1,140 @@
+//! The process of a stdio MCP server: started in its own process group (a terminal's
+//! Ctrl-C reaches llmos, not the server; llmos ends it), its stderr kept for messages, and
+//! ended with everything it started: stdin closed, then SIGTERM, then SIGKILL to the whole
+//! group. Dropping a [`ServerProcess`] that was not shut down kills the group at once, so
+//! no path (a panic, a dropped runtime) leaves a server behind.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::AsyncReadExt;
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+/// Environment variables a server inherits from llmos (besides its `env`): enough to find
+/// programs and a home, nothing else (no API keys).
+const INHERITED_ENV: &[&str] = &[
+    "HOME", "LANG", "LOGNAME", "PATH", "SHELL", "TERM", "TMPDIR", "USER",
+];
+
+/// The last bytes of stderr kept for messages.
+const STDERR_TAIL: usize = 4096;
+
+/// How long a server gets to exit after its stdin is closed, and after SIGTERM.
+const GRACE: Duration = Duration::from_millis(1500);
+
+/// A running server process and its process group.
+pub struct ServerProcess {
+    child: Child,
+    pgid: Option<nix::unistd::Pid>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    done: bool,
+}
+
+impl ServerProcess {
+    /// Starts `command args` in `dir` with `env` added; hands back the process and its
+    /// stdout and stdin, for the transport.
+    pub fn spawn(
+        command: &str,
+        args: &[String],
+        env: &BTreeMap<String, String>,
+        dir: &Path,
+    ) -> std::io::Result<(ServerProcess, ChildStdout, ChildStdin)> {
+        let mut cmd = Command::new(command);
+        cmd.args(args)
+            .current_dir(dir)
+            .env_clear()
+            .envs(
+                INHERITED_ENV
+                    .iter()
+                    .filter_map(|k| Some((*k, std::env::var_os(k)?))),
+            )
+            .envs(env)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        #[cfg(unix)]
+        cmd.process_group(0);
+        let mut child = cmd.spawn()?;
+        let missing = || std::io::Error::other("the server's standard streams are missing");
+        let stdout = child.stdout.take().ok_or_else(missing)?;
+        let stdin = child.stdin.take().ok_or_else(missing)?;
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        if let Some(mut pipe) = child.stderr.take() {
+            let tail = Arc::clone(&stderr);
+            tokio::spawn(async move {
+                let mut buf = [0u8; 1024];
+                while let Ok(n @ 1..) = pipe.read(&mut buf).await {
+                    if let Ok(mut t) = tail.lock() {
+                        t.extend_from_slice(&buf[..n]);
+                        let extra = t.len().saturating_sub(STDERR_TAIL);
+                        t.drain(..extra);
+                    }
+                }
+            });
+        }
+        let pgid = child
+            .id()
+            .and_then(|id| i32::try_from(id).ok())
+            .map(nix::unistd::Pid::from_raw);
+        let process = ServerProcess {
+            child,
+            pgid,
+            stderr,
+            done: false,
+        };
+        Ok((process, stdout, stdin))
+    }
+
+    /// The last lines the server wrote to stderr, trimmed.
+    pub fn stderr_tail(&self) -> String {
+        let bytes = self.stderr.lock().map(|t| t.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).trim().to_owned()
+    }
+
+    /// How the process ended, if it has.
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// Ends the server: it should exit once its stdin is closed (the caller closes the
+    /// transport first); then SIGTERM, then SIGKILL, to its whole process group.
+    pub async fn shutdown(&mut self) {
+        if self.done {
+            return;
+        }
+        if tokio::time::timeout(GRACE, self.child.wait())
+            .await
+            .is_err()
+        {
+            self.signal(nix::sys::signal::Signal::SIGTERM);
+            if tokio::time::timeout(GRACE, self.child.wait())
+                .await
+                .is_err()
+            {
+                self.signal(nix::sys::signal::Signal::SIGKILL);
+                let _ = self.child.wait().await;
+            }
+        }
+        // Whatever the leader left in its group goes too.
+        self.signal(nix::sys::signal::Signal::SIGKILL);
+        self.done = true;
+    }
+
+    fn signal(&self, sig: nix::sys::signal::Signal) {
+        if let Some(pgid) = self.pgid {
+            let _ = nix::sys::signal::killpg(pgid, sig);
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if !self.done {
+            self.signal(nix::sys::signal::Signal::SIGKILL);
+        }
+    }
+}

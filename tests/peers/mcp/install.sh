@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the real MCP peers the tests run against (the official reference servers and
+# the TypeScript SDK, versions pinned by package-lock.json, and the scripts beside this
+# file that use the SDK) into a cache folder, once:
+#   ${LLMOS_PEERS:-$HOME/.cache/llmos-peers}/mcp-<hash of lock and scripts>/
+# Prints that folder. Used by .ci/run and by the test helper (tests/support/mcp_peers.rs).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+command -v npm >/dev/null || { echo "install.sh: npm is not installed (apt-get install nodejs npm)" >&2; exit 1; }
+hash="$(cat "$here/package-lock.json" "$here"/*.mjs | sha256sum | cut -c1-16)"
+base="${LLMOS_PEERS:-$HOME/.cache/llmos-peers}"
+dir="$base/mcp-$hash"
+mkdir -p "$base"
+exec 9>"$base/.mcp.lock"
+flock 9
+if [ ! -f "$dir/.installed" ]; then
+  rm -rf "$dir.tmp"
+  mkdir -p "$dir.tmp"
+  cp "$here/package.json" "$here/package-lock.json" "$here"/*.mjs "$dir.tmp/"
+  (cd "$dir.tmp" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+  touch "$dir.tmp/.installed"
+  rm -rf "$dir"
+  mv "$dir.tmp" "$dir"
+fi
+echo "$dir"
