@@ -30,6 +30,8 @@ pub struct ServerProcess {
     child: Child,
     pgid: Option<nix::unistd::Pid>,
     stderr: Arc<Mutex<Vec<u8>>>,
+    /// Reads stderr until the process closes it.
+    stderr_reader: Option<tokio::task::JoinHandle<()>>,
     done: bool,
 }
 
@@ -63,9 +65,10 @@ impl ServerProcess {
         let stdout = child.stdout.take().ok_or_else(missing)?;
         let stdin = child.stdin.take().ok_or_else(missing)?;
         let stderr = Arc::new(Mutex::new(Vec::new()));
+        let mut stderr_reader = None;
         if let Some(mut pipe) = child.stderr.take() {
             let tail = Arc::clone(&stderr);
-            tokio::spawn(async move {
+            stderr_reader = Some(tokio::spawn(async move {
                 let mut buf = [0u8; 1024];
                 while let Ok(n @ 1..) = pipe.read(&mut buf).await {
                     if let Ok(mut t) = tail.lock() {
@@ -74,7 +77,7 @@ impl ServerProcess {
                         t.drain(..extra);
                     }
                 }
-            });
+            }));
         }
         let pgid = child
             .id()
@@ -84,20 +87,32 @@ impl ServerProcess {
             child,
             pgid,
             stderr,
+            stderr_reader,
             done: false,
         };
         Ok((process, stdout, stdin))
     }
 
-    /// The last lines the server wrote to stderr, trimmed.
-    pub fn stderr_tail(&self) -> String {
+    /// How the process ended and its last stderr lines (`exited (exit status: 3): why`),
+    /// waiting up to `within` for it to end; `None` while it runs.
+    pub async fn exit_note(&mut self, within: Duration) -> Option<String> {
+        let status = match tokio::time::timeout(within, self.child.wait()).await {
+            Ok(Ok(status)) => status,
+            _ => return None,
+        };
+        // Its stderr is closed too, or about to be: read it to the end.
+        if let Some(reader) = self.stderr_reader.take() {
+            let _ = tokio::time::timeout(Duration::from_millis(500), reader).await;
+        }
         let bytes = self.stderr.lock().map(|t| t.clone()).unwrap_or_default();
-        String::from_utf8_lossy(&bytes).trim().to_owned()
-    }
-
-    /// How the process ended, if it has.
-    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.try_wait().ok().flatten()
+        let tail = String::from_utf8_lossy(&bytes);
+        let last: Vec<&str> = tail.trim().lines().rev().take(5).collect();
+        let last: Vec<&str> = last.into_iter().rev().collect();
+        Some(if last.is_empty() {
+            format!("it exited ({status})")
+        } else {
+            format!("it exited ({status}): {}", last.join(" | "))
+        })
     }
 
     /// Ends the server: it should exit once its stdin is closed (the caller closes the

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation};
@@ -47,15 +48,11 @@ pub async fn connect(server: &Server, root: &Path) -> Result<Arc<dyn McpClient>,
             let service = match started {
                 Ok(Ok(s)) => s,
                 Ok(Err(e)) => {
-                    // Give a server that is exiting a moment, so its status and stderr
-                    // say why.
-                    let _ = tokio::time::timeout(std::time::Duration::from_millis(500), async {
-                        while process.exit_status().is_none() {
-                            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                        }
-                    })
-                    .await;
-                    let why = exit_note(&mut process).unwrap_or_else(|| e.to_string());
+                    // A server that is exiting says why in its status and stderr.
+                    let why = process
+                        .exit_note(Duration::from_millis(500))
+                        .await
+                        .unwrap_or_else(|| e.to_string());
                     process.shutdown().await;
                     return Err(unavailable(format!(
                         "MCP server `{}` did not start: {why}",
@@ -124,19 +121,6 @@ fn unavailable(message: String) -> McpError {
     McpError::new(McpErrorKind::Unavailable, message)
 }
 
-/// `exited with status 1: <stderr>` once the process has ended.
-fn exit_note(process: &mut ServerProcess) -> Option<String> {
-    let status = process.exit_status()?;
-    let tail = process.stderr_tail();
-    let last: Vec<&str> = tail.lines().rev().take(5).collect();
-    let last: Vec<&str> = last.into_iter().rev().collect();
-    Some(if last.is_empty() {
-        format!("it exited ({status})")
-    } else {
-        format!("it exited ({status}): {}", last.join(" | "))
-    })
-}
-
 impl Connection {
     fn new(name: &str, service: Service, process: Option<ServerProcess>) -> Connection {
         Connection {
@@ -152,13 +136,12 @@ impl Connection {
     async fn failure(&self, e: rmcp::ServiceError) -> McpError {
         if let Some(p) = self.process.lock().await.as_mut() {
             // A server that just closed its end may still be exiting.
-            for _ in 0..25 {
-                if p.exit_status().is_some() {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            }
-            if let Some(note) = exit_note(p) {
+            let within = if self.peer.is_transport_closed() {
+                Duration::from_millis(500)
+            } else {
+                Duration::ZERO
+            };
+            if let Some(note) = p.exit_note(within).await {
                 if let Ok(mut g) = self.gone.lock() {
                     *g = Some(note.clone());
                 }
@@ -227,9 +210,7 @@ impl McpClient for Connection {
         Box::pin(async move {
             if let Some(mut s) = self.service.lock().await.take() {
                 // Closing the transport closes the server's stdin.
-                let _ = s
-                    .close_with_timeout(std::time::Duration::from_secs(2))
-                    .await;
+                let _ = s.close_with_timeout(Duration::from_secs(2)).await;
             }
             if let Some(mut p) = self.process.lock().await.take() {
                 p.shutdown().await;
