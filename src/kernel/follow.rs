@@ -79,7 +79,7 @@ pub fn run_program(
     let tools = inputs.tools.clone();
     runtime.block_on(async {
         let watcher = tokio::spawn(watch_signals(cancel));
-        let hosted = host(ws, program, inputs, resolver).await;
+        let hosted = host(ws, config, program, inputs, resolver).await;
         watcher.abort();
         // MCP servers started for the run end with it.
         tools.shutdown().await;
@@ -91,6 +91,7 @@ pub fn run_program(
 /// servers left running (`llmos mcp serve` runs many programs on one runtime).
 pub async fn host(
     ws: &Workspace,
+    config: &Config,
     program: &Program,
     inputs: RunInputs,
     resolver: &dyn SlotResolver,

@@ -208,18 +208,6 @@ pub struct ToolCtx {
 }
 
 impl ToolCtx {
-    /// A context bound to no workspace, for tools that never look at it (pure tools, and
-    /// the recording compiler's replay, whose tools answer from a recording). Its root is
-    /// empty, so a file tool given it could not reach anything.
-    pub fn detached() -> ToolCtx {
-        ToolCtx {
-            root: PathBuf::new(),
-            limits: Limits::default(),
-            http: OnceLock::new(),
-            plain: OnceLock::new(),
-        }
-    }
-
     /// A context for the workspace at `root` (which must be an existing folder), with the
     /// default [`Limits`]; the state folder is `.llmos` at the root.
     pub fn new(root: &Path) -> Result<ToolCtx, ToolError> {
@@ -273,7 +261,8 @@ impl ToolCtx {
     }
 
     /// A context outside any workspace: every file is refused, every body runs on the
-    /// calling thread. For pure tools, which never look at the root.
+    /// calling thread. For pure tools, which never look at the root, and the recording
+    /// compiler's replay, whose tools answer from a recording.
     pub fn detached() -> ToolCtx {
         ToolCtx {
             root: PathBuf::new(),

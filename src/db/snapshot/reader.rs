@@ -183,7 +183,8 @@ impl SnapshotReader {
 
     /// The entry list of the bucket `hash` falls in.
     fn lookup(&self, section: usize, hash: u64) -> Result<Vec<u32>, Damaged> {
-        self.lookup_capped(section, hash, u64::MAX).map(|(_, list)| list)
+        self.lookup_capped(section, hash, u64::MAX)
+            .map(|(_, list)| list)
     }
 
     /// The length of the entry list of the bucket `hash` falls in, and its first `cap`

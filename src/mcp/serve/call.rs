@@ -54,7 +54,7 @@ pub async fn run(
         ..RunInputs::new(offered.id.to_string())
     };
     let hosted = tokio::select! {
-        h = follow::host(&k.ws, program, inputs, resolver.as_ref()) => h,
+        h = follow::host(&k.ws, &k.config, program, inputs, resolver.as_ref()) => h,
         () = ct.cancelled() => {
             cancel.cancel("the MCP client cancelled the call");
             return error("the MCP client cancelled the call");
