@@ -207,7 +207,7 @@ async fn the_turn_limit_ends_the_run() {
 #[tokio::test]
 async fn the_time_limit_stops_a_slow_call() {
     let ws = Ws::new();
-    let slow = Reply::ok(&canned::anthropic_text("late", 10, 1)).delay(Duration::from_secs(5));
+    let slow = Reply::ok(&canned::anthropic_text("late", 10, 1)).delay(Duration::from_secs(60));
     let server = LoopbackServer::start(Script::new().reply(slow))
         .await
         .unwrap();
@@ -220,7 +220,7 @@ async fn the_time_limit_stops_a_slow_call() {
         "{}",
         run.stderr
     );
-    assert!(started.elapsed() < Duration::from_secs(4));
+    assert!(started.elapsed() < Duration::from_secs(30));
     let b = llmos(&ws, &["budget", "--json"], &[]).await.json();
     assert_eq!(b["held_usd"].as_f64(), Some(0.0), "the hold was released");
 }

@@ -61,7 +61,7 @@ const SLEEPS: &str = r#"trace sleeps
 param n: int = 20
 let items = json.parse(text: "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]")
 let waited = for i in items {
-    time.sleep(ms: 300)
+    time.sleep(ms: 600)
 }
 return waited
 "#;
@@ -74,18 +74,18 @@ fn twenty_sleeps_in_a_for_overlap_and_jobs_bounds_them() {
     let (v, code) = exec_json(&ws, "sleeps.llt", &[]);
     let took = started.elapsed();
     assert_eq!(code, Some(0), "{v}");
-    assert_eq!(v["output"], json!(vec![300; 20]));
-    // In a row they would take 6 s; overlapped, one sleep and a process start.
-    assert!(took < Duration::from_secs(3), "took {took:?}");
-    // Four at a time: at least five rounds of 300 ms, however fast the machine.
+    assert_eq!(v["output"], json!(vec![600; 20]));
+    // In a row they would take 12 s; overlapped, one sleep and a process start.
+    assert!(took < Duration::from_secs(6), "took {took:?}");
+    // Four at a time: at least five rounds of 600 ms, however fast the machine.
     let started = Instant::now();
     let (v, code) = exec_json(&ws, "sleeps.llt", &["--jobs", "4"]);
     assert_eq!(
         (code, &v["output"]),
-        (Some(0), &json!(vec![300; 20])),
+        (Some(0), &json!(vec![600; 20])),
         "{v}"
     );
-    assert!(started.elapsed() >= Duration::from_millis(1500));
+    assert!(started.elapsed() >= Duration::from_millis(3000));
 }
 
 /// Thirty appends, each after a sleep that is shorter the later the element: run at
