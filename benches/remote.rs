@@ -16,6 +16,7 @@ mod remote_support;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use llmos::db::TraceSource;
+use llmos::host::Env;
 use llmos::kernel::{Kernel, Mode, Request};
 use llmos::remote::index::{self, HeadRead, Index, Indexed};
 use llmos::remote::keys::KeyPair;
@@ -76,8 +77,8 @@ fn request(goal: &str) -> Request {
 fn index_100k(c: &mut Criterion) {
     let folder = Folder::new();
     let ws = tempfile::tempdir().unwrap();
-    let k = Kernel::open(Some(ws.path())).unwrap();
-    let remote = Remote::with_backend(folder.backend("lib"), &k.ws.state_dir, 1 << 30);
+    let k = Kernel::open(Some(ws.path()), Env::new(std::env::vars_os())).unwrap();
+    let remote = Remote::with_backend(folder.backend("lib"), &k.ws().state_dir, 1 << 30);
     let key = KeyPair::from_seed([9; 32]);
     let records: Vec<Indexed> = (0..100_000)
         .map(|i| record(i, ObjectId::of(&(i as u64).to_le_bytes()), None, &key))
@@ -120,13 +121,13 @@ fn small_library(peer: &dyn Peer) -> (ObjectId, KeyPair) {
     ))
     .unwrap();
     let scratch = tempfile::tempdir().unwrap();
-    let k = Kernel::open(Some(scratch.path())).unwrap();
+    let k = Kernel::open(Some(scratch.path()), Env::new(std::env::vars_os())).unwrap();
     let tools = llmos::check::ToolTable::builtins();
     let (_, bytes, _) = llmos::cli::program::compile_text("word_count.llt", &text, tools)
         .unwrap_or_else(|_| panic!("word_count.llt compiles"));
     let id = k.store.put(&bytes).unwrap();
     k.store.put_source(&id, "word_count.llt", &text).unwrap();
-    let remote = Remote::with_backend(peer.backend("lib"), &k.ws.state_dir, 1 << 30);
+    let remote = Remote::with_backend(peer.backend("lib"), &k.ws().state_dir, 1 << 30);
     remote.create(&layout::object(&id), &bytes).unwrap();
     let sidecar = std::fs::read(k.store.source_path(&id)).unwrap();
     let source = layout::hash_of(&sidecar);
@@ -163,9 +164,9 @@ fn loopback(c: &mut Criterion) {
             b.iter_batched(
                 || {
                     let ws = tempfile::tempdir().unwrap();
-                    let k = Kernel::open(Some(ws.path())).unwrap();
+                    let k = Kernel::open(Some(ws.path()), Env::new(std::env::vars_os())).unwrap();
                     let remote =
-                        Remote::with_backend(peer.backend("lib"), &k.ws.state_dir, 1 << 30);
+                        Remote::with_backend(peer.backend("lib"), &k.ws().state_dir, 1 << 30);
                     (ws, k, remote)
                 },
                 |(_ws, k, remote)| {

@@ -16,9 +16,10 @@ mod installed;
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use llmos::host::{LazyDb, SlotFiller};
 use llmos::tools::{Invocation, ToolCtx, ToolTable};
 use llmos::value::Value;
-use llmos::vm::{self, CacheResolver, EventBus, RunInputs};
+use llmos::vm::{self, EventBus, RunInputs};
 
 const STEPS: usize = 10_000;
 
@@ -37,7 +38,7 @@ fn chain(c: &mut Criterion) {
         .unwrap_or_else(|d| panic!("the chain does not compile: {d:?}"));
     let dir = tempfile::tempdir().unwrap();
     let ctx = Arc::new(ToolCtx::new(dir.path()).unwrap());
-    let resolver = CacheResolver::new(dir.path().join(".llmos"), "none".into());
+    let resolver = SlotFiller::cache_only(LazyDb::new(&dir.path().join(".llmos")), "none");
     let bus = EventBus::new();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

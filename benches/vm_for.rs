@@ -12,10 +12,11 @@
 use std::sync::Arc;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use llmos::host::{LazyDb, SlotFiller};
 use llmos::ir::Program;
 use llmos::tools::ToolCtx;
 use llmos::value::Value;
-use llmos::vm::{self, CacheResolver, EventBus, RunInputs};
+use llmos::vm::{self, EventBus, RunInputs};
 
 const N: usize = 100_000;
 
@@ -44,7 +45,7 @@ const BRANCH: &str = "trace branch\nparam items: list<str>\n\
 fn for_loops(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let ctx = Arc::new(ToolCtx::new(dir.path()).unwrap());
-    let resolver = CacheResolver::new(dir.path().join(".llmos"), "none".into());
+    let resolver = SlotFiller::cache_only(LazyDb::new(&dir.path().join(".llmos")), "none");
     let bus = EventBus::new();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -12,6 +12,7 @@ pub mod db;
 pub mod diag;
 pub mod dispatch;
 pub mod economy;
+pub mod host;
 pub mod http;
 pub mod ir;
 pub mod kernel;

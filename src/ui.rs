@@ -31,13 +31,22 @@ pub enum ColorChoice {
 struct Settings {
     verbosity: Verbosity,
     color: ColorChoice,
+    /// `NO_COLOR` and `CLICOLOR_FORCE` set (not empty; `CLICOLOR_FORCE=0` does not force).
+    no_color: bool,
+    force_color: bool,
 }
 
 static SETTINGS: OnceLock<Settings> = OnceLock::new();
 
-/// Sets the process's verbosity and color choice; the first call wins.
-pub fn set(verbosity: Verbosity, color: ColorChoice) {
-    let _ = SETTINGS.set(Settings { verbosity, color });
+/// Sets the process's verbosity and color choice (with `NO_COLOR` and `CLICOLOR_FORCE`
+/// from `env`); the first call wins.
+pub fn set(verbosity: Verbosity, color: ColorChoice, env: &crate::host::Env) {
+    let _ = SETTINGS.set(Settings {
+        verbosity,
+        color,
+        no_color: env.flag("NO_COLOR"),
+        force_color: env.flag("CLICOLOR_FORCE"),
+    });
 }
 
 fn settings() -> Settings {
@@ -71,13 +80,12 @@ pub fn progress_bar() -> bool {
 
 /// Whether what goes to stderr is colored.
 pub fn color() -> bool {
-    // Set and not empty (no-color.org); CLICOLOR_FORCE=0 does not force.
-    let var = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty() && v != "0");
-    match settings().color {
+    let s = settings();
+    match s.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto if var("CLICOLOR_FORCE") => true,
-        ColorChoice::Auto => std::io::stderr().is_terminal() && !var("NO_COLOR"),
+        ColorChoice::Auto if s.force_color => true,
+        ColorChoice::Auto => std::io::stderr().is_terminal() && !s.no_color,
     }
 }
 

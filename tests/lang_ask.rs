@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use llmos::db::Db;
 use llmos::economy::meter::{Meter, shared};
-use llmos::learn::ask::LlmSlotResolver;
+use llmos::host::SlotFiller;
 use llmos::learn::events::{EventSink, NullSink};
 use llmos::llm::canned;
 use llmos::llm::loopback::{LoopbackServer, Reply, Script};
@@ -26,7 +26,7 @@ let notes = for n in names {
 return notes
 "#;
 
-fn resolver(server: &LoopbackServer, dir: &std::path::Path) -> LlmSlotResolver {
+fn resolver(server: &LoopbackServer, dir: &std::path::Path) -> SlotFiller {
     let model = ModelRef::parse("anthropic:claude-sonnet-4-5").unwrap();
     let url = server.url();
     let env = move |k: &str| match k {
@@ -46,7 +46,7 @@ fn resolver(server: &LoopbackServer, dir: &std::path::Path) -> LlmSlotResolver {
         None,
         sink,
     );
-    LlmSlotResolver::new(Arc::new(meter)).with_max_tokens(50)
+    SlotFiller::new(Arc::new(meter)).with_max_tokens(50)
 }
 
 #[tokio::test]

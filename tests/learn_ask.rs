@@ -6,15 +6,14 @@ use std::sync::Arc;
 
 use llmos::db::Db;
 use llmos::economy::meter::{Meter, lock_db, shared};
-use llmos::learn::ask::LlmSlotResolver;
-use llmos::learn::events::{EventSink, MemorySink, NullSink};
-use llmos::learn::session;
+use llmos::host::{Env, Host, SlotFiller};
+use llmos::learn::events::{EventSink, MemorySink};
 use llmos::llm::canned;
 use llmos::llm::loopback::{LoopbackServer, Reply, Script};
 use llmos::llm::{ModelRef, Provider};
 use llmos::types::Type;
 use llmos::vm::slots::{SlotRequest, SlotResolver, SlotSource};
-use llmos::workspace::Config;
+use llmos::workspace::{Config, Workspace};
 use serde_json::json;
 
 const PROGRAM: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -22,7 +21,7 @@ const PROGRAM: &str = "0123456789abcdef0123456789abcdef0123456789abcdef012345678
 struct Setup {
     _dir: tempfile::TempDir,
     server: LoopbackServer,
-    resolver: LlmSlotResolver,
+    resolver: SlotFiller,
     events: Arc<MemorySink>,
 }
 
@@ -50,7 +49,7 @@ async fn setup(model: &str, script: Script, budget: Option<f64>) -> Setup {
         budget,
         sink,
     );
-    let resolver = LlmSlotResolver::new(Arc::new(meter)).with_max_tokens(200);
+    let resolver = SlotFiller::new(Arc::new(meter)).with_max_tokens(200);
     Setup {
         _dir: dir,
         server,
@@ -203,12 +202,23 @@ async fn the_budget_check_refuses_an_ask_before_sending() {
     assert_eq!(s.events.of_kind("llm_refused").len(), 1);
 }
 
+/// The host of a workspace in `dir` with `config` and the environment `env`.
+fn host(dir: &std::path::Path, config: &Config, env: &[(&str, &str)]) -> Host {
+    let env = Env::of(env.iter().copied());
+    let ws = Workspace::open(Some(dir), env.lookup()).unwrap();
+    Host::new(ws, config.clone(), env)
+}
+
 #[tokio::test]
 async fn without_a_key_the_cache_still_answers() {
     let dir = tempfile::tempdir().unwrap();
-    let db = shared(Db::open_in(dir.path()).unwrap());
     let model = "anthropic:claude-haiku-4-5";
-    lock_db(&db)
+    let config = Config {
+        model: Some(model.into()),
+        ..Config::default()
+    };
+    let h = host(dir.path(), &config, &[]);
+    lock_db(h.db().unwrap())
         .slots()
         .put(
             PROGRAM,
@@ -218,22 +228,7 @@ async fn without_a_key_the_cache_still_answers() {
             &json!("North leads."),
         )
         .unwrap();
-    let config = Config {
-        model: Some(model.into()),
-        ..Config::default()
-    };
-    let no_env = |_: &str| None;
-    let sink: Arc<dyn EventSink> = Arc::new(NullSink);
-    let resolver = session::slot_resolver(
-        &no_env,
-        &config,
-        db.clone(),
-        "run-1",
-        None,
-        sink.clone(),
-        false,
-    )
-    .unwrap();
+    let resolver = h.slot_resolver("run-1", None, false);
     assert!(resolver.meter().is_none());
     let hit = resolver
         .resolve(&slot("prose", Type::Str, "Describe: north=10"))
@@ -258,29 +253,23 @@ async fn without_a_key_the_cache_still_answers() {
         "{e}"
     );
 
-    let offline = session::slot_resolver(
-        &|k: &str| (k == "ANTHROPIC_API_KEY").then(|| "sk-test".to_string()),
-        &config,
-        db,
-        "run-1",
-        None,
-        sink,
-        true,
-    )
-    .unwrap();
+    // Offline, with a key: the cache answers, a miss asks for `--set`.
+    let h = host(dir.path(), &config, &[("ANTHROPIC_API_KEY", "sk-test")]);
+    let offline = h.slot_resolver("run-1", None, true);
+    assert!(offline.meter().is_none());
+    let hit = offline
+        .resolve(&slot("prose", Type::Str, "Describe: north=10"))
+        .await
+        .unwrap();
+    assert_eq!(hit.value, json!("North leads."));
     let e = offline
         .resolve(&slot("prose", Type::Str, "other"))
         .await
         .unwrap_err();
-    assert!(e.ends_with("--offline was given"), "{e}");
-    let none = session::slot_resolver(
-        &no_env,
-        &Config::default(),
-        shared(Db::open_in(dir.path()).unwrap()),
-        "r",
-        None,
-        Arc::new(NullSink),
-        false,
-    );
-    assert_eq!(none.unwrap_err(), session::NO_MODEL);
+    assert!(e.contains("pass `--set prose=...`"), "{e}");
+
+    // No model: the cache alone, keyed by `none`.
+    let none = host(dir.path(), &Config::default(), &[]).slot_resolver("r", None, false);
+    assert_eq!(none.model(), llmos::host::model::NO_MODEL_KEY);
+    assert!(none.meter().is_none());
 }

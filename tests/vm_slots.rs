@@ -6,10 +6,10 @@ mod vm_common;
 
 use std::sync::Mutex;
 
+use llmos::host::{LazyDb, SlotFiller};
 use llmos::types::{Effect, EffectSet};
 use llmos::vm::{
-    self, CacheResolver, Event, EventBus, Resolved, RunErrorKind, SlotFuture, SlotRequest,
-    SlotResolver, SlotSource,
+    Event, EventBus, Resolved, RunErrorKind, SlotFuture, SlotRequest, SlotResolver, SlotSource,
 };
 use serde_json::{Value, json};
 use vm_common::{Fixture, collector_bus, compile, inputs};
@@ -151,7 +151,7 @@ async fn the_cache_resolver_answers_from_the_slot_cache_only() {
         .put("prog", "s", "greet Ada", "m:x", &json!("Hi Ada"))
         .unwrap();
     drop(db);
-    let resolver = CacheResolver::new(state.clone(), "m:x".into());
+    let resolver = SlotFiller::cache_only(LazyDb::new(&state), "m:x");
     let out = f
         .run(
             &p,
@@ -181,13 +181,14 @@ async fn the_cache_resolver_answers_from_the_slot_cache_only() {
 
 #[test]
 fn the_configured_model_comes_from_the_environment_then_the_config() {
+    use llmos::host::{Env, model::cache_key};
     let mut config = llmos::workspace::Config::default();
-    assert_eq!(vm::configured_model(&config, |_| None), "none");
+    assert_eq!(cache_key(&Env::default(), &config), "none");
     config.model = Some("anthropic:claude-sonnet-4-5".into());
     assert_eq!(
-        vm::configured_model(&config, |_| None),
+        cache_key(&Env::default(), &config),
         "anthropic:claude-sonnet-4-5"
     );
-    let env = |k: &str| (k == "LLMOS_MODEL").then(|| "openai:gpt-4o-mini".to_owned());
-    assert_eq!(vm::configured_model(&config, env), "openai:gpt-4o-mini");
+    let env = Env::of([("LLMOS_MODEL", "openai:gpt-4o-mini")]);
+    assert_eq!(cache_key(&env, &config), "openai:gpt-4o-mini");
 }

@@ -55,8 +55,8 @@ pub fn run(args: Args) -> Outcome {
 }
 
 fn report(args: &Args) -> Result<(), String> {
-    let ws = Workspace::open(args.root.as_deref(), |k| std::env::var(k).ok())
-        .map_err(|e| e.to_string())?;
+    let ws =
+        Workspace::open(args.root.as_deref(), super::env().lookup()).map_err(|e| e.to_string())?;
     ws.ensure_state_dir().map_err(|e| e.to_string())?;
     let db = Db::open_in(&ws.state_dir).map_err(|e| e.to_string())?;
     let ledger = db.ledger();

@@ -35,7 +35,7 @@ fn row(key: &str, value: impl Into<String>, source: impl Into<String>) -> Row {
 }
 
 pub fn run(args: Args) -> Outcome {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let env = |k: &str| super::env().var(k).filter(|v| !v.trim().is_empty());
     match rows(args.root.root.as_deref(), &env) {
         Ok(rows) if args.json => {
             let list: Vec<Value> = rows
@@ -182,7 +182,7 @@ fn root_source(flag: Option<&Path>, env: &dyn Fn(&str) -> Option<String>, root: 
 }
 
 fn model_row(env: &dyn Fn(&str) -> Option<String>, config: &crate::workspace::Config) -> Row {
-    let (value, source) = match (env(crate::learn::session::LLMOS_MODEL), &config.model) {
+    let (value, source) = match (env(crate::host::model::LLMOS_MODEL), &config.model) {
         (Some(m), _) => (m, "LLMOS_MODEL"),
         (None, Some(m)) => (m.clone(), "config.toml"),
         (None, None) => ("none".to_owned(), "unset: the Learner needs one"),

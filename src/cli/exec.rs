@@ -23,7 +23,6 @@ use crate::tools::ToolTable;
 use crate::types::{Effect, EffectSet, Type};
 use crate::value::{Value, canonical_json, pretty_json};
 use crate::vm::{self, Cancel, RunError, RunErrorKind, RunInputs, RunOutput};
-use crate::workspace::Workspace;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -93,23 +92,19 @@ pub(super) fn parse_limit(text: &str) -> Result<Duration, String> {
 }
 
 pub fn run(args: Args) -> Outcome {
-    let env = |k: &str| std::env::var(k).ok();
-    let ws = match Workspace::open(args.root.as_deref(), env) {
-        Ok(ws) => ws,
+    let host = match super::host(args.root.as_deref()) {
+        Ok(host) => host,
         Err(e) => return fail(&format!("error: {e}")),
     };
-    let config = match ws.config() {
-        Ok(c) => c,
-        Err(e) => return fail(&format!("error: {e}")),
-    };
-    let tools = match program::workspace_tools(&ws, &config) {
+    let (ws, config) = (&host.ws, &host.config);
+    let tools = match program::workspace_tools(ws, config) {
         Ok(t) => t,
         Err(e) => {
             e.print();
             return Outcome::Failed;
         }
     };
-    let loaded = match program::load(&args.program, &ws, &tools) {
+    let loaded = match program::load(&args.program, ws, &tools) {
         Ok(l) => l,
         Err(LoadError::Message(m)) => return fail(&m),
         Err(LoadError::Diagnostics {
@@ -140,10 +135,7 @@ pub fn run(args: Args) -> Outcome {
         .union(EffectSet::DEFAULT_GRANTED);
     let id = loaded.id.to_string();
     let run_id = RunId::new();
-    let resolver = follow::resolver(
-        &ws,
-        &config,
-        None,
+    let resolver = host.slot_resolver(
         run_id.as_str(),
         None,
         args.offline || loaded.program.slots.is_empty(),
@@ -160,8 +152,7 @@ pub fn run(args: Args) -> Outcome {
         cancel: Cancel::new(),
         tools: tools.clone(),
     };
-    let result = match follow::run_program(&ws, &config, &loaded.program, inputs, resolver.as_ref())
-    {
+    let result = match follow::run_program(&host, &loaded.program, inputs, &resolver) {
         Ok(h) => h.result,
         Err(message) => return fail(&message),
     };

@@ -19,13 +19,13 @@ pub struct GlobalArgs {
 
 impl GlobalArgs {
     /// Makes the options the process's settings (see [`crate::ui`]).
-    pub fn apply(&self) {
+    pub fn apply(&self, env: &crate::host::Env) {
         let verbosity = match (self.quiet, self.verbose) {
             (true, _) => Verbosity::Quiet,
             (_, true) => Verbosity::Verbose,
             _ => Verbosity::Normal,
         };
-        ui::set(verbosity, self.color);
+        ui::set(verbosity, self.color, env);
     }
 }
 

@@ -101,7 +101,10 @@ fn init(dir: &Path) -> Result<(), String> {
             ws.root.display()
         );
     }
-    if let Some(home) = std::env::var_os(crate::workspace::LLMOS_HOME).filter(|h| !h.is_empty()) {
+    if let Some(home) = super::env()
+        .var_os(crate::workspace::LLMOS_HOME)
+        .filter(|h| !h.is_empty())
+    {
         note!(
             "note: LLMOS_HOME is set ({}): llmos uses that state folder, not this one, until it is unset",
             Path::new(&home).display()

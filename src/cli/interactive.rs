@@ -152,7 +152,7 @@ fn mode_name(mode: Mode) -> &'static str {
 }
 
 pub fn run(args: Args) -> Outcome {
-    let kernel = match Kernel::open(args.root.as_deref()) {
+    let kernel = match super::kernel(args.root.as_deref()) {
         Ok(k) => k,
         Err(e) => {
             eprintln!("error: {e}");
@@ -174,7 +174,7 @@ pub fn run(args: Args) -> Outcome {
             eprintln!("error: cannot set up line editing on this terminal");
             return Outcome::Failed;
         };
-        let history = session.kernel.ws.state_dir.join("history");
+        let history = session.kernel.ws().state_dir.join("history");
         let _ = editor.load_history(&history);
         loop {
             match editor.readline(PROMPT) {

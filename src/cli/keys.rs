@@ -38,7 +38,7 @@ pub fn run(args: Args) -> Outcome {
 }
 
 fn run_inner(args: Args) -> Result<(), String> {
-    let ws = Workspace::open(args.root.root.as_deref(), |k| std::env::var(k).ok())
+    let ws = Workspace::open(args.root.root.as_deref(), super::env().lookup())
         .map_err(|e| e.to_string())?;
     let path = keys::key_path(&ws.state_dir);
     match args.command {

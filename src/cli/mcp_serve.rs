@@ -43,15 +43,17 @@ fn serve(args: Args, root: &RootArg) -> Result<(), String> {
     if args.budget.is_some_and(|b| !(b.is_finite() && b >= 0.0)) {
         return Err("--budget must be a number of dollars >= 0".into());
     }
-    let kernel = Kernel::open(root.root.as_deref())?;
+    // Calls are served at once: a runtime with worker threads.
+    let kernel = Kernel::new(super::host(root.root.as_deref())?.with_workers(2))?;
     let granted = EffectSet::DEFAULT_GRANTED
-        .union(kernel.config.allowed())
+        .union(kernel.config().allowed())
         .union(args.allow.iter().copied().collect());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let runtime = kernel
+        .host
+        .runtime()
+        .map_err(|e| e.to_string())?
+        .handle()
+        .clone();
     runtime.block_on(async move {
         let state = tokio::task::spawn_blocking(move || {
             State::new(kernel, granted, args.budget, args.timeout)

@@ -33,7 +33,12 @@ mod store;
 mod tools;
 mod traces;
 
+use std::sync::OnceLock;
+
 use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
+
+use crate::host::{Env, Host};
+use crate::kernel::Kernel;
 
 /// llmos: an operating system for LLM work. The LLM is a costly CPU; compiled traces are
 /// cheap bytecode.
@@ -104,8 +109,26 @@ pub enum Outcome {
     Failed,
 }
 
+/// The process environment, read once (the first thing [`run`] does); everything below
+/// the command line gets it from here, through the [`Host`].
+fn env() -> &'static Env {
+    static ENV: OnceLock<Env> = OnceLock::new();
+    ENV.get_or_init(|| Env::new(std::env::vars_os()))
+}
+
+/// The host of the workspace at `root` (else the one found from the current folder).
+fn host(root: Option<&std::path::Path>) -> Result<Host, String> {
+    Host::open(root, env().clone()).map_err(|e| e.to_string())
+}
+
+/// The kernel of the workspace at `root`: its host, store and tools.
+fn kernel(root: Option<&std::path::Path>) -> Result<Kernel, String> {
+    Kernel::new(host(root)?)
+}
+
 /// Runs the command line and returns the exit code.
 pub fn run() -> u8 {
+    let env = env();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let command = Cli::command().color(global::color_in_args(&args));
     let parsed = command
@@ -128,7 +151,7 @@ pub fn run() -> u8 {
             };
         }
     };
-    cli.global.apply();
+    cli.global.apply(env);
     let outcome = match cli.command {
         Command::Check(a) => check::run(a),
         Command::Fmt(a) => fmt::run(a),

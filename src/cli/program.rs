@@ -64,7 +64,7 @@ fn message(text: impl Into<String>) -> LoadError {
 /// Opens the workspace rooted at `root` (default: the current directory), with
 /// `$LLMOS_HOME` from the environment.
 pub fn open_workspace(root: Option<&Path>) -> Result<Workspace, LoadError> {
-    Workspace::open(root, |k| std::env::var(k).ok()).map_err(|e| message(format!("error: {e}")))
+    Workspace::open(root, super::env().lookup()).map_err(|e| message(format!("error: {e}")))
 }
 
 /// The tools of the workspace: the built-in ones and those of its MCP servers (a server

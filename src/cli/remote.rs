@@ -53,7 +53,7 @@ pub enum Command {
 }
 
 pub fn run(args: Args) -> Outcome {
-    let result = Kernel::open(args.root.root.as_deref()).and_then(|k| match args.command {
+    let result = super::kernel(args.root.root.as_deref()).and_then(|k| match args.command {
         Command::Push { ids, unsigned } => push_cmd(&k, &ids, unsigned),
         Command::Pull { trust_unsigned } => pull_cmd(&k, trust_unsigned),
         Command::Status { json } => status(&k, json),
@@ -70,17 +70,17 @@ pub fn run(args: Args) -> Outcome {
 }
 
 fn open_remote(k: &Kernel) -> Result<Remote, String> {
-    let env = |name: &str| std::env::var(name).ok();
-    Remote::open(&k.config.remote, &k.ws.state_dir, &env).map_err(|e| e.to_string())
+    let env = k.host.env.lookup();
+    Remote::open(&k.config().remote, &k.ws().state_dir, &env).map_err(|e| e.to_string())
 }
 
 /// The name on pushed records: `[remote] publisher`, else `$USER`.
 fn publisher_name(k: &Kernel) -> String {
-    k.config
+    k.config()
         .remote
         .publisher
         .clone()
-        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| k.host.env.var("USER"))
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "anonymous".to_string())
 }
@@ -90,7 +90,7 @@ fn push_cmd(k: &Kernel, ids: &[String], unsigned: bool) -> Result<(), String> {
     let key = match unsigned {
         true => None,
         false => Some(
-            keys::load(&keys::key_path(&k.ws.state_dir))
+            keys::load(&keys::key_path(&k.ws().state_dir))
                 .map_err(|e| e.to_string())?
                 .ok_or(
                     "no signing key: `llmos keys generate` makes one (or --unsigned \
@@ -317,7 +317,7 @@ fn status(k: &Kernel, as_json: bool) -> Result<(), String> {
     let remote = open_remote(k)?;
     let index = Index::read(&remote).map_err(|e| e.to_string())?;
     let trust = lookup::trust(k, false);
-    let own = keys::load(&keys::key_path(&k.ws.state_dir))
+    let own = keys::load(&keys::key_path(&k.ws().state_dir))
         .map_err(|e| e.to_string())?
         .map(|p| p.public());
     let db = lock_db(k.db()?);
@@ -359,7 +359,7 @@ fn status(k: &Kernel, as_json: bool) -> Result<(), String> {
             "key": own.map(|k| k.to_string()), "trusted_keys": trust.keys.len(),
             "learned": pushable.len(), "unshared": unshared, "pulled": pulled,
             "not_pulled": missing.len(), "not_pulled_trusted": trusted_missing,
-            "lookup": k.config.remote.lookup_enabled(),
+            "lookup": k.config().remote.lookup_enabled(),
         });
         outln!("{}", pretty_json(&v));
         return Ok(());
@@ -392,7 +392,7 @@ fn status(k: &Kernel, as_json: bool) -> Result<(), String> {
     );
     outln!(
         "lookup    {}",
-        match k.config.remote.lookup_enabled() {
+        match k.config().remote.lookup_enabled() {
             true => "on: `run --mode auto` asks the remote before learning",
             false => "off",
         }

@@ -106,7 +106,7 @@ pub(super) fn save_cassette(
 }
 
 fn run_goal(args: &Args) -> Outcome {
-    let kernel = match Kernel::open(args.root.as_deref()) {
+    let kernel = match super::kernel(args.root.as_deref()) {
         Ok(k) => k,
         Err(e) => {
             let report = Report {

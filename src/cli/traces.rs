@@ -64,7 +64,7 @@ pub enum Command {
 }
 
 pub fn run(args: Args) -> Outcome {
-    let k = match Kernel::open(args.root.as_deref()) {
+    let k = match super::kernel(args.root.as_deref()) {
         Ok(k) => k,
         Err(e) => {
             eprintln!("error: {e}");
@@ -217,7 +217,7 @@ fn rm(k: &Kernel, id: i64) -> Result<(), String> {
 }
 
 fn import(k: &Kernel, files: &[PathBuf], original_root: Option<&Path>) -> Result<(), String> {
-    let root = original_root.unwrap_or(&k.ws.root);
+    let root = original_root.unwrap_or(&k.ws().root);
     let mut failed = false;
     for file in files {
         match import_one(k, file, root) {

@@ -9,13 +9,12 @@ use serde_json::json;
 
 use super::{Kernel, Request};
 use crate::db::{NewTrace, TraceSource};
-use crate::economy::meter::{Deadline, Meter, RunTotals};
+use crate::economy::meter::{Deadline, RunTotals};
 use crate::learn::compile::Compiled;
 use crate::learn::events::{EventSink, RunLogSink};
 use crate::learn::learner::{self, DEFAULT_MAX_TOKENS, DEFAULT_MAX_TURNS, LearnerConfig};
 use crate::learn::recording::Recording;
 use crate::learn::save::save_recording;
-use crate::learn::session;
 use crate::store::{ObjectId, RunLog};
 use crate::tools::ToolCtx;
 
@@ -44,22 +43,15 @@ pub fn learn(
     budget_left: Option<f64>,
     dispatch: Option<serde_json::Value>,
 ) -> Result<LearnOutcome, String> {
-    let env = |name: &str| std::env::var(name).ok();
-    let (model, provider) = session::model_and_provider(&env, &k.config)?;
-    let ctx = Arc::new(ToolCtx::for_workspace(&k.ws, &k.config).map_err(|e| e.to_string())?);
-    let log = RunLog::create_new(&k.ws.runs_dir()).map_err(|e| e.to_string())?;
+    let host = &k.host;
+    // The model first: without one (or its key) nothing is set up, no run log written.
+    let llm = host.llm()?;
+    let ctx = Arc::new(ToolCtx::for_workspace(&host.ws, &host.config).map_err(|e| e.to_string())?);
+    let log = RunLog::create_new(&host.ws.runs_dir()).map_err(|e| e.to_string())?;
     let run_id = log.id().to_string();
     let sink = Arc::new(RunLogSink::for_terminal(log));
     let events: Arc<dyn EventSink> = sink.clone();
-    let meter = Meter::new(
-        provider,
-        &model,
-        &k.config.prices,
-        k.db()?.clone(),
-        budget_run,
-        budget_left,
-        events,
-    );
+    let meter = host.meter_for(llm, budget_run, budget_left, events)?;
     sink.emit(json!({
         "event": "run_start", "run_id": run_id, "mode": "learner", "goal": req.goal,
         "model": meter.model(), "budget_usd": budget_left,
@@ -67,18 +59,14 @@ pub fn learn(
     if let Some(event) = dispatch {
         sink.emit(event);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let runtime = host.runtime().map_err(|e| e.to_string())?;
     let config = LearnerConfig {
         max_turns: req
             .max_turns
-            .or(k.config.llm.max_turns)
+            .or(host.config.llm.max_turns)
             .unwrap_or(DEFAULT_MAX_TURNS),
-        max_tokens: k.config.llm.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
-        granted: req.granted(&k.config),
+        max_tokens: host.config.llm.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+        granted: req.granted(&host.config),
         deadline: req.timeout.map(Deadline::after),
         temperature: None,
         cancel: Some(crate::vm::Cancel::new()),
@@ -98,7 +86,7 @@ pub fn learn(
     let recording = if learned.recording.steps.is_empty() {
         None
     } else {
-        match save_recording(&learned.recording, &k.ws.recordings_dir(), &run_id) {
+        match save_recording(&learned.recording, &host.ws.recordings_dir(), &run_id) {
             Ok(path) => Some(path),
             Err(e) => {
                 notes.push(format!("warning: {e}"));

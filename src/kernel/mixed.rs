@@ -9,7 +9,6 @@ use indexmap::IndexMap;
 use super::Kernel;
 use crate::ir::Program;
 use crate::learn::events::{EventSink, NullSink};
-use crate::learn::session;
 use crate::llm::ChatRequest;
 use crate::types::Type;
 use crate::value::{Value, coerce, parse_as};
@@ -36,14 +35,10 @@ pub fn bind(
     budget_run: &str,
     budget: Option<f64>,
 ) -> Result<Bound, String> {
-    let env = |name: &str| std::env::var(name).ok();
     let events: Arc<dyn EventSink> = Arc::new(NullSink);
-    let meter = session::meter(&env, &k.config, k.db()?.clone(), budget_run, budget, events)?;
+    let meter = k.host.meter(budget_run, budget, events)?;
     let prompt = prompt(program, template, goal);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let runtime = k.host.runtime().map_err(|e| e.to_string())?;
     let reply = runtime
         .block_on(meter.chat(
             &ChatRequest::completion(prompt, MAX_TOKENS),

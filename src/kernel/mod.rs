@@ -16,14 +16,14 @@ pub mod learn;
 mod mixed;
 mod pick;
 
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
 
 use crate::db::{Damaged, LibraryEntry, SnapshotReader};
 use crate::dispatch::semantic::DEFAULT_MIXED_THRESHOLD;
-use crate::economy::meter::{SharedDb, lock_db, shared};
+use crate::economy::meter::{SharedDb, lock_db};
+use crate::host::Host;
 use crate::store::{ObjectId, ObjectStore, RunId};
 use crate::tools::ToolTable;
 use crate::types::{EffectSet, Type};
@@ -110,12 +110,9 @@ impl Report {
     }
 }
 
-/// An open workspace: its config, database and program store.
+/// An open workspace: its host (config, database, runtime, models) and program store.
 pub struct Kernel {
-    pub ws: Workspace,
-    pub config: Config,
-    /// Opened on first use: a Follower run that the library snapshot serves never opens it.
-    db: OnceLock<SharedDb>,
+    pub host: Host,
     pub store: ObjectStore,
     /// Every tool the workspace's programs may call: built-in and MCP.
     pub tools: ToolTable,
@@ -133,37 +130,46 @@ enum Followed {
 impl Kernel {
     /// Opens the workspace at `root` (or the current folder), creating `.llmos/` when
     /// needed.
-    pub fn open(root: Option<&std::path::Path>) -> Result<Kernel, String> {
-        let ws = Workspace::open(root, |k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
+    pub fn open(root: Option<&std::path::Path>, env: crate::host::Env) -> Result<Kernel, String> {
+        Kernel::new(Host::open(root, env).map_err(|e| e.to_string())?)
+    }
+
+    /// The kernel of `host`'s workspace, creating `.llmos/` when needed.
+    pub fn new(host: Host) -> Result<Kernel, String> {
+        let ws = &host.ws;
         ws.ensure_state_dir().map_err(|e| e.to_string())?;
-        let config = ws.config().map_err(|e| e.to_string())?;
         let store = ws.object_store().map_err(|e| e.to_string())?;
-        let tools = crate::mcp::workspace_tools(&ws, &config, crate::mcp::Listing::StartMissing)
-            .map_err(|e| format!("{}: {e}", ws.config_path().display()))?;
+        let tools =
+            crate::mcp::workspace_tools(ws, &host.config, crate::mcp::Listing::StartMissing)
+                .map_err(|e| format!("{}: {e}", ws.config_path().display()))?;
         for note in &tools.notes {
             eprintln!("{note}");
         }
         Ok(Kernel {
-            ws,
-            config,
-            db: OnceLock::new(),
+            host,
             store,
             tools: tools.table,
         })
     }
 
+    /// The workspace.
+    pub fn ws(&self) -> &Workspace {
+        &self.host.ws
+    }
+
+    /// The workspace's config.
+    pub fn config(&self) -> &Config {
+        &self.host.config
+    }
+
     /// The workspace database, opened (and created) on first use.
     pub fn db(&self) -> Result<&SharedDb, String> {
-        if let Some(db) = self.db.get() {
-            return Ok(db);
-        }
-        let db = crate::db::Db::open_in(&self.ws.state_dir).map_err(|e| e.to_string())?;
-        Ok(self.db.get_or_init(|| shared(db)))
+        self.host.db().map_err(|e| e.to_string())
     }
 
     /// Where the database is (whether or not it is open).
     fn db_path(&self) -> std::path::PathBuf {
-        self.ws.state_dir.join(crate::db::DB_FILE_NAME)
+        self.host.db_path()
     }
 
     /// Reaches a goal and reports what happened. Never panics; failures are in
@@ -246,7 +252,7 @@ impl Kernel {
         let Some(dispatch) = report.dispatch.take() else {
             return;
         };
-        let Ok(log) = crate::store::RunLog::create_new(&self.ws.runs_dir()) else {
+        let Ok(log) = crate::store::RunLog::create_new(&self.ws().runs_dir()) else {
             return;
         };
         let run_id = log.id().to_string();
@@ -476,25 +482,16 @@ impl Kernel {
         params.extend(sets.params);
         let run_id = RunId::new();
         let left = req.budget.map(|b| (b - report.cost_usd).max(0.0));
-        // A program without `ask` slots needs no database to run.
-        let db = match program.slots.is_empty() {
-            true => None,
-            false => self.db().ok().cloned(),
-        };
-        let resolver = follow::resolver(
-            &self.ws,
-            &self.config,
-            db,
-            budget_run,
-            left,
-            program.slots.is_empty(),
-        );
+        // A program without `ask` slots needs no database or model to run.
+        let resolver = self
+            .host
+            .slot_resolver(budget_run, left, program.slots.is_empty());
         let inputs = RunInputs {
             program_id: id.to_string(),
             run_id: run_id.clone(),
             params,
             slot_values: sets.slots,
-            granted: req.granted(&self.config),
+            granted: req.granted(self.config()),
             jobs: crate::vm::DEFAULT_JOBS,
             timeout: req.timeout,
             step_timeout: None,
@@ -502,7 +499,7 @@ impl Kernel {
             tools: self.tools.clone(),
         };
         report.run_ids.push(run_id.to_string());
-        match follow::run_program(&self.ws, &self.config, program, inputs, resolver.as_ref()) {
+        match follow::run_program(&self.host, program, inputs, &resolver) {
             Ok(h) => match h.result {
                 Ok(out) => {
                     report.spend(

@@ -276,7 +276,7 @@ impl Kernel {
 
     /// The score from which a near match goes to Mixed mode.
     pub(super) fn near_threshold(&self) -> f32 {
-        self.config
+        self.config()
             .dispatch
             .near_threshold
             .map_or(DEFAULT_NEAR_THRESHOLD, |t| t as f32)

@@ -23,8 +23,8 @@ const MAX_TRIES: usize = 4;
 /// The trust of this workspace: `[remote] trusted_keys`, its own key, and
 /// `--trust-unsigned`.
 pub fn trust(k: &Kernel, anyone: bool) -> Trust {
-    let mut keys = k.config.remote.trusted_keys.clone();
-    if let Ok(Some(own)) = keys::load(&keys::key_path(&k.ws.state_dir)) {
+    let mut keys = k.config().remote.trusted_keys.clone();
+    if let Ok(Some(own)) = keys::load(&keys::key_path(&k.ws().state_dir)) {
         keys.push(own.public());
     }
     Trust { keys, anyone }
@@ -33,12 +33,12 @@ pub fn trust(k: &Kernel, anyone: bool) -> Trust {
 /// Looks the goal up and pulls the record it would follow. True when the local library
 /// gained an entry (the caller tries the local library again).
 pub fn pull_for_goal(k: &Kernel, req: &Request, notes: &mut Vec<String>) -> bool {
-    if !k.config.remote.lookup_enabled() {
+    if !k.config().remote.lookup_enabled() {
         return false;
     }
-    let env = |name: &str| std::env::var(name).ok();
+    let env = k.host.env.lookup();
     let trust = trust(k, req.trust_unsigned);
-    let found = Remote::open(&k.config.remote, &k.ws.state_dir, &env)
+    let found = Remote::open(&k.config().remote, &k.ws().state_dir, &env)
         .and_then(|remote| lookup_in(k, &remote, req, &trust, notes));
     match found {
         Ok(pulled) => pulled,

@@ -19,14 +19,15 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
-//! use llmos::vm::{self, CacheResolver, EventBus, RunInputs};
+//! use llmos::vm::{self, EventBus, RunInputs};
+//! use llmos::host::{LazyDb, SlotFiller};
 //! let (program, _warnings) = llmos::ir::build::compile_source(
 //!     "trace t\nparam name: str\nreturn \"Hi {name}\"\n",
 //! ).map_err(|_| "does not compile")?;
 //! let mut inputs = RunInputs::new("program-id");
 //! inputs.params.insert("name".into(), "Ada".into());
 //! let ctx = Arc::new(llmos::tools::ToolCtx::new(std::path::Path::new("."))?);
-//! let resolver = CacheResolver::new(".llmos".into(), "none".into());
+//! let resolver = SlotFiller::cache_only(LazyDb::new(std::path::Path::new(".llmos")), "none");
 //! let out = vm::run(&program, inputs, &ctx, &resolver, &EventBus::new()).await?;
 //! assert_eq!(out.output, Some("Hi Ada".into()));
 //! # Ok(()) }
@@ -34,7 +35,6 @@
 
 pub mod bind;
 mod block;
-pub mod cache;
 pub mod error;
 pub mod events;
 mod for_loop;
@@ -54,7 +54,6 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 pub use bind::{SetValues, parse_sets};
-pub use cache::{CacheResolver, configured_model};
 pub use error::{RunError, RunErrorKind};
 pub use events::{Collector, Event, EventBus, Subscriber};
 pub use runlog::RunLogWriter;

@@ -4,11 +4,10 @@
 
 use std::sync::Arc;
 
+use llmos::host::{LazyDb, SlotFiller};
 use llmos::ir::Program;
 use llmos::tools::ToolCtx;
-use llmos::vm::{
-    self, CacheResolver, Collector, EventBus, RunError, RunInputs, RunOutput, SlotResolver,
-};
+use llmos::vm::{self, Collector, EventBus, RunError, RunInputs, RunOutput, SlotResolver};
 use serde_json::Value;
 
 pub fn compile(src: &str) -> Program {
@@ -30,8 +29,8 @@ impl Fixture {
         Fixture { dir, ctx }
     }
 
-    pub fn cache(&self) -> CacheResolver {
-        CacheResolver::new(self.dir.path().join(".llmos"), "none".into())
+    pub fn cache(&self) -> SlotFiller {
+        SlotFiller::cache_only(LazyDb::new(&self.dir.path().join(".llmos")), "none")
     }
 
     pub async fn run(

@@ -28,20 +28,9 @@ pub async fn run(
     let program = &offered.program;
     let params: BTreeMap<String, Value> = args.into_iter().collect();
     let run_id = RunId::new();
-    let needs_llm = !program.slots.is_empty();
-    let db = if needs_llm {
-        k.db().ok().cloned()
-    } else {
-        None
-    };
-    let resolver = follow::resolver(
-        &k.ws,
-        &k.config,
-        db,
-        run_id.as_str(),
-        state.budget,
-        !needs_llm,
-    );
+    let resolver = k
+        .host
+        .slot_resolver(run_id.as_str(), state.budget, program.slots.is_empty());
     let cancel = Cancel::new();
     let inputs = RunInputs {
         program_id: offered.id.to_string(),
@@ -54,7 +43,7 @@ pub async fn run(
         ..RunInputs::new(offered.id.to_string())
     };
     let hosted = tokio::select! {
-        h = follow::host(&k.ws, &k.config, program, inputs, resolver.as_ref()) => h,
+        h = follow::run_on(&k.host, program, inputs, &resolver) => h,
         () = ct.cancelled() => {
             cancel.cancel("the MCP client cancelled the call");
             return error("the MCP client cancelled the call");
@@ -65,7 +54,7 @@ pub async fn run(
         Err(e) => return error(&e),
     };
     let ok = result.is_ok();
-    let path = k.ws.state_dir.join(crate::db::DB_FILE_NAME);
+    let path = k.host.db_path();
     let counted = if ok {
         crate::db::record_success(&path, offered.trace)
             .map(drop)

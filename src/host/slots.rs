@@ -1,20 +1,22 @@
-//! `ask` slots answered by an LLM: the [`SlotResolver`] the VM uses when `--set` gave no
-//! value.
+//! The one resolver of `ask` slots: what the VM uses when `--set` gave no value, in
+//! every command that runs a program.
 //!
 //! A slot is looked up in the slot cache by program, slot name, prompt text after
-//! interpolation and model; a hit sends nothing. A miss sends one plain completion (no
-//! tools) through the [`Meter`], so it is checked against the budget and charged. The
-//! answer is parsed as the slot's type: a `str` or `path` is the reply as it is (without
-//! a pair of ``` fences around the whole of it); any other type is parsed as JSON and
-//! checked with [`coerce`]. An answer that does not parse gets one retry that shows the
-//! model the problem. A good answer is cached.
+//! interpolation and model ([`super::model::cache_key`]); a hit sends nothing. A miss
+//! sends one plain completion (no tools) through the [`Meter`], so it is checked against
+//! the budget and charged. The answer is parsed as the slot's type: a `str` or `path` is
+//! the reply as it is (without a pair of ``` fences around the whole of it); any other
+//! type is parsed as JSON and checked with [`coerce`]. An answer that does not parse gets
+//! one retry that shows the model the problem. A good answer is cached.
 //!
-//! An offline resolver ([`LlmSlotResolver::offline`]) answers from the cache only, so a
-//! program whose slots are all cached runs without an API key.
+//! A resolver without an LLM ([`SlotFiller::cache_only`], [`SlotFiller::unavailable`])
+//! answers from the cache only, so a program whose slots are all cached runs without an
+//! API key; it opens the database only when a slot asks.
 
 use std::sync::Arc;
 
-use crate::economy::meter::{Meter, SharedDb, lock_db};
+use super::LazyDb;
+use crate::economy::meter::{Meter, lock_db};
 use crate::learn::learner::DEFAULT_MAX_TOKENS;
 use crate::llm::{Block, ChatRequest, Message, Role};
 use crate::types::Type;
@@ -22,46 +24,64 @@ use crate::value::{Value, coerce};
 use crate::vm::slots::{Resolved, SlotFuture, SlotRequest, SlotResolver, SlotSource};
 
 /// Resolves `ask` slots from the slot cache, else with one LLM call (and at most one
-/// retry). An offline resolver answers from the cache only.
+/// retry). Without an LLM, from the cache only.
 #[derive(Debug)]
-pub struct LlmSlotResolver {
-    db: SharedDb,
+pub struct SlotFiller {
+    db: LazyDb,
     model: String,
-    /// The LLM, or why there is none (offline, no API key, ...).
-    llm: Result<Arc<Meter>, String>,
+    /// The LLM, or why there is none.
+    llm: Result<Arc<Meter>, NoLlm>,
     max_tokens: u32,
 }
 
-impl LlmSlotResolver {
+/// Why a resolver calls no LLM.
+#[derive(Debug)]
+enum NoLlm {
+    /// `--offline`, or no model configured: a miss asks for `--set`.
+    Offline,
+    /// The provider cannot be set up (no API key, ...).
+    Unavailable(String),
+}
+
+impl SlotFiller {
     /// A resolver calling the LLM through `meter`, whose model is part of the cache key
     /// and whose database holds the cache.
-    pub fn new(meter: Arc<Meter>) -> LlmSlotResolver {
-        LlmSlotResolver {
-            db: Arc::clone(meter.db()),
+    pub fn new(meter: Arc<Meter>) -> SlotFiller {
+        SlotFiller {
+            db: LazyDb::opened(Arc::clone(meter.db())),
             model: meter.model().to_string(),
             llm: Ok(meter),
             max_tokens: DEFAULT_MAX_TOKENS,
         }
     }
 
-    /// A resolver that answers from the cache of `db` for `model` (`provider:model`) and
-    /// sends nothing; a miss is an error that gives `reason` (e.g. "--offline was given").
-    pub fn offline(db: SharedDb, model: &str, reason: impl Into<String>) -> LlmSlotResolver {
-        LlmSlotResolver {
+    /// A resolver that answers from the cache of `db` for `model` and sends nothing; a
+    /// miss is an error asking for `--set` (what `--offline` does).
+    pub fn cache_only(db: LazyDb, model: impl Into<String>) -> SlotFiller {
+        SlotFiller {
             db,
-            model: model.to_string(),
-            llm: Err(reason.into()),
+            model: model.into(),
+            llm: Err(NoLlm::Offline),
             max_tokens: DEFAULT_MAX_TOKENS,
         }
     }
 
+    /// A resolver that answers from the cache of `db` for `model` because no LLM can be
+    /// called; a miss is an error that gives `reason` (no API key, ...).
+    pub fn unavailable(db: LazyDb, model: &str, reason: impl Into<String>) -> SlotFiller {
+        SlotFiller {
+            llm: Err(NoLlm::Unavailable(reason.into())),
+            ..SlotFiller::cache_only(db, model)
+        }
+    }
+
     /// The same resolver allowing `max_tokens` output tokens per answer.
-    pub fn with_max_tokens(mut self, max_tokens: u32) -> LlmSlotResolver {
+    pub fn with_max_tokens(mut self, max_tokens: u32) -> SlotFiller {
         self.max_tokens = max_tokens;
         self
     }
 
-    /// The meter the calls go through; `None` when offline.
+    /// The meter the calls go through; `None` without an LLM.
     pub fn meter(&self) -> Option<&Arc<Meter>> {
         self.llm.as_ref().ok()
     }
@@ -84,12 +104,16 @@ impl LlmSlotResolver {
                 model: String::new(),
             });
         }
-        let meter = self.llm.as_ref().map_err(|why| {
-            fail(format!(
-                "no answer is cached for this prompt and {model}, and no LLM can be \
-                 called: {why}"
-            ))
-        })?;
+        let meter = match &self.llm {
+            Ok(meter) => meter,
+            Err(NoLlm::Offline) => return Err(unresolved(&req.name)),
+            Err(NoLlm::Unavailable(why)) => {
+                return Err(fail(format!(
+                    "no answer is cached for this prompt and {model}, and no LLM can be \
+                     called: {why}"
+                )));
+            }
+        };
         let mut chat = ChatRequest {
             system: instructions(&req.ty),
             messages: vec![Message::user(req.prompt.as_str())],
@@ -145,7 +169,7 @@ impl LlmSlotResolver {
 
     /// The cached answer, if there is one that still fits the slot's type.
     fn cached(&self, req: &SlotRequest) -> Result<Option<Value>, String> {
-        let db = lock_db(&self.db);
+        let db = lock_db(self.db.get().map_err(|e| e.to_string())?);
         let hit = db
             .slots()
             .get(&req.program_id, &req.name, &req.prompt, &self.model)
@@ -154,14 +178,19 @@ impl LlmSlotResolver {
     }
 
     fn store(&self, req: &SlotRequest, value: &Value) -> Result<(), String> {
-        let db = lock_db(&self.db);
+        let db = lock_db(self.db.get().map_err(|e| e.to_string())?);
         db.slots()
             .put(&req.program_id, &req.name, &req.prompt, &self.model, value)
             .map_err(|e| e.to_string())
     }
 }
 
-impl SlotResolver for LlmSlotResolver {
+/// The error for a slot nothing could fill.
+pub fn unresolved(name: &str) -> String {
+    format!("slot `{name}` has no value: pass `--set {name}=...`, or run online with a model")
+}
+
+impl SlotResolver for SlotFiller {
     fn resolve<'a>(&'a self, req: &'a SlotRequest) -> SlotFuture<'a> {
         Box::pin(self.resolve_slot(req))
     }
