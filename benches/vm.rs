@@ -36,6 +36,8 @@ fn chain_source() -> String {
 fn chain(c: &mut Criterion) {
     let (program, _) = llmos::ir::build::compile_source(&chain_source())
         .unwrap_or_else(|d| panic!("the chain does not compile: {d:?}"));
+    let program = llmos::bytecode::verify(program, llmos::tools::ToolTable::builtins())
+        .unwrap_or_else(|e| panic!("the chain does not verify: {e}"));
     let dir = tempfile::tempdir().unwrap();
     let ctx = Arc::new(ToolCtx::new(dir.path()).unwrap());
     let resolver = SlotFiller::cache_only(LazyDb::new(&dir.path().join(".llmos")), "none");

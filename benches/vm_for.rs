@@ -12,18 +12,20 @@
 use std::sync::Arc;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use llmos::bytecode::Verified;
 use llmos::host::{LazyDb, SlotFiller};
-use llmos::ir::Program;
 use llmos::tools::ToolCtx;
 use llmos::value::Value;
 use llmos::vm::{self, EventBus, RunInputs};
 
 const N: usize = 100_000;
 
-fn compile(src: &str) -> Program {
-    llmos::ir::build::compile_source(src)
+fn compile(src: &str) -> Verified {
+    let program = llmos::ir::build::compile_source(src)
         .unwrap_or_else(|d| panic!("does not compile: {d:?}"))
-        .0
+        .0;
+    llmos::bytecode::verify(program, llmos::tools::ToolTable::builtins())
+        .unwrap_or_else(|e| panic!("does not verify: {e}"))
 }
 
 fn straight_source() -> String {

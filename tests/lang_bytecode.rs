@@ -45,13 +45,15 @@ fn layout_and_comments_do_not_change_the_bytes() {
 
 /// The verifier's message for `p`, which must be refused.
 fn refused(p: &Program) -> String {
-    verify(p, ToolTable::builtins()).unwrap_err().to_string()
+    verify(p.clone(), ToolTable::builtins())
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
 fn malformed_blocks_are_refused_by_name() {
     let good = compile(BLOCKS);
-    verify(&good, ToolTable::builtins()).unwrap();
+    verify(good.clone(), ToolTable::builtins()).unwrap();
 
     // A block that no op owns.
     let mut p = good.clone();

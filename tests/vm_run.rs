@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use llmos::ir::{OpKind, Operand};
+use llmos::ir::{OpKind, Operand, Program};
+use llmos::tools::ToolTable;
 use llmos::types::{Effect, EffectSet};
 use llmos::vm::{self, Event, EventBus, RunErrorKind};
 use serde_json::{Value, json};
@@ -180,61 +181,50 @@ async fn a_long_chain_of_pure_steps_runs_inline() {
     assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
 }
 
-#[tokio::test]
-async fn malformed_programs_are_refused_not_run() {
-    let f = Fixture::new();
+/// The VM runs only `Verified` programs: a malformed one is refused by the verifier,
+/// naming the fault, and so can never reach the first op.
+#[test]
+fn malformed_programs_are_refused_not_run() {
     let good =
-        compile("trace t\nlet a = text.trim(text: \"a\")\nlet b = text.len(text: a)\nreturn b\n");
-    let quiet = EventBus::new();
+        compile("trace t\nlet a = text.trim(text: \"a\")\nlet b = text.len(text: a)\nreturn b\n")
+            .into_program();
+    let refused = |p: Program| {
+        llmos::bytecode::verify(p, ToolTable::builtins())
+            .unwrap_err()
+            .to_string()
+    };
 
     let mut forward = good.clone();
     if let OpKind::Call { args, .. } = &mut forward.ops[1].kind {
         args[0] = Operand::Op(5);
     }
-    let e = f
-        .run(&forward, inputs(&[]), &f.cache(), &quiet)
-        .await
-        .unwrap_err();
-    assert_eq!(e.kind, RunErrorKind::Link);
-    assert!(e.message.contains("malformed"), "{e}");
+    let e = refused(forward);
+    assert!(e.contains("does not refer to an earlier op"), "{e}");
 
     let mut bad_const = good.clone();
     bad_const.output = Some(Operand::Const(999));
-    let e = f
-        .run(&bad_const, inputs(&[]), &f.cache(), &quiet)
-        .await
-        .unwrap_err();
-    assert_eq!(e.kind, RunErrorKind::Link);
+    let e = refused(bad_const);
+    assert!(e.contains("c999 is out of range"), "{e}");
 
     let mut changed = good.clone();
     changed.tools[0].sig_hash = [0; 32];
-    let e = f
-        .run(&changed, inputs(&[]), &f.cache(), &quiet)
-        .await
-        .unwrap_err();
-    assert_eq!(e.kind, RunErrorKind::Link);
-    assert!(e.message.contains("another signature"), "{e}");
+    let e = refused(changed);
+    assert!(e.contains("another signature"), "{e}");
 
     let mut unknown = good.clone();
     unknown.tools[0].name = "fs.teleport".into();
-    let e = f
-        .run(&unknown, inputs(&[]), &f.cache(), &quiet)
-        .await
-        .unwrap_err();
+    let e = refused(unknown);
     assert!(
-        e.message
-            .contains("`fs.teleport`, which is not a known tool")
+        e.contains("`fs.teleport`, which is not a known tool"),
+        "{e}"
     );
 
     let mut arity = good;
     if let OpKind::Call { args, .. } = &mut arity.ops[0].kind {
         args.push(Operand::Const(0));
     }
-    let e = f
-        .run(&arity, inputs(&[]), &f.cache(), &quiet)
-        .await
-        .unwrap_err();
-    assert_eq!(e.kind, RunErrorKind::Link);
+    let e = refused(arity);
+    assert!(e.contains("takes 1 arguments, the call passes 2"), "{e}");
 }
 
 #[tokio::test]
@@ -302,4 +292,25 @@ async fn the_run_log_is_in_op_order_whatever_finishes_first() {
             .collect()
     };
     assert_eq!(strip(&logs[0]), strip(&logs[1]));
+}
+
+/// One `operand_type` for the verifier, the VM and `mcp serve`: a constant's type is read
+/// off its value (`3` is `int`, not `json`), as the checker typed it.
+#[tokio::test]
+async fn a_constant_output_has_the_type_of_its_value() {
+    use llmos::types::Type;
+    let f = Fixture::new();
+    let quiet = EventBus::new();
+    for (src, ty) in [
+        ("trace t\nreturn 3\n", Type::Int),
+        ("trace t\nreturn 2.5\n", Type::Float),
+        ("trace t\nreturn \"x\"\n", Type::Str),
+        ("trace t\nreturn [1, 2]\n", Type::List(Box::new(Type::Int))),
+        ("trace t\nreturn {\"a\": 1}\n", Type::Json),
+    ] {
+        let p = compile(src);
+        let out = f.run(&p, inputs(&[]), &f.cache(), &quiet).await.unwrap();
+        assert_eq!(out.output_type, Some(ty.clone()), "{src}");
+        assert_eq!(p.operand_type(p.output.unwrap()), ty, "{src}");
+    }
 }

@@ -18,18 +18,20 @@ mod encode;
 mod error;
 pub mod format;
 mod reader;
+mod verified;
 pub mod verify;
 
 pub use disasm::{disasm, disasm_with};
 pub use encode::encode;
 pub use error::{DecodeError, DecodeErrorKind, Site, VerifyError};
+pub use verified::Verified;
 pub use verify::verify;
 
 use crate::check::ToolTable;
 use crate::ir::Program;
 
 /// Decodes and verifies `.llb` bytes against the built-in tools.
-pub fn decode(bytes: &[u8]) -> Result<Program, DecodeError> {
+pub fn decode(bytes: &[u8]) -> Result<Verified, DecodeError> {
     decode_with(bytes, crate::stdlib::table())
 }
 
@@ -37,9 +39,9 @@ pub fn decode(bytes: &[u8]) -> Result<Program, DecodeError> {
 /// byte structure (magic, version, tags, bounds, varints, UTF-8, nesting), the program
 /// (see [`verify`]), and that the bytes are the canonical encoding of the program (so
 /// one program has one id).
-pub fn decode_with(bytes: &[u8], tools: &ToolTable) -> Result<Program, DecodeError> {
+pub fn decode_with(bytes: &[u8], tools: &ToolTable) -> Result<Verified, DecodeError> {
     let (program, at) = decode::read(bytes)?;
-    if let Err(e) = verify::verify(&program, tools) {
+    if let Err(e) = verify::check(&program, tools) {
         let offset = match e.site {
             Site::Header => Some(at.header),
             Site::Effects => Some(at.effects),
@@ -84,7 +86,7 @@ pub fn decode_with(bytes: &[u8], tools: &ToolTable) -> Result<Program, DecodeErr
             "the bytes are not the canonical encoding of the program they spell",
         ));
     }
-    Ok(program)
+    Ok(Verified::new(program))
 }
 
 /// Verifies a program against the built-in tools and encodes it: the bytes to store for
@@ -95,6 +97,6 @@ pub fn assemble(p: &Program) -> Result<Vec<u8>, VerifyError> {
 
 /// [`assemble`] against `tools`; [`decode_with`] on the same table accepts the bytes.
 pub fn assemble_with(p: &Program, tools: &ToolTable) -> Result<Vec<u8>, VerifyError> {
-    verify(p, tools)?;
+    verify::check(p, tools)?;
     Ok(encode(p))
 }

@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 
 use super::error::{Site, VerifyError};
 use super::format::{MAX_TYPE_DEPTH, MAX_VALUE_DEPTH};
+use super::verified::Verified;
 use crate::check::ToolTable;
 use crate::ir::{Part, Program};
 use crate::stdlib::ToolDecl;
@@ -21,8 +22,15 @@ use crate::tools::table::LinkErrorKind;
 use crate::types::{Effect, EffectSet, Type};
 use crate::value::{Value, conforms};
 
-/// Checks that `p` is a valid program linked against `tools`.
-pub fn verify(p: &Program, tools: &ToolTable) -> Result<(), VerifyError> {
+/// Checks that `p` is a valid program linked against `tools`; the [`Verified`] program
+/// is what the VM runs.
+pub fn verify(p: Program, tools: &ToolTable) -> Result<Verified, VerifyError> {
+    check(&p, tools)?;
+    Ok(Verified::new(p))
+}
+
+/// The checks of [`verify`], on a borrowed program.
+pub(super) fn check(p: &Program, tools: &ToolTable) -> Result<(), VerifyError> {
     let v = Verifier { p };
     v.header()?;
     let decls = v.tools(tools)?;

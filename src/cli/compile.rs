@@ -129,11 +129,13 @@ fn compile_recording(path: &Path, tools: &ToolTable) -> Result<Compiled, String>
     for note in &c.notes {
         note!("note: {name}: {note}");
     }
-    let bytes = crate::bytecode::encode(&c.program);
+    let program = crate::bytecode::verify(c.program.clone(), tools)
+        .map_err(|e| format!("error: cannot compile {name}: the program is invalid: {e}"))?;
+    let bytes = crate::bytecode::encode(&program);
     let llt_name = format!("{}.llt", path.with_extension("").display());
     Ok(Compiled {
         loaded: Loaded {
-            program: c.program,
+            program,
             id: crate::store::ObjectId::of(&bytes),
             source: Some((llt_name, c.source.clone())),
             warnings: Vec::new(),

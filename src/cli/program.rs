@@ -5,9 +5,9 @@
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
+use crate::bytecode::Verified;
 use crate::bytecode::format::{MAGIC, MAX_FILE_BYTES};
 use crate::diag::Diagnostic;
-use crate::ir::Program;
 use crate::store::{ObjectId, ObjectStore, StoreError};
 use crate::tools::ToolTable;
 use crate::workspace::{Config, Workspace};
@@ -15,7 +15,7 @@ use crate::workspace::{Config, Workspace};
 /// A program ready to run or inspect.
 #[derive(Debug)]
 pub struct Loaded {
-    pub program: Program,
+    pub program: Verified,
     /// The id of the program's canonical bytes (also for a `.llt` source, which is
     /// compiled but not stored by `load`; see [`store`]).
     pub id: ObjectId,
@@ -138,7 +138,7 @@ pub fn compile_text(
     file: &str,
     text: &str,
     tools: &ToolTable,
-) -> Result<(Program, Vec<u8>, Vec<Diagnostic>), LoadError> {
+) -> Result<(Verified, Vec<u8>, Vec<Diagnostic>), LoadError> {
     let (program, warnings) =
         crate::ir::build::compile_with(text, tools).map_err(|diagnostics| {
             LoadError::Diagnostics {
@@ -147,11 +147,12 @@ pub fn compile_text(
                 diagnostics,
             }
         })?;
-    let bytes = crate::bytecode::assemble_with(&program, tools).map_err(|e| {
+    let program = crate::bytecode::verify(program, tools).map_err(|e| {
         message(format!(
             "error: {file}: the compiled program is invalid: {e}"
         ))
     })?;
+    let bytes = crate::bytecode::encode(&program);
     Ok((program, bytes, warnings))
 }
 

@@ -247,7 +247,7 @@ fn import_one(k: &Kernel, file: &Path, root: &Path) -> Result<Vec<String>, Strin
                 "{name}: the trace has no `goal`, so no goal can match it"
             ));
         };
-        let compiled = crate::learn::compile::Compiled::from_source(text, program);
+        let compiled = crate::learn::compile::Compiled::from_source(text, program.into_program());
         let (id, trace) =
             crate::kernel::learn::store_compiled(k, &compiled, "", TraceSource::Compiled, 0.0)?;
         debug_assert_eq!(id, crate::store::ObjectId::of(&bytes));

@@ -324,6 +324,26 @@ impl Program {
         self.consts.get(id as usize)
     }
 
+    /// The static type of an operand of the program's own ops (a constant's is read off
+    /// its value: `3` is `int`); `json` for one out of range or only meaningful inside a
+    /// block (the verifier knows those from the block's scope).
+    pub fn operand_type(&self, o: Operand) -> Type {
+        match o {
+            Operand::Const(c) => self
+                .constant(c)
+                .map_or(Type::Json, crate::check::literal::const_type),
+            Operand::Param(i) => self
+                .params
+                .get(i as usize)
+                .map_or(Type::Json, |p| p.ty.clone()),
+            Operand::Op(id) => self
+                .ops
+                .get(id as usize)
+                .map_or(Type::Json, |op| op.ty.clone()),
+            Operand::Local(_) | Operand::Elem => Type::Json,
+        }
+    }
+
     pub fn block(&self, id: BlockId) -> Option<&Block> {
         self.blocks.get(id as usize)
     }

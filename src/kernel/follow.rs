@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
+use crate::bytecode::Verified;
 use crate::host::Host;
-use crate::ir::Program;
 use crate::store::RunId;
 use crate::tools::ToolCtx;
 use crate::vm::progress::{Progress, StepLines};
@@ -24,7 +24,7 @@ pub struct Hosted {
 /// host's config. An error means the run could not start at all.
 pub fn run_program(
     host: &Host,
-    program: &Program,
+    program: &Verified,
     inputs: RunInputs,
     resolver: &dyn SlotResolver,
 ) -> Result<Hosted, String> {
@@ -45,7 +45,7 @@ pub fn run_program(
 /// servers left running (`llmos mcp serve` runs many programs on one runtime).
 pub async fn run_on(
     host: &Host,
-    program: &Program,
+    program: &Verified,
     inputs: RunInputs,
     resolver: &dyn SlotResolver,
 ) -> Result<Hosted, String> {

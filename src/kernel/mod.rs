@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
 
+use crate::bytecode::Verified;
 use crate::db::{Damaged, LibraryEntry, SnapshotReader};
 use crate::dispatch::semantic::DEFAULT_MIXED_THRESHOLD;
 use crate::economy::meter::{SharedDb, lock_db};
@@ -362,7 +363,7 @@ impl Kernel {
         &self,
         req: &Request,
         target: &Target,
-        program: crate::ir::Program,
+        program: Verified,
         budget_run: &str,
         report: &mut Report,
     ) -> Result<bool, String> {
@@ -447,7 +448,7 @@ impl Kernel {
     }
 
     /// The program of a library entry, from the store.
-    fn load_entry(&self, entry: &LibraryEntry) -> Result<crate::ir::Program, String> {
+    fn load_entry(&self, entry: &LibraryEntry) -> Result<Verified, String> {
         let id: ObjectId = entry
             .program_id
             .parse()
@@ -455,7 +456,7 @@ impl Kernel {
         self.load(&id)
     }
 
-    fn load(&self, id: &ObjectId) -> Result<crate::ir::Program, String> {
+    fn load(&self, id: &ObjectId) -> Result<Verified, String> {
         let bytes = self.store.get(id).map_err(|e| e.to_string())?;
         crate::bytecode::decode_with(&bytes, &self.tools)
             .map_err(|e| format!("stored program {id}: {e}"))
@@ -465,7 +466,7 @@ impl Kernel {
     fn follow(
         &self,
         req: &Request,
-        program: &crate::ir::Program,
+        program: &Verified,
         id: &ObjectId,
         bound: IndexMap<String, Value>,
         budget_run: &str,

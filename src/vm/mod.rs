@@ -2,8 +2,8 @@
 //! real work inside the sandbox.
 //!
 //! [`run`] does, in order:
-//! 1. plan: check the program's shape and link its tools (refusing a tool whose
-//!    signature changed since it was compiled);
+//! 1. plan: link the [`Verified`] program's tools (refusing a tool whose signature
+//!    changed since it was compiled; the program's shape is proved by its type);
 //! 2. bind: every param from the given values or its default, `--set` slot values
 //!    checked against their types; a missing or ill-typed value is an error naming it;
 //! 3. capabilities: the program's effects against what was granted; a missing one is
@@ -24,6 +24,7 @@
 //! let (program, _warnings) = llmos::ir::build::compile_source(
 //!     "trace t\nparam name: str\nreturn \"Hi {name}\"\n",
 //! ).map_err(|_| "does not compile")?;
+//! let program = llmos::bytecode::verify(program, llmos::tools::ToolTable::builtins())?;
 //! let mut inputs = RunInputs::new("program-id");
 //! inputs.params.insert("name".into(), "Ada".into());
 //! let ctx = Arc::new(llmos::tools::ToolCtx::new(std::path::Path::new("."))?);
@@ -59,7 +60,8 @@ pub use events::{Collector, Event, EventBus, Subscriber};
 pub use runlog::RunLogWriter;
 pub use slots::{Resolved, SlotFuture, SlotRequest, SlotResolver, SlotSource};
 
-use crate::ir::{Operand, Program};
+use crate::bytecode::Verified;
+use crate::ir::Program;
 use crate::store::RunId;
 use crate::tools::{ToolCtx, ToolTable};
 use crate::types::{EffectSet, Type};
@@ -171,7 +173,7 @@ impl Cancel {
 /// Runs `program` (see the module docs). Nothing runs unless binding and the capability
 /// check pass; then the bus sees `run_started`, the steps, and `run_finished`.
 pub async fn run(
-    program: &Program,
+    program: &Verified,
     inputs: RunInputs,
     ctx: &Arc<ToolCtx>,
     resolver: &dyn SlotResolver,
@@ -227,7 +229,7 @@ pub async fn run(
     }
     let output = result?;
     Ok(RunOutput {
-        output_type: program.output.map(|o| operand_type(program, o)),
+        output_type: program.output.map(|o| program.operand_type(o)),
         output,
         run_id: inputs.run_id,
         ops_run: tally.ops_run,
@@ -237,25 +239,6 @@ pub async fn run(
         cost_usd: tally.cost_usd,
         duration,
     })
-}
-
-/// The static type of an operand (a constant's is read off its value).
-pub fn operand_type(program: &Program, o: Operand) -> Type {
-    match o {
-        Operand::Op(id) => program
-            .ops
-            .get(id as usize)
-            .map_or(Type::Json, |op| op.ty.clone()),
-        Operand::Param(i) => program
-            .params
-            .get(i as usize)
-            .map_or(Type::Json, |p| p.ty.clone()),
-        Operand::Const(c) => match program.constant(c) {
-            Some(Value::String(_)) => Type::Str,
-            _ => Type::Json,
-        },
-        Operand::Local(_) | Operand::Elem => Type::Json,
-    }
 }
 
 /// A statement's name in messages: ``step 3 (`text`)``, or ``the `return` value`` for

@@ -1,6 +1,6 @@
-//! The plan of a run, computed once before the first op: the program checked for shape
-//! (every id in range, every op referring only to earlier ops), its tools linked through
-//! the [`ToolTable`] (with the signatures it was compiled for), and the tables
+//! The plan of a run, computed once before the first op from a [`Verified`] program (so
+//! nothing here checks its shape again): its tools linked through the [`ToolTable`]
+//! (with the signatures it was compiled for), and the tables
 //! the scheduler needs: how many ops each op waits for, who waits for it, and how many
 //! times its value is read (so the last reader can take it instead of copying it).
 
@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use super::error::{RunError, RunErrorKind};
 use super::plan_blocks::{BlockPlan, plan_blocks};
-use crate::ir::{Op, OpId, OpKind, Operand, Part, Program};
+use crate::bytecode::Verified;
+use crate::ir::{OpId, OpKind, Operand, Program};
 use crate::tools::{Tool, ToolTable};
 use crate::types::{Effect, EffectSet};
 
@@ -36,14 +37,17 @@ pub(crate) struct Plan<'p> {
 }
 
 impl<'p> Plan<'p> {
-    /// Checks `program` and links it against `table`.
-    pub fn new(program: &'p Program, table: &ToolTable) -> Result<Plan<'p>, RunError> {
+    /// Links `program` against `table` and computes the tables. The program's shape was
+    /// checked by the verifier (its type says so): every operand and effect edge refers to
+    /// an earlier op, every tool, slot, block and text constant exists, blocks form a
+    /// tree. The signature hashes tie the linked declarations to the verified ones.
+    pub fn new(program: &'p Verified, table: &ToolTable) -> Result<Plan<'p>, RunError> {
+        let program: &'p Program = program;
         let linked = table
             .link(&program.tools)
             .map_err(|e| RunError::new(RunErrorKind::Link, e.message))?;
         let tools: Vec<Arc<dyn Tool>> = linked.iter().map(|e| Arc::clone(&e.imp)).collect();
         let effects: Vec<EffectSet> = linked.iter().map(|e| e.decl.effects).collect();
-        let arity: Vec<usize> = linked.iter().map(|e| e.decl.params.len()).collect();
         let n = program.ops.len();
         let mut waits = vec![0_u32; n];
         let mut uses = vec![0_u32; n];
@@ -51,39 +55,26 @@ impl<'p> Plan<'p> {
         let mut tool_ops = Vec::new();
         for (i, op) in program.ops.iter().enumerate() {
             let id = i as OpId;
-            check_op(program, id, &arity)?;
             if matches!(op.kind, OpKind::Call { .. } | OpKind::Ask { .. })
                 || !op.blocks().is_empty()
             {
                 tool_ops.push(id);
             }
-            let mut bad = None;
             op.for_each_input(&program.slots, |o| {
-                if let Err(e) = check_operand(program, o, id) {
-                    bad.get_or_insert(e);
-                } else if let Operand::Op(d) = o {
-                    // `check_operand` proved `d < id < n`: the index is in range.
+                if let Operand::Op(d) = o {
+                    // Verified: `d < id < n`, so the index is in range.
                     edges.push((d, id));
                     uses[d as usize] += 1;
                     waits[i] += 1;
                 }
             });
-            if let Some(e) = bad {
-                return Err(e);
-            }
             for &d in &op.after {
-                if d >= id {
-                    return Err(malformed(format!("op {id} runs after a later op {d}")));
-                }
                 edges.push((d, id));
                 waits[i] += 1;
             }
         }
-        if let Some(o) = program.output {
-            check_operand(program, o, n as OpId)?;
-            if let Operand::Op(d) = o {
-                uses[d as usize] += 1;
-            }
+        if let Some(Operand::Op(d)) = program.output {
+            uses[d as usize] += 1;
         }
         // Successor lists, grouped by predecessor (counting sort keeps them in op order).
         // Every edge's `d` is below `n`, and `fill[d]` stays below `succ_start[d + 1]`,
@@ -95,7 +86,7 @@ impl<'p> Plan<'p> {
         for i in 0..n {
             succ_start[i + 1] += succ_start[i];
         }
-        let blocks = plan_blocks(program, &arity, &effects)?;
+        let blocks = plan_blocks(program, &effects);
         let mut fill = succ_start.clone();
         let mut succ = vec![0; edges.len()];
         for &(d, to) in &edges {
@@ -186,77 +177,5 @@ impl<'p> Plan<'p> {
             Some(OpKind::Expect { .. }) => "expect",
             None => "?",
         }
-    }
-}
-
-pub(super) fn malformed(what: String) -> RunError {
-    RunError::new(
-        RunErrorKind::Link,
-        format!("the program is malformed: {what}"),
-    )
-}
-
-/// Checks that an operand of op `user` refers to something that exists and comes first.
-fn check_operand(p: &Program, o: Operand, user: OpId) -> Result<(), RunError> {
-    let ok = match o {
-        Operand::Const(c) => (c as usize) < p.consts.len(),
-        Operand::Param(i) => (i as usize) < p.params.len(),
-        Operand::Op(d) => d < user,
-        Operand::Local(_) | Operand::Elem => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(malformed(format!(
-            "op {user} reads {o:?}, which does not exist before it"
-        )))
-    }
-}
-
-/// Checks the ids inside an op that are not operands: tools, slots, text constants.
-fn check_op(p: &Program, id: OpId, arity: &[usize]) -> Result<(), RunError> {
-    let Some(op) = p.ops.get(id as usize) else {
-        return Ok(());
-    };
-    if op.step as usize > p.steps.len() {
-        return Err(malformed(format!("op {id} belongs to no statement")));
-    }
-    if kind_ok(p, op, arity) {
-        Ok(())
-    } else {
-        Err(malformed(format!(
-            "op {id} refers to a tool, slot, block or text that does not exist"
-        )))
-    }
-}
-
-/// Whether the tools (with their arity), slots, blocks and text constants an op names
-/// exist.
-pub(super) fn kind_ok(p: &Program, op: &Op, arity: &[usize]) -> bool {
-    let text = |c: u32| p.constant(c).is_some_and(|v| v.is_string());
-    let parts_ok = |parts: &[Part]| {
-        parts.iter().all(|part| match part {
-            Part::Text(c) => text(*c),
-            Part::Value(_) => true,
-        })
-    };
-    match &op.kind {
-        OpKind::Call { tool, args } => arity.get(*tool as usize) == Some(&args.len()),
-        OpKind::Ask { slot } => p
-            .slots
-            .get(*slot as usize)
-            .is_some_and(|s| parts_ok(&s.prompt)),
-        OpKind::Template { parts } => parts_ok(parts),
-        OpKind::Object { entries } => entries.iter().all(|(k, _)| text(*k)),
-        OpKind::Field { key, .. } => text(*key),
-        OpKind::Expect { message, .. } => message.as_deref().is_none_or(parts_ok),
-        OpKind::For { .. } | OpKind::If { .. } | OpKind::Logic { .. } => {
-            op.blocks().iter().all(|b| (*b as usize) < p.blocks.len())
-        }
-        OpKind::List { .. }
-        | OpKind::Index { .. }
-        | OpKind::Check { .. }
-        | OpKind::Compare { .. }
-        | OpKind::Not { .. } => true,
     }
 }

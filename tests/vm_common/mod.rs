@@ -4,15 +4,17 @@
 
 use std::sync::Arc;
 
+use llmos::bytecode::Verified;
 use llmos::host::{LazyDb, SlotFiller};
-use llmos::ir::Program;
 use llmos::tools::ToolCtx;
 use llmos::vm::{self, Collector, EventBus, RunError, RunInputs, RunOutput, SlotResolver};
 use serde_json::Value;
 
-pub fn compile(src: &str) -> Program {
+/// Compiles and verifies `src` (the VM runs only verified programs).
+pub fn compile(src: &str) -> Verified {
     match llmos::ir::build::compile_source(src) {
-        Ok((p, _)) => p,
+        Ok((p, _)) => llmos::bytecode::verify(p, llmos::tools::ToolTable::builtins())
+            .unwrap_or_else(|e| panic!("{e}")),
         Err(d) => panic!("{d:?}"),
     }
 }
@@ -35,7 +37,7 @@ impl Fixture {
 
     pub async fn run(
         &self,
-        p: &Program,
+        p: &Verified,
         inputs: RunInputs,
         resolver: &dyn SlotResolver,
         bus: &EventBus,

@@ -5,7 +5,6 @@
 use super::{Verifier, check_type, err};
 use crate::bytecode::error::{Site, VerifyError};
 use crate::bytecode::format::MAX_BLOCK_DEPTH;
-use crate::check::literal::const_type;
 use crate::ir::effects::EffectOrder;
 use crate::ir::{Op, Operand, Step};
 use crate::stdlib::ToolDecl;
@@ -118,15 +117,13 @@ impl Verifier<'_> {
         ))
     }
 
-    /// The static type of an operand valid in `scope`.
+    /// The static type of an operand valid in `scope`: [`Program::operand_type`], with a
+    /// block's own ops, captures and element.
+    ///
+    /// [`Program::operand_type`]: crate::ir::Program::operand_type
     pub(super) fn operand_type(&self, scope: &Scope<'_>, o: Operand) -> Type {
         match o {
-            Operand::Const(c) => self.p.consts.get(c as usize).map_or(Type::Json, const_type),
-            Operand::Param(q) => self
-                .p
-                .params
-                .get(q as usize)
-                .map_or(Type::Json, |q| q.ty.clone()),
+            Operand::Const(_) | Operand::Param(_) => self.p.operand_type(o),
             Operand::Op(i) => scope
                 .ops
                 .get(i as usize)

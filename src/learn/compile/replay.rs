@@ -163,6 +163,9 @@ pub fn matches_recording(c: &Compiled, kept: &[(usize, &RecStep)], tools: &ToolT
     inputs.params = params;
     inputs.granted = Effect::ALL.into_iter().collect::<EffectSet>();
     inputs.jobs = 1;
+    let Ok(program) = crate::bytecode::verify(c.program.clone(), &table) else {
+        return false;
+    };
     inputs.tools = table;
     let resolver = TapeSlots {
         answers: &c.slot_answers,
@@ -177,7 +180,7 @@ pub fn matches_recording(c: &Compiled, kept: &[(usize, &RecStep)], tools: &ToolT
             let bus = crate::vm::EventBus::new();
             Some(
                 runtime
-                    .block_on(crate::vm::run(&c.program, inputs, &ctx, &resolver, &bus))
+                    .block_on(crate::vm::run(&program, inputs, &ctx, &resolver, &bus))
                     .is_ok(),
             )
         })

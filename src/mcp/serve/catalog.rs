@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use crate::bytecode::Verified;
 use crate::economy::meter::lock_db;
 use crate::ir::Program;
 use crate::kernel::{Kernel, MIN_RATING};
@@ -23,7 +24,7 @@ pub struct Offered {
     /// The trace library entry.
     pub trace: i64,
     pub id: ObjectId,
-    pub program: Arc<Program>,
+    pub program: Arc<Verified>,
     /// The MCP `Tool` object.
     pub tool: Value,
 }
@@ -148,7 +149,7 @@ fn leading_docs(src: &str) -> String {
 }
 
 fn tool_json(name: &str, goal: &str, docs: &str, id: &ObjectId, p: &Program) -> Value {
-    let output = match p.output.map(|o| crate::vm::operand_type(p, o)) {
+    let output = match p.output.map(|o| p.operand_type(o)) {
         Some(Type::Str | Type::Path) => "its output as text".to_owned(),
         Some(t) => format!("its output ({t}) as JSON"),
         None => "nothing".to_owned(),
