@@ -123,13 +123,19 @@ async fn set_slot_values_skip_the_resolver_and_the_llm_capability() {
         seen: Mutex::new(Vec::new()),
     };
     let mut i = inputs(&[]);
-    i.slot_values.insert("code".into(), json!("given"));
+    i.sets = llmos::vm::Bindings::from_sets(&p, &[("code".into(), "given".into())]).unwrap();
     // without `llm` granted, a given slot still runs
     i.granted = EffectSet::from_iter([Effect::Pure, Effect::Read, Effect::Write]);
     let out = f.run(&p, i, &llm, &EventBus::new()).await.unwrap();
     assert_eq!(out.output, Some(json!("given")));
     assert_eq!(out.llm_calls, 0);
     assert!(llm.seen.lock().unwrap().is_empty());
+    // bindings are resolved for one program: another one refuses them
+    let other = compile("trace u\nreturn 1\n");
+    let mut i = inputs(&[]);
+    i.sets = llmos::vm::Bindings::from_sets(&p, &[("code".into(), "given".into())]).unwrap();
+    let e = f.run(&other, i, &llm, &EventBus::new()).await.unwrap_err();
+    assert_eq!(e.kind, RunErrorKind::Link);
     // and a slot left to the LLM needs it
     let mut i = inputs(&[]);
     i.granted = EffectSet::from_iter([Effect::Pure]);

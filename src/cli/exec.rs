@@ -119,7 +119,7 @@ pub fn run(args: Args) -> Outcome {
     if let (false, Some((file, text))) = (loaded.warnings.is_empty(), &loaded.source) {
         print_all(&loaded.warnings, file, text, 100);
     }
-    let sets = match vm::parse_sets(&loaded.program, &args.set) {
+    let sets = match vm::Bindings::from_sets(&loaded.program, &args.set) {
         Ok(s) => s,
         Err(e) => {
             report(&e, &loaded, &tools);
@@ -143,8 +143,8 @@ pub fn run(args: Args) -> Outcome {
     let inputs = RunInputs {
         program_id: id.clone(),
         run_id: run_id.clone(),
-        params: sets.params,
-        slot_values: sets.slots,
+        params: Default::default(),
+        sets,
         granted,
         jobs: args.jobs as usize,
         timeout: args.timeout,

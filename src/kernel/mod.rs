@@ -472,15 +472,14 @@ impl Kernel {
         budget_run: &str,
         report: &mut Report,
     ) -> Followed {
-        let sets = match crate::vm::parse_sets(program, &req.sets) {
+        let sets = match crate::vm::Bindings::from_sets(program, &req.sets) {
             Ok(s) => s,
             Err(e) => {
                 report.error = Some(e.message);
                 return Followed::Failed;
             }
         };
-        let mut params: std::collections::BTreeMap<String, Value> = bound.into_iter().collect();
-        params.extend(sets.params);
+        let params: std::collections::BTreeMap<String, Value> = bound.into_iter().collect();
         let run_id = RunId::new();
         let left = req.budget.map(|b| (b - report.cost_usd).max(0.0));
         // A program without `ask` slots needs no database or model to run.
@@ -491,7 +490,7 @@ impl Kernel {
             program_id: id.to_string(),
             run_id: run_id.clone(),
             params,
-            slot_values: sets.slots,
+            sets,
             granted: req.granted(self.config()),
             jobs: crate::vm::DEFAULT_JOBS,
             timeout: req.timeout,

@@ -1,5 +1,6 @@
-//! Everything checked before the first op runs: `--set NAME=VALUE` parsed by the
-//! declared type of the param or slot it names, params bound (given, else default, else
+//! Everything checked before the first op runs: `--set NAME=VALUE` resolved once into
+//! [`Bindings`] (read as the declared type of the param or slot it names, kept by id),
+//! params bound (given, else default, else
 //! an error naming it), and the capabilities the program needs compared with what was
 //! granted.
 
@@ -7,52 +8,79 @@ use std::collections::BTreeMap;
 
 use super::error::{RunError, RunErrorKind};
 use super::plan::Plan;
-use crate::ir::{OpKind, Program};
+use crate::ir::{OpKind, ParamId, Program, SlotId};
 use crate::types::{Effect, EffectSet};
 use crate::value::{Value, coerce, parse_as};
 
-/// Values given on the command line, split into params and slots and parsed by type.
+/// Values given on the command line (`--set`), resolved once: each read as the declared
+/// type of the param or slot it names and kept under that param's or slot's id. The VM
+/// takes them as they are (it checks neither name nor type again).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct SetValues {
-    pub params: BTreeMap<String, Value>,
-    pub slots: BTreeMap<String, Value>,
+pub struct Bindings {
+    params: BTreeMap<ParamId, Value>,
+    slots: BTreeMap<SlotId, Value>,
 }
 
-/// Parses `--set NAME=VALUE` pairs: NAME is a param or an `ask` slot of `program`, and
-/// VALUE is read as its declared type (`value::parse_as`). Every problem is reported,
-/// one per line: an unknown name (with the closest name when one is close), a name
-/// given twice, a value that does not parse.
-pub fn parse_sets(program: &Program, sets: &[(String, String)]) -> Result<SetValues, RunError> {
-    let mut out = SetValues::default();
-    let mut problems = Vec::new();
-    let mut kind = RunErrorKind::BadParam;
-    for (name, text) in sets {
-        let param = program.params.iter().find(|p| p.name == *name);
-        let slot = program.slots.iter().find(|s| s.name == *name);
-        let (ty, what, into) = match (param, slot) {
-            (Some(p), _) => (&p.ty, "param", &mut out.params),
-            (None, Some(s)) => (&s.ty, "slot", &mut out.slots),
-            (None, None) => {
-                kind = RunErrorKind::UnknownName;
-                problems.push(unknown_name(program, name));
+impl Bindings {
+    /// Resolves `--set NAME=VALUE` pairs: NAME is a param or an `ask` slot of `program`,
+    /// and VALUE is read as its declared type (`value::parse_as`). Every problem is
+    /// reported, one per line: an unknown name (with the closest name when one is close),
+    /// a name given twice, a value that does not parse.
+    pub fn from_sets(program: &Program, sets: &[(String, String)]) -> Result<Bindings, RunError> {
+        let mut out = Bindings::default();
+        let mut problems = Vec::new();
+        let mut kind = RunErrorKind::BadParam;
+        for (name, text) in sets {
+            let param = program.params.iter().position(|p| p.name == *name);
+            let slot = program.slots.iter().position(|s| s.name == *name);
+            let (ty, what, into, id) = match (param, slot) {
+                (Some(i), _) => (&program.params[i].ty, "param", &mut out.params, i),
+                (None, Some(i)) => (&program.slots[i].ty, "slot", &mut out.slots, i),
+                (None, None) => {
+                    kind = RunErrorKind::UnknownName;
+                    problems.push(unknown_name(program, name));
+                    continue;
+                }
+            };
+            let id = id as u32;
+            if into.contains_key(&id) {
+                problems.push(format!("`--set {name}=...` is given twice"));
                 continue;
             }
-        };
-        if into.contains_key(name) {
-            problems.push(format!("`--set {name}=...` is given twice"));
-            continue;
-        }
-        match parse_as(text, ty) {
-            Ok(v) => {
-                into.insert(name.clone(), v);
+            match parse_as(text, ty) {
+                Ok(v) => {
+                    into.insert(id, v);
+                }
+                Err(e) => problems.push(format!("{what} `{name}: {ty}`: {e}")),
             }
-            Err(e) => problems.push(format!("{what} `{name}: {ty}`: {e}")),
+        }
+        if problems.is_empty() {
+            Ok(out)
+        } else {
+            Err(RunError::new(kind, problems.join("\n")))
         }
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(RunError::new(kind, problems.join("\n")))
+
+    /// The value given for param `id`.
+    pub fn param(&self, id: ParamId) -> Option<&Value> {
+        self.params.get(&id)
+    }
+
+    /// The value given for slot `id` (that slot is then not asked).
+    pub fn slot(&self, id: SlotId) -> Option<&Value> {
+        self.slots.get(&id)
+    }
+
+    /// Whether every id names a param or slot of `program` (bindings resolved for
+    /// another program are refused, not misread).
+    pub(crate) fn fits(&self, program: &Program) -> bool {
+        self.params
+            .last_key_value()
+            .is_none_or(|(k, _)| (*k as usize) < program.params.len())
+            && self
+                .slots
+                .last_key_value()
+                .is_none_or(|(k, _)| (*k as usize) < program.slots.len())
     }
 }
 
@@ -88,11 +116,12 @@ fn unknown_name(program: &Program, name: &str) -> String {
     msg
 }
 
-/// Binds every param of `program`: the given value (checked against the declared type),
-/// else the default; a missing or ill-typed param is an error naming it. The result is
-/// indexed by `ParamId`.
-pub fn bind_params(
+/// Binds every param of `program`: the value of `sets` (already of its type), else the
+/// value given by name (checked against the declared type), else the default; a missing
+/// or ill-typed param is an error naming it. The result is indexed by `ParamId`.
+pub(crate) fn bind_params(
     program: &Program,
+    sets: &Bindings,
     given: &BTreeMap<String, Value>,
 ) -> Result<Vec<Value>, RunError> {
     let mut problems = Vec::new();
@@ -107,7 +136,11 @@ pub fn bind_params(
         }
     }
     let mut out = Vec::with_capacity(program.params.len());
-    for p in &program.params {
+    for (i, p) in program.params.iter().enumerate() {
+        if let Some(v) = sets.param(i as ParamId) {
+            out.push(v.clone());
+            continue;
+        }
         match (given.get(&p.name), &p.default) {
             (Some(v), _) => match coerce(v.clone(), &p.ty) {
                 Ok(v) => out.push(v),
@@ -132,47 +165,19 @@ pub fn bind_params(
     }
 }
 
-/// Checks `--set` values of slots: each names a slot and fits its type.
-pub fn check_slot_values(
-    program: &Program,
-    given: &BTreeMap<String, Value>,
-) -> Result<BTreeMap<String, Value>, RunError> {
-    let mut out = BTreeMap::new();
-    for (name, v) in given {
-        let Some(slot) = program.slots.iter().find(|s| s.name == *name) else {
-            return Err(RunError::new(
-                RunErrorKind::UnknownName,
-                format!("the program `{}` has no slot `{name}`", program.name),
-            ));
-        };
-        let v = coerce(v.clone(), &slot.ty).map_err(|e| {
-            RunError::new(
-                RunErrorKind::BadParam,
-                format!("slot `{name}: {}`: {e}", slot.ty),
-            )
-        })?;
-        out.insert(name.clone(), v);
-    }
-    Ok(out)
-}
-
 /// Refuses a program that needs a capability `granted` lacks, naming the capability and
 /// the first step that needs it. A slot given by `--set` needs no `llm`.
 pub(crate) fn check_capabilities(
     plan: &Plan<'_>,
     granted: EffectSet,
-    slot_values: &BTreeMap<String, Value>,
+    sets: &Bindings,
 ) -> Result<(), RunError> {
     let program = plan.program;
     for (i, op) in program.ops.iter().enumerate() {
         let id = i as u32;
         let needs = match &op.kind {
             OpKind::Ask { slot } => {
-                let given = program
-                    .slots
-                    .get(*slot as usize)
-                    .is_some_and(|s| slot_values.contains_key(&s.name));
-                if given {
+                if sets.slot(*slot).is_some() {
                     EffectSet::EMPTY
                 } else {
                     EffectSet::single(Effect::Llm)

@@ -163,7 +163,7 @@ impl<'a> Frame<'a> {
                     return Err(Halt::Fail(Fail::new(RunErrorKind::Link, "unknown slot")));
                 };
                 let prompt = self.interpolate(&s.prompt).map_err(limit)?;
-                if let Some(v) = cx.slot_values.get(&s.name) {
+                if let Some(v) = cx.sets.slot(*slot) {
                     v.clone()
                 } else {
                     return Err(Halt::Wait(Box::pin(block::ask(cx.clone(), *slot, prompt))));

@@ -4,8 +4,9 @@
 //! [`run`] does, in order:
 //! 1. plan: link the [`Verified`] program's tools (refusing a tool whose signature
 //!    changed since it was compiled; the program's shape is proved by its type);
-//! 2. bind: every param from the given values or its default, `--set` slot values
-//!    checked against their types; a missing or ill-typed value is an error naming it;
+//! 2. bind: every param from `--set` ([`Bindings`], typed once when they were resolved),
+//!    the values given by name (checked against their types) or its default; a missing
+//!    or ill-typed value is an error naming it;
 //! 3. capabilities: the program's effects against what was granted; a missing one is
 //!    an error naming it and the first step that needs it;
 //! 4. only then the first op: the scheduler ([`sched`]) runs every op whose inputs
@@ -54,7 +55,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-pub use bind::{SetValues, parse_sets};
+pub use bind::Bindings;
 pub use error::{RunError, RunErrorKind};
 pub use events::{Collector, Event, EventBus, Subscriber};
 pub use runlog::RunLogWriter;
@@ -78,10 +79,12 @@ pub struct RunInputs {
     pub program_id: String,
     /// The run id for events and the run log (a fresh one by default).
     pub run_id: RunId,
-    /// Param values by name (checked against the declared types; defaults fill the rest).
+    /// Param values by name (from a goal, a caller's JSON): checked against the declared
+    /// types when the run binds them; `sets` and defaults fill the rest.
     pub params: BTreeMap<String, Value>,
-    /// `ask` slot values by slot name (`--set`): these slots are not asked.
-    pub slot_values: BTreeMap<String, Value>,
+    /// `--set` values, resolved for this program ([`Bindings::from_sets`]): a param's
+    /// takes the place of one given by name; a slot given one is not asked.
+    pub sets: Bindings,
     /// The capabilities granted.
     pub granted: EffectSet,
     /// Calls and slots under way at once (at least 1).
@@ -106,7 +109,7 @@ impl RunInputs {
             program_id: program_id.into(),
             run_id: RunId::new(),
             params: BTreeMap::new(),
-            slot_values: BTreeMap::new(),
+            sets: Bindings::default(),
             granted: EffectSet::DEFAULT_GRANTED,
             jobs: DEFAULT_JOBS,
             timeout: None,
@@ -180,9 +183,14 @@ pub async fn run(
     bus: &EventBus,
 ) -> Result<RunOutput, RunError> {
     let plan = plan::Plan::new(program, &inputs.tools)?;
-    let slot_values = bind::check_slot_values(program, &inputs.slot_values)?;
-    let params = bind::bind_params(program, &inputs.params)?;
-    bind::check_capabilities(&plan, inputs.granted, &slot_values)?;
+    if !inputs.sets.fits(program) {
+        return Err(RunError::new(
+            RunErrorKind::Link,
+            "the `--set` values were resolved for another program",
+        ));
+    }
+    let params = bind::bind_params(program, &inputs.sets, &inputs.params)?;
+    bind::check_capabilities(&plan, inputs.granted, &inputs.sets)?;
     inputs
         .tools
         .connect(&program.tools)
@@ -206,7 +214,7 @@ pub async fn run(
         resolver,
         bus,
         program_id: &inputs.program_id,
-        slot_values: &slot_values,
+        sets: &inputs.sets,
         jobs: inputs.jobs,
         step_timeout: inputs.step_timeout,
         deadline: inputs

@@ -63,7 +63,7 @@ pub(crate) struct Env<'a> {
     pub resolver: &'a dyn SlotResolver,
     pub bus: &'a EventBus,
     pub program_id: &'a str,
-    pub slot_values: &'a BTreeMap<String, Value>,
+    pub sets: &'a super::Bindings,
     pub jobs: usize,
     pub step_timeout: Option<Duration>,
     pub deadline: Option<(Instant, Duration)>,
@@ -270,7 +270,7 @@ impl<'a, 'p> Sched<'a, 'p> {
                     return;
                 };
                 self.emit_started(op);
-                if let Some(v) = self.env.slot_values.get(&s.name) {
+                if let Some(v) = self.env.sets.slot(*slot) {
                     // Interpolating still reads the prompt's inputs (and frees them).
                     let _ = self.values.interpolate(&s.prompt);
                     let r = Resolved {

@@ -22,7 +22,7 @@ impl<'a, 'p> Sched<'a, 'p> {
             self.env.resolver,
             self.env.bus,
             self.env.program_id,
-            self.env.slot_values,
+            self.env.sets,
             self.env.jobs,
             self.env.step_timeout,
             op,
