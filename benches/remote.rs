@@ -123,10 +123,10 @@ fn small_library(peer: &dyn Peer) -> (ObjectId, KeyPair) {
     let scratch = tempfile::tempdir().unwrap();
     let k = Kernel::open(Some(scratch.path()), Env::new(std::env::vars_os())).unwrap();
     let tools = llmos::check::ToolTable::builtins();
-    let (_, bytes, _) = llmos::cli::program::compile_text("word_count.llt", &text, tools)
+    let (_, bytes) = llmos::cli::program::compile_text("word_count.llt", &text, tools)
         .unwrap_or_else(|_| panic!("word_count.llt compiles"));
     let id = k.store.put(&bytes).unwrap();
-    k.store.put_source(&id, "word_count.llt", &text).unwrap();
+    k.store.put_source(&id, "word_count.llt", &text, None).unwrap();
     let remote = Remote::with_backend(peer.backend("lib"), &k.ws().state_dir, 1 << 30);
     remote.create(&layout::object(&id), &bytes).unwrap();
     let sidecar = std::fs::read(k.store.source_path(&id)).unwrap();

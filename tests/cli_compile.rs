@@ -269,3 +269,50 @@ fn graph_draws_dot_and_mermaid() {
     );
     insta::assert_snapshot!("graph_fan_out_mermaid", fan);
 }
+
+/// A stored program's sidecar keeps the step→span table, so a failing step is shown
+/// against its line without checking the source again (a table that says otherwise is
+/// believed); a sidecar written before the table existed still loads and still names it.
+#[test]
+fn run_errors_name_the_line_from_the_sidecar_table() {
+    let ws = workspace();
+    let src = "trace t\nlet a = text.trim(text: \" x \")\nlet b = fs.read(path: \"missing.txt\")\nreturn b\n";
+    std::fs::write(ws.path().join("fails.llt"), src).unwrap();
+    let id = compile(ws.path(), &["fails.llt"]);
+    let sidecar_path = ws
+        .path()
+        .join(".llmos/objects")
+        .join(&id[..2])
+        .join(format!("{}.src.json", &id[2..]));
+    let sidecar: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sidecar_path).unwrap()).unwrap();
+    let line = |n: usize| {
+        let start: usize = src.lines().take(n - 1).map(|l| l.len() + 1).sum();
+        serde_json::json!([start, start + src.lines().nth(n - 1).unwrap().len()])
+    };
+    assert_eq!(
+        sidecar["steps"],
+        serde_json::json!([line(2), line(3), [src.rfind('b').unwrap(), src.len() - 1]])
+    );
+    let exec = || stderr_of_failure(llmos(ws.path()).args(["exec", &id]));
+    let err = exec();
+    assert!(err.contains("[fails.llt:3:1]"), "{err}");
+
+    // The table is what names the line: one pointing at line 2 is believed.
+    let mut moved = sidecar.clone();
+    moved["steps"][1] = line(2);
+    std::fs::write(&sidecar_path, moved.to_string()).unwrap();
+    let err = exec();
+    assert!(err.contains("[fails.llt:2:1]"), "{err}");
+
+    // An old sidecar, without the table: still read, the line still named.
+    let mut old = sidecar;
+    old.as_object_mut().unwrap().remove("steps");
+    std::fs::write(&sidecar_path, old.to_string()).unwrap();
+    let err = exec();
+    assert!(err.contains("[fails.llt:3:1]"), "{err}");
+    llmos(ws.path())
+        .args(["store", "verify"])
+        .assert()
+        .success();
+}

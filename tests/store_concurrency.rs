@@ -66,7 +66,7 @@ fn eight_threads_putting_same_and_different_objects() {
                 barrier.wait();
                 for p in programs(w) {
                     let id = store.put(&p).unwrap();
-                    store.put_source(&id, "p.llt", "source").unwrap();
+                    store.put_source(&id, "p.llt", "source", None).unwrap();
                 }
             })
         })

@@ -31,9 +31,11 @@ fn gc_keeps_roots_and_young_objects_and_drops_the_rest() {
     let root = store.put(b"referenced").unwrap();
     let old = store.put(b"unreferenced and old").unwrap();
     let young = store.put(b"unreferenced but just written").unwrap();
-    store.put_source(&old, "old.llt", "trace old {}").unwrap();
     store
-        .put_source(&root, "root.llt", "trace root {}")
+        .put_source(&old, "old.llt", "trace old {}", None)
+        .unwrap();
+    store
+        .put_source(&root, "root.llt", "trace root {}", None)
         .unwrap();
     for id in [root, old] {
         age(&store.object_path(&id), 2 * HOUR);
@@ -97,10 +99,10 @@ fn gc_removes_stale_temp_files_and_orphan_sources_but_not_fresh_ones() {
     }
     age(&stale, 2 * HOUR);
     age(&stray, 2 * HOUR);
-    store.put_source(&id, "kept.llt", "text").unwrap();
+    store.put_source(&id, "kept.llt", "text", None).unwrap();
     // The object vanishes (say, removed by hand): its sidecar is an orphan.
     let orphan = store.put(b"orphaned").unwrap();
-    store.put_source(&orphan, "o.llt", "o").unwrap();
+    store.put_source(&orphan, "o.llt", "o", None).unwrap();
     fs::remove_file(store.object_path(&orphan)).unwrap();
     age(&store.source_path(&orphan), 2 * HOUR);
 
@@ -117,7 +119,7 @@ fn sources_round_trip_beside_their_object() {
     let id = store.put(b"bytecode").unwrap();
     assert_eq!(store.get_source(&id).unwrap(), None);
     let text = "trace t {\n  let x = fs.read(\"a\")\n}\n// ünïcode\n";
-    store.put_source(&id, "traces/t.llt", text).unwrap();
+    store.put_source(&id, "traces/t.llt", text, None).unwrap();
     assert_eq!(
         store.get_source(&id).unwrap(),
         Some(("traces/t.llt".to_string(), text.to_string()))
@@ -132,7 +134,7 @@ fn sources_round_trip_beside_their_object() {
             .ends_with(".src.json")
     );
     // Replacing it works.
-    store.put_source(&id, "t2.llt", "other").unwrap();
+    store.put_source(&id, "t2.llt", "other", None).unwrap();
     assert_eq!(store.get_source(&id).unwrap().unwrap().0, "t2.llt");
 }
 
@@ -141,7 +143,7 @@ fn source_of_a_missing_object_is_refused() {
     let (_d, store) = store();
     let id = llmos::store::ObjectId::of(b"not stored");
     assert!(matches!(
-        store.put_source(&id, "a.llt", "x"),
+        store.put_source(&id, "a.llt", "x", None),
         Err(StoreError::Missing { .. })
     ));
 }
@@ -150,7 +152,7 @@ fn source_of_a_missing_object_is_refused() {
 fn tampered_sidecar_is_detected() {
     let (_d, store) = store();
     let id = store.put(b"bytecode").unwrap();
-    store.put_source(&id, "t.llt", "let x = 1").unwrap();
+    store.put_source(&id, "t.llt", "let x = 1", None).unwrap();
     let path = store.source_path(&id);
     let original = fs::read_to_string(&path).unwrap();
 
@@ -176,7 +178,7 @@ fn tampered_sidecar_is_detected() {
 
     // Another object's sidecar copied here.
     let other = store.put(b"other bytecode").unwrap();
-    store.put_source(&other, "o.llt", "o").unwrap();
+    store.put_source(&other, "o.llt", "o", None).unwrap();
     fs::copy(store.source_path(&other), &path).unwrap();
     let err = store.get_source(&id).unwrap_err();
     assert!(err.to_string().contains(&other.to_string()), "{err}");

@@ -99,19 +99,14 @@ fn print_load_error(e: super::program::LoadError) -> String {
 fn compile_llt(path: &Path, tools: &ToolTable) -> Result<Compiled, String> {
     let name = path.display().to_string();
     let text = read_source(path)?;
-    let (program, bytes, warnings) = compile_text(&name, &text, tools).map_err(print_load_error)?;
-    if !warnings.is_empty() {
-        super::render::print_all(&warnings, &name, &text, 100);
+    let (loaded, _) = compile_text(&name, &text, tools).map_err(print_load_error)?;
+    if !loaded.warnings.is_empty() {
+        super::render::print_all(&loaded.warnings, &name, &text, 100);
     }
     let (file, _) = crate::syntax::parse(&text);
     let llt = crate::syntax::printer::format(&text, &file);
     Ok(Compiled {
-        loaded: Loaded {
-            program,
-            id: crate::store::ObjectId::of(&bytes),
-            source: Some((name, text)),
-            warnings,
-        },
+        loaded,
         llt,
         seeds: Vec::new(),
         model: String::new(),
@@ -138,6 +133,7 @@ fn compile_recording(path: &Path, tools: &ToolTable) -> Result<Compiled, String>
             program,
             id: crate::store::ObjectId::of(&bytes),
             source: Some((llt_name, c.source.clone())),
+            steps: Some(c.spans.clone()),
             warnings: Vec::new(),
         },
         llt: c.source,

@@ -16,7 +16,7 @@ use std::time::Duration;
 use super::Outcome;
 use super::program::{self, LoadError, Loaded};
 use super::render::{print_all, render, stderr_color};
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Span};
 use crate::kernel::follow;
 use crate::store::RunId;
 use crate::tools::ToolTable;
@@ -274,7 +274,7 @@ fn code(kind: RunErrorKind) -> &'static str {
 /// source are known, else as plain lines.
 pub(super) fn report(e: &RunError, loaded: &Loaded, tools: &ToolTable) {
     if let (Some(step), Some((file, text))) = (e.step, &loaded.source)
-        && let Some(span) = step_span(text, step, tools)
+        && let Some(span) = step_span(loaded, text, step, tools)
     {
         let d = Diagnostic::error(code(e.kind), span, e.message.clone()).label("this step");
         eprint!("{}", render(&d, file, text, stderr_color()));
@@ -285,12 +285,17 @@ pub(super) fn report(e: &RunError, loaded: &Loaded, tools: &ToolTable) {
     }
 }
 
-/// The source span of statement `step` (the `return` expression past the last one).
-fn step_span(text: &str, step: u32, tools: &ToolTable) -> Option<crate::diag::Span> {
-    let (program, _) = crate::check::check_source(text, tools);
-    let program = program?;
-    match program.steps.get(step as usize) {
-        Some(s) => Some(s.span),
-        None => program.ret.as_ref().map(|r| r.span),
+/// The source span of statement `step` (the `return` expression past the last one),
+/// from the step→span table kept with the source. Only a sidecar written before sidecars
+/// kept the table makes the source be checked again to find it.
+fn step_span(loaded: &Loaded, text: &str, step: u32, tools: &ToolTable) -> Option<Span> {
+    match &loaded.steps {
+        Some(table) => table.get(step as usize).copied(),
+        None => {
+            let (program, _) = crate::check::check_source(text, tools);
+            crate::ir::build::step_spans(&program?)
+                .get(step as usize)
+                .copied()
+        }
     }
 }

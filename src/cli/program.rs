@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::bytecode::Verified;
 use crate::bytecode::format::{MAGIC, MAX_FILE_BYTES};
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Span};
 use crate::store::{ObjectId, ObjectStore, StoreError};
 use crate::tools::ToolTable;
 use crate::workspace::{Config, Workspace};
@@ -22,6 +22,10 @@ pub struct Loaded {
     /// The source it came from (file name, text), when known: for messages that name a
     /// step's line. For a `.llb` file or an id, the sidecar kept in the store, if any.
     pub source: Option<(String, String)>,
+    /// The step→span table of `source` (each step's span, then the `return`
+    /// expression's): from compiling it, or from the store's sidecar; `None` for a
+    /// sidecar written before sidecars kept one.
+    pub steps: Option<Vec<Span>>,
     /// Warnings from compiling a `.llt` source.
     pub warnings: Vec<Diagnostic>,
 }
@@ -138,9 +142,9 @@ pub fn compile_text(
     file: &str,
     text: &str,
     tools: &ToolTable,
-) -> Result<(Verified, Vec<u8>, Vec<Diagnostic>), LoadError> {
-    let (program, warnings) =
-        crate::ir::build::compile_with(text, tools).map_err(|diagnostics| {
+) -> Result<(Loaded, Vec<u8>), LoadError> {
+    let (program, warnings, steps) =
+        crate::ir::build::compile_with_spans(text, tools).map_err(|diagnostics| {
             LoadError::Diagnostics {
                 file: file.to_owned(),
                 text: text.to_owned(),
@@ -153,19 +157,20 @@ pub fn compile_text(
         ))
     })?;
     let bytes = crate::bytecode::encode(&program);
-    Ok((program, bytes, warnings))
+    let loaded = Loaded {
+        program,
+        id: ObjectId::of(&bytes),
+        source: Some((file.to_owned(), text.to_owned())),
+        steps: Some(steps),
+        warnings,
+    };
+    Ok((loaded, bytes))
 }
 
 fn load_source(path: &Path, tools: &ToolTable) -> Result<Loaded, LoadError> {
     let name = path.display().to_string();
     let text = super::source::read_source(path).map_err(LoadError::Message)?;
-    let (program, bytes, warnings) = compile_text(&name, &text, tools)?;
-    Ok(Loaded {
-        program,
-        id: ObjectId::of(&bytes),
-        source: Some((name, text)),
-        warnings,
-    })
+    compile_text(&name, &text, tools).map(|(loaded, _)| loaded)
 }
 
 /// Reads a `.llb` file (at most [`MAX_FILE_BYTES`]).
@@ -196,13 +201,8 @@ fn load_bytecode_file(path: &Path, ws: &Workspace, tools: &ToolTable) -> Result<
     let id = ObjectId::of(&bytes);
     // The store may hold the source it was compiled from; a missing or bad one is no
     // reason to refuse the program (`store verify` reports bad ones).
-    let source = existing_store(ws).and_then(|s| s.get_source(&id).ok().flatten());
-    Ok(Loaded {
-        program,
-        id,
-        source,
-        warnings: Vec::new(),
-    })
+    let source = existing_store(ws).and_then(|s| s.get_source_record(&id).ok().flatten());
+    Ok(with_source(program, id, source))
 }
 
 /// The workspace's store, if it exists (looking a program up creates nothing).
@@ -226,13 +226,23 @@ fn load_stored(spec: &str, ws: &Workspace, tools: &ToolTable) -> Result<Loaded, 
     let bytes = store.get(&id).map_err(store_error)?;
     let program = crate::bytecode::decode_with(&bytes, tools)
         .map_err(|e| message(format!("error: stored program {id} does not load: {e}")))?;
-    let source = store.get_source(&id).ok().flatten();
-    Ok(Loaded {
+    let source = store.get_source_record(&id).ok().flatten();
+    Ok(with_source(program, id, source))
+}
+
+/// A stored program with the source its sidecar keeps, if any.
+fn with_source(program: Verified, id: ObjectId, source: Option<crate::store::Source>) -> Loaded {
+    let (source, steps) = match source {
+        Some(s) => (Some((s.file, s.text)), s.steps),
+        None => (None, None),
+    };
+    Loaded {
         program,
         id,
         source,
+        steps,
         warnings: Vec::new(),
-    })
+    }
 }
 
 fn store_error(e: StoreError) -> LoadError {
@@ -258,7 +268,7 @@ pub fn store(ws: &Workspace, loaded: &Loaded) -> Result<ObjectId, LoadError> {
         .map_err(|e| message(format!("error: cannot store the program: {e}")))?;
     if let Some((file, text)) = &loaded.source {
         objects
-            .put_source(&id, file, text)
+            .put_source(&id, file, text, loaded.steps.as_deref())
             .map_err(|e| message(format!("error: cannot store the program's source: {e}")))?;
     }
     Ok(id)

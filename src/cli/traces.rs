@@ -237,17 +237,21 @@ fn import_one(k: &Kernel, file: &Path, root: &Path) -> Result<Vec<String>, Strin
     let mut added = Vec::new();
     if file.extension().is_some_and(|e| e == "llt") {
         let text = super::source::read_source(file)?;
-        let (program, bytes, _warnings) = super::program::compile_text(&name, &text, &k.tools)
-            .map_err(|e| {
+        let (loaded, bytes) =
+            super::program::compile_text(&name, &text, &k.tools).map_err(|e| {
                 e.print();
                 format!("{name} does not compile")
             })?;
-        let Some(goal) = program.goal.clone() else {
+        let Some(goal) = loaded.program.goal.clone() else {
             return Err(format!(
                 "{name}: the trace has no `goal`, so no goal can match it"
             ));
         };
-        let compiled = crate::learn::compile::Compiled::from_source(text, program.into_program());
+        let compiled = crate::learn::compile::Compiled::from_source(
+            text,
+            loaded.program.into_program(),
+            loaded.steps.unwrap_or_default(),
+        );
         let (id, trace) =
             crate::kernel::learn::store_compiled(k, &compiled, "", TraceSource::Compiled, 0.0)?;
         debug_assert_eq!(id, crate::store::ObjectId::of(&bytes));

@@ -12,6 +12,7 @@ use super::effects::EffectOrder;
 use super::*;
 use crate::check::ToolTable;
 use crate::check::hir::{self, StepDef, StepKind, TExpr, TExprKind, TPart};
+use crate::diag::Span;
 use crate::types::Effect;
 
 /// Lowers a checked program. Tool signatures and their hashes come from `tools` (the
@@ -411,10 +412,22 @@ pub fn compile_with(
     src: &str,
     tools: &ToolTable,
 ) -> Result<(Program, Vec<crate::diag::Diagnostic>), Vec<crate::diag::Diagnostic>> {
+    compile_with_spans(src, tools).map(|(p, warnings, _)| (p, warnings))
+}
+
+/// [`compile_with`], with the step→span table: the span of each statement of the
+/// program, by step index, then that of the `return` expression (the program holds no
+/// positions; the store keeps this table beside the source so a run-time error names
+/// its line without checking the source again).
+#[allow(clippy::type_complexity)]
+pub fn compile_with_spans(
+    src: &str,
+    tools: &ToolTable,
+) -> Result<(Program, Vec<crate::diag::Diagnostic>, Vec<Span>), Vec<crate::diag::Diagnostic>> {
     let (program, diags) = crate::check::check_source(src, tools);
     match program {
         Some(p) if !crate::diag::has_errors(&diags) => match lower(&p, tools) {
-            Ok(ir) => Ok((ir, diags)),
+            Ok(ir) => Ok((ir, diags, step_spans(&p))),
             Err(msg) => Err(vec![crate::diag::Diagnostic::error(
                 "internal",
                 crate::diag::Span::new(0, 0),
@@ -423,4 +436,13 @@ pub fn compile_with(
         },
         _ => Err(diags),
     }
+}
+
+/// The step→span table of a checked program (see [`compile_with_spans`]).
+pub fn step_spans(p: &hir::Program) -> Vec<Span> {
+    p.steps
+        .iter()
+        .map(|s| s.span)
+        .chain(p.ret.as_ref().map(|r| r.span))
+        .collect()
 }

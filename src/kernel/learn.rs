@@ -157,7 +157,12 @@ pub fn store_compiled(
     let _lease = k.store.lease().map_err(|e| e.to_string())?;
     let id = k.store.put(&bytes).map_err(|e| e.to_string())?;
     k.store
-        .put_source(&id, &format!("{}.llt", c.program.name), &c.source)
+        .put_source(
+            &id,
+            &format!("{}.llt", c.program.name),
+            &c.source,
+            Some(&c.spans),
+        )
         .map_err(|e| e.to_string())?;
     let db = crate::economy::meter::lock_db(k.db()?);
     for s in &c.slot_answers {

@@ -134,8 +134,8 @@ enum Fetch {
     Remote(RemoteError),
 }
 
-/// The record's source sidecar as `(file name, text)`, checked.
-fn fetch_source(remote: &Remote, r: &Indexed) -> Result<Option<(String, String)>, Fetch> {
+/// The record's source sidecar, checked.
+fn fetch_source(remote: &Remote, r: &Indexed) -> Result<Option<crate::store::Source>, Fetch> {
     let Some(hash) = &r.record.entry.source else {
         return Ok(None);
     };
@@ -163,16 +163,16 @@ fn store_locally(
     local: &Local<'_>,
     r: &Indexed,
     bytes: &[u8],
-    source: Option<(String, String)>,
+    source: Option<crate::store::Source>,
     signer: Option<String>,
 ) -> Result<Outcome, RemoteError> {
     let e = &r.record.entry;
     let io = |err: crate::store::StoreError| RemoteError::Config(err.to_string());
     local.store.put(bytes).map_err(io)?;
-    if let Some((file, text)) = source {
+    if let Some(s) = source {
         local
             .store
-            .put_source(&e.program, &file, &text)
+            .put_source(&e.program, &s.file, &s.text, s.steps.as_deref())
             .map_err(io)?;
     }
     let trace = local

@@ -40,4 +40,5 @@ pub use lease::{LOCK_FILE, Lease};
 pub use maintenance::{GcReport, Problem, ProblemKind, remove_stale_temps};
 pub use objects::{MIN_PREFIX, ObjectId, ObjectStore};
 pub use runlog::{RunId, RunLog, list_runs};
+pub use sources::Source;
 pub(crate) use sources::check_sidecar;

@@ -55,6 +55,8 @@ pub struct Compiled {
     /// The program's `.llt` source.
     pub source: String,
     pub program: crate::ir::Program,
+    /// The step→span table of `source` (see [`crate::ir::build::compile_with_spans`]).
+    pub spans: Vec<crate::diag::Span>,
     /// False when the literal version was kept (see `notes` for why).
     pub generalized: bool,
     /// The recorded answer of each slot, keyed by its prompt as interpolated for the
@@ -80,10 +82,15 @@ pub struct SlotAnswer {
 
 impl Compiled {
     /// A hand-written trace in the shape of a compiled recording.
-    pub fn from_source(source: String, program: crate::ir::Program) -> Compiled {
+    pub fn from_source(
+        source: String,
+        program: crate::ir::Program,
+        spans: Vec<crate::diag::Span>,
+    ) -> Compiled {
         Compiled {
             source,
             program,
+            spans,
             generalized: true,
             slot_answers: Vec::new(),
             bindings: Vec::new(),

@@ -87,14 +87,15 @@ pub fn print(
     };
     let body = spaced(&crate::syntax::printer::format("", &file));
     let source = format!("{}{body}", header(rec));
-    let (program, _warnings) = crate::ir::build::compile_with(&source, tools).map_err(|diags| {
-        let first = diags
-            .iter()
-            .find(|d| d.is_error())
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        format!("the compiled program does not check: {first}")
-    })?;
+    let (program, _warnings, spans) = crate::ir::build::compile_with_spans(&source, tools)
+        .map_err(|diags| {
+            let first = diags
+                .iter()
+                .find(|d| d.is_error())
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            format!("the compiled program does not check: {first}")
+        })?;
     let values: Vec<Value> = plan.params.iter().map(|p| p.value.clone()).collect();
     let recorded = Recorded {
         params: &values,
@@ -124,6 +125,7 @@ pub fn print(
     Ok(Compiled {
         source,
         program,
+        spans,
         generalized,
         slot_answers,
         bindings: plan

@@ -216,7 +216,7 @@ mod tests {
     fn replays(src: &str, bindings: &[(&str, Value)], steps: &[RecStep]) -> bool {
         let tools = ToolTable::builtins();
         let (program, _) = crate::ir::build::compile_with(src, tools).unwrap();
-        let mut c = Compiled::from_source(src.to_owned(), program);
+        let mut c = Compiled::from_source(src.to_owned(), program, Vec::new());
         c.bindings = bindings
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
