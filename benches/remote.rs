@@ -126,7 +126,9 @@ fn small_library(peer: &dyn Peer) -> (ObjectId, KeyPair) {
     let (_, bytes) = llmos::cli::program::compile_text("word_count.llt", &text, tools)
         .unwrap_or_else(|_| panic!("word_count.llt compiles"));
     let id = k.store.put(&bytes).unwrap();
-    k.store.put_source(&id, "word_count.llt", &text, None).unwrap();
+    k.store
+        .put_source(&id, "word_count.llt", &text, None)
+        .unwrap();
     let remote = Remote::with_backend(peer.backend("lib"), &k.ws().state_dir, 1 << 30);
     remote.create(&layout::object(&id), &bytes).unwrap();
     let sidecar = std::fs::read(k.store.source_path(&id)).unwrap();
