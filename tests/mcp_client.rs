@@ -436,3 +436,89 @@ async fn a_streamable_http_server_on_loopback() {
     );
     server.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn no_server_outlives_a_signal_or_a_time_limit() {
+    use rustix::process::{Pid, Signal, kill_process};
+    let Some(p) = peers::peers() else { return };
+    let ws = Ws::new();
+    ws.write(
+        ".llmos/config.toml",
+        &peers::logged_server(
+            "everything",
+            &peers::everything(p),
+            &["stdio"],
+            "effects = [\"pure\"]",
+        ),
+    );
+    assert_eq!(llmos(&ws, &["mcp", "refresh"], &[]).await.code, 0);
+    peers::assert_no_orphans(ws.root());
+    ws.write(
+        "long.llt",
+        "trace long\nlet r = everything.trigger_long_running_operation(duration: 300, steps: 3)\nreturn r\n",
+    );
+
+    // Ctrl-C (SIGINT) and SIGTERM while the server works on a call: the run is cancelled
+    // and the server's whole process group (node and the helper it started) ends.
+    for (signal, why) in [(Signal::INT, "SIGINT"), (Signal::TERM, "SIGTERM")] {
+        let before = peers::started(ws.root()).len();
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_llmos"))
+            .args(["exec", "long.llt", "--root"])
+            .arg(ws.root())
+            .current_dir(ws.root())
+            .env_remove("LLMOS_HOME")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        // The server and its helper are up (the run's signal handlers are set before the
+        // server starts).
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut child = child;
+        let group = loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                let mut err = String::new();
+                let mut pipe = child.stderr.take().unwrap();
+                tokio::io::AsyncReadExt::read_to_string(&mut pipe, &mut err)
+                    .await
+                    .unwrap();
+                panic!("llmos ended early ({status}): {err}");
+            }
+            let started = peers::started(ws.root());
+            if let Some(&g) = started.get(before)
+                && peers::group(g).len() == 2
+            {
+                break g;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not start: {started:?} {:?}",
+                started.iter().map(|g| peers::group(*g)).collect::<Vec<_>>()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let pid = Pid::from_raw(child.id().unwrap() as i32).unwrap();
+        kill_process(pid, signal).unwrap();
+        let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+            .await
+            .expect("llmos ends after the signal")
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("cancelled") && stderr.contains(why),
+            "{stderr}"
+        );
+        peers::assert_no_orphans(ws.root());
+        assert!(peers::group(group).is_empty());
+    }
+
+    // The run's time limit ends the server too (a step's, the server's `timeout`, is in
+    // tool_errors_and_hangs_fail_the_step).
+    let run = llmos(&ws, &["exec", "long.llt", "--timeout", "3s", "--json"], &[]).await;
+    assert_eq!(run.code, 1);
+    assert_eq!(run.json()["error"]["kind"], "run_timeout", "{}", run.stdout);
+    peers::assert_no_orphans(ws.root());
+    assert_eq!(peers::started(ws.root()).len(), 4);
+}

@@ -10,6 +10,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use rustix::process::{Pid, Signal};
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
@@ -28,7 +29,7 @@ const GRACE: Duration = Duration::from_millis(1500);
 /// A running server process and its process group.
 pub struct ServerProcess {
     child: Child,
-    pgid: Option<nix::unistd::Pid>,
+    pgid: Option<Pid>,
     stderr: Arc<Mutex<Vec<u8>>>,
     /// Reads stderr until the process closes it.
     stderr_reader: Option<tokio::task::JoinHandle<()>>,
@@ -82,7 +83,7 @@ impl ServerProcess {
         let pgid = child
             .id()
             .and_then(|id| i32::try_from(id).ok())
-            .map(nix::unistd::Pid::from_raw);
+            .and_then(Pid::from_raw);
         let process = ServerProcess {
             child,
             pgid,
@@ -125,23 +126,24 @@ impl ServerProcess {
             .await
             .is_err()
         {
-            self.signal(nix::sys::signal::Signal::SIGTERM);
+            self.signal(Signal::TERM);
             if tokio::time::timeout(GRACE, self.child.wait())
                 .await
                 .is_err()
             {
-                self.signal(nix::sys::signal::Signal::SIGKILL);
+                self.signal(Signal::KILL);
                 let _ = self.child.wait().await;
             }
         }
         // Whatever the leader left in its group goes too.
-        self.signal(nix::sys::signal::Signal::SIGKILL);
+        self.signal(Signal::KILL);
         self.done = true;
     }
 
-    fn signal(&self, sig: nix::sys::signal::Signal) {
+    fn signal(&self, sig: Signal) {
         if let Some(pgid) = self.pgid {
-            let _ = nix::sys::signal::killpg(pgid, sig);
+            // Nobody left in the group is fine.
+            let _ = rustix::process::kill_process_group(pgid, sig);
         }
     }
 }
@@ -149,7 +151,7 @@ impl ServerProcess {
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         if !self.done {
-            self.signal(nix::sys::signal::Signal::SIGKILL);
+            self.signal(Signal::KILL);
         }
     }
 }

@@ -168,6 +168,16 @@ impl ToolTable {
         })
     }
 
+    /// The same tools without their providers: [`ToolTable::connect`] starts nothing and
+    /// checks no live signature (the compiler's replay answers every call from the
+    /// recording).
+    pub fn without_providers(&self) -> ToolTable {
+        ToolTable {
+            entries: Arc::clone(&self.entries),
+            providers: Arc::default(),
+        }
+    }
+
     /// Adds or replaces a tool (copying the table on first change).
     pub fn insert(&mut self, entry: ToolEntry) {
         Arc::make_mut(&mut self.entries).insert(entry.decl.name.clone(), entry);

@@ -64,27 +64,21 @@ pub fn stdio_server(name: &str, script: &Path, args: &[&str], extra: &str) -> St
     )
 }
 
-/// Whether process `pid` is still alive (and not a zombie).
-pub fn alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit(')')
-            .next()
-            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
-        Err(_) => false,
-    }
-}
-
 /// The script beside `tests/peers/mcp/install.sh` that `name` names, in the cache.
 pub fn script(peers: &Path, name: &str) -> PathBuf {
     peers.join(name)
 }
 
 /// A `[mcp.servers.NAME]` table for a stdio server run by node through `sh`, which first
-/// appends its process id to `pids.txt` in the workspace root (then `exec`s node, so the
-/// id is the server's): every start is counted and can be checked for orphans.
+/// appends its process id and `name` to `pids.txt` in the workspace root and starts a helper (`sleep`)
+/// in the background, as servers that start helper processes do; then `exec`s node, so
+/// the id is the server's and that of its process group: every start is counted, and
+/// [`assert_no_orphans`] checks that nothing of the group is left.
 pub fn logged_server(name: &str, script: &Path, args: &[&str], extra: &str) -> String {
-    let mut line = format!("echo $$ >> pids.txt; exec node '{}'", script.display());
+    let mut line = format!(
+        "echo $$ {name} >> pids.txt; sleep 600 </dev/null >/dev/null 2>&1 & exec node '{}'",
+        script.display()
+    );
     for a in args {
         line.push_str(&format!(" '{a}'"));
     }
@@ -93,18 +87,65 @@ pub fn logged_server(name: &str, script: &Path, args: &[&str], extra: &str) -> S
 
 /// The process ids in `<root>/pids.txt`, in start order.
 pub fn started(root: &Path) -> Vec<u32> {
-    std::fs::read_to_string(root.join("pids.txt"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.trim().parse().ok())
+    started_servers(root)
+        .into_iter()
+        .map(|(pid, _)| pid)
         .collect()
 }
 
-/// Panics if any server started in `root` is still running.
+/// The process ids in `<root>/pids.txt` with the server names [`logged_server`] wrote
+/// beside them, in start order.
+pub fn started_servers(root: &Path) -> Vec<(u32, String)> {
+    std::fs::read_to_string(root.join("pids.txt"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let pid = words.next()?.parse().ok()?;
+            Some((pid, words.next().unwrap_or_default().to_owned()))
+        })
+        .collect()
+}
+
+/// The live processes (not zombies) of process group `pgid`.
+pub fn group(pgid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut out: Vec<u32> = dir
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            // After the command's `)`: state, ppid, pgrp.
+            let rest: Vec<&str> = stat
+                .rsplit(')')
+                .next()
+                .unwrap_or_default()
+                .split_whitespace()
+                .collect();
+            rest.first().is_some_and(|s| *s != "Z" && *s != "X")
+                && rest.get(2).and_then(|g| g.parse::<u32>().ok()) == Some(pgid)
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// Panics if any process of the groups of the servers started in `root` is still
+/// running. A group killed a moment ago may take a moment to be gone: waits up to 10 s
+/// for that, so only a real orphan fails.
 pub fn assert_no_orphans(root: &Path) {
-    let left: Vec<u32> = started(root).into_iter().filter(|p| alive(*p)).collect();
+    let groups = started(root);
+    let left = || -> Vec<u32> { groups.iter().flat_map(|g| group(*g)).collect() };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !left().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let left = left();
     assert!(
         left.is_empty(),
-        "MCP server processes left running: {left:?}"
+        "MCP server processes left running (process groups {groups:?}): {left:?}"
     );
 }

@@ -145,7 +145,8 @@ impl SlotResolver for TapeSlots<'_> {
 /// answering every call, succeeds and makes exactly the recorded calls.
 pub fn matches_recording(c: &Compiled, kept: &[(usize, &RecStep)], tools: &ToolTable) -> bool {
     let tape = Arc::new(Mutex::new(Tape::new(kept)));
-    let mut table = tools.clone();
+    // The tape answers: no MCP server is started for a replay.
+    let mut table = tools.without_providers();
     for t in &c.program.tools {
         let Some(entry) = tools.entry(&t.name) else {
             return false;
