@@ -7,6 +7,12 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 command -v npm >/dev/null || { echo "install.sh: npm is not installed (apt-get install nodejs npm)" >&2; exit 1; }
+# The servers and the SDK need Node.js 18 or later (their package.json "engines").
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+if [ "$node_major" -lt 18 ]; then
+  echo "install.sh: Node.js 18 or later is needed, found $(node --version 2>/dev/null || echo none)" >&2
+  exit 1
+fi
 hash="$(cat "$here/package-lock.json" "$here"/*.mjs | sha256sum | cut -c1-16)"
 base="${LLMOS_PEERS:-$HOME/.cache/llmos-peers}"
 dir="$base/mcp-$hash"
