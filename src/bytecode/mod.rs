@@ -16,7 +16,7 @@ mod decode;
 pub mod disasm;
 mod encode;
 mod error;
-pub mod format;
+pub(crate) mod format;
 mod reader;
 mod verified;
 pub mod verify;

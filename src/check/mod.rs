@@ -7,12 +7,12 @@
 
 mod blocks;
 mod calls;
-pub mod decls;
-pub mod hir;
+pub(crate) mod decls;
+pub(crate) mod hir;
 mod lints;
-pub mod literal;
+pub(crate) mod literal;
 mod operators;
-pub mod suggest;
+pub(crate) mod suggest;
 mod trace;
 
 use crate::diag::{Diagnostic, Span};

@@ -26,7 +26,7 @@
 //! ordered by id, and no hash-map order reaches a result.
 
 pub mod semantic;
-pub mod shape;
+pub(crate) mod shape;
 pub mod template;
 pub mod template_index;
 

@@ -8,9 +8,9 @@
 //! gets the [`Env`] snapshot (or what the host took from it).
 
 mod db;
-pub mod env;
+pub(crate) mod env;
 pub mod model;
-pub mod slots;
+pub(crate) mod slots;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};

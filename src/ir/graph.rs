@@ -47,19 +47,3 @@ pub fn op_graph(p: &Program) -> DiGraph<OpId, EdgeKind> {
     g
 }
 
-/// Whether the ops form a DAG (no op depends on itself through any path). Iterative, so
-/// long chains cannot exhaust the stack.
-pub fn is_acyclic(p: &Program) -> bool {
-    petgraph::algo::toposort(&op_graph(p), None).is_ok()
-}
-
-/// Whether op `to` depends on op `from`, directly or through other ops.
-pub fn depends_on(p: &Program, to: OpId, from: OpId) -> bool {
-    let g = op_graph(p);
-    petgraph::algo::has_path_connecting(
-        &g,
-        NodeIndex::new(from as usize),
-        NodeIndex::new(to as usize),
-        None,
-    )
-}

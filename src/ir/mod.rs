@@ -12,8 +12,8 @@
 
 pub mod build;
 mod build_blocks;
-pub mod effects;
-pub mod graph;
+pub(crate) mod effects;
+pub(crate) mod graph;
 pub mod render;
 
 use crate::types::{CmpOp, EffectSet, LogicOp, Type};

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use crate::bytecode::Verified;
 use crate::host::Host;
-use crate::store::RunId;
 use crate::tools::ToolCtx;
 use crate::vm::progress::{Progress, StepLines};
 use crate::vm::{
@@ -15,7 +14,6 @@ use crate::vm::{
 
 /// How one VM run went.
 pub struct Hosted {
-    pub run_id: RunId,
     pub result: Result<RunOutput, RunError>,
 }
 
@@ -53,8 +51,7 @@ pub async fn run_on(
     ws.ensure_state_dir().map_err(|e| format!("error: {e}"))?;
     let ctx = ToolCtx::for_workspace(ws, config).map_err(|e| format!("error: {e}"))?;
     let ctx = Arc::new(ctx);
-    let run_id = inputs.run_id.clone();
-    let log = Arc::new(RunLogWriter::new(ws.runs_dir(), run_id.clone()));
+    let log = Arc::new(RunLogWriter::new(ws.runs_dir(), inputs.run_id.clone()));
     let mut bus = EventBus::new();
     bus.subscribe(log.clone());
     if let Some(p) = Progress::for_stderr() {
@@ -66,7 +63,7 @@ pub async fn run_on(
     if let Some(e) = log.error() {
         eprintln!("warning: {e}");
     }
-    Ok(Hosted { run_id, result })
+    Ok(Hosted { result })
 }
 
 /// Registers SIGINT and SIGTERM handlers now, and cancels the run when one comes.

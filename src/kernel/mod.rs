@@ -10,9 +10,9 @@
 //! one that stops at a failed `expect` (the program does not apply to this input) falls
 //! back the same way but leaves the rating alone.
 
-pub mod explain;
-pub mod follow;
-pub mod learn;
+pub(crate) mod explain;
+pub(crate) mod follow;
+pub(crate) mod learn;
 mod mixed;
 mod pick;
 

@@ -95,12 +95,6 @@ pub struct Learned {
     pub failure: Option<LearnFailure>,
 }
 
-impl Learned {
-    pub fn succeeded(&self) -> bool {
-        self.failure.is_none()
-    }
-}
-
 /// The system prompt: the sandbox, the tools, the grants, and what the answer should be.
 pub fn system_prompt(granted: EffectSet) -> String {
     let denied: EffectSet = Effect::ALL

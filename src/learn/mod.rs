@@ -6,11 +6,11 @@
 //! `import` (the original llmos traces), `compile` (recordings to programs). Which model
 //! a run uses and the resolver of `ask` slots are the host's (`crate::host`).
 
-pub mod coerce;
+pub(crate) mod coerce;
 pub mod compile;
 pub mod events;
 pub mod import;
-pub mod learner;
+pub(crate) mod learner;
 pub mod recording;
-pub mod save;
-pub mod toolcall;
+pub(crate) mod save;
+pub(crate) mod toolcall;

@@ -8,8 +8,10 @@
 //! (`fs.read`), never the API's (`fs-read`). Calls are retried with backoff on overload
 //! and server errors; every failure is an [`LlmError`] that names the provider.
 //!
-//! [`loopback`] is a small scriptable HTTP server that answers like either API, for tests
-//! and benchmarks that must not touch the network; [`canned`] builds its reply bodies.
+//! `loopback` is a small scriptable HTTP server that answers like either API, for tests
+//! and benchmarks that must not touch the network; `canned` builds its reply bodies. Both
+//! are test support, compiled only with the `test-support` feature (tests and benches turn
+//! it on; the release binary has neither).
 //! [`cassette`] records a run's exchanges to a file and replays them (`cassette:FILE`).
 //!
 //! Code map: `names` (tool names on the wire), `schema` (tool specs and JSON Schemas),
@@ -18,15 +20,17 @@
 //! `loopback`, `canned`, `cassette`.
 
 mod anthropic;
+#[cfg(feature = "test-support")]
 pub mod canned;
-pub mod cassette;
+pub(crate) mod cassette;
 mod error;
+#[cfg(feature = "test-support")]
 pub mod loopback;
 pub mod names;
 mod openai;
 mod provider;
 mod reply;
-pub mod retry;
+pub(crate) mod retry;
 pub mod schema;
 
 use std::fmt;

@@ -9,15 +9,15 @@
 //! - **Server**: `llmos mcp serve` offers every stored program with a goal as a tool
 //!   ([`serve`]).
 
-pub mod cache;
-pub mod client;
-pub mod config;
-pub mod hub;
-pub mod names;
+pub(crate) mod cache;
+pub(crate) mod client;
+pub(crate) mod config;
+pub(crate) mod hub;
+pub(crate) mod names;
 mod process;
-pub mod schema;
+pub(crate) mod schema;
 mod sdk;
-pub mod serve;
+pub(crate) mod serve;
 mod tool;
 
 use std::collections::BTreeMap;

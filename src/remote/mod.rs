@@ -22,7 +22,7 @@
 //!   the id the record names. Ratings and usage are never shared.
 
 mod backend;
-pub mod config;
+pub(crate) mod config;
 mod dir;
 mod error;
 pub mod index;
@@ -30,7 +30,7 @@ pub mod keys;
 pub mod layout;
 pub mod lookup;
 pub mod pull;
-pub mod push;
+pub(crate) mod push;
 pub mod record;
 mod s3;
 pub mod view;

@@ -30,8 +30,8 @@ mod error;
 mod lease;
 mod maintenance;
 mod object_id;
-pub mod objects;
-pub mod runlog;
+pub(crate) mod objects;
+pub(crate) mod runlog;
 mod sources;
 
 pub use atomic::{replace_unsynced, sync_dir, write_atomic, write_new};

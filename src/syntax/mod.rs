@@ -4,7 +4,7 @@
 //! diagnostic for every one it could not, so `llmos check` reports all problems at once.
 
 pub mod ast;
-pub mod lexer;
+pub(crate) mod lexer;
 mod parser;
 
 pub use parser::{MAX_CHAIN, MAX_EXPR_DEPTH};

@@ -14,22 +14,22 @@
 //! clearer error comes first); `shell.run` 60 s; `time.now` 10 s; `time.sleep` 1 h, so
 //! that it never interferes with the scheduler or watchdog it is used to test.
 
-pub mod bind;
-pub mod csv;
-pub mod fs;
-pub mod hash;
-pub mod http;
-pub mod json;
-pub mod list;
-pub mod math;
-pub mod registry;
-pub mod sandbox;
-pub mod shell;
-pub mod table;
-pub mod text;
-pub mod textform;
-pub mod time;
-pub mod work;
+pub(crate) mod bind;
+pub(crate) mod csv;
+pub(crate) mod fs;
+pub(crate) mod hash;
+pub(crate) mod http;
+pub(crate) mod json;
+pub(crate) mod list;
+pub(crate) mod math;
+pub(crate) mod registry;
+pub(crate) mod sandbox;
+pub(crate) mod shell;
+pub(crate) mod table;
+pub(crate) mod text;
+pub(crate) mod textform;
+pub(crate) mod time;
+pub(crate) mod work;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};

@@ -35,16 +35,16 @@
 //! # Ok(()) }
 //! ```
 
-pub mod bind;
+pub(crate) mod bind;
 mod block;
-pub mod error;
-pub mod events;
+pub(crate) mod error;
+pub(crate) mod events;
 mod for_loop;
 mod frame;
 mod plan;
 mod plan_blocks;
-pub mod progress;
-pub mod runlog;
+pub(crate) mod progress;
+pub(crate) mod runlog;
 mod sched;
 pub mod slots;
 mod values;

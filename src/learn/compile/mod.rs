@@ -34,7 +34,7 @@ mod loops;
 mod names;
 mod naming;
 mod needles;
-pub mod params;
+pub(crate) mod params;
 mod plan;
 mod print;
 mod replay;

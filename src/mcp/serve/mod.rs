@@ -5,7 +5,7 @@
 //! imported or removed, connected clients get `notifications/tools/list_changed`.
 
 mod call;
-pub mod catalog;
+pub(crate) mod catalog;
 mod http;
 mod stdio;
 

@@ -48,16 +48,16 @@ impl ToolDecl {
 
 /// The source of every built-in declaration file, in a fixed order.
 pub const SOURCES: &[(&str, &str)] = &[
-    ("stdlib/fs.llt", include_str!("../stdlib/fs.llt")),
-    ("stdlib/text.llt", include_str!("../stdlib/text.llt")),
-    ("stdlib/list.llt", include_str!("../stdlib/list.llt")),
-    ("stdlib/math.llt", include_str!("../stdlib/math.llt")),
-    ("stdlib/json.llt", include_str!("../stdlib/json.llt")),
-    ("stdlib/csv.llt", include_str!("../stdlib/csv.llt")),
-    ("stdlib/hash.llt", include_str!("../stdlib/hash.llt")),
-    ("stdlib/http.llt", include_str!("../stdlib/http.llt")),
-    ("stdlib/shell.llt", include_str!("../stdlib/shell.llt")),
-    ("stdlib/time.llt", include_str!("../stdlib/time.llt")),
+    ("stdlib/fs.llt", include_str!("../../stdlib/fs.llt")),
+    ("stdlib/text.llt", include_str!("../../stdlib/text.llt")),
+    ("stdlib/list.llt", include_str!("../../stdlib/list.llt")),
+    ("stdlib/math.llt", include_str!("../../stdlib/math.llt")),
+    ("stdlib/json.llt", include_str!("../../stdlib/json.llt")),
+    ("stdlib/csv.llt", include_str!("../../stdlib/csv.llt")),
+    ("stdlib/hash.llt", include_str!("../../stdlib/hash.llt")),
+    ("stdlib/http.llt", include_str!("../../stdlib/http.llt")),
+    ("stdlib/shell.llt", include_str!("../../stdlib/shell.llt")),
+    ("stdlib/time.llt", include_str!("../../stdlib/time.llt")),
 ];
 
 /// The built-in declarations, in file order. They come from [`generated`], the
