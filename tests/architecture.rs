@@ -14,8 +14,19 @@ const RULES: &[(&str, &[&str], &str)] = &[
     (
         "syntax check ir bytecode",
         &[
-            "vm", "kernel", "learn", "db", "llm", "economy", "dispatch", "host", "cli", "mcp",
-            "remote", "workspace", "http",
+            "vm",
+            "kernel",
+            "learn",
+            "db",
+            "llm",
+            "economy",
+            "dispatch",
+            "host",
+            "cli",
+            "mcp",
+            "remote",
+            "workspace",
+            "http",
         ],
         "the language core is pure: source in, checked program and bytes out; no IO, no \
          runs, no LLM, no environment",
@@ -23,8 +34,18 @@ const RULES: &[(&str, &[&str], &str)] = &[
     (
         "vm",
         &[
-            "learn", "kernel", "db", "cli", "llm", "economy", "dispatch", "host", "mcp",
-            "remote", "workspace", "http",
+            "learn",
+            "kernel",
+            "db",
+            "cli",
+            "llm",
+            "economy",
+            "dispatch",
+            "host",
+            "mcp",
+            "remote",
+            "workspace",
+            "http",
         ],
         "the VM sees tools, slots and events only through traits; whoever hosts a run \
          (the kernel) wires the rest",
@@ -32,32 +53,41 @@ const RULES: &[(&str, &[&str], &str)] = &[
     (
         "dispatch",
         &[
-            "db", "kernel", "vm", "learn", "llm", "economy", "host", "cli", "store", "tools",
-            "mcp", "remote", "workspace",
+            "db",
+            "kernel",
+            "vm",
+            "learn",
+            "llm",
+            "economy",
+            "host",
+            "cli",
+            "store",
+            "tools",
+            "mcp",
+            "remote",
+            "workspace",
         ],
         "goal matching is pure: the library comes in as data, the mode goes out",
     ),
     (
         "tools",
         &[
-            "vm", "learn", "kernel", "db", "llm", "economy", "dispatch", "host", "cli",
-            "remote",
+            "vm", "learn", "kernel", "db", "llm", "economy", "dispatch", "host", "cli", "remote",
         ],
         "a tool does its work in the sandbox; it does not know who runs it",
     ),
     (
         "llm",
         &[
-            "learn", "kernel", "vm", "db", "economy", "dispatch", "host", "cli", "mcp",
-            "remote",
+            "learn", "kernel", "vm", "db", "economy", "dispatch", "host", "cli", "mcp", "remote",
         ],
         "providers speak HTTP to a model; the meter and the agent loop are above them",
     ),
     (
         "store",
         &[
-            "syntax", "check", "ir", "bytecode", "vm", "learn", "kernel", "db", "llm",
-            "economy", "dispatch", "host", "cli", "mcp", "remote", "tools",
+            "syntax", "check", "ir", "bytecode", "vm", "learn", "kernel", "db", "llm", "economy",
+            "dispatch", "host", "cli", "mcp", "remote", "tools",
         ],
         "the store keeps bytes under their hash; it knows nothing of what they mean",
     ),
@@ -75,7 +105,9 @@ const RULES: &[(&str, &[&str], &str)] = &[
     ),
     (
         "diag types value limits ui stdlib http",
-        &["vm", "kernel", "learn", "db", "llm", "economy", "dispatch", "cli", "remote"],
+        &[
+            "vm", "kernel", "learn", "db", "llm", "economy", "dispatch", "cli", "remote",
+        ],
         "the bottom layer: plain data and helpers every stage may use",
     ),
     (
@@ -185,7 +217,10 @@ fn modules_know_nothing_of_what_they_must_not() {
     // Every module named in the rules exists (a rename must update them).
     for (who, forbidden, _) in RULES {
         for m in who.split_whitespace().chain(forbidden.iter().copied()) {
-            assert!(modules.contains(m), "the rules name `{m}`, not a module of src/");
+            assert!(
+                modules.contains(m),
+                "the rules name `{m}`, not a module of src/"
+            );
         }
     }
     assert!(CORE.iter().all(|m| RULES[0].0.contains(m)));
@@ -198,5 +233,8 @@ fn the_reader_of_paths_finds_what_it_must() {
         ["vm", "db"]
     );
     assert_eq!(code_of("let a = 1; // crate::vm"), "let a = 1; ");
-    assert_eq!(code_of("let s = \"//\"; crate::vm"), "let s = \"//\"; crate::vm");
+    assert_eq!(
+        code_of("let s = \"//\"; crate::vm"),
+        "let s = \"//\"; crate::vm"
+    );
 }

@@ -46,4 +46,3 @@ pub fn op_graph(p: &Program) -> DiGraph<OpId, EdgeKind> {
     }
     g
 }
-
