@@ -19,7 +19,7 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use llmos::dispatch::semantic::SemanticIndex;
 use llmos::dispatch::template::GoalTemplate;
 use llmos::dispatch::template_index::TemplateIndex;
-use llmos::dispatch::{Similarity, choose};
+use llmos::dispatch::{Similarity, choose_in};
 
 const VERBS: &[&str] = &[
     "summarize",
@@ -103,7 +103,7 @@ fn bench(c: &mut Criterion) {
             t.insert("output".to_owned(), path);
             Some(t)
         };
-        let check = |goal: &str| choose(goal, None, &index, &types, &mut || &similar);
+        let check = |goal: &str| choose_in(goal, None, &index, &types, &mut || &similar);
         assert!(
             matches!(check(&hit).decision, llmos::dispatch::Decision::Follower { id, .. } if id == target as u64)
         );

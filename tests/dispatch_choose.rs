@@ -3,7 +3,7 @@
 use indexmap::IndexMap;
 use llmos::dispatch::{
     BindError, DEFAULT_MIXED_THRESHOLD, Decision, GoalTemplate, ParamSpec, SemanticIndex,
-    TemplateIndex, Via, choose, normalize_goal,
+    TemplateIndex, Via, choose_in, normalize_goal,
 };
 use llmos::types::Type;
 use serde_json::json;
@@ -75,7 +75,7 @@ fn library() -> Library {
 
 fn run(lib: &Library, goal: &str) -> llmos::dispatch::Choice {
     let exact = lib.exact.get(&normalize_goal(goal)).copied();
-    choose(
+    choose_in(
         goal,
         exact,
         &lib.templates,
@@ -178,7 +178,7 @@ fn a_goal_that_means_more_than_a_learned_template_is_no_near_match() {
             ("output".to_owned(), path("sorted.txt")),
         ]))
     };
-    let c = choose(
+    let c = choose_in(
         "sort names.txt into sorted.txt in reverse order",
         None,
         &templates,

@@ -18,13 +18,17 @@
 //!    A value of another form (`ten` for an int) may still be bound by Mixed mode.
 //! 4. Otherwise **Learner** mode.
 //!
-//! [`choose`] is that order as a pure function over in-memory indexes; loading the
-//! indexes from the trace library, the `--mode` overrides and running the program are the
-//! caller's.
+//! [`choose`] decides, once, over a [`Library`] (the entries a goal's words reach, read
+//! through a trait so that a snapshot of a million entries costs a few reads) under a
+//! [`Policy`] (the rating to follow from, the Mixed threshold, whether Mixed mode is
+//! allowed): it builds the template and similarity indexes it needs and returns the
+//! decision with what it read. [`choose_in`] is the same order over in-memory indexes.
+//! Running the program is the caller's.
 //!
 //! Everything here is deterministic: equal scores and equally specific templates are
 //! ordered by id, and no hash-map order reaches a result.
 
+pub mod library;
 pub mod semantic;
 pub(crate) mod shape;
 pub mod template;
@@ -34,6 +38,7 @@ use indexmap::IndexMap;
 
 use crate::value::Value;
 
+pub use library::{Chosen, Entry, Library, Policy, Reach, choose, param_specs};
 pub use semantic::{DEFAULT_MIXED_THRESHOLD, SemanticIndex, Similarity};
 pub use shape::{Shape, ShapeKind};
 pub use template::{
@@ -82,12 +87,24 @@ pub struct Choice {
 /// - `similar`: gives the similarity search over the stored goals (with its own
 ///   [`Similarity::mixed_threshold`]); called only when no template matches, since
 ///   building it over a large library costs far more than matching templates.
-pub fn choose<'s>(
+pub fn choose_in<'s>(
     goal: &str,
     exact: Option<u64>,
     templates: &TemplateIndex,
     param_specs: &dyn Fn(u64) -> Option<IndexMap<String, ParamSpec>>,
     similar: &mut dyn FnMut() -> &'s dyn Similarity,
+) -> Choice {
+    decide(goal, exact, templates, param_specs, similar, None)
+}
+
+/// [`choose_in`] with the Mixed threshold given (`None`: the similarity's own).
+fn decide<'s>(
+    goal: &str,
+    exact: Option<u64>,
+    templates: &TemplateIndex,
+    param_specs: &dyn Fn(u64) -> Option<IndexMap<String, ParamSpec>>,
+    similar: &mut dyn FnMut() -> &'s dyn Similarity,
+    threshold: Option<f32>,
 ) -> Choice {
     let mut refused = Vec::new();
     if let Some(id) = exact {
@@ -122,8 +139,9 @@ pub fn choose<'s>(
         .query(goal, refused.len() + 1)
         .into_iter()
         .find(|(id, _)| !refused.iter().any(|(r, why)| r == id && why.means_more()));
+    let threshold = threshold.unwrap_or_else(|| similar.mixed_threshold());
     let decision = match nearest {
-        Some((id, score)) if score >= similar.mixed_threshold() => Decision::Mixed { id, score },
+        Some((id, score)) if score >= threshold => Decision::Mixed { id, score },
         _ => Decision::Learner { nearest },
     };
     Choice { decision, refused }

@@ -6,10 +6,9 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::pick::{Chosen, Reach};
 use super::{Kernel, MIN_RATING, Mode, NO_MATCH, Request};
-use crate::db::SnapshotReader;
-use crate::dispatch::{BindError, Decision, GoalTemplate, Shape, ValueCheck, Via};
+use crate::db::{LibraryEntry, SnapshotReader};
+use crate::dispatch::{BindError, Chosen, Decision, GoalTemplate, Reach, Shape, ValueCheck, Via};
 use crate::economy::meter::lock_db;
 use crate::value::Value;
 
@@ -73,7 +72,7 @@ pub struct Nearest {
     pub threshold: f32,
 }
 
-/// The decision.
+/// The decision (the dispatcher's, as `req`'s mode carries it out).
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "mode", rename_all = "lowercase")]
 pub enum Verdict {
@@ -110,14 +109,19 @@ impl Kernel {
         Ok(self.explanation(req, reader.len(), chosen))
     }
 
-    fn explanation(&self, req: &Request, library: usize, chosen: Chosen) -> Explanation {
+    fn explanation(
+        &self,
+        req: &Request,
+        library: usize,
+        chosen: Chosen<LibraryEntry>,
+    ) -> Explanation {
         let Chosen {
             choice,
             reach,
             nearest,
+            threshold,
             ..
         } = chosen;
-        let threshold = self.near_threshold();
         let decision = verdict(req.mode, &choice.decision, threshold);
         let bound = match &choice.decision {
             Decision::Follower {
@@ -176,14 +180,11 @@ fn verdict(mode: Mode, decision: &Decision, threshold: f32) -> Verdict {
         _ if mode == Mode::Follower => Verdict::Miss {
             reason: NO_MATCH.to_owned(),
         },
-        Decision::Mixed { id, score }
-        | Decision::Learner {
-            nearest: Some((id, score)),
-        } if *score >= threshold => Verdict::Mixed {
+        Decision::Mixed { id, score } => Verdict::Mixed {
             trace: *id,
             score: *score,
         },
-        Decision::Mixed { .. } | Decision::Learner { .. } => Verdict::Learner {
+        Decision::Learner { .. } => Verdict::Learner {
             reason: format!(
                 "no template binds and no stored goal is near enough (Mixed from {threshold:.2})"
             ),
@@ -194,7 +195,7 @@ fn verdict(mode: Mode, decision: &Decision, threshold: f32) -> Verdict {
 /// The templates the goal reaches, in the order the dispatcher tries them.
 fn candidates(
     goal: &str,
-    reach: &Reach,
+    reach: &Reach<LibraryEntry>,
     refused: &[(u64, BindError)],
     bound: Option<u64>,
 ) -> Vec<Candidate> {
