@@ -158,8 +158,7 @@ pub fn choose<L: Library>(
 ) -> Result<Chosen<L::Entry>, L::Error> {
     let reach = Reach::of(library, goal, policy.min_rating)?;
     let mut failed = None;
-    let near: std::cell::OnceCell<(SemanticIndex, BTreeMap<u64, L::Entry>)> =
-        std::cell::OnceCell::new();
+    let near: std::cell::OnceCell<NearIndex<L::Entry>> = std::cell::OnceCell::new();
     let choice = {
         let specs = |id: u64| reach.specs(id);
         let mut similar = || {
@@ -199,12 +198,15 @@ pub fn choose<L: Library>(
     })
 }
 
+/// A similarity index with the entries it holds.
+type NearIndex<E> = (SemanticIndex, BTreeMap<u64, E>);
+
 /// The similarity index over the rated entries a near-match search for `goal` scores.
 fn near_index<L: Library>(
     library: &L,
     goal: &str,
     min_rating: f64,
-) -> Result<(SemanticIndex, BTreeMap<u64, L::Entry>), L::Error> {
+) -> Result<NearIndex<L::Entry>, L::Error> {
     let mut index = SemanticIndex::new();
     let mut entries = BTreeMap::new();
     for e in library.near(goal)? {
