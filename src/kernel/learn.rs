@@ -42,6 +42,7 @@ pub fn learn(
     budget_run: &str,
     budget_left: Option<f64>,
     dispatch: Option<serde_json::Value>,
+    stopped: Option<&StoppedAt>,
 ) -> Result<LearnOutcome, String> {
     let host = &k.host;
     // The model first: without one (or its key) nothing is set up, no run log written.
@@ -97,7 +98,13 @@ pub fn learn(
     let error = learned.failure.as_ref().map(ToString::to_string);
     let totals = meter.totals();
     let program = match &error {
-        None => match store_learned(k, &learned.recording, totals.cost_usd(), meter.model()) {
+        None => match store_learned(
+            k,
+            &learned.recording,
+            totals.cost_usd(),
+            meter.model(),
+            stopped,
+        ) {
             Ok((p, compile_notes)) => {
                 notes.extend(compile_notes.into_iter().map(|n| format!("note: {n}")));
                 Some(p)
@@ -130,18 +137,48 @@ pub fn learn(
     })
 }
 
+/// The library entry a followed run stopped in at a failed top-level `expect` (the
+/// program does not apply to the goal): the Learner's program grows it a branch.
+#[derive(Clone, Debug)]
+pub struct StoppedAt {
+    pub entry: i64,
+    pub program_id: String,
+    /// The entry's params JSON (their shapes).
+    pub params: String,
+    /// The statement whose `expect` failed.
+    pub step: u32,
+}
+
 /// Compiles a successful recording, stores the program with its source, seeds the slot
 /// cache with the recorded answers and adds the trace to the library. Also gives the
-/// compiler's notes (why the program serves the exact goal only, ...).
+/// compiler's notes (why the program serves the exact goal only, ...). After a run that
+/// stopped in a stored program (`stopped`), the new program is merged into that one at
+/// the guard when that is sound, and the merged program replaces its entry.
 pub fn store_learned(
     k: &Kernel,
     rec: &Recording,
     cost_usd: f64,
     model: &str,
+    stopped: Option<&StoppedAt>,
 ) -> Result<((ObjectId, i64), Vec<String>), String> {
     let compiled = crate::learn::compile::compile_with(rec, &k.tools)?;
+    let mut notes = compiled.notes.clone();
+    if let Some(at) = stopped {
+        match super::grow::grow(k, at, &compiled) {
+            Ok(merged) => {
+                let stored =
+                    store(k, &merged, model, TraceSource::Learned, cost_usd, Some(at))?;
+                notes.extend(merged.notes);
+                return Ok((stored, notes));
+            }
+            Err(why) => notes.push(format!(
+                "the new program is kept beside the stored one it could not be merged \
+                 into: {why}"
+            )),
+        }
+    }
     let stored = store_compiled(k, &compiled, model, TraceSource::Learned, cost_usd)?;
-    Ok((stored, compiled.notes))
+    Ok((stored, notes))
 }
 
 /// Stores a compiled recording and registers it in the trace library.
@@ -151,6 +188,19 @@ pub fn store_compiled(
     model: &str,
     source: TraceSource,
     cost_usd: f64,
+) -> Result<(ObjectId, i64), String> {
+    store(k, c, model, source, cost_usd, None)
+}
+
+/// Stores a program and registers it; a program grown from `replaces` takes the place of
+/// its entry and records its parent, all in one transaction.
+fn store(
+    k: &Kernel,
+    c: &Compiled,
+    model: &str,
+    source: TraceSource,
+    cost_usd: f64,
+    replaces: Option<&StoppedAt>,
 ) -> Result<(ObjectId, i64), String> {
     let bytes = crate::bytecode::encode(&c.program);
     // Until the library refers to the program, `store gc` must not take it away.
@@ -165,11 +215,6 @@ pub fn store_compiled(
         )
         .map_err(|e| e.to_string())?;
     let db = crate::economy::meter::lock_db(k.db()?);
-    for s in &c.slot_answers {
-        db.slots()
-            .put(&id.to_string(), &s.slot, &s.prompt, model, &s.answer)
-            .map_err(|e| e.to_string())?;
-    }
     let template = match &c.program.goal {
         Some(g) => g.clone(),
         None => c.program.name.clone(),
@@ -188,15 +233,29 @@ pub fn store_compiled(
             entry
         })
         .collect();
+    let new = NewTrace {
+        name: c.program.name.clone(),
+        goal_template: template,
+        program_id: id.to_string(),
+        params: json!({ "params": params, "generalized": c.generalized }),
+        source,
+        learn_cost_usd: cost_usd,
+    };
     let trace = db
-        .library()
-        .add(&NewTrace {
-            name: c.program.name.clone(),
-            goal_template: template,
-            program_id: id.to_string(),
-            params: json!({ "params": params, "generalized": c.generalized }),
-            source,
-            learn_cost_usd: cost_usd,
+        .batch(|db| {
+            for s in &c.slot_answers {
+                db.slots()
+                    .put(&id.to_string(), &s.slot, &s.prompt, model, &s.answer)?;
+            }
+            let trace = db.library().add(&new)?;
+            if let Some(old) = replaces {
+                let note = c.notes.first().map_or("", String::as_str);
+                db.lineage().record(&new.program_id, &old.program_id, note)?;
+                if old.entry != trace {
+                    db.library().remove(old.entry)?;
+                }
+            }
+            Ok(trace)
         })
         .map_err(|e| e.to_string())?;
     Ok((id, trace))

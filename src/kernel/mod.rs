@@ -12,6 +12,7 @@
 
 pub(crate) mod explain;
 pub(crate) mod follow;
+mod grow;
 pub(crate) mod learn;
 mod mixed;
 mod pick;
@@ -100,6 +101,9 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Why no stored program served the goal (the run log's `dispatch` event).
     pub dispatch: Option<Value>,
+    /// The stored program the goal's run stopped in at a failed `expect`: the Learner's
+    /// program grows it a branch.
+    pub stopped_at: Option<learn::StoppedAt>,
 }
 
 impl Report {
@@ -124,8 +128,9 @@ pub struct Kernel {
 enum Followed {
     Done,
     Failed,
-    /// An `expect` did not hold: the program does not apply to this input.
-    DoesNotApply,
+    /// An `expect` did not hold: the program does not apply to this input. The
+    /// top-level statement it stopped in, when known.
+    DoesNotApply(Option<u32>),
 }
 
 impl Kernel {
@@ -224,7 +229,9 @@ impl Kernel {
         let left = req.budget.map(|b| (b - report.cost_usd).max(0.0));
         report.mode = "learner";
         report.error = None;
-        match learn::learn(self, req, &budget_run, left, report.dispatch.take()) {
+        let stopped = report.stopped_at.take();
+        let dispatch = report.dispatch.take();
+        match learn::learn(self, req, &budget_run, left, dispatch, stopped.as_ref()) {
             Ok(l) => {
                 report.spend(
                     l.totals.llm_calls,
@@ -407,7 +414,7 @@ impl Kernel {
         let ok = followed == Followed::Done;
         // A failed `expect` says the program does not apply to this input, not that it
         // is broken: the rating stays as it is.
-        if followed != Followed::DoesNotApply
+        if !matches!(followed, Followed::DoesNotApply(_))
             && let Err(e) = self.record_outcome(entry.id, ok)
         {
             report.notes.push(format!("warning: {e}"));
@@ -415,7 +422,15 @@ impl Kernel {
         if !ok && req.mode == Mode::Auto {
             let why = report.error.take().unwrap_or_default();
             let what = match followed {
-                Followed::DoesNotApply => "does not apply to this goal",
+                Followed::DoesNotApply(step) => {
+                    report.stopped_at = step.map(|step| learn::StoppedAt {
+                        entry: entry.id,
+                        program_id: entry.program_id.clone(),
+                        params: entry.params.clone(),
+                        step,
+                    });
+                    "does not apply to this goal"
+                }
                 _ => "failed",
             };
             report.notes.push(format!(
@@ -515,7 +530,7 @@ impl Kernel {
                 Err(e) => {
                     report.error = Some(e.to_string());
                     match e.kind {
-                        crate::vm::RunErrorKind::ExpectFailed => Followed::DoesNotApply,
+                        crate::vm::RunErrorKind::ExpectFailed => Followed::DoesNotApply(e.step),
                         _ => Followed::Failed,
                     }
                 }
