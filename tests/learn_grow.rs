@@ -72,7 +72,11 @@ async fn a_goal_the_program_stops_on_grows_it_a_branch_that_serves_both_cases() 
     let out = run.json();
     assert_eq!(out["mode"], "learner", "{out}");
     assert_eq!(out["output"], "no");
-    assert!(run.stderr.contains("does not apply to this goal"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("does not apply to this goal"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("merged a branch at"), "{}", run.stderr);
     assert_eq!(server.requests().len(), 2);
 

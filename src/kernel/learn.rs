@@ -166,8 +166,7 @@ pub fn store_learned(
     if let Some(at) = stopped {
         match super::grow::grow(k, at, &compiled) {
             Ok(merged) => {
-                let stored =
-                    store(k, &merged, model, TraceSource::Learned, cost_usd, Some(at))?;
+                let stored = store(k, &merged, model, TraceSource::Learned, cost_usd, Some(at))?;
                 notes.extend(merged.notes);
                 return Ok((stored, notes));
             }
@@ -250,7 +249,8 @@ fn store(
             let trace = db.library().add(&new)?;
             if let Some(old) = replaces {
                 let note = c.notes.first().map_or("", String::as_str);
-                db.lineage().record(&new.program_id, &old.program_id, note)?;
+                db.lineage()
+                    .record(&new.program_id, &old.program_id, note)?;
                 if old.entry != trace {
                     db.library().remove(old.entry)?;
                 }

@@ -56,10 +56,18 @@ pub fn merge(parent: &Parent<'_>, child: &Compiled, tools: &ToolTable) -> Result
     // clear of the old program's.
     let mut taken = names::defined(&old_head);
     taken.extend(names::defined(&old_body));
-    taken.extend(old_ret.iter().flat_map(|r| names::defined(std::slice::from_ref(r))));
+    taken.extend(
+        old_ret
+            .iter()
+            .flat_map(|r| names::defined(std::slice::from_ref(r))),
+    );
     let mut map = renames;
     let mut new_names = names::defined(&new_body);
-    new_names.extend(new_ret.iter().flat_map(|r| names::defined(std::slice::from_ref(r))));
+    new_names.extend(
+        new_ret
+            .iter()
+            .flat_map(|r| names::defined(std::slice::from_ref(r))),
+    );
     for name in &new_names {
         if taken.contains(name) && !map.contains_key(name) {
             let fresh = names::fresh(name, &taken.union(&new_names).cloned().collect());
@@ -67,7 +75,9 @@ pub fn merge(parent: &Parent<'_>, child: &Compiled, tools: &ToolTable) -> Result
             map.insert(name.clone(), fresh);
         }
     }
-    new_body.iter_mut().for_each(|i| names::rename_item(i, &map));
+    new_body
+        .iter_mut()
+        .for_each(|i| names::rename_item(i, &map));
     if let Some(r) = &mut new_ret {
         names::rename_item(r, &map);
     }
@@ -143,7 +153,7 @@ pub fn merge(parent: &Parent<'_>, child: &Compiled, tools: &ToolTable) -> Result
         shapes: child
             .shapes
             .iter()
-            .map(|(n, s)| (rename(n), s.clone()))
+            .map(|(n, s)| (rename(n), *s))
             .collect(),
         notes: vec![note],
     })
@@ -236,7 +246,10 @@ fn param_map(
                         type_text(new_params.get(n))
                     ));
                 }
-                let old_shape = old_shapes.iter().find(|(p, _)| p == o).and_then(|(_, s)| s.as_ref());
+                let old_shape = old_shapes
+                    .iter()
+                    .find(|(p, _)| p == o)
+                    .and_then(|(_, s)| s.as_ref());
                 let new_shape = new_shapes.iter().find(|(p, _)| p == n).map(|(_, s)| s);
                 if old_shape != new_shape {
                     return Err(format!(
@@ -308,12 +321,7 @@ fn acts_on_nothing(prefix: &[Item], tools: &ToolTable) -> Result<(), String> {
 
 /// The new branch's leading reads that the statements before the guard already made
 /// (the same call with the same arguments) use those results instead.
-fn reuse_prefix(
-    prefix: &[Item],
-    body: &mut Vec<Item>,
-    ret: &mut Option<Item>,
-    tools: &ToolTable,
-) {
+fn reuse_prefix(prefix: &[Item], body: &mut Vec<Item>, ret: &mut Option<Item>, tools: &ToolTable) {
     let printed = |e: &Expr| {
         crate::syntax::printer::format(
             "",

@@ -38,12 +38,7 @@ expect exists == false
 return "no"
 "#;
     let merged = merge_of(EXISTS_YES, 1, new).unwrap();
-    let body: String = merged
-        .source
-        .lines()
-        .skip(1)
-        .collect::<Vec<_>>()
-        .join("\n");
+    let body: String = merged.source.lines().skip(1).collect::<Vec<_>>().join("\n");
     assert_eq!(
         body,
         "trace does_exist\ngoal \"does {file} exist?\"\nparam file: path\n\
@@ -53,7 +48,11 @@ return "no"
         "{}",
         merged.source
     );
-    assert!(merged.notes[0].contains("expect exists == true"), "{:?}", merged.notes);
+    assert!(
+        merged.notes[0].contains("expect exists == true"),
+        "{:?}",
+        merged.notes
+    );
     assert_eq!(merged.program.params.len(), 1);
     assert_eq!(merged.program.params[0].name, "file");
 }
@@ -83,11 +82,23 @@ return lines[3]
     let src = &merged.source;
     // The read the old program made before the guard is reused, not repeated.
     assert_eq!(src.matches("fs.read").count(), 1, "{src}");
-    assert!(src.contains("let result = text.trim_end(text: text)"), "{src}");
-    assert!(src.contains("let lines_2 = text.lines(text: result)"), "{src}");
-    assert!(src.contains("expect list.len(items: lines_2) == 4"), "{src}");
+    assert!(
+        src.contains("let result = text.trim_end(text: text)"),
+        "{src}"
+    );
+    assert!(
+        src.contains("let lines_2 = text.lines(text: result)"),
+        "{src}"
+    );
+    assert!(
+        src.contains("expect list.len(items: lines_2) == 4"),
+        "{src}"
+    );
     // The merged value's name is clear of both programs' names.
-    assert!(src.contains("let result_2 = if list.len(items: lines) == 3"), "{src}");
+    assert!(
+        src.contains("let result_2 = if list.len(items: lines) == 3"),
+        "{src}"
+    );
     assert!(src.contains("return result_2"), "{src}");
 }
 
