@@ -625,3 +625,29 @@ fn explain_reports_each_value_and_its_checks() {
     let r = tpl.explain("sum the lines in a.txt", &specs);
     assert!(!r.matches && r.values.is_empty());
 }
+
+#[test]
+fn an_exact_goal_is_the_same_up_to_spacing_final_punctuation_and_first_letters() {
+    use llmos::dispatch::template::same_goal;
+    assert!(same_goal(
+        "Count the lines in notes.txt",
+        "count  the lines in notes.txt?"
+    ));
+    assert!(same_goal(
+        "count the lines in notes.txt.",
+        "count the lines in notes.txt"
+    ));
+    // Inside a word, case may be the value's meaning (a regex, a file name).
+    assert!(!same_goal(
+        "how many lines contain TimeOut?",
+        "how many lines contain timeout?"
+    ));
+    assert!(!same_goal(
+        "count ERROR lines in a.log",
+        "count error lines in a.log"
+    ));
+    assert!(!same_goal(
+        "count the lines in notes.txt",
+        "count the lines in notes.txt and more"
+    ));
+}

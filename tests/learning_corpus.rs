@@ -22,7 +22,7 @@ use learning_support::runner::{FamilyResult, Verdict, run_family};
 
 /// The share of new bindings that must be served right. Raise it as work lands; never
 /// lower it.
-const HIT_RATE_FLOOR: f64 = 0.95;
+const HIT_RATE_FLOOR: f64 = 0.96;
 
 /// False replays the corpus found before issue 12's fixes landed: (family, goal, what
 /// removes it). The list only shrinks: a false replay not in it fails the test, and so
@@ -78,9 +78,9 @@ fn the_corpus_is_well_formed_and_its_recordings_honest() {
         }
         let rec = f.recording();
         for g in &f.cases.goals {
-            if llmos::dispatch::normalize_goal(&g.goal)
-                == llmos::dispatch::normalize_goal(&rec.goal)
-            {
+            // The recorded goal may come back only as a negative: over files that changed
+            // since, where the recorded answer would be wrong.
+            if llmos::dispatch::template::same_goal(&g.goal, &rec.goal) && !g.is_negative() {
                 problems.push(format!(
                     "{}: {:?} is the recorded goal, not a new one",
                     f.name, g.goal

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use indexmap::IndexMap;
 
 use super::semantic::SemanticIndex;
-use super::template::{GoalTemplate, ParamSpec, goal_words, normalize_goal};
+use super::template::{GoalTemplate, ParamSpec, goal_words, normalize_goal, same_goal};
 use super::template_index::TemplateIndex;
 use super::{Choice, Decision, Shape, Similarity, decide};
 use crate::types::Type;
@@ -112,8 +112,10 @@ impl<E: Entry> Reach<E> {
             let Ok(t) = GoalTemplate::parse(e.template()) else {
                 continue;
             };
+            let rendered = t.render(&IndexMap::new());
             let same = t.placeholders().is_empty()
-                && normalize_goal(&t.render(&IndexMap::new())) == normalized;
+                && normalize_goal(&rendered) == normalized
+                && same_goal(&rendered, goal);
             if same && e.rating() >= min_rating && reach.exact.is_none() {
                 reach.exact = Some(e.id());
                 reach.entries.insert(e.id(), e);
@@ -133,6 +135,10 @@ impl<E: Entry> Reach<E> {
             }
             if e.rating() < min_rating {
                 reach.low_rated.push(e);
+                continue;
+            }
+            // A template without placeholders serves its exact goal only (see above).
+            if t.placeholders().is_empty() && !same_goal(&t.render(&IndexMap::new()), goal) {
                 continue;
             }
             reach.templates.insert(e.id(), t);
@@ -210,13 +216,22 @@ fn near_index<L: Library>(
     let mut index = SemanticIndex::new();
     let mut entries = BTreeMap::new();
     for e in library.near(goal)? {
-        if e.rating() >= min_rating {
+        // A learned program kept literal serves its exact goal only: a near goal would be
+        // given its recorded answer.
+        if e.rating() >= min_rating && !literal(e.params()) {
             index.add(e.id(), e.template());
             entries.insert(e.id(), e);
         }
     }
     index.prepare();
     Ok((index, entries))
+}
+
+/// Whether a library entry's `params` say it is a learned program kept literal
+/// (`"generalized": false`).
+fn literal(params: &str) -> bool {
+    serde_json::from_str::<Value>(params)
+        .is_ok_and(|p| p.get("generalized") == Some(&Value::Bool(false)))
 }
 
 /// Param types and shapes from a library entry's `params` (`{"params": [{"name",

@@ -6,10 +6,28 @@ use super::Kernel;
 use super::learn::StoppedAt;
 use crate::learn::compile::Compiled;
 
+/// What becomes of the program a run stopped in.
+pub enum Grown {
+    /// The new program merged into it at the guard.
+    Merged(Compiled),
+    /// Both serve the same exact goal only and the old one no longer applies (its world
+    /// changed): the new one replaces it.
+    Replaced,
+}
+
 /// The merged program, or why the new program stays a separate entry.
-pub fn grow(k: &Kernel, at: &StoppedAt, child: &Compiled) -> Result<Compiled, String> {
+pub fn grow(k: &Kernel, at: &StoppedAt, child: &Compiled) -> Result<Grown, String> {
+    let params: serde_json::Value = serde_json::from_str(&at.params)
+        .map_err(|e| format!("the library entry's params are not JSON: {e}"))?;
+    let literal = params.get("generalized") == Some(&serde_json::Value::Bool(false));
+    if literal && !child.generalized && same_goal(k, at, child) {
+        return Ok(Grown::Replaced);
+    }
     if !child.generalized {
         return Err("the new recording could not be generalized".to_owned());
+    }
+    if literal {
+        return Err("the stored program serves its exact goal only".to_owned());
     }
     let id: crate::store::ObjectId = at
         .program_id
@@ -18,19 +36,24 @@ pub fn grow(k: &Kernel, at: &StoppedAt, child: &Compiled) -> Result<Compiled, St
     let Some((_, source)) = k.store.get_source(&id).map_err(|e| e.to_string())? else {
         return Err(format!("the store has no source of program {id}"));
     };
-    let params: serde_json::Value = serde_json::from_str(&at.params)
-        .map_err(|e| format!("the library entry's params are not JSON: {e}"))?;
-    if params.get("generalized") == Some(&serde_json::Value::Bool(false)) {
-        return Err("the stored program serves its exact goal only".to_owned());
-    }
-    let shapes: Vec<(String, Option<crate::dispatch::Shape>)> = super::pick::param_specs(&params)
-        .into_iter()
-        .map(|(name, spec)| (name, spec.shape))
-        .collect();
+    let shapes: Vec<(String, Option<crate::dispatch::Shape>)> =
+        crate::dispatch::param_specs(&params)
+            .into_iter()
+            .map(|(name, spec)| (name, spec.shape))
+            .collect();
     let parent = crate::learn::grow::Parent {
         source: &source,
         failed_step: at.step,
         shapes: &shapes,
     };
-    crate::learn::grow::merge(&parent, child, &k.tools)
+    crate::learn::grow::merge(&parent, child, &k.tools).map(Grown::Merged)
+}
+
+/// Whether the stored program's goal is the new program's.
+fn same_goal(k: &Kernel, at: &StoppedAt, child: &Compiled) -> bool {
+    let Ok(id) = at.program_id.parse::<crate::store::ObjectId>() else {
+        return false;
+    };
+    k.load(&id)
+        .is_ok_and(|old| old.goal.is_some() && old.goal == child.program.goal)
 }

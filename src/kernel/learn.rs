@@ -165,7 +165,18 @@ pub fn store_learned(
     let mut notes = compiled.notes.clone();
     if let Some(at) = stopped {
         match super::grow::grow(k, at, &compiled) {
-            Ok(merged) => {
+            Ok(super::grow::Grown::Replaced) => {
+                let mut c = compiled;
+                c.notes.insert(
+                    0,
+                    "replaced the stored program of this exact goal, which no longer applied"
+                        .to_owned(),
+                );
+                let stored = store(k, &c, model, TraceSource::Learned, cost_usd, Some(at))?;
+                notes.push(c.notes.remove(0));
+                return Ok((stored, notes));
+            }
+            Ok(super::grow::Grown::Merged(merged)) => {
                 let stored = store(k, &merged, model, TraceSource::Learned, cost_usd, Some(at))?;
                 notes.extend(merged.notes);
                 return Ok((stored, notes));

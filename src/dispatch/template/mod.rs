@@ -340,6 +340,34 @@ pub fn normalize_goal(goal: &str) -> String {
     out
 }
 
+/// Whether a goal is the stored goal of a program that serves its exact goal only: equal
+/// up to white space, the punctuation that ends the sentence, and the case of a word's
+/// first letter (`Count the lines` is `count the lines`, but `ERROR` is not `error` and
+/// `TimeOut` not `timeout`: every word of such a goal may be a value the program uses as
+/// it was written).
+pub fn same_goal(a: &str, b: &str) -> bool {
+    let collapse = |s: &str| {
+        matcher::goal_body(s)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (a, b) = (collapse(a), collapse(b));
+    let mut prev: Option<char> = None;
+    let mut bs = b.chars();
+    for x in a.chars() {
+        let Some(y) = bs.next() else {
+            return false;
+        };
+        let word_start = prev.is_none_or(|p| !p.is_alphanumeric());
+        if x != y && !(word_start && x.to_lowercase().eq(y.to_lowercase())) {
+            return false;
+        }
+        prev = Some(x);
+    }
+    bs.next().is_none()
+}
+
 /// The whole words of a goal (maximal runs of letters and digits), lower-cased, each once,
 /// sorted: the other side of [`GoalTemplate::literal_words`].
 pub fn goal_words(goal: &str) -> Vec<String> {

@@ -266,13 +266,9 @@ pub fn for_expr(var: &str, list: Expr, items: Vec<Item>) -> Expr {
 }
 
 /// `expect lhs == rhs, "message"`.
-pub fn expect_eq(lhs: Expr, rhs: Expr, message: StrLit) -> Item {
+pub fn expect_cmp(lhs: Expr, op: crate::types::CmpOp, rhs: Expr, message: StrLit) -> Item {
     item(ItemKind::Expect(ast::Expect {
-        cond: expr(ExprKind::Compare(
-            Box::new(lhs),
-            crate::types::CmpOp::Eq,
-            Box::new(rhs),
-        )),
+        cond: expr(ExprKind::Compare(Box::new(lhs), op, Box::new(rhs))),
         message: Some(message),
     }))
 }

@@ -148,8 +148,10 @@ impl Glue<'_> {
                 if let Src::Step(j) = **base
                     && self.dependent.get(j).copied().unwrap_or(false)
                     && let Some(i) = path.iter().find_map(|a| match a {
-                        Access::Index(i) => Some(*i),
-                        Access::Key(_) => None,
+                        Access::Index(i) if !super::guards::stated_position(self.goal, *i) => {
+                            Some(*i)
+                        }
+                        _ => None,
                     })
                 {
                     return Some((j, i));

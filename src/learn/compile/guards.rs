@@ -31,6 +31,18 @@ pub enum Check {
     Equals(Src, Value),
     /// `expect list.len(items: LIST) == N`
     Length(Src, usize),
+    /// `expect list.len(items: LIST) >= N`: the goal states the position picked (`line
+    /// 2`, `the third file`), so any list long enough holds it.
+    AtLeast(Src, usize),
+}
+
+impl Check {
+    /// The value the check reads.
+    pub fn subject(&self) -> &Src {
+        match self {
+            Check::Equals(s, _) | Check::Length(s, _) | Check::AtLeast(s, _) => s,
+        }
+    }
 }
 
 /// Longest text a guard holds a result to.
@@ -38,6 +50,8 @@ const MAX_GUARDED_CHARS: usize = 80;
 
 /// What the guards are decided from.
 pub struct Inputs<'a> {
+    /// The goal, lower case (a position it states needs no exact length).
+    pub goal: &'a str,
     pub kept: &'a [(usize, &'a RecStep)],
     /// Per kept step: whether its result depends on a param.
     pub depends: &'a [bool],
@@ -76,7 +90,12 @@ pub fn decide(inp: &Inputs<'_>, used: &[&Src]) -> Result<Vec<Guard>, NotGeneral>
             command(k, result, consumed[k], &mut guards)?;
             consumed[k] = true;
         }
-        if consumed[k] || !inp.depends[k] || for_effect(&step.tool) || inp.known_before[k] {
+        if consumed[k]
+            || !inp.depends[k]
+            || for_effect(&step.tool)
+            || inp.known_before[k]
+            || repeated_later(inp.kept, k)
+        {
             continue;
         }
         match result {
@@ -99,6 +118,25 @@ pub fn decide(inp: &Inputs<'_>, used: &[&Src]) -> Result<Vec<Guard>, NotGeneral>
     }
     guards.sort_by_key(|g| g.after);
     Ok(guards)
+}
+
+/// Whether a later kept step makes the same call (same tool, same arguments) and gets the
+/// same result: the LLM repeated a read, and what it used is the later one.
+fn repeated_later(kept: &[(usize, &RecStep)], k: usize) -> bool {
+    let step = kept[k].1;
+    kept[k + 1..].iter().any(|(_, later)| {
+        later.tool == step.tool
+            && later.args.len() == step.args.len()
+            && later.args.iter().all(|(name, v)| {
+                step.args
+                    .get(name)
+                    .is_some_and(|w| crate::learn::compile::same_value(v, w))
+            })
+            && match (&later.result, &step.result) {
+                (Some(a), Some(b)) => crate::learn::compile::same_value(a, b),
+                _ => false,
+            }
+    })
 }
 
 fn short(t: &str) -> bool {
@@ -150,6 +188,10 @@ fn positional(inp: &Inputs<'_>, src: &Src, guards: &mut Vec<Guard>) -> Result<()
         let Some(p) = path.iter().position(|a| matches!(a, Access::Index(_))) else {
             return;
         };
+        let stated = match path[p] {
+            Access::Index(i) => stated_position(inp.goal, i).then_some(i),
+            Access::Key(_) => None,
+        };
         let after = match base {
             Src::Step(j) if inp.depends[*j] => *j,
             Src::Loop(l) => match inp.loops.get(*l) {
@@ -165,10 +207,11 @@ fn positional(inp: &Inputs<'_>, src: &Src, guards: &mut Vec<Guard>) -> Result<()
         };
         match inp.recorded.value(&list).as_ref().and_then(Value::as_array) {
             Some(items) => {
-                let g = Guard {
-                    after,
-                    check: Check::Length(list, items.len()),
+                let check = match stated {
+                    Some(i) => Check::AtLeast(list, i + 1),
+                    None => Check::Length(list, items.len()),
                 };
+                let g = Guard { after, check };
                 if !guards.contains(&g) {
                     guards.push(g);
                 }
@@ -183,6 +226,112 @@ fn positional(inp: &Inputs<'_>, src: &Src, guards: &mut Vec<Guard>) -> Result<()
         }
     });
     result
+}
+
+/// The guards of a literal program: every result it reads holds to the recorded one
+/// (long texts and lists by their `hash.blake3`), so the recorded answer is given only
+/// where the world still looks as it did, never over files that changed since.
+pub fn literal(kept: &[(usize, &RecStep)]) -> Vec<Guard> {
+    let form = |tool: &'static str, input: &'static str| super::forms::Form {
+        tool,
+        input,
+        extra: Vec::new(),
+        value: Value::Null,
+    };
+    let hashed = |src: Src, text: &Value| {
+        let f = form("hash.blake3", "text");
+        let v = super::forms::apply(&f, text)?;
+        Some(Check::Equals(super::flow::Apply::of(&f, src), v))
+    };
+    let mut out = Vec::new();
+    for (k, (_, step)) in kept.iter().enumerate() {
+        let Some(result) = &step.result else {
+            continue;
+        };
+        if for_effect(&step.tool) {
+            continue;
+        }
+        let check = match result {
+            Value::Bool(_) | Value::Number(_) | Value::Null => {
+                Some(Check::Equals(Src::Step(k), result.clone()))
+            }
+            Value::String(t) if short(t) => Some(Check::Equals(Src::Step(k), result.clone())),
+            Value::String(_) => hashed(Src::Step(k), result),
+            Value::Array(_) | Value::Object(_) => {
+                let f = form("json.stringify", "value");
+                super::forms::apply(&f, result)
+                    .and_then(|text| hashed(super::flow::Apply::of(&f, Src::Step(k)), &text))
+            }
+        };
+        out.extend(check.map(|check| Guard { after: k, check }));
+    }
+    out
+}
+
+/// Ordinal words, by the index they name.
+const ORDINALS: [&str; 10] = [
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+];
+
+/// Words that make a position relative to something other than the list's start (the
+/// end, an order): with one of them in the goal, no position counts as stated.
+const RELATIVE: &[&str] = &[
+    "last",
+    "end",
+    "final",
+    "bottom",
+    "penultimate",
+    "reverse",
+    "reversed",
+    "largest",
+    "biggest",
+    "highest",
+    "greatest",
+    "most",
+    "max",
+    "maximum",
+    "top",
+    "latest",
+    "newest",
+    "smallest",
+    "lowest",
+    "least",
+    "min",
+    "minimum",
+    "earliest",
+    "oldest",
+    "before",
+    "after",
+    "previous",
+    "next",
+    "sorted",
+    "longest",
+    "shortest",
+    "median",
+    "middle",
+];
+
+/// Whether the goal (lower case) states the position `index` counted from the start of a
+/// list: the number `index + 1` as a word (`line 2`), with its suffix (`2nd`), or the
+/// ordinal word (`the second line`), and no word that makes positions relative to the end
+/// or an order. Then an element picked at `index` is what the goal asked for, in a list
+/// of any length that has it.
+pub fn stated_position(goal: &str, index: usize) -> bool {
+    let words: Vec<&str> = super::flow::words(goal).collect();
+    if words.iter().any(|w| RELATIVE.contains(w)) {
+        return false;
+    }
+    let n = index + 1;
+    let suffix = match (n % 10, n % 100) {
+        (1, x) if x != 11 => "st",
+        (2, x) if x != 12 => "nd",
+        (3, x) if x != 13 => "rd",
+        _ => "th",
+    };
+    let (number, nth) = (n.to_string(), format!("{n}{suffix}"));
+    words
+        .iter()
+        .any(|w| *w == number || *w == nth || ORDINALS.get(index) == Some(w))
 }
 
 /// Calls `f` on the base and path of every field or element access in `src`.
@@ -201,5 +350,58 @@ fn visit_access(src: &Src, f: &mut impl FnMut(&Src, &[Access])) {
         Src::Object(entries) => entries.iter().for_each(|(_, s)| visit_access(s, f)),
         Src::Apply(a) => visit_access(&a.base, f),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indexmap::IndexMap;
+    use serde_json::json;
+
+    #[test]
+    fn a_position_is_stated_by_its_number_or_ordinal_from_the_start_only() {
+        assert!(stated_position("what is line 2 of notes.txt?", 1));
+        assert!(stated_position("show the 3rd entry of list.json", 2));
+        assert!(stated_position("show the first file in inbox", 0));
+        assert!(!stated_position("what is line 2 of notes.txt?", 2));
+        // Relative to the end or to an order: the recorded length holds the program.
+        assert!(!stated_position(
+            "what is the second to last line of a.txt",
+            1
+        ));
+        assert!(!stated_position(
+            "what is the 2nd largest number in a.txt",
+            1
+        ));
+        // A digit inside a word is not a number of the goal.
+        assert!(!stated_position("what is the top line of log2.txt", 1));
+    }
+
+    fn step(tool: &str, args: serde_json::Value, result: serde_json::Value) -> RecStep {
+        let args: IndexMap<String, Value> = args
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        RecStep {
+            tool: tool.into(),
+            args,
+            result: Some(result),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_call_repeated_later_with_the_same_result_is_not_a_result_nobody_used() {
+        let a = step("fs.read", json!({"path": "e.txt"}), json!("one two\n"));
+        let b = step("fs.read", json!({"path": "e.txt"}), json!("one two\n"));
+        let other = step("fs.read", json!({"path": "f.txt"}), json!("one two\n"));
+        let changed = step("fs.read", json!({"path": "e.txt"}), json!("three\n"));
+        assert!(repeated_later(&[(0, &a), (1, &b)], 0));
+        assert!(!repeated_later(&[(0, &a), (1, &b)], 1));
+        assert!(!repeated_later(&[(0, &a), (1, &other)], 0));
+        assert!(!repeated_later(&[(0, &a), (1, &changed)], 0));
     }
 }

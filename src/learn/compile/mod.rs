@@ -180,7 +180,7 @@ fn literal(
         slots: Vec::new(),
         loops: Vec::new(),
         in_loop: vec![None; kept.len()],
-        guards: Vec::new(),
+        guards: guards::literal(kept),
         ret: final_text.map(|t| Src::Const(Value::String(t.to_owned()))),
         namer: names::Namer::default(),
         notes: Vec::new(),

@@ -144,11 +144,7 @@ fn apply_names(
         }
     }
     for g in &plan.guards {
-        match &g.check {
-            super::guards::Check::Equals(s, _) | super::guards::Check::Length(s, _) => {
-                collect(s, &mut order)
-            }
-        }
+        collect(g.check.subject(), &mut order);
     }
     if let Some(r) = &plan.ret {
         collect(r, &mut order);

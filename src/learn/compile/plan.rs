@@ -85,9 +85,7 @@ impl Plan {
             lp.body.iter().for_each(|(_, s)| s.walk(f));
         }
         for g in &self.guards {
-            match &g.check {
-                guards::Check::Equals(s, _) | guards::Check::Length(s, _) => s.walk(f),
-            }
+            g.check.subject().walk(f);
         }
         for slot in &self.slots {
             for p in &slot.prompt {
@@ -234,6 +232,7 @@ fn build(
         loops: &pass.loops,
     };
     let inputs = guards::Inputs {
+        goal: &goal_lower,
         kept,
         depends: &pass.depends,
         known_before: &pass.known_before,
@@ -382,7 +381,18 @@ fn find_loop(ctx: &PassCtx<'_>, p: &mut Pass, flow: &mut Flow, k: usize) {
         loops: &p.loops,
     };
     let len = |s: &Src| recorded.value(s).and_then(|v| v.as_array().map(Vec::len));
-    let Some(lp) = loops::detect(k, &p.args, ctx.kept, &p.in_loop, &len, p.loops.len()) else {
+    // A result of an earlier loop's call is that element of the loop's values, so calls
+    // over every value of a loop are a loop too (read each file, then search each text).
+    let args: Vec<Vec<(String, Src)>> = p
+        .args
+        .iter()
+        .map(|a| {
+            a.iter()
+                .map(|(n, s)| (n.clone(), loops::remap(s, &p.loops, &p.in_loop)))
+                .collect()
+        })
+        .collect();
+    let Some(lp) = loops::detect(k, &args, ctx.kept, &p.in_loop, &len, p.loops.len()) else {
         return;
     };
     let l = p.loops.len();

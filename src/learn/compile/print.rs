@@ -14,7 +14,7 @@ use super::{Compiled, SlotAnswer};
 use crate::learn::recording::{RecStep, Recording};
 use crate::syntax::ast::{self, File, Item, ItemKind};
 use crate::tools::ToolTable;
-use crate::types::Type;
+use crate::types::{CmpOp, Type};
 use crate::value::{Value, to_text};
 
 /// Prints and compiles a plan. `generalized` says whether it is the generalized plan.
@@ -210,9 +210,23 @@ impl Out<'_> {
                 ))];
                 (len, emit::constant(&Value::from(*n)), message)
             }
+            Check::AtLeast(list, n) => {
+                self.inserted_steps(list);
+                let len = emit::call("list.len", vec![("items".into(), self.names.expr(list))]);
+                let message = vec![Piece::Text(format!(
+                    "the goal asks for element {n} of {}, which has fewer",
+                    describe(list, self.names)
+                ))];
+                let message = emit::string(self.names.parts(&message));
+                let rhs = emit::constant(&Value::from(*n));
+                self.items
+                    .push(emit::expect_cmp(len, CmpOp::Ge, rhs, message));
+                return;
+            }
         };
         let message = emit::string(self.names.parts(&message));
-        self.items.push(emit::expect_eq(lhs, rhs, message));
+        self.items
+            .push(emit::expect_cmp(lhs, CmpOp::Eq, rhs, message));
     }
 }
 

@@ -150,11 +150,7 @@ pub fn merge(parent: &Parent<'_>, child: &Compiled, tools: &ToolTable) -> Result
             .map(|(n, v)| (rename(n), v.clone()))
             .collect(),
         params: child.params.clone(),
-        shapes: child
-            .shapes
-            .iter()
-            .map(|(n, s)| (rename(n), *s))
-            .collect(),
+        shapes: child.shapes.iter().map(|(n, s)| (rename(n), *s)).collect(),
         notes: vec![note],
     })
 }

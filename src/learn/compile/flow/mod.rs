@@ -180,6 +180,13 @@ impl Flow {
             path.push(a);
             let src = Src::Access(Box::new(Src::Step(step)), path.clone());
             let order = (step, MAX_DEPTH - path.len());
+            // A text field of the result itself that is one number (a command's output
+            // `3\n`) is that result's answer: it may be matched inside text as a whole
+            // result is.
+            let embed = match x.as_str() {
+                Some(t) if path.len() == 1 && is_number_text(t.trim()) => 1,
+                _ => 3,
+            };
             if x.is_f64() || x.is_string() {
                 // A float field written with fewer decimals (`18.33` for a mean), a text
                 // field trimmed (a command's output without its last newline).
@@ -192,7 +199,7 @@ impl Flow {
                         src: Apply::of(&f, src.clone()),
                         class: Class::PartForm,
                         order,
-                        embed_min: Some(3),
+                        embed_min: Some(embed),
                     });
                 }
             }
@@ -201,7 +208,7 @@ impl Flow {
                 src,
                 class: Class::Part,
                 order,
-                embed_min: Some(3),
+                embed_min: Some(embed),
             });
             this.add_parts(step, x, path);
             path.pop();
