@@ -9,7 +9,7 @@ use crate::learn::compile::Compiled;
 /// What becomes of the program a run stopped in.
 pub enum Grown {
     /// The new program merged into it at the guard.
-    Merged(Compiled),
+    Merged(Box<Compiled>),
     /// Both serve the same exact goal only and the old one no longer applies (its world
     /// changed): the new one replaces it.
     Replaced,
@@ -46,7 +46,7 @@ pub fn grow(k: &Kernel, at: &StoppedAt, child: &Compiled) -> Result<Grown, Strin
         failed_step: at.step,
         shapes: &shapes,
     };
-    crate::learn::grow::merge(&parent, child, &k.tools).map(Grown::Merged)
+    crate::learn::grow::merge(&parent, child, &k.tools).map(|c| Grown::Merged(Box::new(c)))
 }
 
 /// Whether the stored program's goal is the new program's.
