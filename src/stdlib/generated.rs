@@ -309,6 +309,19 @@ pub(super) fn tools() -> Vec<ToolDecl> {
             doc: "A list sorted ascending: numbers before strings, numbers by value, strings by code point.".into(),
         },
         ToolDecl {
+            name: "list.last".into(),
+            params: vec![
+                ParamDecl {
+                    name: "items".into(),
+                    ty: Type::Json,
+                    default: None,
+                },
+            ],
+            ret: Type::Json,
+            effects: EffectSet(1),
+            doc: "The last element of a list; an error for an empty one.".into(),
+        },
+        ToolDecl {
             name: "math.sum".into(),
             params: vec![
                 ParamDecl {
@@ -369,6 +382,24 @@ pub(super) fn tools() -> Vec<ToolDecl> {
             ret: Type::Json,
             effects: EffectSet(1),
             doc: "The part of a value at a path like `a.b[0]`; an error names the missing part.".into(),
+        },
+        ToolDecl {
+            name: "json.pluck".into(),
+            params: vec![
+                ParamDecl {
+                    name: "items".into(),
+                    ty: Type::Json,
+                    default: None,
+                },
+                ParamDecl {
+                    name: "path".into(),
+                    ty: Type::Str,
+                    default: None,
+                },
+            ],
+            ret: Type::Json,
+            effects: EffectSet(1),
+            doc: "The part at `path` (as in `json.get`) of every element of a list, in order; an error\nnames the element that has none.".into(),
         },
         ToolDecl {
             name: "csv.parse".into(),

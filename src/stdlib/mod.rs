@@ -168,7 +168,7 @@ mod tests {
     #[test]
     fn stdlib_declarations_are_clean_and_complete() {
         let t = table();
-        assert_eq!(t.len(), 32, "{t:?}");
+        assert_eq!(t.len(), 34, "{t:?}");
         let split = t.get("text.split").unwrap();
         assert_eq!(
             split.signature(),

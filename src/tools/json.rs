@@ -35,6 +35,12 @@ pub(crate) const TOOLS: &[Builtin] = &[
         timeout: TIMEOUT,
         body: Body::Work(get, Offload::Large),
     },
+    Builtin {
+        name: "json.pluck",
+        params: &["items", "path"],
+        timeout: TIMEOUT,
+        body: Body::Work(pluck, Offload::Large),
+    },
 ];
 
 fn parse(ctx: &ToolCtx, args: &[Value], _: &Work<'_>) -> ToolResult {
@@ -223,6 +229,26 @@ fn get(_: &ToolCtx, args: &[Value], _: &Work<'_>) -> ToolResult {
     Ok(cur.clone())
 }
 
+fn pluck(ctx: &ToolCtx, args: &[Value], work: &Work<'_>) -> ToolResult {
+    let items = match arg(args, 0, "items")? {
+        Value::Array(items) => items,
+        other => {
+            return Err(ToolError::bad_argument(format!(
+                "argument `items` must be a list, found {}",
+                kind_of(other)
+            )));
+        }
+    };
+    let path = arg(args, 1, "path")?;
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let part = get(ctx, &[item.clone(), path.clone()], work)
+            .map_err(|e| ToolError::failed(format!("json.pluck: element {i}: {}", e.message)))?;
+        out.push(part);
+    }
+    Ok(Value::Array(out))
+}
+
 fn out_of_range(path: &str, here: &str, index: &str, len: usize) -> ToolError {
     ToolError::failed(format!(
         "json.get `{path}`: {here} has no element {index} (it has {len} elements)"
@@ -256,6 +282,23 @@ mod tests {
             pretty,
             json!("{\n  \"a\": {\n    \"b\": \"x\",\n    \"y\": 60\n  },\n  \"z\": 1\n}")
         );
+    }
+
+    #[test]
+    fn pluck_takes_a_part_of_every_element() {
+        let v = json!([{"a": 1, "b": {"c": "x"}}, {"a": 2.5, "b": {"c": "y"}}]);
+        let pluck = |p: &str| pure("json.pluck", &[v.clone(), json!(p)]);
+        assert_eq!(pluck("a").unwrap(), json!([1, 2.5]));
+        assert_eq!(pluck("b.c").unwrap(), json!(["x", "y"]));
+        assert_eq!(
+            pure("json.pluck", &[json!([]), json!("a")]).unwrap(),
+            json!([])
+        );
+        assert_eq!(
+            pluck("z").unwrap_err().message,
+            "json.pluck: element 0: json.get `z`: the value has no key `z` (keys: a, b)"
+        );
+        assert!(pure("json.pluck", &[json!({"a": 1}), json!("a")]).is_err());
     }
 
     #[test]

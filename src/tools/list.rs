@@ -31,7 +31,26 @@ pub(crate) const TOOLS: &[Builtin] = &[
         timeout: TIMEOUT,
         body: Body::Work(sort, Offload::Large),
     },
+    Builtin {
+        name: "list.last",
+        params: &["items"],
+        timeout: TIMEOUT,
+        body: Body::Ready(last),
+    },
 ];
+
+fn last(_: &ToolCtx, args: &[Value]) -> ToolResult {
+    match arg(args, 0, "items")? {
+        Value::Array(items) => items
+            .last()
+            .cloned()
+            .ok_or_else(|| ToolError::failed("list.last: the list is empty")),
+        other => Err(ToolError::bad_argument(format!(
+            "list.last needs a list, found {}",
+            kind_of(other)
+        ))),
+    }
+}
 
 fn len(_: &ToolCtx, args: &[Value]) -> ToolResult {
     match arg(args, 0, "items")? {
@@ -139,6 +158,19 @@ mod tests {
     use super::*;
     use crate::tools::testutil::pure;
     use serde_json::json;
+
+    #[test]
+    fn last_of_a_list() {
+        assert_eq!(
+            pure("list.last", &[json!(["a", "b", "c"])]).unwrap(),
+            json!("c")
+        );
+        assert_eq!(
+            pure("list.last", &[json!([])]).unwrap_err().message,
+            "list.last: the list is empty"
+        );
+        assert!(pure("list.last", &[json!({"a": 1})]).is_err());
+    }
 
     #[test]
     fn len_of_lists_and_objects() {

@@ -55,7 +55,11 @@ pub fn result_forms(v: &Value) -> Vec<Form> {
                 add(&mut out, v, "json.parse", "text", vec![]);
             }
         }
-        Value::Array(_) | Value::Object(_) => {
+        Value::Array(items) => {
+            add(&mut out, v, "json.stringify", "value", vec![]);
+            out.extend(pluck_forms(items));
+        }
+        Value::Object(_) => {
             add(&mut out, v, "json.stringify", "value", vec![]);
         }
         Value::Number(n) if n.is_f64() => {
@@ -102,6 +106,42 @@ pub fn apply(f: &Form, input: &Value) -> Option<Value> {
         })
         .collect::<Option<_>>()?;
     call_pure(f.tool, &args)?.ok()
+}
+
+/// Most keys of a list's objects tried as `json.pluck` forms.
+const MAX_PLUCK_KEYS: usize = 16;
+
+/// The lists of one field of every element (`json.pluck(items: orders, path: "amount")`)
+/// of a list of two or more objects, for the keys every element has: an LLM that read
+/// each element's field passed the list of them on (`math.sum(values: [12.5, 30])`), and
+/// the list of another length has one per element.
+pub fn pluck_forms(items: &[Value]) -> Vec<Form> {
+    let Some(Value::Object(first)) = items.first() else {
+        return Vec::new();
+    };
+    if items.len() < 2 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for key in first.keys().take(MAX_PLUCK_KEYS) {
+        if !key.chars().all(|c| c.is_alphanumeric() || c == '_')
+            || !items
+                .iter()
+                .all(|i| i.as_object().is_some_and(|o| o.contains_key(key)))
+        {
+            continue;
+        }
+        let f = Form {
+            tool: "json.pluck",
+            input: "items",
+            extra: vec![("path", Value::String(key.clone()))],
+            value: Value::Null,
+        };
+        if let Some(value) = apply(&f, &Value::Array(items.to_vec())) {
+            out.push(Form { value, ..f });
+        }
+    }
+    out
 }
 
 /// Adds the form of `v` made by `tool` when it differs from `v`.

@@ -82,6 +82,7 @@ pub fn decide(inp: &Inputs<'_>, used: &[&Src]) -> Result<Vec<Guard>, NotGeneral>
     for s in used {
         positional(inp, s, &mut guards)?;
     }
+    let repeated = repeated_later(inp.kept);
     for (k, (i, step)) in inp.kept.iter().enumerate() {
         let Some(result) = &step.result else {
             continue;
@@ -94,7 +95,7 @@ pub fn decide(inp: &Inputs<'_>, used: &[&Src]) -> Result<Vec<Guard>, NotGeneral>
             || !inp.depends[k]
             || for_effect(&step.tool)
             || inp.known_before[k]
-            || repeated_later(inp.kept, k)
+            || repeated[k]
         {
             continue;
         }
@@ -120,23 +121,31 @@ pub fn decide(inp: &Inputs<'_>, used: &[&Src]) -> Result<Vec<Guard>, NotGeneral>
     Ok(guards)
 }
 
-/// Whether a later kept step makes the same call (same tool, same arguments) and gets the
-/// same result: the LLM repeated a read, and what it used is the later one.
-fn repeated_later(kept: &[(usize, &RecStep)], k: usize) -> bool {
-    let step = kept[k].1;
-    kept[k + 1..].iter().any(|(_, later)| {
-        later.tool == step.tool
-            && later.args.len() == step.args.len()
-            && later.args.iter().all(|(name, v)| {
-                step.args
-                    .get(name)
-                    .is_some_and(|w| crate::learn::compile::same_value(v, w))
-            })
-            && match (&later.result, &step.result) {
-                (Some(a), Some(b)) => crate::learn::compile::same_value(a, b),
-                _ => false,
-            }
-    })
+/// Per kept step: whether a later kept step makes the same call (same tool, same
+/// arguments) and gets the same result: the LLM repeated a read, and what it used is the
+/// later one. Linear: each call is keyed by its canonical text.
+fn repeated_later(kept: &[(usize, &RecStep)]) -> Vec<bool> {
+    let key = |s: &RecStep| {
+        let result = s.result.as_ref()?;
+        let args: std::collections::BTreeMap<&String, String> = s
+            .args
+            .iter()
+            .map(|(n, v)| (n, crate::value::canonical_json(v)))
+            .collect();
+        Some(format!(
+            "{}\u{0}{args:?}\u{0}{}",
+            s.tool,
+            crate::value::canonical_json(result)
+        ))
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut out = vec![false; kept.len()];
+    for (k, (_, s)) in kept.iter().enumerate().rev() {
+        if let Some(key) = key(s) {
+            out[k] = !seen.insert(key);
+        }
+    }
+    out
 }
 
 fn short(t: &str) -> bool {
@@ -399,9 +408,8 @@ mod tests {
         let b = step("fs.read", json!({"path": "e.txt"}), json!("one two\n"));
         let other = step("fs.read", json!({"path": "f.txt"}), json!("one two\n"));
         let changed = step("fs.read", json!({"path": "e.txt"}), json!("three\n"));
-        assert!(repeated_later(&[(0, &a), (1, &b)], 0));
-        assert!(!repeated_later(&[(0, &a), (1, &b)], 1));
-        assert!(!repeated_later(&[(0, &a), (1, &other)], 0));
-        assert!(!repeated_later(&[(0, &a), (1, &changed)], 0));
+        assert_eq!(repeated_later(&[(0, &a), (1, &b)]), [true, false]);
+        assert_eq!(repeated_later(&[(0, &a), (1, &other)]), [false, false]);
+        assert_eq!(repeated_later(&[(0, &a), (1, &changed)]), [false, false]);
     }
 }

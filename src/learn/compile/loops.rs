@@ -32,13 +32,14 @@ impl LoopPlan {
 /// in the same way. `index` is the loop's index (for `Src::Elem`).
 pub fn detect(
     k: usize,
-    args: &[Vec<(String, Src)>],
+    args: &dyn Fn(usize) -> Vec<(String, Src)>,
     kept: &[(usize, &RecStep)],
     in_loop: &[Option<usize>],
     len: &dyn Fn(&Src) -> Option<usize>,
     index: usize,
 ) -> Option<LoopPlan> {
-    let (over, last) = args[k].iter().find_map(|(_, s)| indexed(s))?;
+    let at_k = args(k);
+    let (over, last) = at_k.iter().find_map(|(_, s)| indexed(s))?;
     let n = len(&over)?;
     if n != last + 1 || k + 1 < n {
         return None;
@@ -57,14 +58,15 @@ pub fn detect(
     {
         return None;
     }
-    let body: Vec<(String, Src)> = args[k]
+    let body: Vec<(String, Src)> = at_k
         .iter()
         .map(|(name, s)| (name.clone(), element(s, &over, last, index)))
         .collect();
     let same = (first..k).all(|c| {
         let m = c - first;
-        args[c].len() == body.len()
-            && args[c]
+        let at_c = args(c);
+        at_c.len() == body.len()
+            && at_c
                 .iter()
                 .zip(&body)
                 .all(|((n1, s), (n2, b))| n1 == n2 && element(s, &over, m, index) == *b)

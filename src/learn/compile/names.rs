@@ -200,6 +200,8 @@ pub fn result_name(tool: &str) -> &str {
         "http.get" => "body",
         "http.get_json" | "json.parse" => "data",
         "json.stringify" => "json_text",
+        "json.pluck" => "fields",
+        "list.last" => "last",
         "shell.run" => "run",
         other => other.rsplit('.').next().unwrap_or("value"),
     }

@@ -383,16 +383,13 @@ fn find_loop(ctx: &PassCtx<'_>, p: &mut Pass, flow: &mut Flow, k: usize) {
     let len = |s: &Src| recorded.value(s).and_then(|v| v.as_array().map(Vec::len));
     // A result of an earlier loop's call is that element of the loop's values, so calls
     // over every value of a loop are a loop too (read each file, then search each text).
-    let args: Vec<Vec<(String, Src)>> = p
-        .args
-        .iter()
-        .map(|a| {
-            a.iter()
-                .map(|(n, s)| (n.clone(), loops::remap(s, &p.loops, &p.in_loop)))
-                .collect()
-        })
-        .collect();
-    let Some(lp) = loops::detect(k, &args, ctx.kept, &p.in_loop, &len, p.loops.len()) else {
+    let args_at = |c: usize| -> Vec<(String, Src)> {
+        p.args[c]
+            .iter()
+            .map(|(n, s)| (n.clone(), loops::remap(s, &p.loops, &p.in_loop)))
+            .collect()
+    };
+    let Some(lp) = loops::detect(k, &args_at, ctx.kept, &p.in_loop, &len, p.loops.len()) else {
         return;
     };
     let l = p.loops.len();

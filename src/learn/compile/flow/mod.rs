@@ -114,6 +114,31 @@ impl Flow {
 
     /// Makes a step's result known: the whole, its forms, its fields and elements.
     pub fn add_result(&mut self, step: usize, result: &Value) {
+        // A goal that asks for the last of something: the last element of a list is
+        // `list.last` of it, whatever its length (never element N of a longer list).
+        if self.goal_words.contains("last")
+            && let Value::Array(items) = result
+            && items.len() >= 2
+            && items
+                .last()
+                .is_some_and(|l| items.iter().filter(|x| same(x, l)).count() == 1)
+        {
+            let f = forms::Form {
+                tool: "list.last",
+                input: "items",
+                extra: Vec::new(),
+                value: Value::Null,
+            };
+            if let Some(value) = forms::apply(&f, result) {
+                self.push(Known {
+                    value,
+                    src: Apply::of(&f, Src::Step(step)),
+                    class: Class::ResultForm,
+                    order: (step, 0),
+                    embed_min: Some(3),
+                });
+            }
+        }
         for f in forms::result_forms(result) {
             let embed = match f.tool {
                 "text.format_number" | "text.trim" | "text.trim_end" => Some(2),
@@ -187,6 +212,19 @@ impl Flow {
                 Some(t) if path.len() == 1 && is_number_text(t.trim()) => 1,
                 _ => 3,
             };
+            // The list of one field of every element, for a list of objects that is part
+            // of a result (the orders of a parsed file).
+            if let Value::Array(items) = x {
+                for f in forms::pluck_forms(items) {
+                    this.push(Known {
+                        value: f.value.clone(),
+                        src: Apply::of(&f, src.clone()),
+                        class: Class::PartForm,
+                        order,
+                        embed_min: None,
+                    });
+                }
+            }
             if x.is_f64() || x.is_string() {
                 // A float field written with fewer decimals (`18.33` for a mean), a text
                 // field trimmed (a command's output without its last newline).
