@@ -123,13 +123,14 @@ pub fn merge(parent: &Parent<'_>, child: &Compiled, tools: &ToolTable) -> Result
         "// Grown from a stored program: {note}.\n{}",
         crate::syntax::printer::format("", &file)
     );
-    let (program, _) = crate::ir::build::compile_with(&source, tools).map_err(|diags| {
-        let first = diags.iter().find(|d| d.is_error());
-        format!(
-            "the merged program does not check: {}",
-            first.map(ToString::to_string).unwrap_or_default()
-        )
-    })?;
+    let (program, _, spans) =
+        crate::ir::build::compile_with_spans(&source, tools).map_err(|diags| {
+            let first = diags.iter().find(|d| d.is_error());
+            format!(
+                "the merged program does not check: {}",
+                first.map(ToString::to_string).unwrap_or_default()
+            )
+        })?;
     let slot_answers = child
         .slot_answers
         .iter()
@@ -142,6 +143,7 @@ pub fn merge(parent: &Parent<'_>, child: &Compiled, tools: &ToolTable) -> Result
     Ok(Compiled {
         source,
         program,
+        spans,
         generalized: child.generalized,
         slot_answers,
         bindings: child

@@ -10,9 +10,9 @@ return "yes"
 "#;
 
 fn compiled(source: &str) -> Compiled {
-    let (program, _) = crate::ir::build::compile_with(source, ToolTable::builtins())
+    let (program, _, spans) = crate::ir::build::compile_with_spans(source, ToolTable::builtins())
         .unwrap_or_else(|d| panic!("{d:?}\n{source}"));
-    Compiled::from_source(source.to_owned(), program)
+    Compiled::from_source(source.to_owned(), program, spans)
 }
 
 fn parent(source: &str, step: u32) -> Parent<'_> {
