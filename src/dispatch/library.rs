@@ -276,7 +276,11 @@ mod tests {
             self.1
         }
         fn params(&self) -> &str {
-            r#"{"params": [{"name": "file", "type": "path"}]}"#
+            match self.0 >= 100 {
+                // A learned program kept literal.
+                true => r#"{"generalized": false, "params": []}"#,
+                false => r#"{"params": [{"name": "file", "type": "path"}]}"#,
+            }
         }
         fn rating(&self) -> f64 {
             self.2
@@ -317,6 +321,28 @@ mod tests {
             near_threshold: 0.3,
             mixed,
         }
+    }
+
+    #[test]
+    fn a_literal_program_serves_its_exact_goal_only() {
+        let lib = Lib(
+            vec![(100, "how many lines contain TimeOut?", 1.0)],
+            std::cell::Cell::new(0),
+        );
+        let c = choose("How many lines contain TimeOut", &lib, &policy(true)).unwrap();
+        assert!(
+            matches!(c.choice.decision, Decision::Follower { id: 100, .. }),
+            "{:?}",
+            c.choice
+        );
+        // Case inside a word may be the value's meaning: no exact goal, no template, and
+        // never a near match for Mixed mode.
+        let c = choose("how many lines contain timeout?", &lib, &policy(true)).unwrap();
+        assert!(
+            matches!(c.choice.decision, Decision::Learner { nearest: None }),
+            "{:?}",
+            c.choice
+        );
     }
 
     #[test]
