@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::{Kernel, Request};
 use crate::db::{NewTrace, TraceSource};
-use crate::economy::meter::{Deadline, RunTotals};
+use crate::economy::meter::Deadline;
 use crate::learn::compile::Compiled;
 use crate::learn::events::{EventSink, RunLogSink};
 use crate::learn::learner::{self, DEFAULT_MAX_TOKENS, DEFAULT_MAX_TURNS, LearnerConfig};
@@ -17,12 +17,13 @@ use crate::learn::recording::Recording;
 use crate::learn::save::save_recording;
 use crate::store::{ObjectId, RunLog};
 use crate::tools::ToolCtx;
+use crate::usage::Usage;
 
 /// How a Learner phase went.
 pub struct LearnOutcome {
     pub run_id: String,
     pub answer: Option<String>,
-    pub totals: RunTotals,
+    pub totals: Usage,
     pub recording: Option<PathBuf>,
     /// The stored program and its library entry, when the recording compiled.
     pub program: Option<(ObjectId, i64)>,
@@ -97,7 +98,7 @@ pub fn learn(
     let error = learned.failure.as_ref().map(ToString::to_string);
     let totals = meter.totals();
     let program = match &error {
-        None => match store_learned(k, &learned.recording, totals.cost_usd(), meter.model()) {
+        None => match store_learned(k, &learned.recording, totals.cost_micros, meter.model()) {
             Ok((p, compile_notes)) => {
                 notes.extend(compile_notes.into_iter().map(|n| format!("note: {n}")));
                 Some(p)
@@ -136,11 +137,11 @@ pub fn learn(
 pub fn store_learned(
     k: &Kernel,
     rec: &Recording,
-    cost_usd: f64,
+    cost_micros: i64,
     model: &str,
 ) -> Result<((ObjectId, i64), Vec<String>), String> {
     let compiled = crate::learn::compile::compile_with(rec, &k.tools)?;
-    let stored = store_compiled(k, &compiled, model, TraceSource::Learned, cost_usd)?;
+    let stored = store_compiled(k, &compiled, model, TraceSource::Learned, cost_micros)?;
     Ok((stored, compiled.notes))
 }
 
@@ -150,7 +151,7 @@ pub fn store_compiled(
     c: &Compiled,
     model: &str,
     source: TraceSource,
-    cost_usd: f64,
+    cost_micros: i64,
 ) -> Result<(ObjectId, i64), String> {
     let bytes = crate::bytecode::encode(&c.program);
     // Until the library refers to the program, `store gc` must not take it away.
@@ -196,7 +197,7 @@ pub fn store_compiled(
             program_id: id.to_string(),
             params: json!({ "params": params, "generalized": c.generalized }),
             source,
-            learn_cost_usd: cost_usd,
+            learn_cost_micros: cost_micros,
         })
         .map_err(|e| e.to_string())?;
     Ok((id, trace))
