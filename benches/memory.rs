@@ -82,7 +82,7 @@ fn main() {
                 program_id: program.clone(),
                 params: serde_json::json!({"params": [{"name": "input", "type": "path"}, {"name": "output", "type": "path"}]}),
                 source: llmos::db::TraceSource::Compiled,
-                learn_cost_usd: 0.0,
+                learn_cost_micros: 0,
             })?;
         }
         Ok(())

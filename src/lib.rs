@@ -27,6 +27,7 @@ pub mod syntax;
 pub mod tools;
 pub mod types;
 pub(crate) mod ui;
+pub mod usage;
 pub mod value;
 pub mod vm;
 pub mod workspace;

@@ -104,7 +104,7 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "the meter prices and charges calls; it does not choose or run programs",
     ),
     (
-        "diag types value limits ui stdlib http",
+        "diag types value limits ui stdlib http usage",
         &[
             "vm", "kernel", "learn", "db", "llm", "economy", "dispatch", "cli", "remote",
         ],
@@ -112,7 +112,7 @@ const RULES: &[(&str, &[&str], &str)] = &[
     ),
     (
         "syntax check ir bytecode vm dispatch tools llm store db economy learn kernel mcp \
-         remote workspace host diag types value limits ui stdlib http",
+         remote workspace host diag types value limits ui stdlib http usage",
         &["cli"],
         "the CLI is the edge: it calls into the library, never the other way",
     ),

@@ -111,7 +111,7 @@ async fn a_full_learner_loop_is_recorded_and_charged() {
         ),
         (4, 2450, 140)
     );
-    assert_eq!(rec.usage.cost_usd, 0.00945);
+    assert_eq!(rec.usage.cost_micros, 9_450);
     let steps: Vec<(&str, Value, Option<&Value>)> = rec
         .steps
         .iter()

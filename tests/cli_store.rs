@@ -198,7 +198,7 @@ fn gc_keeps_library_roots_and_young_objects() {
             program_id: kept.clone(),
             params: serde_json::json!({}),
             source: llmos::db::TraceSource::Compiled,
-            learn_cost_usd: 0.0,
+            learn_cost_micros: 0,
         })
         .unwrap();
     drop(db);

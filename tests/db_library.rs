@@ -17,7 +17,7 @@ fn trace(template: &str, program: &str) -> NewTrace {
         program_id: program.into(),
         params: json!([{"name": "file", "type": "path"}]),
         source: TraceSource::Learned,
-        learn_cost_usd: 0.0123,
+        learn_cost_micros: 12_300,
     }
 }
 
@@ -41,7 +41,7 @@ fn added_entries_read_back_with_their_fields() {
     assert_eq!(e.source, TraceSource::Learned);
     assert_eq!(e.usage_count, 0);
     assert_eq!(e.success_rating, 1.0);
-    assert_eq!(e.learn_cost_usd, 0.0123);
+    assert_eq!(e.learn_cost_micros, 12_300);
     assert_eq!(e.last_used_at, None);
     assert!(e.created_at.ends_with('Z'), "{}", e.created_at);
     assert!(lib.get(id + 100).unwrap().is_none());
@@ -185,7 +185,7 @@ fn bad_program_ids_and_costs_are_refused() {
         assert!(err.contains("llmos.db"), "{err}");
     }
     let mut t = trace("g", &pid('a'));
-    t.learn_cost_usd = -1.0;
+    t.learn_cost_micros = -1;
     assert!(lib.add(&t).is_err());
     assert!(lib.list().unwrap().is_empty());
 }

@@ -20,7 +20,7 @@ fn trace(template: &str, program: &str) -> NewTrace {
         program_id: program.into(),
         params: json!({"params": [{"name": "file", "type": "path"}]}),
         source: TraceSource::Compiled,
-        learn_cost_usd: 0.0,
+        learn_cost_micros: 0,
     }
 }
 

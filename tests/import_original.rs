@@ -90,7 +90,7 @@ fn markdown_trace_maps_read_edit_write_bash_glob() {
     assert_eq!(r.goal, "Update the sales report for Q3");
     assert_eq!(r.model, "imported");
     assert_eq!(r.outcome, Outcome::Success);
-    assert_eq!(r.usage.cost_usd, 0.0412);
+    assert_eq!(r.usage.cost_micros, 41_200);
     // The original wrote local times without offset: not a started_at, kept as metadata.
     assert_eq!(r.started_at, None);
     assert_eq!(r.extra["success_rating"], json!(1.0));

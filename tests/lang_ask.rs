@@ -100,7 +100,7 @@ async fn each_distinct_prompt_is_asked_once_and_cached() {
             "One word about cy."
         ]
     );
-    assert_eq!(out.llm_calls, 3);
+    assert_eq!(out.usage.llm_calls, 3);
 
     // Another run: every prompt is in the slot cache, nothing is sent.
     let llm = resolver(&server, &state);
@@ -114,5 +114,5 @@ async fn each_distinct_prompt_is_asked_once_and_cached() {
         .await
         .unwrap();
     assert_eq!(again.output, Some(expected));
-    assert_eq!((again.llm_calls, server.requests().len()), (0, 3));
+    assert_eq!((again.usage.llm_calls, server.requests().len()), (0, 3));
 }

@@ -83,8 +83,11 @@ async fn a_repeat_sends_nothing_and_a_new_prompt_sends_one_request() {
     assert_eq!(first.value, json!("North leads."));
     assert_eq!(first.source, SlotSource::Llm);
     // Usage within what was reserved (an input estimate of a few dozen tokens, 200 out).
-    assert_eq!((first.input_tokens, first.output_tokens), (20, 100));
-    assert_eq!(first.cost_usd, 0.00156); // 20 * $3 + 100 * $15 per million
+    assert_eq!(
+        (first.usage.input_tokens, first.usage.output_tokens),
+        (20, 100)
+    );
+    assert_eq!(first.usage.cost_micros, 1_560); // 20 * $3 + 100 * $15 per million
     let reqs = s.server.requests();
     assert_eq!(reqs.len(), 1);
     assert_eq!(
@@ -104,7 +107,7 @@ async fn a_repeat_sends_nothing_and_a_new_prompt_sends_one_request() {
     let again = s.resolver.resolve(&north).await.unwrap();
     assert_eq!(again.value, json!("North leads."));
     assert_eq!(again.source, SlotSource::Cache);
-    assert_eq!(again.cost_usd, 0.0);
+    assert_eq!(again.usage.cost_micros, 0);
     assert_eq!(s.server.requests().len(), 1, "a repeat sent a request");
 
     let south = slot("prose", Type::Str, "Describe: south=32");
@@ -143,7 +146,7 @@ async fn a_typed_answer_gets_one_retry_that_shows_the_error() {
     let r = s.resolver.resolve(&count).await.unwrap();
     assert_eq!(r.value, json!(42));
     assert_eq!(r.source, SlotSource::Llm);
-    assert_eq!((r.input_tokens, r.output_tokens), (130, 8));
+    assert_eq!((r.usage.input_tokens, r.usage.output_tokens), (130, 8));
     let reqs = s.server.requests();
     assert_eq!(reqs.len(), 2);
     assert_eq!(reqs[0].path, "/v1/chat/completions");

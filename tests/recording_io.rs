@@ -60,7 +60,7 @@ fn sales_example_parses_with_typed_values() {
             input_tokens: 6120,
             output_tokens: 912,
             llm_calls: 5,
-            cost_usd: 0.032
+            cost_micros: 32_000
         }
     );
     assert_eq!(r.outcome, Outcome::Success);
@@ -112,7 +112,7 @@ fn sales_example_parses_with_typed_values() {
 fn word_count_example_parses() {
     let r = parse_recording(WORDS, "word_count.yaml").unwrap();
     assert_eq!(r.goal, "count the words in notes/todo.txt");
-    assert_eq!(r.usage.cost_usd, 0.0099);
+    assert_eq!(r.usage.cost_micros, 9_900);
     assert_eq!(r.steps[1].args["sep"], json!(""));
     assert_eq!(
         r.steps[1].result,
@@ -380,12 +380,12 @@ fn to_yaml_refuses_what_cannot_round_trip() {
             .contains("extra key `goal` shadows")
     );
     let mut r = parse_recording(WORDS, "w").unwrap();
-    r.usage.cost_usd = f64::NAN;
+    r.usage.cost_micros = -1;
     assert!(
         to_yaml(&r)
             .unwrap_err()
             .to_string()
-            .contains("cost_usd is not a finite number")
+            .contains("cost_usd is negative")
     );
 }
 
@@ -467,13 +467,18 @@ fn step() -> impl Strategy<Value = RecStep> {
 }
 
 fn recording() -> impl Strategy<Value = Recording> {
-    let usage = (any::<u64>(), any::<u64>(), any::<u64>(), any::<f64>())
-        .prop_filter("finite cost", |u| u.3.is_finite())
+    // Any cost from nothing to the largest amount, in micro-dollars.
+    let usage = (
+        any::<u64>(),
+        any::<u64>(),
+        any::<u64>(),
+        0i64..=1_000_000_000_000_000,
+    )
         .prop_map(|(i, o, c, cost)| Usage {
             input_tokens: i,
             output_tokens: o,
             llm_calls: c,
-            cost_usd: cost,
+            cost_micros: cost,
         });
     let extra = prop::collection::btree_map("[a-z_]{1,10}", value(), 0..3).prop_map(|mut m| {
         for k in [

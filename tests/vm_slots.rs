@@ -29,9 +29,7 @@ impl SlotResolver for FakeLlm {
             Ok(Resolved {
                 value: answer,
                 source: SlotSource::Llm,
-                input_tokens: 100,
-                output_tokens: 20,
-                cost_usd: 0.5,
+                usage: llmos::usage::Usage::call(100, 20, 500_000),
                 model: "anthropic:fake".to_owned(),
             })
         })
@@ -57,10 +55,14 @@ async fn slots_go_to_the_resolver_with_the_interpolated_prompt() {
     // the answer was checked against the slot type (an integral float is an int)
     assert_eq!(out.output, Some(json!(42)));
     assert_eq!(
-        (out.llm_calls, out.input_tokens, out.output_tokens),
+        (
+            out.usage.llm_calls,
+            out.usage.input_tokens,
+            out.usage.output_tokens
+        ),
         (1, 100, 20)
     );
-    assert_eq!(out.cost_usd, 0.5);
+    assert_eq!(out.usage.cost_micros, 500_000);
     let seen = llm.seen.lock().unwrap();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].program_id, "prog");
@@ -128,7 +130,7 @@ async fn set_slot_values_skip_the_resolver_and_the_llm_capability() {
     i.granted = EffectSet::from_iter([Effect::Pure, Effect::Read, Effect::Write]);
     let out = f.run(&p, i, &llm, &EventBus::new()).await.unwrap();
     assert_eq!(out.output, Some(json!("given")));
-    assert_eq!(out.llm_calls, 0);
+    assert_eq!(out.usage.llm_calls, 0);
     assert!(llm.seen.lock().unwrap().is_empty());
     // bindings are resolved for one program: another one refuses them
     let other = compile("trace u\nreturn 1\n");

@@ -60,7 +60,7 @@ pub fn fill(root: &Path, n: usize) -> f64 {
                 program_id: program.clone(),
                 params: params.clone(),
                 source: llmos::db::TraceSource::Compiled,
-                learn_cost_usd: 0.0,
+                learn_cost_micros: 0,
             })?;
         }
         Ok(())

@@ -239,7 +239,7 @@ fn show_recording(path: &Path) -> Result<(), String> {
         rec.usage.llm_calls,
         rec.usage.input_tokens,
         rec.usage.output_tokens,
-        rec.usage.cost_usd
+        rec.usage.cost_usd()
     );
     for (i, step) in rec.steps.iter().enumerate() {
         let args = serde_json::to_value(&step.args).unwrap_or_default();

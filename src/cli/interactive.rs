@@ -218,7 +218,8 @@ fn status(k: &Kernel, r: &Report) -> String {
     let outcome = if r.error.is_some() { " · failed" } else { "" };
     format!(
         "[{} · ${:.4} · balance {balance}{outcome}]",
-        r.mode, r.cost_usd
+        r.mode,
+        r.usage.cost_usd()
     )
 }
 

@@ -277,7 +277,7 @@ pub fn ls_remote(k: &Kernel, as_json: bool) -> Result<(), String> {
                     "record": r.hash, "goal": e.goal, "program": e.program, "name": e.name,
                     "params": e.params.get("params"), "kind": e.kind, "parent": e.parent,
                     "publisher": e.publisher, "signer": r.record.claimed_key().map(|k| k.to_string()),
-                    "trust": standing, "learn_cost_usd": e.learn_cost_micros as f64 / 1e6,
+                    "trust": standing, "learn_cost_usd": crate::usage::usd(e.learn_cost_micros),
                     "local": here,
                 })
             })
@@ -304,7 +304,7 @@ pub fn ls_remote(k: &Kernel, as_json: bool) -> Result<(), String> {
             &e.program.to_string()[..10],
             standing,
             e.publisher,
-            format!("${:.4}", e.learn_cost_micros as f64 / 1e6),
+            crate::usage::format_micros(e.learn_cost_micros),
             if *here { "yes" } else { "no" },
             e.goal
         ));

@@ -97,7 +97,7 @@ fn entry_json(e: &TraceEntry) -> serde_json::Value {
         "id": e.id, "name": e.name, "goal": e.goal_template, "program": e.program_id,
         "params": e.params.get("params"), "source": e.source, "created_at": e.created_at,
         "last_used_at": e.last_used_at, "usage_count": e.usage_count,
-        "success_rating": e.success_rating, "learn_cost_usd": e.learn_cost_usd,
+        "success_rating": e.success_rating, "learn_cost_usd": crate::usage::usd(e.learn_cost_micros),
     })
 }
 
@@ -128,7 +128,7 @@ pub(super) fn ls(k: &Kernel, as_json: bool) -> Result<(), String> {
             e.program_id.get(..10).unwrap_or(&e.program_id),
             e.usage_count,
             e.success_rating,
-            format!("${:.4}", e.learn_cost_usd),
+            crate::usage::format_micros(e.learn_cost_micros),
             e.goal_template
         ));
     }
@@ -173,7 +173,7 @@ fn show(k: &Kernel, id: i64, as_json: bool) -> Result<(), String> {
     outln!("last used {}", e.last_used_at.as_deref().unwrap_or("never"));
     outln!("uses      {}", e.usage_count);
     outln!("rating    {:.3}", e.success_rating);
-    outln!("learning  ${:.6}", e.learn_cost_usd);
+    outln!("learning  ${:.6}", crate::usage::usd(e.learn_cost_micros));
     for p in e
         .params
         .get("params")
@@ -253,7 +253,7 @@ fn import_one(k: &Kernel, file: &Path, root: &Path) -> Result<Vec<String>, Strin
             loaded.steps.unwrap_or_default(),
         );
         let (id, trace) =
-            crate::kernel::learn::store_compiled(k, &compiled, "", TraceSource::Compiled, 0.0)?;
+            crate::kernel::learn::store_compiled(k, &compiled, "", TraceSource::Compiled, 0)?;
         debug_assert_eq!(id, crate::store::ObjectId::of(&bytes));
         added.push(format!(
             "{name}: trace {trace} `{goal}` (program {})",
@@ -275,7 +275,7 @@ fn import_one(k: &Kernel, file: &Path, root: &Path) -> Result<Vec<String>, Strin
             &compiled,
             &rec.model,
             source,
-            rec.usage.cost_usd,
+            rec.usage.cost_micros,
         )?;
         let goal = compiled.program.goal.clone().unwrap_or_default();
         added.push(format!(

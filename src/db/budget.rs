@@ -5,9 +5,6 @@ use serde::Serialize;
 
 use super::DbError;
 
-/// The largest amount the ledger accepts in one figure, in dollars.
-const MAX_AMOUNT_USD: f64 = 1e9;
-
 /// One charged LLM call.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Charge {
@@ -153,20 +150,11 @@ pub(super) fn refusal(worst: i64, balance_left: i64, run_left: Option<(i64, i64)
     }
 }
 
-/// Dollars to whole micro-dollars, rounded to the nearest; `None` for a negative,
-/// non-finite or absurdly large amount.
-pub fn usd_to_micros(usd: f64) -> Option<i64> {
-    if usd.is_finite() && (0.0..=MAX_AMOUNT_USD).contains(&usd) {
-        // In range by the check above, so the cast cannot saturate.
-        Some((usd * 1_000_000.0).round() as i64)
-    } else {
-        None
-    }
-}
+/// Dollars to whole micro-dollars (the largest amount the ledger accepts in one figure
+/// is `usage::MAX_AMOUNT_USD`).
+pub use crate::usage::to_micros as usd_to_micros;
 
-pub(crate) fn micros_to_usd(micros: i64) -> f64 {
-    micros as f64 / 1_000_000.0
-}
+pub(crate) use crate::usage::usd as micros_to_usd;
 
 /// A dollar amount for display: `$` and four decimals, e.g. `$0.0450`.
 pub fn format_usd(usd: f64) -> String {

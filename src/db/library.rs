@@ -10,8 +10,7 @@ use std::collections::BTreeSet;
 use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
-use super::budget::micros_to_usd;
-use super::{Db, DbError, now_text, usd_to_micros};
+use super::{Db, DbError, now_text};
 use crate::value::{Value, canonical_json};
 
 /// The weight of the newest outcome in the success rating.
@@ -67,8 +66,8 @@ pub struct NewTrace {
     /// The param names and types, as the caller describes them.
     pub params: Value,
     pub source: TraceSource,
-    /// What learning the program cost, in dollars.
-    pub learn_cost_usd: f64,
+    /// What learning the program cost, in micro-dollars.
+    pub learn_cost_micros: i64,
 }
 
 /// One entry of the trace library.
@@ -85,7 +84,9 @@ pub struct TraceEntry {
     pub last_used_at: Option<String>,
     pub usage_count: u64,
     pub success_rating: f64,
-    pub learn_cost_usd: f64,
+    /// What learning the program cost, in micro-dollars (`learn_cost_usd` for people).
+    #[serde(rename = "learn_cost_usd", with = "crate::usage::dollars")]
+    pub learn_cost_micros: i64,
 }
 
 /// The trace library of a workspace database.
@@ -112,12 +113,13 @@ impl<'a> Library<'a> {
                 new.program_id
             )));
         }
-        let cost = usd_to_micros(new.learn_cost_usd).ok_or_else(|| {
-            db.invalid(format!(
+        let cost = new.learn_cost_micros;
+        if cost < 0 {
+            return Err(db.invalid(format!(
                 "learning cost {} is not a valid amount of dollars",
-                new.learn_cost_usd
-            ))
-        })?;
+                crate::usage::usd(cost)
+            )));
+        }
         let id = db
             .conn()
             .query_row(
@@ -277,7 +279,7 @@ impl<'a> Library<'a> {
             last_used_at: r.last_used_at,
             usage_count,
             success_rating: r.success_rating,
-            learn_cost_usd: micros_to_usd(r.learn_cost_micros),
+            learn_cost_micros: r.learn_cost_micros,
         })
     }
 }

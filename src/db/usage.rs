@@ -252,7 +252,7 @@ mod tests {
             program_id: "a".repeat(64),
             params: serde_json::json!({}),
             source: super::super::TraceSource::Compiled,
-            learn_cost_usd: 0.0,
+            learn_cost_micros: 0,
         };
         let id = db.library().add(&new).unwrap();
         let line = format!("{id} 2026-11-25T10:00:00.000Z\n");

@@ -20,7 +20,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use serde_json::json;
 
 use super::prices::{Price, price_for, worst_case_cost};
@@ -29,6 +28,7 @@ use crate::learn::events::EventSink;
 use crate::llm::{
     AttemptInfo, ChatRequest, ChatResponse, LlmError, ModelRef, Provider, estimate_input_tokens,
 };
+use crate::usage::Usage;
 
 /// The workspace database, shared by the meter and the slot cache of one run.
 pub type SharedDb = Arc<Mutex<Db>>;
@@ -42,24 +42,6 @@ pub fn shared(db: Db) -> SharedDb {
 /// transaction behind (SQLite rolls back), so a poisoned lock is used as it is.
 pub fn lock_db(db: &Mutex<Db>) -> MutexGuard<'_, Db> {
     db.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// What a run has spent so far.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct RunTotals {
-    /// LLM calls sent (those refused by the budget check are not counted; failed ones are).
-    pub llm_calls: u64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    /// Dollars charged, in micro-dollars (exact sums).
-    pub cost_micros: i64,
-}
-
-impl RunTotals {
-    /// Dollars charged.
-    pub fn cost_usd(&self) -> f64 {
-        self.cost_micros as f64 / 1_000_000.0
-    }
 }
 
 /// Why a metered call gave no reply.
@@ -142,7 +124,8 @@ impl Deadline {
 #[derive(Clone, Debug)]
 pub struct Metered {
     pub response: ChatResponse,
-    pub cost_usd: f64,
+    /// The call's tokens and what was charged for it.
+    pub usage: Usage,
 }
 
 /// The LLM of one run, behind the budget check.
@@ -153,7 +136,7 @@ pub struct Meter {
     db: SharedDb,
     run_id: String,
     budget: Option<f64>,
-    totals: Mutex<RunTotals>,
+    totals: Mutex<Usage>,
     events: Arc<dyn EventSink>,
     warned_unpriced: AtomicBool,
     /// Set by an overrun: why the run stopped (every later call is refused).
@@ -192,7 +175,7 @@ impl Meter {
             db,
             run_id: run_id.to_string(),
             budget,
-            totals: Mutex::new(RunTotals::default()),
+            totals: Mutex::new(Usage::default()),
             events,
             warned_unpriced: AtomicBool::new(false),
             stopped: Mutex::new(None),
@@ -225,7 +208,7 @@ impl Meter {
     }
 
     /// What the run has spent so far.
-    pub fn totals(&self) -> RunTotals {
+    pub fn totals(&self) -> Usage {
         *self.totals.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -355,9 +338,9 @@ impl Meter {
             }
         };
         let usage = response.usage;
-        let cost = self
-            .price
-            .map_or(0.0, |p| p.cost(usage.input_tokens, usage.output_tokens));
+        let cost = self.price.map_or(0, |p| {
+            p.cost_micros(usage.input_tokens, usage.output_tokens)
+        });
         let Some(hold) = pending.hold.take() else {
             unreachable!("the hold is taken only here");
         };
@@ -366,15 +349,16 @@ impl Meter {
             &self.model,
             self.provider.kind().as_str(),
             (usage.input_tokens, usage.output_tokens),
-            cost,
+            crate::usage::usd(cost),
         )?;
         let charge = settled.charge;
         let micros = usd_to_micros(charge.cost_usd).unwrap_or(0);
-        self.update(|t| {
-            t.input_tokens = t.input_tokens.saturating_add(usage.input_tokens);
-            t.output_tokens = t.output_tokens.saturating_add(usage.output_tokens);
-            t.cost_micros = t.cost_micros.saturating_add(micros);
-        });
+        // The call itself was counted when it was sent.
+        let call = Usage {
+            llm_calls: 0,
+            ..Usage::call(usage.input_tokens, usage.output_tokens, micros)
+        };
+        self.update(|t| t.add(call));
         self.events.emit(json!({
             "event": "llm_call", "model": self.model, "purpose": purpose,
             "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
@@ -393,7 +377,10 @@ impl Meter {
         }
         Ok(Metered {
             response,
-            cost_usd: charge.cost_usd,
+            usage: Usage {
+                llm_calls: 1,
+                ..call
+            },
         })
     }
 
@@ -410,7 +397,7 @@ impl Meter {
         }
     }
 
-    fn update(&self, f: impl FnOnce(&mut RunTotals)) {
+    fn update(&self, f: impl FnOnce(&mut Usage)) {
         f(&mut self.totals.lock().unwrap_or_else(|p| p.into_inner()));
     }
 }

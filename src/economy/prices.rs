@@ -20,7 +20,16 @@ pub struct Price {
 }
 
 impl Price {
-    /// The cost in dollars of a call with these token counts.
+    /// The cost in micro-dollars of a call with these token counts (dollars per million
+    /// tokens times tokens is micro-dollars), rounded to the nearest.
+    pub fn cost_micros(&self, input_tokens: u64, output_tokens: u64) -> i64 {
+        let micros =
+            input_tokens as f64 * self.input_per_mtok + output_tokens as f64 * self.output_per_mtok;
+        crate::usage::to_micros(micros / 1_000_000.0).unwrap_or(i64::MAX)
+    }
+
+    /// The cost in dollars of a call with these token counts (for the ledger's
+    /// reservations, which take dollars).
     pub fn cost(&self, input_tokens: u64, output_tokens: u64) -> f64 {
         (input_tokens as f64 * self.input_per_mtok + output_tokens as f64 * self.output_per_mtok)
             / 1_000_000.0

@@ -98,9 +98,7 @@ impl SlotFiller {
             return Ok(Resolved {
                 value,
                 source: SlotSource::Cache,
-                input_tokens: 0,
-                output_tokens: 0,
-                cost_usd: 0.0,
+                usage: Default::default(),
                 model: String::new(),
             });
         }
@@ -121,15 +119,13 @@ impl SlotFiller {
             max_tokens: self.max_tokens,
             temperature: None,
         };
-        let mut spent = (0u64, 0u64, 0.0f64);
+        let mut spent = crate::usage::Usage::default();
         let mut call = async |chat: &ChatRequest| -> Result<String, String> {
             let m = meter
                 .chat(chat, "ask", None)
                 .await
                 .map_err(|e| fail(e.to_string()))?;
-            spent.0 += m.response.usage.input_tokens;
-            spent.1 += m.response.usage.output_tokens;
-            spent.2 += m.cost_usd;
+            spent.add(m.usage);
             Ok(m.response.text())
         };
         let answer = call(&chat).await?;
@@ -160,9 +156,7 @@ impl SlotFiller {
         Ok(Resolved {
             value,
             source: SlotSource::Llm,
-            input_tokens: spent.0,
-            output_tokens: spent.1,
-            cost_usd: spent.2,
+            usage: spent,
             model: self.model().to_owned(),
         })
     }

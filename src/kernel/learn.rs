@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::{Kernel, Request};
 use crate::db::{NewTrace, TraceSource};
-use crate::economy::meter::{Deadline, RunTotals};
+use crate::economy::meter::Deadline;
 use crate::learn::compile::Compiled;
 use crate::learn::events::{EventSink, RunLogSink};
 use crate::learn::learner::{self, DEFAULT_MAX_TOKENS, DEFAULT_MAX_TURNS, LearnerConfig};
@@ -17,12 +17,13 @@ use crate::learn::recording::Recording;
 use crate::learn::save::save_recording;
 use crate::store::{ObjectId, RunLog};
 use crate::tools::ToolCtx;
+use crate::usage::Usage;
 
 /// How a Learner phase went.
 pub struct LearnOutcome {
     pub run_id: String,
     pub answer: Option<String>,
-    pub totals: RunTotals,
+    pub totals: Usage,
     pub recording: Option<PathBuf>,
     /// The stored program and its library entry, when the recording compiled.
     pub program: Option<(ObjectId, i64)>,
@@ -101,7 +102,7 @@ pub fn learn(
         None => match store_learned(
             k,
             &learned.recording,
-            totals.cost_usd(),
+            totals.cost_micros,
             meter.model(),
             stopped,
         ) {
@@ -157,7 +158,7 @@ pub struct StoppedAt {
 pub fn store_learned(
     k: &Kernel,
     rec: &Recording,
-    cost_usd: f64,
+    cost_micros: i64,
     model: &str,
     stopped: Option<&StoppedAt>,
 ) -> Result<((ObjectId, i64), Vec<String>), String> {
@@ -172,12 +173,19 @@ pub fn store_learned(
                     "replaced the stored program of this exact goal, which no longer applied"
                         .to_owned(),
                 );
-                let stored = store(k, &c, model, TraceSource::Learned, cost_usd, Some(at))?;
+                let stored = store(k, &c, model, TraceSource::Learned, cost_micros, Some(at))?;
                 notes.push(c.notes.remove(0));
                 return Ok((stored, notes));
             }
             Ok(super::grow::Grown::Merged(merged)) => {
-                let stored = store(k, &merged, model, TraceSource::Learned, cost_usd, Some(at))?;
+                let stored = store(
+                    k,
+                    &merged,
+                    model,
+                    TraceSource::Learned,
+                    cost_micros,
+                    Some(at),
+                )?;
                 notes.extend(merged.notes);
                 return Ok((stored, notes));
             }
@@ -187,7 +195,7 @@ pub fn store_learned(
             )),
         }
     }
-    let stored = store_compiled(k, &compiled, model, TraceSource::Learned, cost_usd)?;
+    let stored = store_compiled(k, &compiled, model, TraceSource::Learned, cost_micros)?;
     Ok((stored, notes))
 }
 
@@ -197,9 +205,9 @@ pub fn store_compiled(
     c: &Compiled,
     model: &str,
     source: TraceSource,
-    cost_usd: f64,
+    cost_micros: i64,
 ) -> Result<(ObjectId, i64), String> {
-    store(k, c, model, source, cost_usd, None)
+    store(k, c, model, source, cost_micros, None)
 }
 
 /// Stores a program and registers it; a program grown from `replaces` takes the place of
@@ -209,7 +217,7 @@ fn store(
     c: &Compiled,
     model: &str,
     source: TraceSource,
-    cost_usd: f64,
+    cost_micros: i64,
     replaces: Option<&StoppedAt>,
 ) -> Result<(ObjectId, i64), String> {
     let bytes = crate::bytecode::encode(&c.program);
@@ -249,7 +257,7 @@ fn store(
         program_id: id.to_string(),
         params: json!({ "params": params, "generalized": c.generalized }),
         source,
-        learn_cost_usd: cost_usd,
+        learn_cost_micros: cost_micros,
     };
     let trace = db
         .batch(|db| {

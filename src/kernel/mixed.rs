@@ -16,10 +16,8 @@ use crate::value::{Value, coerce, parse_as};
 /// The params the LLM gave, and what asking cost.
 pub struct Bound {
     pub params: IndexMap<String, Value>,
-    pub llm_calls: u64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cost_usd: f64,
+    /// What asking used.
+    pub usage: crate::usage::Usage,
 }
 
 /// Most output tokens of the binding reply: a small JSON object.
@@ -48,13 +46,7 @@ pub fn bind(
         .map_err(|e| e.to_string())?;
     let t = meter.totals();
     let params = parse_answer(program, &reply.response.text())?;
-    Ok(Bound {
-        params,
-        llm_calls: t.llm_calls,
-        input_tokens: t.input_tokens,
-        output_tokens: t.output_tokens,
-        cost_usd: t.cost_usd(),
-    })
+    Ok(Bound { params, usage: t })
 }
 
 /// The binding prompt: the program's goal template, its params with their types and

@@ -29,6 +29,7 @@ use crate::host::Host;
 use crate::store::{ObjectId, ObjectStore, RunId};
 use crate::tools::ToolTable;
 use crate::types::{EffectSet, Type};
+use crate::usage::Usage;
 use crate::value::Value;
 use crate::vm::{Cancel, RunInputs};
 use crate::workspace::{Config, Workspace};
@@ -88,10 +89,8 @@ pub struct Report {
     pub output: Option<Value>,
     /// The output's static type (a `str`/`path` prints as text).
     pub output_type: Option<Type>,
-    pub llm_calls: u64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cost_usd: f64,
+    /// What the LLM calls of every mode tried used.
+    pub usage: Usage,
     pub duration: Duration,
     /// The run logs written, in order.
     pub run_ids: Vec<String>,
@@ -107,11 +106,8 @@ pub struct Report {
 }
 
 impl Report {
-    fn spend(&mut self, calls: u64, input: u64, output: u64, cost: f64) {
-        self.llm_calls += calls;
-        self.input_tokens += input;
-        self.output_tokens += output;
-        self.cost_usd += cost;
+    fn spend(&mut self, usage: Usage) {
+        self.usage.add(usage);
     }
 }
 
@@ -226,19 +222,14 @@ impl Kernel {
                 "note: --set {name}={value} binds the params of a stored program; the Learner ignores it"
             ));
         }
-        let left = req.budget.map(|b| (b - report.cost_usd).max(0.0));
+        let left = req.budget.map(|b| (b - report.usage.cost_usd()).max(0.0));
         report.mode = "learner";
         report.error = None;
         let stopped = report.stopped_at.take();
         let dispatch = report.dispatch.take();
         match learn::learn(self, req, &budget_run, left, dispatch, stopped.as_ref()) {
             Ok(l) => {
-                report.spend(
-                    l.totals.llm_calls,
-                    l.totals.input_tokens,
-                    l.totals.output_tokens,
-                    l.totals.cost_usd(),
-                );
+                report.spend(l.totals);
                 report.run_ids.push(l.run_id);
                 report.output = l.answer.map(Value::String);
                 report.output_type = Some(Type::Str);
@@ -384,7 +375,7 @@ impl Kernel {
         let mut params = target.params.clone();
         if target.mixed {
             report.mode = "mixed";
-            let left = req.budget.map(|b| (b - report.cost_usd).max(0.0));
+            let left = req.budget.map(|b| (b - report.usage.cost_usd()).max(0.0));
             match mixed::bind(
                 self,
                 &program,
@@ -394,7 +385,7 @@ impl Kernel {
                 left,
             )
             .map(|b| {
-                report.spend(b.llm_calls, b.input_tokens, b.output_tokens, b.cost_usd);
+                report.spend(b.usage);
                 b.params
             })
             .and_then(|p| pick::check_shapes(&entry.params, p))
@@ -496,7 +487,7 @@ impl Kernel {
         };
         let params: std::collections::BTreeMap<String, Value> = bound.into_iter().collect();
         let run_id = RunId::new();
-        let left = req.budget.map(|b| (b - report.cost_usd).max(0.0));
+        let left = req.budget.map(|b| (b - report.usage.cost_usd()).max(0.0));
         // A program without `ask` slots needs no database or model to run.
         let resolver = self
             .host
@@ -517,12 +508,7 @@ impl Kernel {
         match follow::run_program(&self.host, program, inputs, &resolver) {
             Ok(h) => match h.result {
                 Ok(out) => {
-                    report.spend(
-                        out.llm_calls,
-                        out.input_tokens,
-                        out.output_tokens,
-                        out.cost_usd,
-                    );
+                    report.spend(out.usage);
                     report.output = out.output;
                     report.output_type = out.output_type;
                     Followed::Done

@@ -16,7 +16,7 @@ use std::time::Duration;
 use indexmap::IndexMap;
 
 use crate::economy::meter::{Deadline, Meter, MeterError};
-use crate::learn::recording::{FINAL_TOOL, Outcome, RecStep, Recording, Usage};
+use crate::learn::recording::{FINAL_TOOL, Outcome, RecStep, Recording};
 use crate::learn::toolcall::{Offer, run_tool_call};
 use crate::llm::schema::table_specs;
 use crate::llm::{Block, ChatRequest, Message, StopReason, ToolSpec};
@@ -167,12 +167,7 @@ pub async fn learn(
         goal: goal.to_string(),
         model: meter.model().to_string(),
         started_at: Some(started_at),
-        usage: Usage {
-            input_tokens: totals.input_tokens,
-            output_tokens: totals.output_tokens,
-            llm_calls: totals.llm_calls,
-            cost_usd: totals.cost_usd(),
-        },
+        usage: totals,
         outcome: if failure.is_none() {
             Outcome::Success
         } else {

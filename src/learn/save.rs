@@ -45,7 +45,7 @@ mod tests {
                 input_tokens: 10,
                 output_tokens: 2,
                 llm_calls: 1,
-                cost_usd: 0.00006,
+                cost_micros: 60,
             },
             outcome: Outcome::Success,
             error: None,

@@ -184,7 +184,7 @@ fn store_locally(
                 program_id: e.program.to_string(),
                 params: e.params.clone(),
                 source: e.kind,
-                learn_cost_usd: e.learn_cost_micros.max(0) as f64 / 1_000_000.0,
+                learn_cost_micros: e.learn_cost_micros.max(0),
             })?;
             if let Some(parent) = &e.parent
                 && db.lineage().parent(&e.program.to_string())?.is_none()

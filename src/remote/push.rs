@@ -8,7 +8,7 @@ use super::keys::KeyPair;
 use super::layout;
 use super::record::{Entry, Record};
 use super::{Remote, RemoteError};
-use crate::db::{TraceEntry, TraceSource, usd_to_micros};
+use crate::db::{TraceEntry, TraceSource};
 use crate::store::{ObjectId, ObjectStore};
 
 /// One entry pushed.
@@ -97,7 +97,7 @@ fn upload_entry(
         parent: out.parent,
         source,
         kind: e.source,
-        learn_cost_micros: usd_to_micros(e.learn_cost_usd).unwrap_or(0),
+        learn_cost_micros: e.learn_cost_micros,
         publisher: by.name.to_string(),
     };
     Ok((Record::new(entry, by.key), program))

@@ -344,10 +344,7 @@ async fn resolve(cx: &Cx<'_>, slot: SlotId, prompt: String) -> Result<Value, Str
     if r.source == SlotSource::Llm
         && let Ok(mut t) = cx.tally.lock()
     {
-        t.llm_calls += 1;
-        t.input_tokens += r.input_tokens;
-        t.output_tokens += r.output_tokens;
-        t.cost_usd += r.cost_usd;
+        t.usage.add(r.usage);
     }
     if !cx.bus.is_quiet() {
         cx.bus.emit(&Event::SlotResolved {
@@ -360,9 +357,9 @@ async fn resolve(cx: &Cx<'_>, slot: SlotId, prompt: String) -> Result<Value, Str
                 op: cx.op,
                 slot: s.name.clone(),
                 model: r.model.clone(),
-                input_tokens: r.input_tokens,
-                output_tokens: r.output_tokens,
-                cost_usd: r.cost_usd,
+                input_tokens: r.usage.input_tokens,
+                output_tokens: r.usage.output_tokens,
+                cost_usd: r.usage.cost_usd(),
             });
         }
     }

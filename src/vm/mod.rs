@@ -131,10 +131,7 @@ pub struct RunOutput {
     /// Ops run (every op of the program).
     pub ops_run: usize,
     /// LLM calls made for slots, their tokens and cost.
-    pub llm_calls: u64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cost_usd: f64,
+    pub usage: crate::usage::Usage,
     /// Wall time from the first op to the end.
     pub duration: Duration,
 }
@@ -230,8 +227,8 @@ pub async fn run(
             ok: err.is_none(),
             error_kind: err.map(|e| e.kind),
             error: err.map(|e| e.message.clone()),
-            llm_calls: tally.llm_calls,
-            cost_usd: tally.cost_usd,
+            llm_calls: tally.usage.llm_calls,
+            cost_usd: tally.usage.cost_usd(),
             ms: duration.as_micros() as f64 / 1000.0,
         });
     }
@@ -241,10 +238,7 @@ pub async fn run(
         output,
         run_id: inputs.run_id,
         ops_run: tally.ops_run,
-        llm_calls: tally.llm_calls,
-        input_tokens: tally.input_tokens,
-        output_tokens: tally.output_tokens,
-        cost_usd: tally.cost_usd,
+        usage: tally.usage,
         duration,
     })
 }

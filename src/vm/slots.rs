@@ -1,6 +1,7 @@
 //! Resolving `ask` slots. In order: `--set NAME=VALUE`, the slot cache, an LLM. The VM
 //! only sees this trait; Learner mode plugs in a resolver that calls the LLM.
 
+use crate::usage::Usage;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -24,10 +25,8 @@ pub enum SlotSource {
 pub struct Resolved {
     pub value: Value,
     pub source: SlotSource,
-    /// Tokens and dollars spent (zero unless `source` is `Llm`).
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cost_usd: f64,
+    /// The LLM calls, tokens and cost spent on it (none unless `source` is `Llm`).
+    pub usage: Usage,
     /// The model that answered (`provider:model`), when `source` is `Llm`.
     pub model: String,
 }

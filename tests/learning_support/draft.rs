@@ -73,7 +73,8 @@ pub fn record(family: &Family, draft: &Path) -> Recording {
             input_tokens: input,
             output_tokens: output,
             llm_calls: calls,
-            cost_usd: ((input * 3 + output * 15) as f64 / 1e6 * 1e4).round() / 1e4,
+            // Dollars to four decimals, in micro-dollars.
+            cost_micros: ((input * 3 + output * 15) as f64 / 1e6 * 1e4).round() as i64 * 100,
         },
         outcome: Outcome::Success,
         error: None,

@@ -130,9 +130,7 @@ impl SlotResolver for TapeSlots<'_> {
         let answer = found.map(|a| Resolved {
             value: a.answer.clone(),
             source: SlotSource::Cache,
-            input_tokens: 0,
-            output_tokens: 0,
-            cost_usd: 0.0,
+            usage: Default::default(),
             model: String::new(),
         });
         Box::pin(

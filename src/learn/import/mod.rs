@@ -336,14 +336,14 @@ fn assemble(t: Trace, file: &str, root: &Path) -> Result<Recording, Vec<ImportPr
     let started_at = t
         .created_at
         .filter(|c| c.parse::<jiff::Timestamp>().is_ok());
-    let cost_usd = if t.cost.is_finite() { t.cost } else { 0.0 };
+    let cost_micros = crate::usage::to_micros(t.cost).unwrap_or(0);
     Ok(Recording {
         llmos_recording: 1,
         goal: t.goal,
         model,
         started_at,
         usage: Usage {
-            cost_usd,
+            cost_micros,
             ..Usage::default()
         },
         outcome: if t.failure.is_some() {

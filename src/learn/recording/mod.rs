@@ -59,17 +59,8 @@ pub struct Recording {
     pub extra: BTreeMap<String, Value>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Usage {
-    #[serde(default)]
-    pub input_tokens: u64,
-    #[serde(default)]
-    pub output_tokens: u64,
-    #[serde(default)]
-    pub llm_calls: u64,
-    #[serde(default)]
-    pub cost_usd: f64,
-}
+/// What learning it used (`cost_usd` in the file, in dollars).
+pub use crate::usage::Usage;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -276,11 +267,8 @@ pub fn parse_recording(text: &str, file_name: &str) -> Result<Recording, Recordi
 /// Writes a recording as YAML that [`parse_recording`] reads back to an equal value.
 pub fn to_yaml(rec: &Recording) -> Result<String, RecordingError> {
     const FILE: &str = "<recording>";
-    if !rec.usage.cost_usd.is_finite() {
-        return Err(RecordingError::new(
-            FILE,
-            "usage.cost_usd is not a finite number",
-        ));
+    if rec.usage.cost_micros < 0 {
+        return Err(RecordingError::new(FILE, "usage.cost_usd is negative"));
     }
     if let Some(key) = rec
         .extra

@@ -210,13 +210,20 @@ fn usage(file: &str, v: Spanned<Value>) -> Result<Usage, RecordingError> {
             "output_tokens" => usage.output_tokens = count(file, &name, &field)?,
             "llm_calls" => usage.llm_calls = count(file, &name, &field)?,
             "cost_usd" => {
-                usage.cost_usd = field.value.as_f64().ok_or_else(|| {
+                let usd = field.value.as_f64().ok_or_else(|| {
                     RecordingError::at(
                         file,
                         at,
                         format!("`{name}` must be a number, found {}", kind(&field.value)),
                     )
-                })?
+                })?;
+                usage.cost_micros = crate::usage::to_micros(usd).ok_or_else(|| {
+                    RecordingError::at(
+                        file,
+                        at,
+                        format!("`{name}` must be an amount of dollars (0 or more), found {usd}"),
+                    )
+                })?;
             }
             _ => {
                 return Err(RecordingError::at(

@@ -42,10 +42,7 @@ impl<'a, 'p> Sched<'a, 'p> {
 
     /// A block op ended.
     pub(super) fn finish_block(&mut self, op: OpId, r: Result<Value, Fail>, t: Tally, ms: f64) {
-        self.tally.llm_calls += t.llm_calls;
-        self.tally.input_tokens += t.input_tokens;
-        self.tally.output_tokens += t.output_tokens;
-        self.tally.cost_usd += t.cost_usd;
+        self.tally.usage.add(t.usage);
         match r {
             Ok(v) => self.accept(op, v, Some(ms)),
             Err(f) => {

@@ -45,10 +45,7 @@ impl<'a, 'p> Sched<'a, 'p> {
         match resolved {
             Ok(r) => {
                 if r.source == SlotSource::Llm {
-                    self.tally.llm_calls += 1;
-                    self.tally.input_tokens += r.input_tokens;
-                    self.tally.output_tokens += r.output_tokens;
-                    self.tally.cost_usd += r.cost_usd;
+                    self.tally.usage.add(r.usage);
                 }
                 if !self.quiet {
                     self.env.bus.emit(&Event::SlotResolved {
@@ -61,9 +58,9 @@ impl<'a, 'p> Sched<'a, 'p> {
                             op,
                             slot: slot.name.clone(),
                             model: r.model.clone(),
-                            input_tokens: r.input_tokens,
-                            output_tokens: r.output_tokens,
-                            cost_usd: r.cost_usd,
+                            input_tokens: r.usage.input_tokens,
+                            output_tokens: r.usage.output_tokens,
+                            cost_usd: r.usage.cost_usd(),
                         });
                     }
                 }

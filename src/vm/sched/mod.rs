@@ -74,10 +74,8 @@ pub(crate) struct Env<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct Tally {
     pub ops_run: usize,
-    pub llm_calls: u64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cost_usd: f64,
+    /// What the LLM calls for slots used.
+    pub usage: crate::usage::Usage,
 }
 
 struct Sched<'a, 'p> {
@@ -276,9 +274,7 @@ impl<'a, 'p> Sched<'a, 'p> {
                     let r = Resolved {
                         value: v.clone(),
                         source: SlotSource::Set,
-                        input_tokens: 0,
-                        output_tokens: 0,
-                        cost_usd: 0.0,
+                        usage: Default::default(),
                         model: String::new(),
                     };
                     self.finish_slot(op, Ok(r), 0.0);
