@@ -139,6 +139,33 @@ pub fn has_errors(diags: &[Diagnostic]) -> bool {
     diags.iter().any(Diagnostic::is_error)
 }
 
+/// An error reported at the edge: a stable kind (snake_case: the `kind` of `--json` and
+/// the run log), a stable diagnostic code (kebab-case, as the checker's), its message
+/// and, when it happened at a statement, which one (counted from 0). The one shape of
+/// the `error` object of `llmos run --json` and `llmos exec --json`.
+pub trait Coded: std::fmt::Display {
+    fn kind(&self) -> &'static str;
+    fn code(&self) -> &'static str;
+    /// The statement the error happened at, if any.
+    fn step(&self) -> Option<u32> {
+        None
+    }
+    /// The diagnostic the CLI renders, at `span` (the step's, when the source is known).
+    fn diagnostic(&self, span: Span) -> Diagnostic {
+        Diagnostic::error(self.code(), span, self.to_string())
+    }
+    /// The `error` object of `--json`: `kind`, `code`, `message` and `step` (counted
+    /// from 1; null when there is none).
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "kind": self.kind(),
+            "code": self.code(),
+            "message": self.to_string(),
+            "step": self.step().map(|s| s + 1),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -134,7 +134,7 @@ fn position(line: Option<usize>, column: Option<usize>) -> String {
 
 impl Workspace {
     /// Opens the workspace rooted at `root` (default: the current directory), reading
-    /// `LLMOS_HOME` through `env` (pass `|k| std::env::var(k).ok()` in production). A
+    /// `LLMOS_HOME` through `env` (the CLI passes its `host::Env` snapshot's lookup). A
     /// relative `LLMOS_HOME` is taken from the current directory. Creates nothing.
     pub fn open(
         root: Option<&Path>,

@@ -137,7 +137,8 @@ async fn a_request_that_differs_fails_with_a_diff_and_no_reply() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     let out = run.json();
     assert_eq!(out["outcome"], "failure");
-    let error = out["error"].as_str().unwrap();
+    assert_eq!(out["error"]["kind"], "llm", "{out}");
+    let error = out["error"]["message"].as_str().unwrap();
     for needle in [
         "request 2 of the run is not the one recorded (exchange 2 of 4)",
         "--- recorded\n+++ this run\n",
@@ -163,7 +164,7 @@ async fn a_request_past_the_end_fails() {
     let ws = words_ws(TEXT);
     let run = llmos(&ws, &["run", GOAL, "--json"], &cassette_env(&path)).await;
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let error = run.json()["error"].as_str().unwrap().to_owned();
+    let error = run.json()["error"]["message"].as_str().unwrap().to_owned();
     assert!(
         error.contains("the run sent request 4 but the cassette holds only 3"),
         "{error}"

@@ -102,8 +102,14 @@ async fn a_follower_miss_leaves_its_reason_in_the_run_log() {
     let run = llmos(&ws, &["run", goal, "--mode", "follower", "--json"], &[]).await;
     assert_eq!(run.code, 1);
     let out = run.json();
+    assert_eq!(out["error"]["kind"], "no_match", "{out}");
+    assert_eq!(out["error"]["code"], "no-match", "{out}");
+    assert_eq!(out["error"]["step"], Value::Null, "{out}");
     assert!(
-        out["error"].as_str().unwrap().contains("--explain"),
+        out["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--explain"),
         "{out}"
     );
     assert!(

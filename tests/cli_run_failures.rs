@@ -244,7 +244,14 @@ async fn no_model_is_a_clear_error() {
         (out["llm_calls"].as_u64(), out["cost_usd"].as_f64()),
         (Some(0), Some(0.0))
     );
-    assert!(out["error"].as_str().unwrap().starts_with("no model"));
+    assert_eq!(out["error"]["kind"], "model", "{out}");
+    assert_eq!(out["error"]["code"], "no-model", "{out}");
+    assert!(
+        out["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("no model")
+    );
     let runs = std::fs::read_dir(ws.root().join(".llmos/runs")).unwrap();
     assert_eq!(runs.count(), 0);
 }

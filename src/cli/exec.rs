@@ -5,8 +5,8 @@
 //! when there is no `return`. With `--json`, one compact JSON object on one line
 //! instead: `program`, `name`, `run_id`, `mode`, `ok`, `output`, `steps` (statements)
 //! and `ops` (DAG ops run), `llm_calls`, `input_tokens`, `output_tokens`, `cost_usd`,
-//! `duration_ms`, and `error` (`kind`, `step` counted from 1, `message`) when the run
-//! failed. Diagnostics and the progress display go to
+//! `duration_ms`, and `error` (`kind`, `code`, `message`, `step` counted from 1: the
+//! object `run --json` gives too) when the run failed. Diagnostics and the progress display go to
 //! stderr. Exit 0 on success, 1 when the program or its inputs are wrong, a capability
 //! is refused, or the run fails, times out or is cancelled (Ctrl-C, SIGTERM).
 
@@ -16,13 +16,13 @@ use std::time::Duration;
 use super::Outcome;
 use super::program::{self, LoadError, Loaded};
 use super::render::{print_all, render, stderr_color};
-use crate::diag::{Diagnostic, Span};
+use crate::diag::{Coded, Span};
 use crate::kernel::follow;
 use crate::store::RunId;
 use crate::tools::ToolTable;
 use crate::types::{Effect, EffectSet, Type};
 use crate::value::{Value, canonical_json, pretty_json};
-use crate::vm::{self, Cancel, RunError, RunErrorKind, RunInputs, RunOutput};
+use crate::vm::{self, Cancel, RunError, RunInputs, RunOutput};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -154,7 +154,7 @@ pub fn run(args: Args) -> Outcome {
     };
     let result = match follow::run_program(&host, &loaded.program, inputs, &resolver) {
         Ok(h) => h.result,
-        Err(message) => return fail(&message),
+        Err(e) => return fail(&format!("error: {e}")),
     };
     let summary = Summary {
         program: &id,
@@ -220,12 +220,7 @@ impl Summary<'_> {
                 "output": null,
                 "llm_calls": 0,
                 "cost_usd": 0.0,
-                "error": {
-                    "kind": e.kind.as_str(),
-                    "code": code(e.kind),
-                    "step": e.step.map(|s| s + 1),
-                    "message": e.message,
-                },
+                "error": e.json(),
             }),
         };
         if let (Value::Object(o), Value::Object(f)) = (&mut obj, fields) {
@@ -250,38 +245,18 @@ fn print_stdout(text: &str) {
     super::out::write(text);
 }
 
-/// The diagnostic code of a run error.
-fn code(kind: RunErrorKind) -> &'static str {
-    match kind {
-        RunErrorKind::Link => "link",
-        RunErrorKind::UnknownName => "unknown-name",
-        RunErrorKind::MissingParam => "missing-param",
-        RunErrorKind::BadParam => "bad-param",
-        RunErrorKind::Capability => "capability-refused",
-        RunErrorKind::Tool => "step-failed",
-        RunErrorKind::Sandbox => "sandbox",
-        RunErrorKind::StepTimeout => "step-timeout",
-        RunErrorKind::RunTimeout => "run-timeout",
-        RunErrorKind::Cancelled => "cancelled",
-        RunErrorKind::Slot => "unresolved-slot",
-        RunErrorKind::Check => "check-failed",
-        RunErrorKind::ExpectFailed => "expect-failed",
-        RunErrorKind::Limit => "limit-exceeded",
-    }
-}
-
 /// Prints a run error on stderr: against the step's source line when the step and the
 /// source are known, else as plain lines.
 pub(super) fn report(e: &RunError, loaded: &Loaded, tools: &ToolTable) {
     if let (Some(step), Some((file, text))) = (e.step, &loaded.source)
         && let Some(span) = step_span(loaded, text, step, tools)
     {
-        let d = Diagnostic::error(code(e.kind), span, e.message.clone()).label("this step");
+        let d = e.diagnostic(span).label("this step");
         eprint!("{}", render(&d, file, text, stderr_color()));
         return;
     }
     for line in e.message.lines() {
-        eprintln!("error[{}]: {line}", code(e.kind));
+        eprintln!("error[{}]: {line}", e.code());
     }
 }
 

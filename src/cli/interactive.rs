@@ -207,6 +207,7 @@ pub fn run(args: Args) -> Outcome {
 /// The balance as `$9.9906`, or `?` when the ledger cannot be read.
 fn balance(k: &Kernel) -> String {
     k.db()
+        .map_err(|e| e.to_string())
         .and_then(|db| lock_db(db).ledger().balance().map_err(|e| e.to_string()))
         .map(|b| format!("${b:.4}"))
         .unwrap_or_else(|_| "?".into())

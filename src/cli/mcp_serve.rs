@@ -44,7 +44,8 @@ fn serve(args: Args, root: &RootArg) -> Result<(), String> {
         return Err("--budget must be a number of dollars >= 0".into());
     }
     // Calls are served at once: a runtime with worker threads.
-    let kernel = Kernel::new(super::host(root.root.as_deref())?.with_workers(2))?;
+    let host = super::host(root.root.as_deref()).map_err(|e| e.to_string())?;
+    let kernel = Kernel::new(host.with_workers(2)).map_err(|e| e.to_string())?;
     let granted = EffectSet::DEFAULT_GRANTED
         .union(kernel.config().allowed())
         .union(args.allow.iter().copied().collect());

@@ -117,12 +117,12 @@ fn env() -> &'static Env {
 }
 
 /// The host of the workspace at `root` (else the one found from the current folder).
-fn host(root: Option<&std::path::Path>) -> Result<Host, String> {
-    Host::open(root, env().clone()).map_err(|e| e.to_string())
+fn host(root: Option<&std::path::Path>) -> Result<Host, crate::host::HostError> {
+    Host::open(root, env().clone())
 }
 
 /// The kernel of the workspace at `root`: its host, store and tools.
-fn kernel(root: Option<&std::path::Path>) -> Result<Kernel, String> {
+fn kernel(root: Option<&std::path::Path>) -> Result<Kernel, crate::kernel::KernelError> {
     Kernel::new(host(root)?)
 }
 

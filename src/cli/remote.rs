@@ -53,7 +53,8 @@ pub enum Command {
 }
 
 pub fn run(args: Args) -> Outcome {
-    let result = super::kernel(args.root.root.as_deref()).and_then(|k| match args.command {
+    let kernel = super::kernel(args.root.root.as_deref()).map_err(|e| e.to_string());
+    let result = kernel.and_then(|k| match args.command {
         Command::Push { ids, unsigned } => push_cmd(&k, &ids, unsigned),
         Command::Pull { trust_unsigned } => pull_cmd(&k, trust_unsigned),
         Command::Status { json } => status(&k, json),
@@ -99,7 +100,7 @@ fn push_cmd(k: &Kernel, ids: &[String], unsigned: bool) -> Result<(), String> {
         ),
     };
     let entries = {
-        let db = lock_db(k.db()?);
+        let db = lock_db(k.db().map_err(|e| e.to_string())?);
         let mut out = Vec::new();
         for entry in select(k, &db, ids)? {
             let parent = db
@@ -195,7 +196,7 @@ fn pull_cmd(k: &Kernel, trust_unsigned: bool) -> Result<(), String> {
     let remote = open_remote(k)?;
     let index = Index::read(&remote).map_err(|e| e.to_string())?;
     let trust = lookup::trust(k, trust_unsigned);
-    let db = lock_db(k.db()?);
+    let db = lock_db(k.db().map_err(|e| e.to_string())?);
     let local = Local {
         store: &k.store,
         db: &db,
@@ -258,7 +259,7 @@ pub fn ls_remote(k: &Kernel, as_json: bool) -> Result<(), String> {
     let remote = open_remote(k)?;
     let index = Index::read(&remote).map_err(|e| e.to_string())?;
     let trust = lookup::trust(k, false);
-    let local = local_pairs(&lock_db(k.db()?))?;
+    let local = local_pairs(&lock_db(k.db().map_err(|e| e.to_string())?))?;
     let rows: Vec<_> = index
         .records
         .iter()
@@ -320,7 +321,7 @@ fn status(k: &Kernel, as_json: bool) -> Result<(), String> {
     let own = keys::load(&keys::key_path(&k.ws().state_dir))
         .map_err(|e| e.to_string())?
         .map(|p| p.public());
-    let db = lock_db(k.db()?);
+    let db = lock_db(k.db().map_err(|e| e.to_string())?);
     let local = local_pairs(&db)?;
     let remote_pairs: BTreeSet<(String, String)> = index
         .records

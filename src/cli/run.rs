@@ -6,7 +6,8 @@
 //! Output: the result on stdout (text as is, other values as JSON); with `--json`, one
 //! object with `program`, `output`, `mode`, `llm_calls`, `cost_usd`, `duration_ms`,
 //! `input_tokens`, `output_tokens`, `trace`, `run_id`, `runs`, `recording`, `outcome`
-//! and `error`. Exit 1 when the goal was not reached (no match in follower mode, budget,
+//! and `error` (null, or the object `exec --json` gives too: `kind`, `code`, `message`,
+//! `step`; see `crate::diag::Coded`). Exit 1 when the goal was not reached (no match in follower mode, budget,
 //! LLM error, failed run).
 //!
 //! `--explain` runs nothing and prints why the dispatcher would decide as it does
@@ -18,6 +19,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::Outcome;
+use crate::diag::Coded;
 use crate::kernel::{Kernel, Mode, Report, Request};
 use crate::types::{Effect, EffectSet, Type};
 use crate::value::{Value, pretty_json};
@@ -197,6 +199,6 @@ pub fn json_report(r: &Report) -> Value {
         "runs": r.run_ids,
         "recording": r.recording,
         "outcome": if r.error.is_none() { "success" } else { "failure" },
-        "error": r.error,
+        "error": r.error.as_ref().map(Coded::json),
     })
 }

@@ -102,7 +102,7 @@ fn entry_json(e: &TraceEntry) -> serde_json::Value {
 }
 
 pub(super) fn ls(k: &Kernel, as_json: bool) -> Result<(), String> {
-    let entries = lock_db(k.db()?)
+    let entries = lock_db(k.db().map_err(|e| e.to_string())?)
         .library()
         .list()
         .map_err(|e| e.to_string())?;
@@ -137,7 +137,7 @@ pub(super) fn ls(k: &Kernel, as_json: bool) -> Result<(), String> {
 }
 
 fn get(k: &Kernel, id: i64) -> Result<TraceEntry, String> {
-    lock_db(k.db()?)
+    lock_db(k.db().map_err(|e| e.to_string())?)
         .library()
         .get(id)
         .map_err(|e| e.to_string())?
@@ -152,7 +152,7 @@ fn show(k: &Kernel, id: i64, as_json: bool) -> Result<(), String> {
         .ok()
         .and_then(|pid| k.store.get_source(&pid).ok().flatten())
         .map(|(_, text)| text);
-    let lineage = lock_db(k.db()?)
+    let lineage = lock_db(k.db().map_err(|e| e.to_string())?)
         .lineage()
         .chain(&e.program_id)
         .map_err(|e| e.to_string())?;
@@ -204,7 +204,7 @@ fn show(k: &Kernel, id: i64, as_json: bool) -> Result<(), String> {
 }
 
 fn rm(k: &Kernel, id: i64) -> Result<(), String> {
-    if lock_db(k.db()?)
+    if lock_db(k.db().map_err(|e| e.to_string())?)
         .library()
         .remove(id)
         .map_err(|e| e.to_string())?
@@ -253,7 +253,8 @@ fn import_one(k: &Kernel, file: &Path, root: &Path) -> Result<Vec<String>, Strin
             loaded.steps.unwrap_or_default(),
         );
         let (id, trace) =
-            crate::kernel::learn::store_compiled(k, &compiled, "", TraceSource::Compiled, 0)?;
+            crate::kernel::learn::store_compiled(k, &compiled, "", TraceSource::Compiled, 0)
+                .map_err(|e| e.to_string())?;
         debug_assert_eq!(id, crate::store::ObjectId::of(&bytes));
         added.push(format!(
             "{name}: trace {trace} `{goal}` (program {})",
@@ -276,7 +277,8 @@ fn import_one(k: &Kernel, file: &Path, root: &Path) -> Result<Vec<String>, Strin
             &rec.model,
             source,
             rec.usage.cost_micros,
-        )?;
+        )
+        .map_err(|e| e.to_string())?;
         let goal = compiled.program.goal.clone().unwrap_or_default();
         added.push(format!(
             "{name}: trace {trace} `{goal}` (program {})",

@@ -109,14 +109,14 @@ impl Host {
         run_id: &str,
         budget: Option<f64>,
         events: Arc<dyn EventSink>,
-    ) -> Result<Meter, String> {
+    ) -> Result<Meter, HostError> {
         self.meter_for(self.llm()?, run_id, budget, events)
     }
 
     /// The selected model and the provider serving it: everything [`Host::meter_for`]
     /// needs that can be missing.
-    pub fn llm(&self) -> Result<(crate::llm::ModelRef, crate::llm::Provider), String> {
-        model::model_and_provider(&self.env, &self.config)
+    pub fn llm(&self) -> Result<(crate::llm::ModelRef, crate::llm::Provider), HostError> {
+        model::model_and_provider(&self.env, &self.config).map_err(HostError::Model)
     }
 
     /// [`Host::meter`] for a model and provider already selected.
@@ -126,8 +126,8 @@ impl Host {
         run_id: &str,
         budget: Option<f64>,
         events: Arc<dyn EventSink>,
-    ) -> Result<Meter, String> {
-        let db = self.db().map_err(|e| e.to_string())?.clone();
+    ) -> Result<Meter, HostError> {
+        let db = self.db()?.clone();
         Ok(Meter::new(
             provider,
             &model,
@@ -202,4 +202,26 @@ pub enum HostError {
     Db(crate::db::DbError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+    /// No model is configured, or its provider cannot be set up (no API key).
+    #[error("{0}")]
+    Model(String),
+}
+
+impl crate::diag::Coded for HostError {
+    fn kind(&self) -> &'static str {
+        match self {
+            HostError::Workspace(_) => "workspace",
+            HostError::Db(_) => "database",
+            HostError::Runtime(_) => "runtime",
+            HostError::Model(_) => "model",
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            HostError::Workspace(_) => "workspace",
+            HostError::Db(_) => "database",
+            HostError::Runtime(_) => "runtime",
+            HostError::Model(_) => "no-model",
+        }
+    }
 }

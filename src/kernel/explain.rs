@@ -6,7 +6,7 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::{Kernel, MIN_RATING, Mode, NO_MATCH, Request};
+use super::{Kernel, KernelError, MIN_RATING, Mode, NO_MATCH, Request};
 use crate::db::{LibraryEntry, SnapshotReader};
 use crate::dispatch::{BindError, Chosen, Decision, GoalTemplate, Reach, Shape, ValueCheck, Via};
 use crate::economy::meter::lock_db;
@@ -92,19 +92,19 @@ pub enum Verdict {
 
 impl Kernel {
     /// Explains what `llmos run` would do with `req` (the library as it is now).
-    pub fn explain(&self, req: &Request) -> Result<Explanation, String> {
+    pub fn explain(&self, req: &Request) -> Result<Explanation, KernelError> {
         let reader = {
             let db = lock_db(self.db()?);
-            db.catch_up_library().map_err(|e| e.to_string())?;
+            db.catch_up_library().map_err(KernelError::workspace)?;
             match SnapshotReader::open(&self.db_path()) {
                 Some(r) => r,
                 None => db
                     .library_snapshot()
-                    .map_err(|e| e.to_string())?
+                    .map_err(KernelError::workspace)?
                     .into_reader(),
             }
         };
-        let damaged = |_| "the trace library snapshot is damaged".to_owned();
+        let damaged = |_| KernelError::workspace("the trace library snapshot is damaged");
         let chosen = self.choose(req, &reader).map_err(damaged)?;
         Ok(self.explanation(req, reader.len(), chosen))
     }

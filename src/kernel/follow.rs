@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::KernelError;
 use crate::bytecode::Verified;
 use crate::host::Host;
 use crate::tools::ToolCtx;
@@ -25,8 +26,8 @@ pub fn run_program(
     program: &Verified,
     inputs: RunInputs,
     resolver: &dyn SlotResolver,
-) -> Result<Hosted, String> {
-    let runtime = host.runtime().map_err(|e| format!("error: {e}"))?;
+) -> Result<Hosted, KernelError> {
+    let runtime = host.runtime()?;
     let cancel = inputs.cancel.clone();
     let tools = inputs.tools.clone();
     runtime.block_on(async {
@@ -46,10 +47,10 @@ pub async fn run_on(
     program: &Verified,
     inputs: RunInputs,
     resolver: &dyn SlotResolver,
-) -> Result<Hosted, String> {
+) -> Result<Hosted, KernelError> {
     let (ws, config) = (&host.ws, &host.config);
-    ws.ensure_state_dir().map_err(|e| format!("error: {e}"))?;
-    let ctx = ToolCtx::for_workspace(ws, config).map_err(|e| format!("error: {e}"))?;
+    ws.ensure_state_dir().map_err(KernelError::workspace)?;
+    let ctx = ToolCtx::for_workspace(ws, config).map_err(KernelError::workspace)?;
     let ctx = Arc::new(ctx);
     let log = Arc::new(RunLogWriter::new(ws.runs_dir(), inputs.run_id.clone()));
     let mut bus = EventBus::new();

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::{Kernel, Request};
+use super::{Kernel, KernelError, Request};
 use crate::db::{NewTrace, TraceSource};
 use crate::economy::meter::Deadline;
 use crate::learn::compile::Compiled;
@@ -28,7 +28,7 @@ pub struct LearnOutcome {
     /// The stored program and its library entry, when the recording compiled.
     pub program: Option<(ObjectId, i64)>,
     /// Why the run failed.
-    pub error: Option<String>,
+    pub error: Option<KernelError>,
     /// Things worth telling the user (the program could not be compiled, ...).
     pub notes: Vec<String>,
 }
@@ -44,12 +44,13 @@ pub fn learn(
     budget_left: Option<f64>,
     dispatch: Option<serde_json::Value>,
     stopped: Option<&StoppedAt>,
-) -> Result<LearnOutcome, String> {
+) -> Result<LearnOutcome, KernelError> {
     let host = &k.host;
     // The model first: without one (or its key) nothing is set up, no run log written.
     let llm = host.llm()?;
-    let ctx = Arc::new(ToolCtx::for_workspace(&host.ws, &host.config).map_err(|e| e.to_string())?);
-    let log = RunLog::create_new(&host.ws.runs_dir()).map_err(|e| e.to_string())?;
+    let ctx = ToolCtx::for_workspace(&host.ws, &host.config).map_err(KernelError::workspace)?;
+    let ctx = Arc::new(ctx);
+    let log = RunLog::create_new(&host.ws.runs_dir()).map_err(KernelError::workspace)?;
     let run_id = log.id().to_string();
     let sink = Arc::new(RunLogSink::for_terminal(log));
     let events: Arc<dyn EventSink> = sink.clone();
@@ -61,7 +62,7 @@ pub fn learn(
     if let Some(event) = dispatch {
         sink.emit(event);
     }
-    let runtime = host.runtime().map_err(|e| e.to_string())?;
+    let runtime = host.runtime()?;
     let config = LearnerConfig {
         max_turns: req
             .max_turns
@@ -96,7 +97,7 @@ pub fn learn(
             }
         }
     };
-    let error = learned.failure.as_ref().map(ToString::to_string);
+    let error = learned.failure.as_ref().map(KernelError::from);
     let totals = meter.totals();
     let program = match &error {
         None => match store_learned(
@@ -121,7 +122,7 @@ pub fn learn(
     };
     sink.emit(json!({
         "event": "run_end", "outcome": if error.is_none() { "success" } else { "failure" },
-        "error": error, "llm_calls": totals.llm_calls, "input_tokens": totals.input_tokens,
+        "error": error.as_ref().map(ToString::to_string), "llm_calls": totals.llm_calls, "input_tokens": totals.input_tokens,
         "output_tokens": totals.output_tokens, "cost_usd": totals.cost_usd(),
         "recording": recording.as_ref().map(|p| p.display().to_string()),
         "program": program.as_ref().map(|(id, _)| id.to_string()),
@@ -161,8 +162,9 @@ pub fn store_learned(
     cost_micros: i64,
     model: &str,
     stopped: Option<&StoppedAt>,
-) -> Result<((ObjectId, i64), Vec<String>), String> {
-    let compiled = crate::learn::compile::compile_with(rec, &k.tools)?;
+) -> Result<((ObjectId, i64), Vec<String>), KernelError> {
+    let compiled =
+        crate::learn::compile::compile_with(rec, &k.tools).map_err(KernelError::Program)?;
     let mut notes = compiled.notes.clone();
     if let Some(at) = stopped {
         match super::grow::grow(k, at, &compiled) {
@@ -206,7 +208,7 @@ pub fn store_compiled(
     model: &str,
     source: TraceSource,
     cost_micros: i64,
-) -> Result<(ObjectId, i64), String> {
+) -> Result<(ObjectId, i64), KernelError> {
     store(k, c, model, source, cost_micros, None)
 }
 
@@ -219,11 +221,11 @@ fn store(
     source: TraceSource,
     cost_micros: i64,
     replaces: Option<&StoppedAt>,
-) -> Result<(ObjectId, i64), String> {
+) -> Result<(ObjectId, i64), KernelError> {
     let bytes = crate::bytecode::encode(&c.program);
     // Until the library refers to the program, `store gc` must not take it away.
-    let _lease = k.store.lease().map_err(|e| e.to_string())?;
-    let id = k.store.put(&bytes).map_err(|e| e.to_string())?;
+    let _lease = k.store.lease().map_err(KernelError::workspace)?;
+    let id = k.store.put(&bytes).map_err(KernelError::workspace)?;
     k.store
         .put_source(
             &id,
@@ -231,7 +233,7 @@ fn store(
             &c.source,
             Some(&c.spans),
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(KernelError::workspace)?;
     let db = crate::economy::meter::lock_db(k.db()?);
     let template = match &c.program.goal {
         Some(g) => g.clone(),
@@ -276,6 +278,6 @@ fn store(
             }
             Ok(trace)
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(KernelError::workspace)?;
     Ok((id, trace))
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
-use super::Kernel;
+use super::{Kernel, KernelError};
 use crate::ir::Program;
 use crate::learn::events::{EventSink, NullSink};
 use crate::llm::ChatRequest;
@@ -32,20 +32,18 @@ pub fn bind(
     goal: &str,
     budget_run: &str,
     budget: Option<f64>,
-) -> Result<Bound, String> {
+) -> Result<Bound, KernelError> {
     let events: Arc<dyn EventSink> = Arc::new(NullSink);
     let meter = k.host.meter(budget_run, budget, events)?;
     let prompt = prompt(program, template, goal);
-    let runtime = k.host.runtime().map_err(|e| e.to_string())?;
-    let reply = runtime
-        .block_on(meter.chat(
-            &ChatRequest::completion(prompt, MAX_TOKENS),
-            "bind params",
-            None,
-        ))
-        .map_err(|e| e.to_string())?;
+    let runtime = k.host.runtime()?;
+    let reply = runtime.block_on(meter.chat(
+        &ChatRequest::completion(prompt, MAX_TOKENS),
+        "bind params",
+        None,
+    ))?;
     let t = meter.totals();
-    let params = parse_answer(program, &reply.response.text())?;
+    let params = parse_answer(program, &reply.response.text()).map_err(KernelError::Binding)?;
     Ok(Bound { params, usage: t })
 }
 

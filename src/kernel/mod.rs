@@ -10,6 +10,7 @@
 //! one that stops at a failed `expect` (the program does not apply to this input) falls
 //! back the same way but leaves the rating alone.
 
+mod error;
 pub(crate) mod explain;
 pub(crate) mod follow;
 mod grow;
@@ -33,6 +34,7 @@ use crate::usage::Usage;
 use crate::value::Value;
 use crate::vm::{Cancel, RunInputs};
 use crate::workspace::{Config, Workspace};
+pub use error::{KernelError, LearnerKind};
 use pick::Target;
 
 /// The error of a Follower-mode run that no stored program serves.
@@ -95,7 +97,7 @@ pub struct Report {
     /// The run logs written, in order.
     pub run_ids: Vec<String>,
     pub recording: Option<String>,
-    pub error: Option<String>,
+    pub error: Option<KernelError>,
     /// Remarks for stderr: fallbacks, warnings.
     pub notes: Vec<String>,
     /// Why no stored program served the goal (the run log's `dispatch` event).
@@ -132,18 +134,23 @@ enum Followed {
 impl Kernel {
     /// Opens the workspace at `root` (or the current folder), creating `.llmos/` when
     /// needed.
-    pub fn open(root: Option<&std::path::Path>, env: crate::host::Env) -> Result<Kernel, String> {
-        Kernel::new(Host::open(root, env).map_err(|e| e.to_string())?)
+    pub fn open(
+        root: Option<&std::path::Path>,
+        env: crate::host::Env,
+    ) -> Result<Kernel, KernelError> {
+        Kernel::new(Host::open(root, env)?)
     }
 
     /// The kernel of `host`'s workspace, creating `.llmos/` when needed.
-    pub fn new(host: Host) -> Result<Kernel, String> {
+    pub fn new(host: Host) -> Result<Kernel, KernelError> {
         let ws = &host.ws;
-        ws.ensure_state_dir().map_err(|e| e.to_string())?;
-        let store = ws.object_store().map_err(|e| e.to_string())?;
+        ws.ensure_state_dir().map_err(KernelError::workspace)?;
+        let store = ws.object_store().map_err(KernelError::workspace)?;
         let tools =
             crate::mcp::workspace_tools(ws, &host.config, crate::mcp::Listing::StartMissing)
-                .map_err(|e| format!("{}: {e}", ws.config_path().display()))?;
+                .map_err(|e| {
+                    KernelError::Workspace(format!("{}: {e}", ws.config_path().display()))
+                })?;
         for note in &tools.notes {
             eprintln!("{note}");
         }
@@ -165,8 +172,8 @@ impl Kernel {
     }
 
     /// The workspace database, opened (and created) on first use.
-    pub fn db(&self) -> Result<&SharedDb, String> {
-        self.host.db().map_err(|e| e.to_string())
+    pub fn db(&self) -> Result<&SharedDb, KernelError> {
+        Ok(self.host.db()?)
     }
 
     /// Where the database is (whether or not it is open).
@@ -184,7 +191,7 @@ impl Kernel {
             ..Report::default()
         };
         if req.goal.trim().is_empty() {
-            report.error = Some("the goal is empty".to_owned());
+            report.error = Some(KernelError::EmptyGoal);
             return report;
         }
         if req.mode != Mode::Learner {
@@ -210,7 +217,7 @@ impl Kernel {
                 }
             }
             if req.mode == Mode::Follower {
-                report.error.get_or_insert_with(|| NO_MATCH.to_owned());
+                report.error.get_or_insert(KernelError::NoMatch);
                 self.log_miss(req, &mut report);
                 report.duration = started.elapsed();
                 return report;
@@ -261,9 +268,8 @@ impl Kernel {
             "event": "run_start", "run_id": run_id, "mode": "follower", "goal": req.goal,
         }));
         sink.emit(dispatch);
-        sink.emit(
-            serde_json::json!({"event": "run_end", "outcome": "failure", "error": report.error}),
-        );
+        sink.emit(serde_json::json!({"event": "run_end", "outcome": "failure",
+                "error": report.error.as_ref().map(ToString::to_string)}));
         report.run_ids.push(run_id);
     }
 
@@ -278,7 +284,7 @@ impl Kernel {
         req: &Request,
         budget_run: &str,
         report: &mut Report,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, KernelError> {
         let first = SnapshotReader::open(&self.db_path());
         let mut first_pick = None;
         let mut damaged = false;
@@ -304,7 +310,8 @@ impl Kernel {
             match &first {
                 Some(s)
                     if !damaged
-                        && db.library_generation().map_err(|e| e.to_string())? == s.generation =>
+                        && db.library_generation().map_err(KernelError::workspace)?
+                            == s.generation =>
                 {
                     None
                 }
@@ -313,12 +320,12 @@ impl Kernel {
                     // way the library was just read.
                     let read = db
                         .refresh_snapshot(first.is_none() || damaged)
-                        .map_err(|e| e.to_string())?;
+                        .map_err(KernelError::workspace)?;
                     match read {
                         Some(s) => Some(s.into_reader()),
                         None => Some(
                             db.library_snapshot()
-                                .map_err(|e| e.to_string())?
+                                .map_err(KernelError::workspace)?
                                 .into_reader(),
                         ),
                     }
@@ -328,15 +335,19 @@ impl Kernel {
         let pick = match (&fresh, first_pick) {
             (Some(current), _) => self
                 .pick(req, current)
-                .map_err(|_| "the trace library snapshot is damaged".to_owned())?,
+                .map_err(|_| KernelError::workspace("the trace library snapshot is damaged"))?,
             (None, Some(pick)) => pick,
-            (None, None) => return Err("the trace library snapshot vanished".to_owned()),
+            (None, None) => {
+                return Err(KernelError::workspace(
+                    "the trace library snapshot vanished",
+                ));
+            }
         };
         report.notes.extend(pick.notes);
         let Some(target) = pick.target else {
             report.dispatch = pick.miss;
             if req.mode == Mode::Follower {
-                return Err(NO_MATCH.to_owned());
+                return Err(KernelError::NoMatch);
             }
             return Ok(false);
         };
@@ -364,12 +375,12 @@ impl Kernel {
         program: Verified,
         budget_run: &str,
         report: &mut Report,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, KernelError> {
         let entry = &target.entry;
         let id: ObjectId = entry
             .program_id
             .parse()
-            .map_err(|e| format!("trace {}: {e}", entry.id))?;
+            .map_err(|e| KernelError::Program(format!("trace {}: {e}", entry.id)))?;
         report.program = Some(id);
         report.trace = Some(entry.id);
         let mut params = target.params.clone();
@@ -388,7 +399,7 @@ impl Kernel {
                 report.spend(b.usage);
                 b.params
             })
-            .and_then(|p| pick::check_shapes(&entry.params, p))
+            .and_then(|p| pick::check_shapes(&entry.params, p).map_err(KernelError::Binding))
             {
                 Ok(p) => params = p,
                 Err(why) => {
@@ -411,7 +422,11 @@ impl Kernel {
             report.notes.push(format!("warning: {e}"));
         }
         if !ok && req.mode == Mode::Auto {
-            let why = report.error.take().unwrap_or_default();
+            let why = report
+                .error
+                .take()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             let what = match followed {
                 Followed::DoesNotApply(step) => {
                     report.stopped_at = step.map(|step| learn::StoppedAt {
@@ -436,13 +451,13 @@ impl Kernel {
     /// Counts a run of library entry `id`: a success in the usage log (folded into the
     /// library by whoever opens the database next, or now when the log has grown large),
     /// a failure straight in the database, where it lowers the rating at once.
-    fn record_outcome(&self, id: i64, ok: bool) -> Result<(), String> {
+    fn record_outcome(&self, id: i64, ok: bool) -> Result<(), KernelError> {
         if ok {
             let size = crate::db::record_success(&self.db_path(), id)
-                .map_err(|e| format!("cannot count the run: {e}"))?;
+                .map_err(|e| KernelError::Workspace(format!("cannot count the run: {e}")))?;
             if size > crate::db::FOLD_THRESHOLD_BYTES {
                 let db = lock_db(self.db()?);
-                db.catch_up_library().map_err(|e| e.to_string())?;
+                db.catch_up_library().map_err(KernelError::workspace)?;
             }
             return Ok(());
         }
@@ -450,22 +465,25 @@ impl Kernel {
             .library()
             .record_run(id, false)
             .map(drop)
-            .map_err(|e| e.to_string())
+            .map_err(KernelError::workspace)
     }
 
     /// The program of a library entry, from the store.
-    fn load_entry(&self, entry: &LibraryEntry) -> Result<Verified, String> {
+    fn load_entry(&self, entry: &LibraryEntry) -> Result<Verified, KernelError> {
         let id: ObjectId = entry
             .program_id
             .parse()
-            .map_err(|e| format!("trace {}: {e}", entry.id))?;
+            .map_err(|e| KernelError::Program(format!("trace {}: {e}", entry.id)))?;
         self.load(&id)
     }
 
-    fn load(&self, id: &ObjectId) -> Result<Verified, String> {
-        let bytes = self.store.get(id).map_err(|e| e.to_string())?;
+    fn load(&self, id: &ObjectId) -> Result<Verified, KernelError> {
+        let bytes = self
+            .store
+            .get(id)
+            .map_err(|e| KernelError::Program(e.to_string()))?;
         crate::bytecode::decode_with(&bytes, &self.tools)
-            .map_err(|e| format!("stored program {id}: {e}"))
+            .map_err(|e| KernelError::Program(format!("stored program {id}: {e}")))
     }
 
     /// Runs a stored program with params bound from the goal and `--set`.
@@ -481,7 +499,7 @@ impl Kernel {
         let sets = match crate::vm::Bindings::from_sets(program, &req.sets) {
             Ok(s) => s,
             Err(e) => {
-                report.error = Some(e.message);
+                report.error = Some(KernelError::Run(e));
                 return Followed::Failed;
             }
         };
@@ -514,11 +532,12 @@ impl Kernel {
                     Followed::Done
                 }
                 Err(e) => {
-                    report.error = Some(e.to_string());
-                    match e.kind {
+                    let followed = match e.kind {
                         crate::vm::RunErrorKind::ExpectFailed => Followed::DoesNotApply(e.step),
                         _ => Followed::Failed,
-                    }
+                    };
+                    report.error = Some(KernelError::Run(e));
+                    followed
                 }
             },
             Err(e) => {

@@ -87,7 +87,7 @@ fn try_pull(
     trust: &Trust,
     notes: &mut Vec<String>,
 ) -> Result<bool, RemoteError> {
-    let db = lock_db(k.db().map_err(RemoteError::Config)?);
+    let db = lock_db(k.db().map_err(|e| RemoteError::Config(e.to_string()))?);
     let local = Local {
         store: &k.store,
         db: &db,

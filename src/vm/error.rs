@@ -65,6 +65,40 @@ impl RunErrorKind {
     }
 }
 
+impl RunErrorKind {
+    /// The kind's diagnostic code (kebab-case), as `--json` and stderr name it.
+    pub fn code(self) -> &'static str {
+        match self {
+            RunErrorKind::Link => "link",
+            RunErrorKind::UnknownName => "unknown-name",
+            RunErrorKind::MissingParam => "missing-param",
+            RunErrorKind::BadParam => "bad-param",
+            RunErrorKind::Capability => "capability-refused",
+            RunErrorKind::Tool => "step-failed",
+            RunErrorKind::Sandbox => "sandbox",
+            RunErrorKind::StepTimeout => "step-timeout",
+            RunErrorKind::RunTimeout => "run-timeout",
+            RunErrorKind::Cancelled => "cancelled",
+            RunErrorKind::Slot => "unresolved-slot",
+            RunErrorKind::Check => "check-failed",
+            RunErrorKind::ExpectFailed => "expect-failed",
+            RunErrorKind::Limit => "limit-exceeded",
+        }
+    }
+}
+
+impl crate::diag::Coded for RunError {
+    fn kind(&self) -> &'static str {
+        self.kind.as_str()
+    }
+    fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+    fn step(&self) -> Option<u32> {
+        self.step
+    }
+}
+
 impl From<crate::tools::ToolErrorKind> for RunErrorKind {
     fn from(kind: crate::tools::ToolErrorKind) -> RunErrorKind {
         use crate::tools::ToolErrorKind;

@@ -51,7 +51,7 @@ pub async fn run(
     };
     let result = match hosted {
         Ok(h) => h.result,
-        Err(e) => return error(&e),
+        Err(e) => return error(&format!("error: {e}")),
     };
     let ok = result.is_ok();
     let path = k.host.db_path();
@@ -60,7 +60,7 @@ pub async fn run(
             .map(drop)
             .map_err(|e| e.to_string())
     } else {
-        k.db().and_then(|db| {
+        k.db().map_err(|e| e.to_string()).and_then(|db| {
             crate::economy::meter::lock_db(db)
                 .library()
                 .record_run(offered.trace, false)

@@ -58,7 +58,7 @@ impl Catalog {
 /// The library's generation now (it changes whenever an entry is added, removed or
 /// re-rated).
 pub fn generation(k: &Kernel) -> Result<i64, String> {
-    lock_db(k.db()?)
+    lock_db(k.db().map_err(|e| e.to_string())?)
         .library_generation()
         .map_err(|e| e.to_string())
 }
@@ -66,7 +66,7 @@ pub fn generation(k: &Kernel) -> Result<i64, String> {
 /// Reads the library and the store.
 pub fn build(k: &Kernel) -> Result<Catalog, String> {
     let (generation, snapshot) = {
-        let db = lock_db(k.db()?);
+        let db = lock_db(k.db().map_err(|e| e.to_string())?);
         let generation = db.library_generation().map_err(|e| e.to_string())?;
         (
             generation,

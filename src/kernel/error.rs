@@ -1,0 +1,206 @@
+//! Why the kernel could not reach a goal, in one vocabulary with the VM's run errors: a
+//! followed program's failure is [`KernelError::Run`], with the VM's kind, code and
+//! step. Every variant has a stable kind and code ([`Coded`]); `run --json` reports it as
+//! the same `error` object as `exec --json`.
+
+use crate::diag::Coded;
+use crate::economy::meter::MeterError;
+use crate::learn::learner::LearnFailure;
+use crate::vm::{RunError, RunErrorKind};
+
+/// Why a goal was not reached (or the kernel could not start).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum KernelError {
+    /// The goal is empty.
+    #[error("the goal is empty")]
+    EmptyGoal,
+    /// `--mode follower` and no stored program serves the goal.
+    #[error("{}", super::NO_MATCH)]
+    NoMatch,
+    /// The followed program's run failed or was refused.
+    #[error("{0}")]
+    Run(RunError),
+    /// The workspace, its database, store or library snapshot could not be used, or the
+    /// run could not start.
+    #[error("{0}")]
+    Workspace(String),
+    /// A stored program could not be loaded.
+    #[error("{0}")]
+    Program(String),
+    /// No model is configured, or its provider cannot be set up (no API key).
+    #[error("{0}")]
+    Model(String),
+    /// Mixed mode: the model's params do not fit the near program.
+    #[error("{0}")]
+    Binding(String),
+    /// The Learner (or an LLM call of Mixed mode) did not reach the goal.
+    #[error("{message}")]
+    Learner { kind: LearnerKind, message: String },
+}
+
+/// How the Learner failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LearnerKind {
+    /// The budget refused a call, or a call overran its reservation.
+    Budget,
+    /// The provider failed, or the LLM stopped without an answer.
+    Llm,
+    /// Too many LLM calls without a final answer.
+    TurnLimit,
+    /// The run's time limit (`--timeout`).
+    RunTimeout,
+    /// Ctrl-C or SIGTERM.
+    Cancelled,
+    /// The Learner could not be set up.
+    Failed,
+}
+
+impl KernelError {
+    /// A [`KernelError::Workspace`] from anything that says what went wrong.
+    pub fn workspace(e: impl std::fmt::Display) -> KernelError {
+        KernelError::Workspace(e.to_string())
+    }
+}
+
+impl Coded for KernelError {
+    fn kind(&self) -> &'static str {
+        match self {
+            KernelError::EmptyGoal => "empty_goal",
+            KernelError::NoMatch => "no_match",
+            KernelError::Run(e) => e.kind(),
+            KernelError::Workspace(_) => "workspace",
+            KernelError::Program(_) => "program",
+            KernelError::Model(_) => "model",
+            KernelError::Binding(_) => "binding",
+            KernelError::Learner { kind, .. } => match kind {
+                LearnerKind::Budget => "budget",
+                LearnerKind::Llm => "llm",
+                LearnerKind::TurnLimit => "turn_limit",
+                LearnerKind::RunTimeout => RunErrorKind::RunTimeout.as_str(),
+                LearnerKind::Cancelled => RunErrorKind::Cancelled.as_str(),
+                LearnerKind::Failed => "learner",
+            },
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            KernelError::EmptyGoal => "empty-goal",
+            KernelError::NoMatch => "no-match",
+            KernelError::Run(e) => e.code(),
+            KernelError::Workspace(_) => "workspace",
+            KernelError::Program(_) => "bad-program",
+            KernelError::Model(_) => "no-model",
+            KernelError::Binding(_) => "binding-refused",
+            KernelError::Learner { kind, .. } => match kind {
+                LearnerKind::Budget => "budget-exceeded",
+                LearnerKind::Llm => "llm-failed",
+                LearnerKind::TurnLimit => "turn-limit",
+                LearnerKind::RunTimeout => RunErrorKind::RunTimeout.code(),
+                LearnerKind::Cancelled => RunErrorKind::Cancelled.code(),
+                LearnerKind::Failed => "learner-failed",
+            },
+        }
+    }
+
+    fn step(&self) -> Option<u32> {
+        match self {
+            KernelError::Run(e) => e.step,
+            _ => None,
+        }
+    }
+}
+
+impl From<RunError> for KernelError {
+    fn from(e: RunError) -> KernelError {
+        KernelError::Run(e)
+    }
+}
+
+impl From<crate::host::HostError> for KernelError {
+    fn from(e: crate::host::HostError) -> KernelError {
+        match e {
+            crate::host::HostError::Model(m) => KernelError::Model(m),
+            e => KernelError::Workspace(e.to_string()),
+        }
+    }
+}
+
+impl From<&MeterError> for LearnerKind {
+    fn from(e: &MeterError) -> LearnerKind {
+        match e {
+            MeterError::Budget(_) | MeterError::Overrun(_) | MeterError::Stopped(_) => {
+                LearnerKind::Budget
+            }
+            MeterError::Deadline { .. } => LearnerKind::RunTimeout,
+            MeterError::Llm(_) | MeterError::Db(_) => LearnerKind::Llm,
+        }
+    }
+}
+
+impl From<MeterError> for KernelError {
+    fn from(e: MeterError) -> KernelError {
+        KernelError::Learner {
+            kind: LearnerKind::from(&e),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<&LearnFailure> for KernelError {
+    fn from(f: &LearnFailure) -> KernelError {
+        let kind = match f {
+            LearnFailure::Llm(e) => LearnerKind::from(e),
+            LearnFailure::TurnLimit { .. } => LearnerKind::TurnLimit,
+            LearnFailure::TimeLimit { .. } => LearnerKind::RunTimeout,
+            LearnFailure::Stopped(_) => LearnerKind::Llm,
+            LearnFailure::Setup(_) => LearnerKind::Failed,
+            LearnFailure::Cancelled(_) => LearnerKind::Cancelled,
+        };
+        KernelError::Learner {
+            kind,
+            message: f.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_followed_program_s_failure_keeps_the_vm_s_kind_code_and_step() {
+        let run = RunError {
+            kind: RunErrorKind::Tool,
+            op: None,
+            step: Some(1),
+            message: "step 2: boom".to_owned(),
+        };
+        let e = KernelError::from(run);
+        let v = e.json();
+        assert_eq!(v["kind"], "tool");
+        assert_eq!(v["code"], "step-failed");
+        assert_eq!(v["step"], 2);
+        assert_eq!(v["message"], "step 2: boom");
+    }
+
+    #[test]
+    fn every_kernel_error_has_a_kind_and_a_code() {
+        let no_match = KernelError::NoMatch;
+        assert_eq!((no_match.kind(), no_match.code()), ("no_match", "no-match"));
+        assert_eq!(no_match.json()["step"], serde_json::Value::Null);
+        assert!(
+            no_match.json()["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("no stored program")
+        );
+        let late = KernelError::from(&LearnFailure::TimeLimit {
+            limit: std::time::Duration::from_secs(2),
+        });
+        assert_eq!((late.kind(), late.code()), ("run_timeout", "run-timeout"));
+        let d = late.diagnostic(crate::diag::Span::new(0, 0));
+        assert_eq!(d.code, "run-timeout");
+        assert_eq!(d.message, late.to_string());
+    }
+}
