@@ -14,9 +14,12 @@
 //! ```
 //!
 //! A size is a number of bytes (`1048576`) or a number with a unit: `B`, `KB`, `MB`,
-//! `GB` (powers of 1000), `KiB`, `MiB`, `GiB` (powers of 1024). Values are measured as
+//! `GB` (powers of 1000), `KiB`, `MiB`, `GiB` (powers of 1024; also `K`, `M`, `G`), at
+//! most 1 TiB; `[llm] max_reply_size` is parsed the same way. Values are measured as
 //! [`crate::value::size_of`] counts them: their text plus a fixed cost per list element
 //! and object field, close to the memory they take.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Deserializer};
 
@@ -34,6 +37,18 @@ pub enum Limit {
 }
 
 impl Limit {
+    /// Every limit, in the order `config.toml` and `llmos config` list them.
+    pub const ALL: [Limit; 8] = [
+        Limit::Value,
+        Limit::RunValues,
+        Limit::FileRead,
+        Limit::FileWrite,
+        Limit::RunWrites,
+        Limit::CsvInput,
+        Limit::ShellOutput,
+        Limit::HttpBody,
+    ];
+
     /// Its key in the `[limits]` table.
     pub fn key(self) -> &'static str {
         match self {
@@ -125,10 +140,60 @@ impl LimitsConfig {
     }
 }
 
+/// The sizes of the values a run holds at once, against `limits.run_values`: one meter
+/// for the run's own values and those of every block frame (a `for` body's values count
+/// while the body runs, for all its elements at once).
+#[derive(Debug)]
+pub struct ValueMeter {
+    held: AtomicU64,
+    max: u64,
+}
+
+impl ValueMeter {
+    pub fn new(max: u64) -> ValueMeter {
+        ValueMeter {
+            held: AtomicU64::new(0),
+            max,
+        }
+    }
+
+    /// Whether `size` more would still fit; the refusal names the limit and its key.
+    pub fn fits(&self, size: u64) -> Result<(), String> {
+        let total = self.held.load(Ordering::Relaxed).saturating_add(size);
+        if total > self.max {
+            return Err(Limit::RunValues.exceeded(
+                format!("the run's values would take {}", format_size(total)),
+                self.max,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Counts `size` more held (checked with [`ValueMeter::fits`] first, or inputs that
+    /// are there already).
+    pub fn hold(&self, size: u64) {
+        self.held.fetch_add(size, Ordering::Relaxed);
+    }
+
+    /// Counts `size` no longer held.
+    pub fn release(&self, size: u64) {
+        let _ = self
+            .held
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |h| {
+                Some(h.saturating_sub(size))
+            });
+    }
+
+    /// The sizes held now.
+    pub fn held(&self) -> u64 {
+        self.held.load(Ordering::Relaxed)
+    }
+}
+
 /// The largest size a limit may be set to: 1 TiB.
 const MAX_SIZE: u64 = 1 << 40;
 
-/// Parses a size: `1048576`, `512 KiB`, `64MiB`, `1.5 GB`.
+/// Parses a size: `1048576`, `512 KiB`, `64MiB`, `8M`, `1.5 GB`.
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let split = t
@@ -140,9 +205,9 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "kb" => 1_000,
         "mb" => 1_000_000,
         "gb" => 1_000_000_000,
-        "kib" => 1 << 10,
-        "mib" => 1 << 20,
-        "gib" => 1 << 30,
+        "kib" | "k" => 1 << 10,
+        "mib" | "m" => 1 << 20,
+        "gib" | "g" => 1 << 30,
         _ => return Err(bad_size(text)),
     };
     let n: f64 = number.parse().map_err(|_| bad_size(text))?;
@@ -187,7 +252,7 @@ pub fn format_size(bytes: u64) -> String {
 }
 
 /// A size in `config.toml`: an integer of bytes or a string with a unit.
-fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+pub(crate) fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Raw {
@@ -214,6 +279,7 @@ mod tests {
         assert_eq!(parse_size("64mib").unwrap(), 64 << 20);
         assert_eq!(parse_size("1.5 KB").unwrap(), 1500);
         assert_eq!(parse_size("2GB").unwrap(), 2_000_000_000);
+        assert_eq!(parse_size("8M").unwrap(), 8 << 20);
         for bad in [
             "",
             "MiB",
@@ -223,6 +289,8 @@ mod tests {
             "1e3",
             "2 TiB",
             "99999999999 GiB",
+            "18446744073709551615GiB",
+            "8 parsecs",
         ] {
             assert!(parse_size(bad).is_err(), "{bad}");
         }
@@ -230,6 +298,23 @@ mod tests {
         assert_eq!(format_size(1536), "1.5 KiB");
         assert_eq!(format_size(300), "300 bytes");
         assert_eq!(format_size((64 << 20) + 128), "67108992 bytes");
+    }
+
+    #[test]
+    fn the_value_meter_refuses_over_the_run_limit_and_gives_back() {
+        let m = ValueMeter::new(100);
+        m.hold(60);
+        assert!(m.fits(40).is_ok());
+        let refusal = m.fits(41).unwrap_err();
+        assert!(
+            refusal.contains("the run's values would take 101 bytes, over the limit of 100 bytes"),
+            "{refusal}"
+        );
+        assert!(refusal.contains("`limits.run_values`"), "{refusal}");
+        m.release(50);
+        assert_eq!(m.held(), 10);
+        m.release(50);
+        assert_eq!(m.held(), 0, "never below zero");
     }
 
     #[test]

@@ -538,48 +538,10 @@ pub(crate) fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Stri
     Ok(Some(text))
 }
 
-/// A size in bytes: a whole number, or text with a unit (`512KiB`, `8MiB`, `1GB`, `64kB`).
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let bad =
-        || format!("`{text}` is not a size; write bytes, or e.g. \"512KiB\", \"8MiB\", \"1GB\"");
-    let n: u64 = digits.parse().map_err(|_| bad())?;
-    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "kb" => 1_000,
-        "kib" | "k" => 1 << 10,
-        "mb" => 1_000_000,
-        "mib" | "m" => 1 << 20,
-        "gb" => 1_000_000_000,
-        "gib" | "g" => 1 << 30,
-        _ => return Err(bad()),
-    };
-    n.checked_mul(factor)
-        .ok_or_else(|| format!("`{text}` is too large a size"))
-}
-
-fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Size {
-        Bytes(u64),
-        Text(String),
-    }
-    let bytes = match Size::deserialize(d)? {
-        Size::Bytes(n) => n,
-        Size::Text(t) => parse_size(&t).map_err(serde::de::Error::custom)?,
-    };
-    if bytes == 0 {
-        return Err(serde::de::Error::custom(
-            "a size limit must be at least 1 byte",
-        ));
-    }
-    Ok(Some(bytes))
-}
+use crate::limits::de_size;
+/// A size in bytes: a whole number, or text with a unit (`512KiB`, `8MiB`, `1GB`), as
+/// every size limit of the config is written.
+pub use crate::limits::parse_size;
 
 fn de_threshold<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     let v = f64::deserialize(d)?;
@@ -593,19 +555,7 @@ fn de_threshold<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error
 
 #[cfg(test)]
 mod tests {
-    use super::{line_col, parse_size};
-
-    #[test]
-    fn sizes_with_and_without_units() {
-        assert_eq!(parse_size("123"), Ok(123));
-        assert_eq!(parse_size("512KiB"), Ok(512 << 10));
-        assert_eq!(parse_size("8 MiB"), Ok(8 << 20));
-        assert_eq!(parse_size("1GB"), Ok(1_000_000_000));
-        assert!(parse_size("8 parsecs").unwrap_err().contains("`8 parsecs`"));
-        assert!(parse_size("-1").is_err());
-        assert!(parse_size("99999999999999999999GiB").is_err());
-        assert!(parse_size("18446744073709551615GiB").is_err());
-    }
+    use super::line_col;
 
     #[test]
     fn line_and_column_count_characters() {

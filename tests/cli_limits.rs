@@ -366,3 +366,47 @@ fn a_loop_stops_at_the_value_limit_before_its_list_fills_memory() {
     );
     assert!(rss < 200 << 20, "max RSS {} MiB", rss >> 20);
 }
+
+/// The values a loop's body holds count against `limits.run_values` with the run's own:
+/// one body holding three copies of a 12 MiB text goes over 30 MiB although each value
+/// is under the 16 MiB value limit (before, values inside blocks were not counted against
+/// the run's total, so `jobs` bodies could each hold that much at once).
+#[test]
+fn the_values_a_loop_body_holds_count_against_the_run_total() {
+    let ws = Ws::new();
+    ws.write(
+        ".llmos/config.toml",
+        "[limits]\nvalue = \"16 MiB\"\nrun_values = \"30 MiB\"\n",
+    );
+    ws.write("big.txt", &"b".repeat(12 << 20));
+    let body = "let a = \"{big}!\"\n    let b = \"{big}?\"\n    let c = \"{big}.\"\n    \
+                let n = text.len(text: a)\n    let m = text.len(text: b)\n    \
+                let k = text.len(text: c)\n    \"{n} {m} {k}\"";
+    let src = |items: &str| {
+        format!(
+            "trace held\nlet big = fs.read(path: \"big.txt\")\nlet xs = json.parse(text: \"{items}\")\n\
+             let out = for x in xs {{\n    {body}\n}}\nreturn list.len(items: out)\n"
+        )
+    };
+    ws.write("held.llt", &src("[1, 2]"));
+    let (kind, message) = failure(&ws, &["held.llt"]);
+    assert_eq!(kind, "limit", "{message}");
+    assert!(
+        message.contains(
+            "over the limit of 30 MiB for all values of a run \
+                          (raise `limits.run_values` in config.toml)"
+        ),
+        "{message}"
+    );
+    // two copies at once fit: the meter gives back what a body no longer holds, so a
+    // loop of many elements runs (one body at a time: two at once would not fit)
+    let body2 = body
+        .replace("let c = \"{big}.\"\n    ", "")
+        .replace("let k = text.len(text: c)\n    ", "let k = 0\n    ");
+    let src2 = src("[1, 2, 3, 4, 5, 6, 7, 8]").replace(body, &body2);
+    ws.write("fits.llt", &src2);
+    ws.exec(&["fits.llt", "--jobs", "1"])
+        .assert()
+        .success()
+        .stdout("8\n");
+}

@@ -140,6 +140,10 @@ fn init_writes_a_commented_config_and_keeps_an_existing_one() {
         setting(&rows, "llm.max_turns"),
         ("20".into(), "default".into())
     );
+    assert_eq!(
+        setting(&rows, "limits.run_values"),
+        ("256 MiB".into(), "default".into())
+    );
     // Uncommented, the template is a valid config whose keys all come from the file.
     let uncommented: String = text
         .lines()
@@ -167,6 +171,10 @@ fn init_writes_a_commented_config_and_keeps_an_existing_one() {
         "remote.url",
         "remote.trusted_keys",
         "remote.max_object_bytes",
+        "limits.value",
+        "limits.run_values",
+        "limits.http_body",
+        "shell.env",
         "prices.\"openai:gpt-4o-mini\"",
     ] {
         assert_eq!(setting(&rows, key).1, "config.toml", "{key}");

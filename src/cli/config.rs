@@ -150,6 +150,11 @@ fn rows(root: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec
             file_or(key),
         ));
     }
+    for limit in crate::limits::Limit::ALL {
+        let key = format!("limits.{}", limit.key());
+        let value = crate::limits::format_size(config.limits.get(limit));
+        rows.push(row(&key, value, file_or(&key)));
+    }
     for (model, price) in &config.prices {
         let value = format!(
             "${} in, ${} out per million tokens",
@@ -202,7 +207,7 @@ fn other_keys(table: &toml::Table) -> Vec<Row> {
     let known = ["model", "allow", "prices"];
     let shown = super::init::defaults();
     let known_in = |t: &str, k: &str| {
-        matches!(t, "llm" | "dispatch") && shown.iter().any(|(key, _)| *key == k)
+        matches!(t, "llm" | "dispatch") && shown.iter().any(|(key, _)| *key == k) || t == "limits"
     };
     let mut rows = Vec::new();
     for (key, value) in table {

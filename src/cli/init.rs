@@ -20,6 +20,10 @@ pub fn config_template() -> String {
     for (key, value) in defaults() {
         text = text.replace(&format!("{{{key}}}"), &value);
     }
+    for limit in crate::limits::Limit::ALL {
+        let key = format!("{{limits.{}}}", limit.key());
+        text = text.replace(&key, &size_text(limit.default_bytes()));
+    }
     text
 }
 

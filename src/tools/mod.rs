@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crate::limits::{Limit, LimitsConfig, format_size};
+use crate::limits::{Limit, LimitsConfig, ValueMeter, format_size};
 use crate::value::{Value, kind_of};
 use crate::workspace::{Config, Workspace};
 use sandbox::Sandbox;
@@ -198,6 +198,8 @@ pub struct ToolCtx {
     pub shell_env: Vec<String>,
     /// Bytes the run's writes asked to write so far.
     written: AtomicU64,
+    /// The values the run holds now, against `limits.run_values`.
+    values: ValueMeter,
     /// Run every body on the calling thread (no worker threads, so never a future from
     /// a [`registry::Body::Work`]): for [`call_pure`], which is not in a run.
     inline_only: bool,
@@ -248,12 +250,14 @@ impl ToolCtx {
             )));
         }
         let sandbox = Sandbox::open(&root, state).map_err(fail)?;
+        let values = ValueMeter::new(limits.run_values_max);
         Ok(ToolCtx {
             root,
             sandbox,
             limits,
             shell_env,
             written: AtomicU64::new(0),
+            values,
             inline_only: false,
             http: OnceLock::new(),
             plain: OnceLock::new(),
@@ -270,10 +274,17 @@ impl ToolCtx {
             limits: Limits::default(),
             shell_env: Vec::new(),
             written: AtomicU64::new(0),
+            values: ValueMeter::new(Limits::default().run_values_max),
             inline_only: true,
             http: OnceLock::new(),
             plain: OnceLock::new(),
         }
+    }
+
+    /// The values the run holds now (its own and its blocks'), against
+    /// [`Limits::run_values_max`].
+    pub fn values(&self) -> &ValueMeter {
+        &self.values
     }
 
     /// Counts `bytes` more written by the run; an error once over

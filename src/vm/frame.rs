@@ -10,7 +10,7 @@ use super::block::{self, Cx, Fail, Pending, Started};
 use super::error::RunErrorKind;
 use super::values::{NULL, Operands, admit, eval};
 use crate::ir::{Block, BlockId, Op, OpKind, Operand, Program};
-use crate::tools::Invocation;
+use crate::tools::{Invocation, ToolCtx};
 use crate::value::{Value, truth};
 
 /// Where a frame stopped.
@@ -32,6 +32,10 @@ pub(crate) struct Frame<'a> {
     results: Vec<Option<Value>>,
     /// Reads left of each op's value; the last reader takes it.
     uses: Vec<u32>,
+    /// The size of each stored value, counted on the run's value meter while stored.
+    sizes: Vec<u64>,
+    /// The run's context, whose meter counts the values the run holds.
+    ctx: Arc<ToolCtx>,
     /// The next op to run.
     pc: usize,
     /// `limits.value`.
@@ -57,34 +61,49 @@ impl<'a> Frame<'a> {
             elem,
             results: vec![None; block.ops.len()],
             uses,
+            sizes: vec![0; block.ops.len()],
+            ctx: Arc::clone(cx.ctx),
             pc: 0,
             value_max: cx.ctx.limits.value_max,
             id,
         }
     }
 
-    /// Stores the current op's value (dropped when nothing reads it).
-    fn set(&mut self, v: Value) {
-        if self.uses.get(self.pc).copied().unwrap_or(0) > 0
-            && let Some(slot) = self.results.get_mut(self.pc)
+    /// Whether the current op's value is read later (else it is dropped at once).
+    fn kept(&self) -> bool {
+        self.uses.get(self.pc).copied().unwrap_or(0) > 0
+    }
+
+    /// Stores the current op's value of `size` (from [`Frame::admit`]; dropped when
+    /// nothing reads it).
+    fn set(&mut self, v: Value, size: u64) {
+        if self.kept()
+            && let (Some(slot), Some(sz)) =
+                (self.results.get_mut(self.pc), self.sizes.get_mut(self.pc))
         {
             *slot = Some(v);
+            *sz = size;
+            self.ctx.values().hold(size);
         }
     }
 
     /// The awaited value of the current op; the next op is next.
     pub fn resume(&mut self, v: Value) -> Result<(), Fail> {
-        self.admit(&v).map_err(|f| self.locate(f))?;
-        self.set(v);
+        let size = self.admit(&v).map_err(|f| self.locate(f))?;
+        self.set(v, size);
         self.pc += 1;
         Ok(())
     }
 
-    /// Checks a value of the current op against `limits.value`.
-    fn admit(&self, v: &Value) -> Result<(), Fail> {
-        admit(v, self.value_max)
-            .map(|_| ())
-            .map_err(|e| Fail::new(RunErrorKind::Limit, e))
+    /// Checks a value of the current op against `limits.value` and, when it is kept,
+    /// against `limits.run_values` with everything else the run holds: its size.
+    fn admit(&self, v: &Value) -> Result<u64, Fail> {
+        let size = admit(v, self.value_max).map_err(|e| Fail::new(RunErrorKind::Limit, e))?;
+        if self.kept() {
+            let fits = self.ctx.values().fits(size);
+            fits.map_err(|e| Fail::new(RunErrorKind::Limit, e))?;
+        }
+        Ok(size)
     }
 
     /// A failure of the current op, with the op's statement (and tool) named.
@@ -124,12 +143,10 @@ impl<'a> Frame<'a> {
                 };
             };
             match self.op(cx, op) {
-                Ok(Some(v)) => {
-                    if let Err(f) = self.admit(&v) {
-                        return Step::Fail(self.locate(f));
-                    }
-                    self.set(v);
-                }
+                Ok(Some(v)) => match self.admit(&v) {
+                    Ok(size) => self.set(v, size),
+                    Err(f) => return Step::Fail(self.locate(f)),
+                },
                 Ok(None) => {}
                 Err(Halt::Wait(p)) => return Step::Wait(p),
                 Err(Halt::Fail(f)) => return Step::Fail(self.locate(f)),
@@ -191,6 +208,14 @@ impl<'a> Frame<'a> {
     }
 }
 
+impl Drop for Frame<'_> {
+    /// The values a frame still holds (it ended, failed or was stopped) are no longer
+    /// held.
+    fn drop(&mut self) {
+        self.ctx.values().release(self.sizes.iter().sum());
+    }
+}
+
 /// A size limit hit inside a frame.
 fn limit<'a>(message: String) -> Halt<'a> {
     Halt::Fail(Fail::new(RunErrorKind::Limit, message))
@@ -236,6 +261,8 @@ impl<'a> Operands<'a> for Frame<'a> {
                 };
                 *left = left.saturating_sub(1);
                 if *left == 0 {
+                    let size = self.sizes.get_mut(i).map(std::mem::take).unwrap_or(0);
+                    self.ctx.values().release(size);
                     Cow::Owned(slot.take().unwrap_or(Value::Null))
                 } else {
                     Cow::Borrowed(slot.as_ref().unwrap_or(&NULL))

@@ -205,7 +205,7 @@ pub async fn run(
             tool_ops: Arc::clone(&plan.tool_ops),
         });
     }
-    let values = values::Values::new(program, params, plan.uses.clone(), &ctx.limits);
+    let values = values::Values::new(program, params, plan.uses.clone(), ctx);
     let env = sched::Env {
         ctx,
         resolver,

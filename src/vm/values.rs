@@ -8,15 +8,17 @@
 //!
 //! Sizes ([`crate::value::size_of`]) are limits: no value may go over `limits.value`,
 //! nor the values a run holds at once over `limits.run_values` (kept per stored value
-//! here). Templates, lists and objects are measured from their parts before they are
+//! here and in block frames, on one [`crate::limits::ValueMeter`] of the run's context).
+//! Templates, lists and objects are measured from their parts before they are
 //! built, so a trace that doubles a string again and again stops at the limit, not at
 //! the end of memory.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use crate::ir::{ConstId, OpId, OpKind, Operand, Part, Program};
 use crate::limits::{Limit, format_size};
-use crate::tools::Limits;
+use crate::tools::ToolCtx;
 use crate::types::Type;
 use crate::value::{
     ELEMENT_BYTES, FIELD_BYTES, Value, coerce, compare, kind_of, size_of, size_up_to, to_text,
@@ -177,11 +179,12 @@ pub(crate) struct Values<'p> {
     uses: Vec<u32>,
     /// The size of each stored result.
     sizes: Vec<u64>,
-    /// The sizes of the values held now, params included.
+    /// The sizes of the values held now, params included (also counted in `meter`).
     live: u64,
-    /// `limits.value` and `limits.run_values`.
+    /// `limits.value`.
     value_max: u64,
-    run_max: u64,
+    /// The run's values, its blocks' included, against `limits.run_values`.
+    meter: Arc<ToolCtx>,
 }
 
 impl<'p> Values<'p> {
@@ -189,9 +192,10 @@ impl<'p> Values<'p> {
         program: &'p Program,
         params: Vec<Value>,
         uses: Vec<u32>,
-        limits: &Limits,
+        ctx: &Arc<ToolCtx>,
     ) -> Values<'p> {
         let live = params.iter().map(size_of).sum();
+        ctx.values().hold(live);
         Values {
             program,
             params,
@@ -199,21 +203,16 @@ impl<'p> Values<'p> {
             uses,
             sizes: vec![0; program.ops.len()],
             live,
-            value_max: limits.value_max,
-            run_max: limits.run_values_max,
+            value_max: ctx.limits.value_max,
+            meter: Arc::clone(ctx),
         }
     }
 
     /// Checks op `op`'s result against the size limits: its size, or why it is refused.
     pub fn admit(&self, op: OpId, v: &Value) -> Result<u64, String> {
         let size = admit(v, self.value_max)?;
-        let kept = self.uses.get(op as usize).copied().unwrap_or(0) > 0;
-        let total = self.live.saturating_add(size);
-        if kept && total > self.run_max {
-            return Err(Limit::RunValues.exceeded(
-                format!("the run's values would take {}", format_size(total)),
-                self.run_max,
-            ));
+        if self.uses.get(op as usize).copied().unwrap_or(0) > 0 {
+            self.meter.values().fits(size)?;
         }
         Ok(size)
     }
@@ -228,6 +227,7 @@ impl<'p> Values<'p> {
             *slot = Some(v);
             *sz = size;
             self.live = self.live.saturating_add(size);
+            self.meter.values().hold(size);
         }
     }
 
@@ -244,6 +244,13 @@ impl<'p> Values<'p> {
     /// Reads an operand as an owned value.
     pub fn take(&mut self, o: Operand) -> Value {
         Operands::take(self, o)
+    }
+}
+
+impl Drop for Values<'_> {
+    /// What the run still holds is no longer held (a context may outlive the run).
+    fn drop(&mut self) {
+        self.meter.values().release(self.live);
     }
 }
 
@@ -295,6 +302,7 @@ impl<'p> Operands<'p> for Values<'p> {
                 if *left == 0 {
                     let size = self.sizes.get(i).copied().unwrap_or(0);
                     self.live = self.live.saturating_sub(size);
+                    self.meter.values().release(size);
                     Cow::Owned(slot.take().unwrap_or(Value::Null))
                 } else {
                     Cow::Borrowed(slot.as_ref().unwrap_or(&NULL))
