@@ -118,13 +118,13 @@ fn forward_references_and_cycles_are_refused() {
     let OpKind::Call { args, .. } = &mut p.ops[0].kind else {
         panic!("op 0 is a call")
     };
-    args[0] = Operand::Op(3);
+    args[0] = Operand::Op(llmos::ir::OpId(3));
     let e = refused(&p);
     assert!(e.message.contains("op %0"), "{e}");
     assert!(e.message.contains("earlier op"), "{e}");
 
     let mut p = program(CSV);
-    p.ops[1].after = vec![1];
+    p.ops[1].after = vec![llmos::ir::OpId(1)];
     let e = refused(&p);
     assert!(
         e.message.contains("op %1") && e.message.contains("not an earlier op"),
@@ -136,7 +136,7 @@ fn forward_references_and_cycles_are_refused() {
 fn arity_result_types_and_capabilities_are_checked() {
     let mut p = program(CSV);
     if let OpKind::Call { args, .. } = &mut p.ops[0].kind {
-        args.push(Operand::Const(0));
+        args.push(Operand::Const(llmos::ir::ConstId(0)));
     }
     assert!(
         refused(&p)
@@ -168,7 +168,7 @@ fn arity_result_types_and_capabilities_are_checked() {
     if let OpKind::Call { args, .. } = &mut p.ops[0].kind {
         // fs.read wants a path; a template-text constant is a str, accepted; an op of
         // type json is accepted too (checked at run time), but a list is not.
-        args[0] = Operand::Const(0);
+        args[0] = Operand::Const(llmos::ir::ConstId(0));
     }
     assert!(decode(&encode(&p)).is_ok());
 }
@@ -181,7 +181,7 @@ fn tables_must_be_sorted_and_references_in_range() {
     assert!(e.message.contains("out of order"), "{e}");
 
     let mut p = program(CSV);
-    p.output = Some(Operand::Param(9));
+    p.output = Some(Operand::Param(llmos::ir::ParamId(9)));
     let e = refused(&p);
     assert!(
         e.message.starts_with("output: operand $9 is out of range"),

@@ -3,7 +3,7 @@
 //! refusing each way a block can be malformed (by name, without running anything).
 
 use llmos::bytecode::{assemble, decode, disasm, encode, verify};
-use llmos::ir::{OpKind, Operand, Program};
+use llmos::ir::{OpKind, Operand, ParamId, Program};
 use llmos::store::ObjectId;
 use llmos::tools::ToolTable;
 
@@ -84,7 +84,10 @@ fn malformed_blocks_are_refused_by_name() {
     for (bad, needle) in [
         (Operand::Elem, "`elem` is used outside a `for` body"),
         (Operand::Local(99), "operand &99 is out of range"),
-        (Operand::Param(0), "a block reads param $0 directly"),
+        (
+            Operand::Param(ParamId(0)),
+            "a block reads param $0 directly",
+        ),
     ] {
         let mut p = good.clone();
         p.blocks[then as usize].result = bad;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use llmos::ir::{OpKind, Operand, Program};
+use llmos::ir::{ConstId, OpId, OpKind, Operand, Program};
 use llmos::tools::ToolTable;
 use llmos::types::{Effect, EffectSet};
 use llmos::vm::{self, Event, EventBus, RunErrorKind};
@@ -62,7 +62,7 @@ async fn a_refused_capability_runs_nothing_and_emits_nothing() {
     let (events, bus) = collector_bus();
     let e = f.run(&p, inputs(&[]), &f.cache(), &bus).await.unwrap_err();
     assert_eq!(e.kind, RunErrorKind::Capability);
-    assert_eq!((e.op, e.step), (Some(1), Some(1)));
+    assert_eq!((e.op, e.step), (Some(OpId(1)), Some(1)));
     assert!(
         e.message
             .starts_with("capability `exec` not granted: step 2 (`r`) calls `shell.run`")
@@ -123,7 +123,7 @@ async fn one_job_runs_in_source_order() {
         .events()
         .iter()
         .filter_map(|e| match e {
-            Event::StepStarted { op, .. } => Some(*op),
+            Event::StepStarted { op, .. } => Some(op.0),
             _ => None,
         })
         .collect();
@@ -146,7 +146,7 @@ async fn cancelling_stops_the_run() {
     let e = r.unwrap_err();
     assert!(t.elapsed() < Duration::from_secs(15));
     assert_eq!(e.kind, RunErrorKind::Cancelled);
-    assert_eq!(e.op, Some(0));
+    assert_eq!(e.op, Some(OpId(0)));
     assert_eq!(
         e.message,
         "the run was cancelled (test over) while step 1 (`w`) `time.sleep` was running"
@@ -196,13 +196,13 @@ fn malformed_programs_are_refused_not_run() {
 
     let mut forward = good.clone();
     if let OpKind::Call { args, .. } = &mut forward.ops[1].kind {
-        args[0] = Operand::Op(5);
+        args[0] = Operand::Op(OpId(5));
     }
     let e = refused(forward);
     assert!(e.contains("does not refer to an earlier op"), "{e}");
 
     let mut bad_const = good.clone();
-    bad_const.output = Some(Operand::Const(999));
+    bad_const.output = Some(Operand::Const(ConstId(999)));
     let e = refused(bad_const);
     assert!(e.contains("c999 is out of range"), "{e}");
 
@@ -221,7 +221,7 @@ fn malformed_programs_are_refused_not_run() {
 
     let mut arity = good;
     if let OpKind::Call { args, .. } = &mut arity.ops[0].kind {
-        args.push(Operand::Const(0));
+        args.push(Operand::Const(ConstId(0)));
     }
     let e = refused(arity);
     assert!(e.contains("takes 1 arguments, the call passes 2"), "{e}");
@@ -251,7 +251,7 @@ async fn the_run_log_is_in_op_order_whatever_finishes_first() {
             .events()
             .iter()
             .filter_map(|e| match e {
-                Event::StepFinished { op, .. } => Some(*op),
+                Event::StepFinished { op, .. } => Some(op.0),
                 _ => None,
             })
             .collect();

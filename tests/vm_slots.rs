@@ -70,7 +70,7 @@ async fn slots_go_to_the_resolver_with_the_interpolated_prompt() {
     assert_eq!(seen[0].prompt, "Think about {\"f\":60,\"n\":3} and 3");
     let events = events.events();
     assert!(events.contains(&Event::SlotResolved {
-        op: 1,
+        op: llmos::ir::OpId(1),
         slot: "answer".into(),
         source: SlotSource::Llm
     }));

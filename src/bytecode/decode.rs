@@ -11,7 +11,9 @@
 use super::error::{DecodeError, DecodeErrorKind};
 use super::format::{self, section};
 use super::reader::Reader;
-use crate::ir::{Block, Op, OpKind, Operand, Param, Part, Program, Slot, Step, ToolRef};
+use crate::ir::{
+    Block, ConstId, Op, OpId, OpKind, Operand, Param, ParamId, Part, Program, Slot, Step, ToolRef,
+};
 
 /// The byte offset where each item starts, so program-level errors can name a place.
 #[derive(Debug, Default)]
@@ -198,9 +200,9 @@ impl Reader<'_> {
         }
         let id = self.id("an operand")?;
         match tag {
-            format::operand::CONST => Ok(Operand::Const(id)),
-            format::operand::PARAM => Ok(Operand::Param(id)),
-            format::operand::OP => Ok(Operand::Op(id)),
+            format::operand::CONST => Ok(Operand::Const(ConstId(id))),
+            format::operand::PARAM => Ok(Operand::Param(ParamId(id))),
+            format::operand::OP => Ok(Operand::Op(OpId(id))),
             format::operand::LOCAL => Ok(Operand::Local(id)),
             b => Err(self.err_at(at, format!("unknown operand tag {b:#04x}"))),
         }
@@ -224,7 +226,7 @@ impl Reader<'_> {
         for _ in 0..n {
             at.push(self.pos);
             let name = self.opt("a step name", |r| r.str("a step name"))?;
-            let op = self.opt("a step's op", |r| r.id("a step's op"))?;
+            let op = self.opt("a step's op", |r| r.id("a step's op").map(OpId))?;
             steps.push(Step { name, op });
         }
         Ok(steps)
@@ -254,7 +256,7 @@ impl Reader<'_> {
         for _ in 0..n {
             let at = self.pos;
             out.push(match self.byte("a template part")? {
-                format::part::TEXT => Part::Text(self.id("a text part")?),
+                format::part::TEXT => Part::Text(ConstId(self.id("a text part")?)),
                 format::part::VALUE => Part::Value(self.operand()?),
                 b => return Err(self.err_at(at, format!("unknown template part tag {b:#04x}"))),
             });
@@ -284,14 +286,14 @@ impl Reader<'_> {
                 let n = self.count("object entries")?;
                 let mut entries = Vec::with_capacity(n);
                 for _ in 0..n {
-                    let key = self.id("an object key")?;
+                    let key = ConstId(self.id("an object key")?);
                     entries.push((key, self.operand()?));
                 }
                 OpKind::Object { entries }
             }
             tag::FIELD => {
                 let base = self.operand()?;
-                let key = self.id("a field key")?;
+                let key = ConstId(self.id("a field key")?);
                 OpKind::Field { base, key }
             }
             tag::INDEX => {
@@ -347,7 +349,7 @@ impl Reader<'_> {
         let n = self.count("effect edges")?;
         let mut after = Vec::with_capacity(n);
         for _ in 0..n {
-            after.push(self.id("an effect edge")?);
+            after.push(OpId(self.id("an effect edge")?));
         }
         let step = self.id("an op's step")?;
         Ok(Op {

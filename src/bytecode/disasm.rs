@@ -230,7 +230,7 @@ fn parts_text(p: &Program, parts: &[Part]) -> String {
 fn operand(p: &Program, o: Operand) -> String {
     match o {
         Operand::Const(c) => format!("c{c}"),
-        Operand::Param(q) => match p.params.get(q as usize) {
+        Operand::Param(q) => match p.params.get(q.index()) {
             Some(param) => format!("${}", param.name),
             None => format!("${q}"),
         },

@@ -181,9 +181,9 @@ impl Writer {
 
     fn operand(&mut self, o: Operand) {
         let (tag, id) = match o {
-            Operand::Const(c) => (format::operand::CONST, c),
-            Operand::Param(p) => (format::operand::PARAM, p),
-            Operand::Op(i) => (format::operand::OP, i),
+            Operand::Const(c) => (format::operand::CONST, c.0),
+            Operand::Param(p) => (format::operand::PARAM, p.0),
+            Operand::Op(i) => (format::operand::OP, i.0),
             Operand::Local(i) => (format::operand::LOCAL, i),
             Operand::Elem => {
                 self.byte(format::operand::ELEM);

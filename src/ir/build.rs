@@ -136,10 +136,10 @@ impl Builder<'_> {
     fn constant(&mut self, v: Value) -> ConstId {
         let key = serde_json::to_string(&v).unwrap_or_default();
         match self.consts.get_index_of(&key) {
-            Some(i) => i as ConstId,
+            Some(i) => ConstId(i as u32),
             None => {
                 self.consts.insert(key, v);
-                (self.consts.len() - 1) as ConstId
+                ConstId((self.consts.len() - 1) as u32)
             }
         }
     }
@@ -154,7 +154,7 @@ impl Builder<'_> {
     ) -> Operand {
         let slots = std::mem::take(&mut self.slots);
         let scope = self.scope();
-        let id = scope.ops.len() as OpId;
+        let id = OpId(scope.ops.len() as u32);
         let mut after = scope.order.add(id, effects, guard);
         let mut op = Op {
             kind,
@@ -277,7 +277,7 @@ impl Builder<'_> {
     pub(super) fn expr(&mut self, e: &TExpr) -> Result<Operand, String> {
         Ok(match &e.kind {
             TExprKind::Const(v) => Operand::Const(self.constant(v.clone())),
-            TExprKind::Param(i) => self.reference(0, Operand::Param(*i as ParamId)),
+            TExprKind::Param(i) => self.reference(0, Operand::Param(ParamId(*i as u32))),
             TExprKind::Step(i) => {
                 let o = *self
                     .step_values
@@ -393,7 +393,7 @@ impl Builder<'_> {
         operands
             .iter()
             .map(|o| match o {
-                Operand::Const(c) => self.consts.get_index(*c as usize).map(|(_, v)| v.clone()),
+                Operand::Const(c) => self.consts.get_index((*c).index()).map(|(_, v)| v.clone()),
                 _ => None,
             })
             .collect()

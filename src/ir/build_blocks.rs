@@ -67,7 +67,7 @@ impl Builder<'_> {
             }
             TExprKind::Logic(op, items) => {
                 let Some((first, rest)) = items.split_first() else {
-                    return Ok(Operand::Const(0));
+                    return Ok(Operand::Const(ConstId(0)));
                 };
                 let first = self.expr(first)?;
                 if rest.is_empty() {

@@ -59,19 +59,26 @@ impl EffectOrder {
 mod tests {
     use super::*;
 
+    fn ids(ids: &[u32]) -> Vec<OpId> {
+        ids.iter().copied().map(OpId).collect()
+    }
+
     #[test]
     fn reads_wait_for_writes_and_writes_for_everything_before() {
         let read = EffectSet::single(Effect::Read);
         let write = EffectSet::single(Effect::Write);
         let net = EffectSet::single(Effect::Net);
         let mut o = EffectOrder::default();
-        assert_eq!(o.add(0, read, false), Vec::<OpId>::new());
-        assert_eq!(o.add(1, read, false), Vec::<OpId>::new());
-        assert_eq!(o.add(2, write, false), vec![0, 1]);
-        assert_eq!(o.add(3, net, false), Vec::<OpId>::new());
-        assert_eq!(o.add(4, read, false), vec![2]);
-        assert_eq!(o.add(5, EffectSet::single(Effect::Exec), false), vec![2, 4]);
-        assert_eq!(o.add(6, write, false), vec![5]);
+        assert_eq!(o.add(OpId(0), read, false), ids(&[]));
+        assert_eq!(o.add(OpId(1), read, false), ids(&[]));
+        assert_eq!(o.add(OpId(2), write, false), ids(&[0, 1]));
+        assert_eq!(o.add(OpId(3), net, false), ids(&[]));
+        assert_eq!(o.add(OpId(4), read, false), ids(&[2]));
+        assert_eq!(
+            o.add(OpId(5), EffectSet::single(Effect::Exec), false),
+            ids(&[2, 4])
+        );
+        assert_eq!(o.add(OpId(6), write, false), ids(&[5]));
     }
 
     #[test]
@@ -80,11 +87,11 @@ mod tests {
         let write = EffectSet::single(Effect::Write);
         let llm = EffectSet::single(Effect::Llm);
         let mut o = EffectOrder::default();
-        assert_eq!(o.add(0, EffectSet::EMPTY, true), Vec::<OpId>::new());
-        assert_eq!(o.add(1, read, false), Vec::<OpId>::new());
-        assert_eq!(o.add(2, EffectSet::EMPTY, true), vec![0]);
-        assert_eq!(o.add(3, llm, false), vec![2]);
-        assert_eq!(o.add(4, write, false), vec![1, 2]);
-        assert_eq!(o.add(5, EffectSet::EMPTY, false), Vec::<OpId>::new());
+        assert_eq!(o.add(OpId(0), EffectSet::EMPTY, true), ids(&[]));
+        assert_eq!(o.add(OpId(1), read, false), ids(&[]));
+        assert_eq!(o.add(OpId(2), EffectSet::EMPTY, true), ids(&[0]));
+        assert_eq!(o.add(OpId(3), llm, false), ids(&[2]));
+        assert_eq!(o.add(OpId(4), write, false), ids(&[1, 2]));
+        assert_eq!(o.add(OpId(5), EffectSet::EMPTY, false), ids(&[]));
     }
 }

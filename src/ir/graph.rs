@@ -20,7 +20,7 @@ pub fn op_graph(p: &Program) -> DiGraph<OpId, EdgeKind> {
     let n = p.ops.len();
     let mut g = DiGraph::with_capacity(n, n * 2);
     for i in 0..n {
-        g.add_node(i as OpId);
+        g.add_node(OpId(i as u32));
     }
     let mut inputs: Vec<usize> = Vec::new();
     for (i, op) in p.ops.iter().enumerate() {
@@ -28,9 +28,9 @@ pub fn op_graph(p: &Program) -> DiGraph<OpId, EdgeKind> {
         inputs.clear();
         op.for_each_input(&p.slots, |o| {
             if let super::Operand::Op(d) = o
-                && (d as usize) < n
+                && d.index() < n
             {
-                inputs.push(d as usize);
+                inputs.push(d.index());
             }
         });
         inputs.sort_unstable();
@@ -39,8 +39,8 @@ pub fn op_graph(p: &Program) -> DiGraph<OpId, EdgeKind> {
             g.add_edge(NodeIndex::new(d), to, EdgeKind::Data);
         }
         for &d in &op.after {
-            if (d as usize) < n && inputs.binary_search(&(d as usize)).is_err() {
-                g.add_edge(NodeIndex::new(d as usize), to, EdgeKind::Effect);
+            if d.index() < n && inputs.binary_search(&d.index()).is_err() {
+                g.add_edge(NodeIndex::new(d.index()), to, EdgeKind::Effect);
             }
         }
     }

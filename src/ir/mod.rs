@@ -19,16 +19,54 @@ pub mod render;
 use crate::types::{CmpOp, EffectSet, LogicOp, Type};
 use crate::value::Value;
 
-/// Index into [`Program::consts`].
-pub type ConstId = u32;
-/// Index into [`Program::params`].
-pub type ParamId = u32;
+/// An id into one table of a program: a newtype, so an op id cannot be used where a
+/// constant or a param is meant. Written as its number (in JSON too).
+macro_rules! table_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(
+            Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize,
+        )]
+        #[serde(transparent)]
+        pub struct $name(pub u32);
+
+        impl $name {
+            /// The index into its table.
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+
+        impl From<$name> for u64 {
+            fn from(id: $name) -> u64 {
+                u64::from(id.0)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+table_id!(
+    /// Index into [`Program::consts`].
+    ConstId
+);
+table_id!(
+    /// Index into [`Program::params`].
+    ParamId
+);
+table_id!(
+    /// Index into [`Program::ops`], or into a [`Block`]'s ops for an op of a block.
+    OpId
+);
 /// Index into [`Program::slots`].
 pub type SlotId = u32;
 /// Index into [`Program::tools`].
 pub type ToolId = u32;
-/// Index into [`Program::ops`], or into a [`Block`]'s ops for an op of a block.
-pub type OpId = u32;
 /// Index into [`Program::blocks`].
 pub type BlockId = u32;
 
@@ -321,7 +359,7 @@ pub fn signature_hash(decl: &crate::stdlib::ToolDecl) -> [u8; 32] {
 
 impl Program {
     pub fn constant(&self, id: ConstId) -> Option<&Value> {
-        self.consts.get(id as usize)
+        self.consts.get(id.index())
     }
 
     /// The static type of an operand of the program's own ops (a constant's is read off
@@ -334,11 +372,11 @@ impl Program {
                 .map_or(Type::Json, crate::check::literal::const_type),
             Operand::Param(i) => self
                 .params
-                .get(i as usize)
+                .get(i.index())
                 .map_or(Type::Json, |p| p.ty.clone()),
             Operand::Op(id) => self
                 .ops
-                .get(id as usize)
+                .get(id.index())
                 .map_or(Type::Json, |op| op.ty.clone()),
             Operand::Local(_) | Operand::Elem => Type::Json,
         }

@@ -225,7 +225,9 @@ fn head(p: &Program, i: usize, op: &Op) -> (Shape, String) {
 /// (`return`, a block's `value`).
 fn who(steps: &[Step], i: usize, op: &Op, end: &str) -> String {
     match steps.get(op.step as usize) {
-        Some(s) if s.op == Some(i as u32) && s.name.is_some() => s.name.clone().unwrap_or_default(),
+        Some(s) if s.op == Some(super::OpId(i as u32)) && s.name.is_some() => {
+            s.name.clone().unwrap_or_default()
+        }
         Some(_) => format!("step {}", op.step + 1),
         None => end.to_owned(),
     }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::error::{RunError, RunErrorKind};
 use super::plan::Plan;
-use crate::ir::{OpKind, ParamId, Program, SlotId};
+use crate::ir::{OpId, OpKind, ParamId, Program, SlotId};
 use crate::types::{Effect, EffectSet};
 use crate::value::{Value, coerce, parse_as};
 
@@ -33,25 +33,35 @@ impl Bindings {
         for (name, text) in sets {
             let param = program.params.iter().position(|p| p.name == *name);
             let slot = program.slots.iter().position(|s| s.name == *name);
-            let (ty, what, into, id) = match (param, slot) {
-                (Some(i), _) => (&program.params[i].ty, "param", &mut out.params, i),
-                (None, Some(i)) => (&program.slots[i].ty, "slot", &mut out.slots, i),
+            let (ty, what, given) = match (param, slot) {
+                (Some(i), _) => {
+                    let id = ParamId(i as u32);
+                    (&program.params[i].ty, "param", out.params.contains_key(&id))
+                }
+                (None, Some(i)) => (
+                    &program.slots[i].ty,
+                    "slot",
+                    out.slots.contains_key(&(i as u32)),
+                ),
                 (None, None) => {
                     kind = RunErrorKind::UnknownName;
                     problems.push(unknown_name(program, name));
                     continue;
                 }
             };
-            let id = id as u32;
-            if into.contains_key(&id) {
+            if given {
                 problems.push(format!("`--set {name}=...` is given twice"));
                 continue;
             }
-            match parse_as(text, ty) {
-                Ok(v) => {
-                    into.insert(id, v);
+            match (parse_as(text, ty), param, slot) {
+                (Ok(v), Some(i), _) => {
+                    out.params.insert(ParamId(i as u32), v);
                 }
-                Err(e) => problems.push(format!("{what} `{name}: {ty}`: {e}")),
+                (Ok(v), None, Some(i)) => {
+                    out.slots.insert(i as u32, v);
+                }
+                (Ok(_), None, None) => {}
+                (Err(e), _, _) => problems.push(format!("{what} `{name}: {ty}`: {e}")),
             }
         }
         if problems.is_empty() {
@@ -76,7 +86,7 @@ impl Bindings {
     pub(crate) fn fits(&self, program: &Program) -> bool {
         self.params
             .last_key_value()
-            .is_none_or(|(k, _)| (*k as usize) < program.params.len())
+            .is_none_or(|(k, _)| (*k).index() < program.params.len())
             && self
                 .slots
                 .last_key_value()
@@ -137,7 +147,7 @@ pub(crate) fn bind_params(
     }
     let mut out = Vec::with_capacity(program.params.len());
     for (i, p) in program.params.iter().enumerate() {
-        if let Some(v) = sets.param(i as ParamId) {
+        if let Some(v) = sets.param(ParamId(i as u32)) {
             out.push(v.clone());
             continue;
         }
@@ -174,7 +184,7 @@ pub(crate) fn check_capabilities(
 ) -> Result<(), RunError> {
     let program = plan.program;
     for (i, op) in program.ops.iter().enumerate() {
-        let id = i as u32;
+        let id = OpId(i as u32);
         let needs = match &op.kind {
             OpKind::Ask { slot } => {
                 if sets.slot(*slot).is_some() {

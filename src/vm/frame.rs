@@ -234,10 +234,10 @@ impl<'a> Operands<'a> for Frame<'a> {
 
     fn peek(&self, o: Operand) -> Option<&Value> {
         match o {
-            Operand::Const(c) => self.program.consts.get(c as usize),
+            Operand::Const(c) => self.program.consts.get(c.index()),
             Operand::Local(i) => self.locals.get(i as usize),
             Operand::Elem => Some(&self.elem),
-            Operand::Op(d) => self.results.get(d as usize)?.as_ref(),
+            Operand::Op(d) => self.results.get(d.index())?.as_ref(),
             Operand::Param(_) => None,
         }
     }
@@ -248,13 +248,11 @@ impl<'a> Operands<'a> for Frame<'a> {
 
     fn get(&mut self, o: Operand) -> Cow<'_, Value> {
         match o {
-            Operand::Const(c) => {
-                Cow::Borrowed(self.program.consts.get(c as usize).unwrap_or(&NULL))
-            }
+            Operand::Const(c) => Cow::Borrowed(self.program.consts.get(c.index()).unwrap_or(&NULL)),
             Operand::Local(i) => Cow::Borrowed(self.locals.get(i as usize).unwrap_or(&NULL)),
             Operand::Elem => Cow::Borrowed(&self.elem),
             Operand::Op(d) => {
-                let i = d as usize;
+                let i = d.index();
                 let (Some(left), Some(slot)) = (self.uses.get_mut(i), self.results.get_mut(i))
                 else {
                     return Cow::Borrowed(&NULL);

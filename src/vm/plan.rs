@@ -54,7 +54,7 @@ impl<'p> Plan<'p> {
         let mut edges: Vec<(OpId, OpId)> = Vec::with_capacity(n * 2);
         let mut tool_ops = Vec::new();
         for (i, op) in program.ops.iter().enumerate() {
-            let id = i as OpId;
+            let id = OpId(i as u32);
             if matches!(op.kind, OpKind::Call { .. } | OpKind::Ask { .. })
                 || !op.blocks().is_empty()
             {
@@ -64,7 +64,7 @@ impl<'p> Plan<'p> {
                 if let Operand::Op(d) = o {
                     // Verified: `d < id < n`, so the index is in range.
                     edges.push((d, id));
-                    uses[d as usize] += 1;
+                    uses[d.index()] += 1;
                     waits[i] += 1;
                 }
             });
@@ -74,23 +74,23 @@ impl<'p> Plan<'p> {
             }
         }
         if let Some(Operand::Op(d)) = program.output {
-            uses[d as usize] += 1;
+            uses[d.index()] += 1;
         }
         // Successor lists, grouped by predecessor (counting sort keeps them in op order).
         // Every edge's `d` is below `n`, and `fill[d]` stays below `succ_start[d + 1]`,
         // so the indexing below is in range.
         let mut succ_start = vec![0_u32; n + 1];
         for &(d, _) in &edges {
-            succ_start[d as usize + 1] += 1;
+            succ_start[d.index() + 1] += 1;
         }
         for i in 0..n {
             succ_start[i + 1] += succ_start[i];
         }
         let blocks = plan_blocks(program, &effects);
         let mut fill = succ_start.clone();
-        let mut succ = vec![0; edges.len()];
+        let mut succ = vec![OpId(0); edges.len()];
         for &(d, to) in &edges {
-            let at = &mut fill[d as usize];
+            let at = &mut fill[d.index()];
             succ[*at as usize] = to;
             *at += 1;
         }
@@ -109,7 +109,7 @@ impl<'p> Plan<'p> {
 
     /// The ops waiting for op `op`.
     pub fn successors(&self, op: OpId) -> &[OpId] {
-        let i = op as usize;
+        let i = op.index();
         match (self.succ_start.get(i), self.succ_start.get(i + 1)) {
             (Some(&a), Some(&b)) => self.succ.get(a as usize..b as usize).unwrap_or_default(),
             _ => &[],
@@ -118,7 +118,7 @@ impl<'p> Plan<'p> {
 
     /// The effects of op `op`: its tool's, `llm` for a slot, none otherwise.
     pub fn op_effects(&self, op: OpId) -> EffectSet {
-        match self.program.ops.get(op as usize).map(|o| &o.kind) {
+        match self.program.ops.get(op.index()).map(|o| &o.kind) {
             Some(OpKind::Call { tool, .. }) => self
                 .effects
                 .get(*tool as usize)
@@ -158,7 +158,7 @@ impl<'p> Plan<'p> {
     /// The tool name of op `op` for events and messages: the tool, `ask`, or the kind
     /// of inline op.
     pub fn op_tool(&self, op: OpId) -> &'static str {
-        match self.program.ops.get(op as usize).map(|o| &o.kind) {
+        match self.program.ops.get(op.index()).map(|o| &o.kind) {
             Some(OpKind::Call { tool, .. }) => {
                 self.tools.get(*tool as usize).map_or("?", |t| t.name())
             }

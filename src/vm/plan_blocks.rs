@@ -31,7 +31,7 @@ pub(super) fn plan_blocks(p: &Program, tool_effects: &[EffectSet]) -> Vec<BlockP
             let mut uses = vec![0_u32; block.ops.len()];
             let mut count = |o: Operand| {
                 if let Operand::Op(d) = o
-                    && let Some(u) = uses.get_mut(d as usize)
+                    && let Some(u) = uses.get_mut(d.index())
                 {
                     *u += 1;
                 }

@@ -56,7 +56,7 @@ pub(crate) trait Operands<'p> {
     fn text(&self, c: ConstId) -> &'p str {
         self.program()
             .consts
-            .get(c as usize)
+            .get(c.index())
             .and_then(Value::as_str)
             .unwrap_or_default()
     }
@@ -211,7 +211,7 @@ impl<'p> Values<'p> {
     /// Checks op `op`'s result against the size limits: its size, or why it is refused.
     pub fn admit(&self, op: OpId, v: &Value) -> Result<u64, String> {
         let size = admit(v, self.value_max)?;
-        if self.uses.get(op as usize).copied().unwrap_or(0) > 0 {
+        if self.uses.get(op.index()).copied().unwrap_or(0) > 0 {
             self.meter.values().fits(size)?;
         }
         Ok(size)
@@ -220,7 +220,7 @@ impl<'p> Values<'p> {
     /// Stores op `op`'s result of `size` (from [`Values::admit`]); dropped at once when
     /// nothing reads it.
     pub fn set(&mut self, op: OpId, v: Value, size: u64) {
-        let i = op as usize;
+        let i = op.index();
         if self.uses.get(i).copied().unwrap_or(0) > 0
             && let (Some(slot), Some(sz)) = (self.results.get_mut(i), self.sizes.get_mut(i))
         {
@@ -261,9 +261,9 @@ impl<'p> Operands<'p> for Values<'p> {
 
     fn peek(&self, o: Operand) -> Option<&Value> {
         match o {
-            Operand::Const(c) => self.program.consts.get(c as usize),
-            Operand::Param(p) => self.params.get(p as usize),
-            Operand::Op(d) => self.results.get(d as usize)?.as_ref(),
+            Operand::Const(c) => self.program.consts.get(c.index()),
+            Operand::Param(p) => self.params.get(p.index()),
+            Operand::Op(d) => self.results.get(d.index())?.as_ref(),
             Operand::Local(_) | Operand::Elem => None,
         }
     }
@@ -275,19 +275,17 @@ impl<'p> Operands<'p> for Values<'p> {
     /// Stored results by their recorded size (no walk through them).
     fn size(&self, o: Operand) -> u64 {
         match o {
-            Operand::Op(d) => self.sizes.get(d as usize).copied().unwrap_or(0),
+            Operand::Op(d) => self.sizes.get(d.index()).copied().unwrap_or(0),
             other => self.peek(other).map_or(0, size_of),
         }
     }
 
     fn get(&mut self, o: Operand) -> Cow<'_, Value> {
         match o {
-            Operand::Const(c) => {
-                Cow::Borrowed(self.program.consts.get(c as usize).unwrap_or(&NULL))
-            }
-            Operand::Param(p) => Cow::Borrowed(self.params.get(p as usize).unwrap_or(&NULL)),
+            Operand::Const(c) => Cow::Borrowed(self.program.consts.get(c.index()).unwrap_or(&NULL)),
+            Operand::Param(p) => Cow::Borrowed(self.params.get(p.index()).unwrap_or(&NULL)),
             Operand::Op(d) => {
-                let i = d as usize;
+                let i = d.index();
                 let (Some(left), Some(slot)) = (self.uses.get_mut(i), self.results.get_mut(i))
                 else {
                     return Cow::Borrowed(&NULL);

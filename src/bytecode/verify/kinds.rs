@@ -290,7 +290,7 @@ impl Verifier<'_> {
                 return Err(err(site, format!("{name:?} is not an identifier")));
             }
             if let Some(op) = s.op
-                && op as usize >= ops
+                && op.index() >= ops
             {
                 return Err(err(site, format!("op %{op} is out of range ({ops} ops)")));
             }

@@ -262,7 +262,7 @@ impl<'a> Verifier<'a> {
                 }
             }
             if let Some(op) = s.op
-                && op as usize >= self.p.ops.len()
+                && op.index() >= self.p.ops.len()
             {
                 return Err(err(
                     site,

@@ -6,7 +6,7 @@ use super::{Verifier, check_type, err};
 use crate::bytecode::error::{Site, VerifyError};
 use crate::bytecode::format::MAX_BLOCK_DEPTH;
 use crate::ir::effects::EffectOrder;
-use crate::ir::{Op, Operand, Step};
+use crate::ir::{ConstId, Op, OpId, Operand, Step};
 use crate::stdlib::ToolDecl;
 use crate::types::{EffectSet, Type};
 use crate::value::Value;
@@ -44,8 +44,8 @@ pub(super) struct Walk {
 
 impl Verifier<'_> {
     /// A constant that must be a string (template text, object key, field name).
-    pub(super) fn text_const(&self, site: Site, c: u32) -> Result<(), VerifyError> {
-        match self.p.consts.get(c as usize) {
+    pub(super) fn text_const(&self, site: Site, c: ConstId) -> Result<(), VerifyError> {
+        match self.p.consts.get(c.index()) {
             Some(Value::String(_)) => Ok(()),
             Some(other) => Err(err(
                 site,
@@ -71,7 +71,7 @@ impl Verifier<'_> {
     ) -> Result<(), VerifyError> {
         let (ok, what, len) = match o {
             Operand::Const(c) => (
-                (c as usize) < self.p.consts.len(),
+                c.index() < self.p.consts.len(),
                 "constant",
                 self.p.consts.len(),
             ),
@@ -82,11 +82,11 @@ impl Verifier<'_> {
                 ));
             }
             Operand::Param(q) => (
-                (q as usize) < self.p.params.len(),
+                q.index() < self.p.params.len(),
                 "param",
                 self.p.params.len(),
             ),
-            Operand::Op(i) => ((i as usize) < before, "op", before),
+            Operand::Op(i) => (i.index() < before, "op", before),
             Operand::Local(i) => (
                 (i as usize) < scope.locals.len(),
                 "capture",
@@ -126,7 +126,7 @@ impl Verifier<'_> {
             Operand::Const(_) | Operand::Param(_) => self.p.operand_type(o),
             Operand::Op(i) => scope
                 .ops
-                .get(i as usize)
+                .get(i.index())
                 .map_or(Type::Json, |op| op.ty.clone()),
             Operand::Local(i) => scope.locals.get(i as usize).cloned().unwrap_or(Type::Json),
             Operand::Elem => scope.elem.clone().unwrap_or(Type::Json),
@@ -177,18 +177,18 @@ impl Verifier<'_> {
                 ));
             }
             last_step = op.step;
-            self.edges(site, i, op, order.add(i as u32, effects, guard))?;
+            self.edges(site, i, op, order.add(OpId(i as u32), effects, guard))?;
         }
         Ok((all, any_guard))
     }
 
     /// Effect edges: sorted, unique, earlier, and covering the order `needs` (the
     /// workspace order and the guards).
-    fn edges(&self, site: Site, i: usize, op: &Op, needs: Vec<u32>) -> Result<(), VerifyError> {
+    fn edges(&self, site: Site, i: usize, op: &Op, needs: Vec<OpId>) -> Result<(), VerifyError> {
         if op.after.windows(2).any(|w| w[0] >= w[1]) {
             return Err(err(site, "effect edges are not sorted and unique"));
         }
-        if let Some(a) = op.after.iter().find(|a| **a as usize >= i) {
+        if let Some(a) = op.after.iter().find(|a| (**a).index() >= i) {
             return Err(err(
                 site,
                 format!("effect edge to %{a}, which is not an earlier op"),

@@ -12,7 +12,7 @@ impl<'a, 'p> Sched<'a, 'p> {
     /// Starts a block op.
     pub(super) fn start_block(&mut self, op: OpId) {
         let plan: &'a Plan<'p> = self.plan;
-        let Some(o) = plan.program.ops.get(op as usize) else {
+        let Some(o) = plan.program.ops.get(op.index()) else {
             return;
         };
         self.emit_started(op);

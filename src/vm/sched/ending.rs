@@ -25,7 +25,7 @@ impl<'a, 'p> Sched<'a, 'p> {
     /// it) or failed.
     pub(super) fn finish_slot(&mut self, op: OpId, r: Result<Resolved, String>, ms: f64) {
         let program = self.plan.program;
-        let slot = match program.ops.get(op as usize).map(|o| &o.kind) {
+        let slot = match program.ops.get(op.index()).map(|o| &o.kind) {
             Some(OpKind::Ask { slot }) => program.slots.get(*slot as usize),
             _ => None,
         };
@@ -73,7 +73,7 @@ impl<'a, 'p> Sched<'a, 'p> {
     /// Op `op` failed: keep the failure if it is the first in op order, and stop every
     /// running op after it.
     pub(super) fn fail(&mut self, op: OpId, kind: RunErrorKind, message: String, ms: f64) {
-        let step = self.plan.program.ops.get(op as usize).map_or(0, |o| o.step);
+        let step = self.plan.program.ops.get(op.index()).map_or(0, |o| o.step);
         if !self.quiet {
             self.env.bus.emit(&Event::StepFailed {
                 op,
@@ -88,7 +88,7 @@ impl<'a, 'p> Sched<'a, 'p> {
         if self.failure.as_ref().is_some_and(|f| f.op < Some(op)) {
             return;
         }
-        for (_, (handle, _)) in self.running.range(op + 1..) {
+        for (_, (handle, _)) in self.running.range(OpId(op.0 + 1)..) {
             handle.abort();
         }
         self.failure = Some(RunError::at(kind, op, step, message));
@@ -129,14 +129,14 @@ impl<'a, 'p> Sched<'a, 'p> {
         RunError {
             kind,
             op: first,
-            step: first.and_then(|op| self.plan.program.ops.get(op as usize).map(|o| o.step)),
+            step: first.and_then(|op| self.plan.program.ops.get(op.index()).map(|o| o.step)),
             message,
         }
     }
 
     /// ``step 2 (`text`)``: the label of op `op`'s statement.
     pub(super) fn label(&self, op: OpId) -> String {
-        let step = self.plan.program.ops.get(op as usize).map_or(0, |o| o.step);
+        let step = self.plan.program.ops.get(op.index()).map_or(0, |o| o.step);
         step_label(self.plan.program, step)
     }
 
@@ -150,7 +150,7 @@ impl<'a, 'p> Sched<'a, 'p> {
 
     /// The statement, label and tool name that step events carry.
     pub(super) fn step_event(&self, op: OpId) -> (u32, String, &'static str) {
-        let step = self.plan.program.ops.get(op as usize).map_or(0, |o| o.step);
+        let step = self.plan.program.ops.get(op.index()).map_or(0, |o| o.step);
         (step, self.label(op), self.plan.op_tool(op))
     }
 

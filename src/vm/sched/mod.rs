@@ -102,7 +102,7 @@ pub(crate) async fn execute<'a, 'p>(
     let mut ready = BinaryHeap::new();
     for (i, w) in plan.waits.iter().enumerate() {
         if *w == 0 {
-            ready.push(Reverse(i as OpId));
+            ready.push(Reverse(OpId(i as u32)));
         }
     }
     let quiet = env.bus.is_quiet();
@@ -198,7 +198,7 @@ impl<'a, 'p> Sched<'a, 'p> {
 
     /// Whether op `op` can act or wait (a tool, a slot, a block): not an inline op.
     fn is_call(&self, op: OpId) -> bool {
-        let kind = self.plan.program.ops.get(op as usize).map(|o| &o.kind);
+        let kind = self.plan.program.ops.get(op.index()).map(|o| &o.kind);
         !matches!(
             kind,
             Some(
@@ -232,7 +232,7 @@ impl<'a, 'p> Sched<'a, 'p> {
     /// Starts op `op`: inline ops and ready tools finish here; the rest take off.
     fn start(&mut self, op: OpId) {
         let program = self.plan.program;
-        let Some(o) = program.ops.get(op as usize) else {
+        let Some(o) = program.ops.get(op.index()) else {
             return;
         };
         match &o.kind {
@@ -375,7 +375,7 @@ impl<'a, 'p> Sched<'a, 'p> {
         self.tally.ops_run += 1;
         self.values.set(op, v, size);
         for &s in self.plan.successors(op) {
-            if let Some(w) = self.waits.get_mut(s as usize) {
+            if let Some(w) = self.waits.get_mut(s.index()) {
                 *w -= 1;
                 if *w == 0 {
                     self.ready.push(Reverse(s));
