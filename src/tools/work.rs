@@ -13,9 +13,11 @@
 //!   [`Work::apply`] (one of several), which run only if the call was not stopped; a
 //!   stop that comes while one runs waits for it. What a body prepared or applied so far
 //!   is undone by the undo it registered ([`Work::on_stop`]: removing a temporary file,
-//!   cutting a file back to its old length), right when the call is stopped. So once
-//!   the scheduler has seen the call stop, nothing of it is left applied, and nothing
-//!   is applied afterwards.
+//!   cutting a file back to its old length), right when the call is stopped, also when
+//!   the body has ended but its answer was not taken yet. So once the scheduler has seen
+//!   the call stop, nothing of it is left applied, and nothing is applied afterwards;
+//!   the one exception is a [`Work::commit`] that ended before the stop came (an
+//!   effect that cannot be taken back, such as a rename over the old file).
 //!
 //! Bodies run at once on the calling thread ([`Work::inline`]) when their input is small:
 //! no thread, no future; nothing can stop them, which is fine for work that small.
@@ -171,6 +173,16 @@ fn stopped() -> ToolError {
 /// Stops the call when the future that waits for it is dropped.
 struct StopOnDrop(Arc<Job>);
 
+impl StopOnDrop {
+    /// The call ended and its answer was taken: a later stop has nothing to undo.
+    fn disarm(&self) {
+        let mut phase = self.0.phase();
+        if let Phase::Running(_) = &*phase {
+            *phase = Phase::Done;
+        }
+    }
+}
+
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
         self.0.stop();
@@ -189,18 +201,17 @@ pub fn offload(body: impl FnOnce(&Work<'_>) -> ToolResult + Send + 'static) -> T
     let shared = Arc::clone(&job);
     pool::submit(Box::new(move || {
         let result = body(&Work { job: Some(&shared) });
-        {
-            let mut phase = shared.phase();
-            if let Phase::Running(_) = &*phase {
-                // Ended without committing: nothing to undo any more.
-                *phase = Phase::Done;
-            }
-        }
+        // Effects applied through `Work::apply` stay undoable until the scheduler has
+        // the result: a stop that comes before (the step's time limit firing while the
+        // answer is on its way) still undoes them, so a call the run reports as stopped
+        // never leaves them behind.
         let _ = tx.send(result);
     }));
     let guard = StopOnDrop(job);
     Box::pin(async move {
         let result = rx.await;
+        // The scheduler has the answer: from here on the call's effects are its own.
+        guard.disarm();
         drop(guard);
         result.unwrap_or_else(|_| Err(ToolError::failed("the tool stopped without an answer")))
     })
@@ -316,6 +327,39 @@ mod tests {
         ));
         let all: Vec<Value> = all.into_iter().map(Result::unwrap).collect();
         assert_eq!(all, (0..50).map(Value::from).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn applied_effects_are_undone_when_the_stop_beats_the_answer() {
+        // The body applies and ends; its answer is never taken (the step's time limit
+        // fired while it was on its way): the run reports the call stopped, so its
+        // effect must go.
+        let (done_tx, done) = channel();
+        let undone = Arc::new(AtomicUsize::new(0));
+        let u = Arc::clone(&undone);
+        let fut = offload(move |w| {
+            w.on_stop(Box::new(move || {
+                u.fetch_add(1, Ordering::SeqCst);
+            }))?;
+            w.apply(|| ())?;
+            done_tx.send(()).unwrap();
+            Ok(Value::Null)
+        });
+        done.recv().unwrap();
+        // the body has applied and is ending; the answer is not taken
+        drop(fut);
+        assert_eq!(undone.load(Ordering::SeqCst), 1);
+        // an answer that is taken keeps the effect
+        let undone = Arc::new(AtomicUsize::new(0));
+        let u = Arc::clone(&undone);
+        let r = block_on(offload(move |w| {
+            w.on_stop(Box::new(move || {
+                u.fetch_add(1, Ordering::SeqCst);
+            }))?;
+            w.apply(|| Value::from(1))
+        }));
+        assert_eq!(r.unwrap(), Value::from(1));
+        assert_eq!(undone.load(Ordering::SeqCst), 0);
     }
 
     #[test]
