@@ -237,3 +237,76 @@ async fn the_typescript_sdk_client() {
         json!({"lines": 2, "first": "one two three"})
     );
 }
+
+#[tokio::test]
+async fn served_programs_call_mcp_servers_and_leave_none_behind() {
+    use rustix::process::{Pid, Signal, kill_process};
+    let Some(p) = peers::peers() else { return };
+    let ws = Ws::new();
+    ws.write(
+        ".llmos/config.toml",
+        &peers::logged_server(
+            "everything",
+            &peers::everything(p),
+            &["stdio"],
+            "effects = [\"pure\"]",
+        ),
+    );
+    ws.write(
+        "add.llt",
+        "trace add_numbers\ngoal \"add {a} and {b}\"\nparam a: float\nparam b: float\n\
+         let s = everything.get_sum(a: a, b: b)\nreturn s\n",
+    );
+    assert_eq!(llmos(&ws, &["mcp", "refresh"], &[]).await.code, 0);
+    let run = llmos(&ws, &["traces", "import", "add.llt"], &[]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        peers::started(ws.root()).len(),
+        1,
+        "only the refresh started it"
+    );
+
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_llmos"))
+        .args(["mcp", "serve", "--root"])
+        .arg(ws.root())
+        .env_remove("LLMOS_HOME")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let (stdout, stdin) = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let client = Watcher { changed: tx }
+        .serve((stdout, stdin))
+        .await
+        .unwrap();
+    let tools = client.list_all_tools().await.unwrap();
+    assert_eq!(tool_names(&tools), ["add_numbers"]);
+    let t = serde_json::to_value(&tools[0]).unwrap();
+    assert_eq!(t["inputSchema"]["properties"]["a"]["type"], "number");
+    assert_eq!(t["inputSchema"]["required"], json!(["a", "b"]));
+    for (a, b, want) in [
+        (2, 3, "The sum of 2 and 3 is 5."),
+        (40, 2, "The sum of 40 and 2 is 42."),
+    ] {
+        let r = call(&client, "add_numbers", json!({"a": a, "b": b})).await;
+        assert_eq!(r["content"][0]["text"], want, "{r}");
+    }
+    // One server for both calls, kept while serving.
+    assert_eq!(peers::started(ws.root()).len(), 2);
+    let server = peers::started(ws.root())[1];
+    assert_eq!(peers::group(server).len(), 2, "node and its helper");
+
+    // SIGTERM ends llmos mcp serve and the servers it started.
+    let pid = Pid::from_raw(child.id().unwrap() as i32).unwrap();
+    kill_process(pid, Signal::TERM).unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .expect("llmos mcp serve ends after SIGTERM")
+        .unwrap();
+    assert!(status.success(), "{status}");
+    peers::assert_no_orphans(ws.root());
+    drop(client);
+}
