@@ -66,11 +66,14 @@ fn refresh(root: &RootArg) -> Outcome {
     let mut failed = false;
     for ((name, result), server) in listed.into_iter().zip(&servers) {
         match result.and_then(|tools| crate::mcp::schema::map_tools(server, &tools)) {
-            Ok(mapped) => {
-                let s = if mapped.len() == 1 { "" } else { "s" };
-                outln!("{name}: {} tool{s}", mapped.len());
-                for m in mapped {
+            Ok(mapping) => {
+                let s = if mapping.tools.len() == 1 { "" } else { "s" };
+                outln!("{name}: {} tool{s}", mapping.tools.len());
+                for m in mapping.tools {
                     outln!("  {}  effects({})", m.decl.signature(), m.decl.effects);
+                }
+                for note in mapping.left_out {
+                    eprintln!("warning: {note}");
                 }
             }
             Err(e) => {

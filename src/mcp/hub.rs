@@ -112,11 +112,13 @@ impl Hub {
             ),
         };
         let tools = self.list(&server.name).await.map_err(unavailable)?;
-        let mapped = super::schema::map_tools(server, &tools).map_err(|message| LinkError {
-            index: refs.first().map_or(0, |r| r.0),
-            kind: LinkErrorKind::Unavailable,
-            message,
-        })?;
+        let mapped = super::schema::map_tools(server, &tools)
+            .map_err(|message| LinkError {
+                index: refs.first().map_or(0, |r| r.0),
+                kind: LinkErrorKind::Unavailable,
+                message,
+            })?
+            .tools;
         for (index, r) in refs {
             let Some(m) = mapped.iter().find(|m| m.decl.name == r.name) else {
                 return Err(LinkError {

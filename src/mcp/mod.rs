@@ -97,16 +97,19 @@ pub fn workspace_tools(
         }
     }
     let hub = Arc::new(Hub::new(servers, ws.root.clone(), ws.state_dir.clone()));
-    let table = table_with(builtins, &hub, &lists)?;
+    let (table, left_out) = table_with(builtins, &hub, &lists)?;
+    notes.extend(left_out.into_iter().map(|n| format!("warning: {n}")));
     Ok(WorkspaceTools { table, notes })
 }
 
-/// `base` with the tools of `lists` (server name to its listed tools), called through `hub`.
+/// `base` with the tools of `lists` (server name to its listed tools), called through
+/// `hub`; and why tools were left out ([`schema::Mapping::left_out`]).
 pub fn table_with(
     base: &ToolTable,
     hub: &Arc<Hub>,
     lists: &BTreeMap<String, Vec<RemoteTool>>,
-) -> Result<ToolTable, String> {
+) -> Result<(ToolTable, Vec<String>), String> {
+    let mut left_out = Vec::new();
     let builtin_namespaces: std::collections::BTreeSet<&str> =
         base.keys().filter_map(|k| k.split('.').next()).collect();
     let mut entries = Vec::new();
@@ -121,7 +124,9 @@ pub fn table_with(
                 server.name
             ));
         }
-        for m in schema::map_tools(server, tools)? {
+        let mapping = schema::map_tools(server, tools)?;
+        left_out.extend(mapping.left_out);
+        for m in mapping.tools {
             let imp = tool::McpTool::new(&m, &server.name, server.timeout, Arc::clone(hub));
             entries.push(ToolEntry {
                 sig_hash: m.sig_hash,
@@ -135,10 +140,11 @@ pub fn table_with(
             });
         }
     }
-    base.extended(
+    let table = base.extended(
         entries,
         Some(Arc::clone(hub) as Arc<dyn crate::tools::table::Provider>),
-    )
+    )?;
+    Ok((table, left_out))
 }
 
 /// A server's name and what listing its tools gave.

@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use super::client::RemoteTool;
 use super::config::Server;
 use super::names::to_ident;
+use crate::llm::names::MAX_API_NAME;
 use crate::stdlib::{ParamDecl, ToolDecl};
 use crate::types::Type;
 use crate::value::{canonical_json, conforms};
@@ -39,22 +40,42 @@ pub struct Mapped {
     pub sig_hash: [u8; 32],
 }
 
+/// The tools of one server as llt tools, and the ones left out.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Mapping {
+    /// In name order.
+    pub tools: Vec<Mapped>,
+    /// Why each tool left out is (a name no LLM API accepts), for stderr.
+    pub left_out: Vec<String>,
+}
+
 /// Maps every tool of `server`. Two tools (or two parameters of one tool) that become
-/// the same identifier are an error naming both.
-pub fn map_tools(server: &Server, tools: &[RemoteTool]) -> Result<Vec<Mapped>, String> {
-    let mut out: Vec<Mapped> = Vec::with_capacity(tools.len());
+/// the same identifier are an error naming both. A tool whose llt name is longer than an
+/// LLM API accepts (a server may list anything) is left out, with a note: the Learner
+/// could not offer it, and every other tool stays usable.
+pub fn map_tools(server: &Server, tools: &[RemoteTool]) -> Result<Mapping, String> {
+    let mut out = Mapping::default();
     for t in tools {
         let m = map_tool(server, t)?;
-        if let Some(other) = out.iter().find(|o| o.decl.name == m.decl.name) {
+        if let Some(other) = out.tools.iter().find(|o| o.decl.name == m.decl.name) {
             return Err(format!(
                 "MCP server `{}`: tools `{}` and `{}` both become `{}`; llmos cannot tell \
                  them apart",
                 server.name, other.remote, t.name, m.decl.name
             ));
         }
-        out.push(m);
+        let len = m.decl.name.chars().count();
+        if len > MAX_API_NAME {
+            out.left_out.push(format!(
+                "MCP server `{}`: tool `{}` is left out: as `{}` its name has {len} \
+                 characters, more than the {MAX_API_NAME} LLM APIs accept",
+                server.name, t.name, m.decl.name
+            ));
+            continue;
+        }
+        out.tools.push(m);
     }
-    out.sort_by(|a, b| a.decl.name.cmp(&b.decl.name));
+    out.tools.sort_by(|a, b| a.decl.name.cmp(&b.decl.name));
     Ok(out)
 }
 
@@ -266,7 +287,7 @@ mod tests {
             tool(json!({"name": "weather", "inputSchema": {"type": "object"},
                 "outputSchema": {"type": "object"}})),
         ];
-        let m = map_tools(&s, &tools).unwrap();
+        let m = map_tools(&s, &tools).unwrap().tools;
         let sigs: Vec<String> = m.iter().map(|m| m.decl.signature()).collect();
         assert_eq!(
             sigs,
@@ -302,7 +323,7 @@ mod tests {
             "inputSchema": {"type": "object", "properties": {
                 "message": {"type": "string", "description": "what to echo"}},
                 "required": ["message"]}});
-        let h = |v: Value| map_tools(&s, &[tool(v)]).unwrap()[0].sig_hash;
+        let h = |v: Value| map_tools(&s, &[tool(v)]).unwrap().tools[0].sig_hash;
         let mut reworded = base.clone();
         reworded["description"] = json!("Says it back");
         reworded["inputSchema"]["properties"]["message"]["description"] = json!("text");
@@ -313,6 +334,27 @@ mod tests {
         let mut output = base.clone();
         output["outputSchema"] = json!({"type": "object"});
         assert_ne!(h(base), h(output));
+    }
+
+    #[test]
+    fn names_no_llm_api_takes_are_left_out() {
+        let s = server("");
+        let long = "a".repeat(MAX_API_NAME - "everything.".len() + 1);
+        let fits = "b".repeat(MAX_API_NAME - "everything.".len());
+        let m = map_tools(
+            &s,
+            &[tool(json!({"name": long})), tool(json!({"name": fits}))],
+        )
+        .unwrap();
+        assert_eq!(m.tools.len(), 1);
+        assert_eq!(m.tools[0].remote, fits);
+        assert_eq!(m.left_out.len(), 1);
+        assert!(
+            m.left_out[0].contains(&format!("tool `{long}` is left out"))
+                && m.left_out[0].contains("65 characters"),
+            "{:?}",
+            m.left_out
+        );
     }
 
     #[test]
