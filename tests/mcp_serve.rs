@@ -243,14 +243,21 @@ async fn served_programs_call_mcp_servers_and_leave_none_behind() {
     use rustix::process::{Pid, Signal, kill_process};
     let Some(p) = peers::peers() else { return };
     let ws = Ws::new();
+    // `netty` declares no effects: its tools need `net`, which `serve` does not grant
+    // unless told.
     ws.write(
         ".llmos/config.toml",
-        &peers::logged_server(
+        &(peers::logged_server(
             "everything",
             &peers::everything(p),
             &["stdio"],
             "effects = [\"pure\"]",
-        ),
+        ) + &peers::logged_server("netty", &peers::everything(p), &["stdio"], "")),
+    );
+    ws.write(
+        "echo.llt",
+        "trace echo_net\ngoal \"echo {text} over the net\"\nparam text: str\n\
+         let e = netty.echo(message: text)\nreturn e\n",
     );
     ws.write(
         "add.llt",
@@ -258,12 +265,12 @@ async fn served_programs_call_mcp_servers_and_leave_none_behind() {
          let s = everything.get_sum(a: a, b: b)\nreturn s\n",
     );
     assert_eq!(llmos(&ws, &["mcp", "refresh"], &[]).await.code, 0);
-    let run = llmos(&ws, &["traces", "import", "add.llt"], &[]).await;
+    let run = llmos(&ws, &["traces", "import", "add.llt", "echo.llt"], &[]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         peers::started(ws.root()).len(),
-        1,
-        "only the refresh started it"
+        2,
+        "only the refresh started them"
     );
 
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_llmos"))
@@ -283,7 +290,7 @@ async fn served_programs_call_mcp_servers_and_leave_none_behind() {
         .await
         .unwrap();
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tool_names(&tools), ["add_numbers"]);
+    assert_eq!(tool_names(&tools), ["add_numbers", "echo_net"]);
     let t = serde_json::to_value(&tools[0]).unwrap();
     assert_eq!(t["inputSchema"]["properties"]["a"]["type"], "number");
     assert_eq!(t["inputSchema"]["required"], json!(["a", "b"]));
@@ -294,9 +301,21 @@ async fn served_programs_call_mcp_servers_and_leave_none_behind() {
         let r = call(&client, "add_numbers", json!({"a": a, "b": b})).await;
         assert_eq!(r["content"][0]["text"], want, "{r}");
     }
+    // The grants of `exec`: no `net` without --allow, refused before the server starts.
+    let r = call(&client, "echo_net", json!({"text": "hi"})).await;
+    assert_eq!(r["isError"], true, "{r}");
+    assert!(
+        r["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("capability `net` not granted"),
+        "{r}"
+    );
     // One server for both calls, kept while serving.
-    assert_eq!(peers::started(ws.root()).len(), 2);
-    let server = peers::started(ws.root())[1];
+    let started = peers::started_servers(ws.root());
+    assert_eq!(started.len(), 3, "{started:?}");
+    assert_eq!(started[2].1, "everything");
+    let server = started[2].0;
     assert_eq!(peers::group(server).len(), 2, "node and its helper");
 
     // SIGTERM ends llmos mcp serve and the servers it started.
