@@ -78,6 +78,18 @@ async fn stdio_servers_lend_their_tools_to_every_command() {
             .contains("everything.echo(message: str) -> str  effects(pure)")
     );
     assert!(tools.stdout.contains("Echoes back the input string"));
+    let listed = llmos(&ws, &["tools", "--json"], &[]).await.json();
+    let get_sum = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "everything.get_sum")
+        .unwrap();
+    assert_eq!(
+        get_sum["mcp"],
+        json!({"server": "everything", "tool": "get-sum"})
+    );
+    assert_eq!(get_sum["effects"], json!(["pure"]));
     assert!(
         tools.stdout.contains("fs.read(path: path) -> str"),
         "built-ins too"

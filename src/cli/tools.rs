@@ -21,14 +21,20 @@ pub fn run(args: Args) -> Outcome {
     };
     if args.json {
         let list: Vec<serde_json::Value> = table
-            .decls()
-            .map(|d| {
-                serde_json::json!({
+            .entries()
+            .map(|e| {
+                let d = &e.decl;
+                let mut v = serde_json::json!({
                     "name": d.name,
                     "signature": d.signature(),
                     "effects": d.effects.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
                     "doc": d.doc,
-                })
+                });
+                // An MCP server's tool: which server, and its name there.
+                if let crate::tools::ToolSource::Mcp { server, remote } = &e.source {
+                    v["mcp"] = serde_json::json!({ "server": server, "tool": remote });
+                }
+                v
             })
             .collect();
         outln!(
