@@ -1,8 +1,10 @@
 //! What LLM work used: calls, tokens and money, in one type for every stage (a metered
 //! call, a slot, a VM run, a kernel run, a recording). Money is an integer number of
-//! micro-dollars (exact sums, no rounding drift); dollars as `f64` exist only where an
-//! amount is shown or written for people (`usd`, `format_usd`, the JSON and YAML fields
-//! named `cost_usd`).
+//! micro-dollars (exact sums, no rounding drift), here and in the ledger, the meter and
+//! the kernel's `--budget` arithmetic; dollars as `f64` exist only at the edges: where an
+//! amount is typed (`to_micros`, once, for `--budget` and `budget --set`) and where it is
+//! shown or written for people (`usd`, `format_micros`, the JSON and YAML fields named
+//! `cost_usd`).
 
 use serde::{Deserialize, Serialize};
 

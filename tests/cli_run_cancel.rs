@@ -73,7 +73,7 @@ async fn sigint_cancels_a_learner_run_and_releases_its_hold() {
     );
     // One call was charged; the hold of the cancelled one was released, not left to expire.
     let db = llmos::db::Db::open_in(&ws.root().join(".llmos")).unwrap();
-    assert_eq!(db.ledger().held_total().unwrap(), 0.0);
+    assert_eq!(db.ledger().held_total().unwrap(), 0);
     assert_eq!(db.ledger().recent_charges(10).unwrap().len(), 1);
     // The failure recording keeps the call that was made.
     let recs = ws.recordings();

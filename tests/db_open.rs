@@ -24,12 +24,16 @@ fn open_creates_the_file_and_its_directory_in_wal_mode() {
 fn reopening_does_not_migrate_again() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("llmos.db");
-    Db::open(&path).unwrap().ledger().set_balance(3.0).unwrap();
+    Db::open(&path)
+        .unwrap()
+        .ledger()
+        .set_balance(3_000_000)
+        .unwrap();
     for _ in 0..3 {
         let db = Db::open(&path).unwrap();
         assert_eq!(
             db.ledger().balance().unwrap(),
-            3.0,
+            3_000_000,
             "data kept, not re-seeded"
         );
     }
@@ -54,7 +58,7 @@ fn eight_connections_opening_a_new_file_at_once_migrate_it_once() {
         .collect();
     for h in handles {
         let balance = h.join().expect("thread").expect("open and read");
-        assert_eq!(balance, 10.0);
+        assert_eq!(balance, 10_000_000);
     }
     assert_eq!(migrations_logged(&path), SCHEMA_VERSION);
     let raw = rusqlite::Connection::open(&path).unwrap();

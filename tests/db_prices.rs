@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use llmos::economy::prices::{Price, price_for, worst_case_cost};
+use llmos::economy::prices::{Price, price_for};
 
 fn none() -> BTreeMap<String, Price> {
     BTreeMap::new()
@@ -122,9 +122,9 @@ fn unknown_models_have_no_price() {
 fn cost_and_worst_case_arithmetic() {
     let sonnet = price_for("anthropic:claude-sonnet-4-5", &none()).unwrap();
     // 1000 * $3 / 1M + 500 * $15 / 1M
-    assert!((sonnet.cost(1000, 500) - 0.0105).abs() < 1e-12);
+    assert_eq!(sonnet.cost_micros(1000, 500), 10_500);
     let haiku = price_for("anthropic:claude-haiku-4-5", &none()).unwrap();
     // 2000 * $1 / 1M + 1024 * $5 / 1M
-    assert!((worst_case_cost(&haiku, 2000, 1024) - 0.00712).abs() < 1e-12);
-    assert_eq!(worst_case_cost(&haiku, 0, 0), 0.0);
+    assert_eq!(haiku.cost_micros(2000, 1024), 7_120);
+    assert_eq!(haiku.cost_micros(0, 0), 0);
 }

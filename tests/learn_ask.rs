@@ -25,7 +25,8 @@ struct Setup {
     events: Arc<MemorySink>,
 }
 
-async fn setup(model: &str, script: Script, budget: Option<f64>) -> Setup {
+/// `budget` in micro-dollars.
+async fn setup(model: &str, script: Script, budget: Option<i64>) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let server = LoopbackServer::start(script).await.unwrap();
     let model = ModelRef::parse(model).unwrap();
@@ -130,7 +131,7 @@ async fn a_repeat_sends_nothing_and_a_new_prompt_sends_one_request() {
 
     let meter = s.resolver.meter().unwrap();
     let balance = lock_db(meter.db()).ledger().balance().unwrap();
-    assert_eq!(balance, 9.996865); // $10 - $0.00156 - $0.001575
+    assert_eq!(balance, 9_996_865); // $10 - $0.00156 - $0.001575, in micro-dollars
     assert_eq!(meter.totals().llm_calls, 3);
     assert_eq!(s.events.of_kind("llm_call").len(), 2);
     assert_eq!(s.events.of_kind("llm_call")[0]["purpose"], "ask");
@@ -192,7 +193,7 @@ async fn a_second_bad_answer_is_an_error_and_nothing_is_cached() {
 #[tokio::test]
 async fn the_budget_check_refuses_an_ask_before_sending() {
     let script = Script::new().reply(Reply::ok(&canned::anthropic_text("x", 1, 1)));
-    let s = setup("anthropic:claude-sonnet-4-5", script, Some(0.00001)).await;
+    let s = setup("anthropic:claude-sonnet-4-5", script, Some(10)).await;
     let e = s
         .resolver
         .resolve(&slot("p", Type::Str, "hi"))

@@ -9,14 +9,15 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::Outcome;
-use crate::db::{Charge, Db, KIND_EXPIRED_HOLD, Overrun, format_usd, usd_to_micros};
+use crate::db::{Charge, Db, KIND_EXPIRED_HOLD, Overrun};
+use crate::usage::{format_micros, to_micros, usd};
 use crate::workspace::Workspace;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Set the balance to this many US dollars.
+    /// Set the balance to this many US dollars (kept in micro-dollars).
     #[arg(long, value_name = "USD", value_parser = parse_usd, allow_negative_numbers = true)]
-    pub set: Option<f64>,
+    pub set: Option<i64>,
     /// How many recent charges to show.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub limit: usize,
@@ -29,19 +30,18 @@ pub struct Args {
     pub root: Option<PathBuf>,
 }
 
-/// A dollar amount on the command line: a finite number >= 0 (a leading `$` is allowed).
-pub fn parse_usd(text: &str) -> Result<f64, String> {
+/// A dollar amount on the command line: a finite number >= 0 (a leading `$` is allowed),
+/// as micro-dollars (rounded to the nearest): the one place `--budget` and `--set` become
+/// money.
+pub fn parse_usd(text: &str) -> Result<i64, String> {
     let t = text.trim();
     let t = t.strip_prefix('$').unwrap_or(t);
     let v: f64 = t
         .parse()
         .map_err(|_| format!("`{text}` is not an amount of dollars (e.g. 5 or 0.25)"))?;
-    if usd_to_micros(v).is_none() {
-        return Err(format!(
-            "`{text}` is not an amount of dollars: it must be a number from 0 to 1e9"
-        ));
-    }
-    Ok(v)
+    to_micros(v).ok_or_else(|| {
+        format!("`{text}` is not an amount of dollars: it must be a number from 0 to 1e9")
+    })
 }
 
 pub fn run(args: Args) -> Outcome {
@@ -60,10 +60,10 @@ fn report(args: &Args) -> Result<(), String> {
     ws.ensure_state_dir().map_err(|e| e.to_string())?;
     let db = Db::open_in(&ws.state_dir).map_err(|e| e.to_string())?;
     let ledger = db.ledger();
-    if let Some(usd) = args.set {
-        ledger.set_balance(usd).map_err(|e| e.to_string())?;
+    if let Some(micros) = args.set {
+        ledger.set_balance(micros).map_err(|e| e.to_string())?;
         if !args.json {
-            note!("balance set to {}", format_usd(usd));
+            note!("balance set to {}", format_micros(micros));
         }
     }
     ledger.sweep_dead_holds().map_err(|e| e.to_string())?;
@@ -78,9 +78,9 @@ fn report(args: &Args) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     if args.json {
         let doc = json!({
-            "balance_usd": balance,
-            "spent_usd": spent,
-            "held_usd": held,
+            "balance_usd": usd(balance),
+            "spent_usd": usd(spent),
+            "held_usd": usd(held),
             "recent": recent,
             "overruns": overruns,
         });
@@ -93,16 +93,16 @@ fn report(args: &Args) -> Result<(), String> {
 }
 
 /// The text report: balance, spend, and a table of charges, newest first.
-fn table(balance: f64, spent: f64, held: f64, recent: &[Charge]) -> String {
+fn table(balance: i64, spent: i64, held: i64, recent: &[Charge]) -> String {
     let mut out = format!(
         "balance  {}\nspent    {}\n",
-        format_usd(balance),
-        format_usd(spent)
+        format_micros(balance),
+        format_micros(spent)
     );
-    if held > 0.0 {
+    if held > 0 {
         out.push_str(&format!(
             "held     {} (calls in flight)\n",
-            format_usd(held)
+            format_micros(held)
         ));
     }
     if recent.is_empty() {
@@ -122,7 +122,7 @@ fn table(balance: f64, spent: f64, held: f64, recent: &[Charge]) -> String {
                 },
                 c.input_tokens.to_string(),
                 c.output_tokens.to_string(),
-                fine_usd(c.cost_usd),
+                fine_usd(c.cost_micros),
             ]
         })
         .collect();
@@ -159,18 +159,18 @@ fn overrun_lines(overruns: &[Overrun]) -> String {
             o.provider,
             o.input_tokens,
             o.output_tokens,
-            fine_usd(o.cost_usd),
-            fine_usd(o.reserved_usd),
-            fine_usd(o.charged_usd)
+            fine_usd(o.cost_micros),
+            fine_usd(o.reserved_micros),
+            fine_usd(o.charged_micros)
         ));
     }
     out
 }
 
 /// A charge's cost to the micro-dollar, the ledger's unit (one call often costs less
-/// than the $0.0001 that [`format_usd`] shows).
-fn fine_usd(usd: f64) -> String {
-    format!("${usd:.6}")
+/// than the $0.0001 that [`format_micros`] shows).
+fn fine_usd(micros: i64) -> String {
+    format!("${:.6}", usd(micros))
 }
 
 /// One table row: text columns left-aligned, the three number columns right-aligned.
@@ -192,8 +192,9 @@ mod tests {
 
     #[test]
     fn usd_arguments() {
-        assert_eq!(parse_usd("5"), Ok(5.0));
-        assert_eq!(parse_usd("$0.25"), Ok(0.25));
+        assert_eq!(parse_usd("5"), Ok(5_000_000));
+        assert_eq!(parse_usd("$0.25"), Ok(250_000));
+        assert_eq!(parse_usd("0.0000004"), Ok(0));
         assert!(parse_usd("-1").unwrap_err().contains("from 0 to 1e9"));
         assert!(parse_usd("NaN").is_err());
         assert!(parse_usd("five").unwrap_err().contains("`five`"));
@@ -207,10 +208,10 @@ mod tests {
             model: "anthropic:claude-sonnet-4-5".into(),
             input_tokens: 1000,
             output_tokens: 20,
-            cost_usd: 0.0033,
+            cost_micros: 3_300,
             kind: "call".into(),
         };
-        let t = table(9.5, 0.5, 0.0, &[c]);
+        let t = table(9_500_000, 500_000, 0, &[c]);
         assert!(
             t.starts_with("balance  $9.5000\nspent    $0.5000\n\nrecent charges"),
             "{t}"
@@ -218,6 +219,6 @@ mod tests {
         let lines: Vec<&str> = t.lines().collect();
         assert!(lines[4].starts_with("at "), "{t}");
         assert!(lines[5].ends_with("1000      20  $0.003300"), "{t}");
-        assert!(table(10.0, 0.0, 0.0, &[]).ends_with("no charges yet\n"));
+        assert!(table(10_000_000, 0, 0, &[]).ends_with("no charges yet\n"));
     }
 }

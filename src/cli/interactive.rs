@@ -15,6 +15,7 @@ use super::Outcome;
 use crate::economy::meter::lock_db;
 use crate::kernel::{Kernel, Mode, Report, Request};
 use crate::types::{Effect, EffectSet};
+use crate::usage::usd;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -23,7 +24,7 @@ pub struct Args {
     pub allow: Vec<Effect>,
     /// The most each goal may spend on LLM calls, in US dollars.
     #[arg(long, value_name = "USD", value_parser = super::budget::parse_usd)]
-    pub budget: Option<f64>,
+    pub budget: Option<i64>,
     /// Each goal's time limit: 90s, 5m.
     #[arg(long, value_name = "DURATION", value_parser = super::exec::parse_limit)]
     pub timeout: Option<Duration>,
@@ -79,7 +80,8 @@ fn parse_line(line: &str) -> Line<'_> {
 struct Session {
     kernel: Kernel,
     mode: Mode,
-    budget: Option<f64>,
+    /// The limit per goal, in micro-dollars.
+    budget: Option<i64>,
     allow: EffectSet,
     timeout: Option<Duration>,
 }
@@ -122,7 +124,7 @@ impl Session {
         }
         let limit = self
             .budget
-            .map_or("none".to_owned(), |b| format!("${b:.4}"));
+            .map_or("none".to_owned(), |b| format!("${:.4}", usd(b)));
         outln!("balance {} · limit per goal {limit}", balance(&self.kernel));
     }
 
@@ -209,7 +211,7 @@ fn balance(k: &Kernel) -> String {
     k.db()
         .map_err(|e| e.to_string())
         .and_then(|db| lock_db(db).ledger().balance().map_err(|e| e.to_string()))
-        .map(|b| format!("${b:.4}"))
+        .map(|b| format!("${:.4}", usd(b)))
         .unwrap_or_else(|_| "?".into())
 }
 

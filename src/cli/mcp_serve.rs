@@ -40,9 +40,13 @@ pub fn run(args: Args, root: &RootArg) -> Outcome {
 }
 
 fn serve(args: Args, root: &RootArg) -> Result<(), String> {
-    if args.budget.is_some_and(|b| !(b.is_finite() && b >= 0.0)) {
-        return Err("--budget must be a number of dollars >= 0".into());
-    }
+    let budget = match args.budget {
+        Some(usd) => Some(
+            crate::usage::to_micros(usd)
+                .ok_or("--budget must be a number of dollars >= 0 (at most 1e9)")?,
+        ),
+        None => None,
+    };
     // Calls are served at once: a runtime with worker threads.
     let host = super::host(root.root.as_deref()).map_err(|e| e.to_string())?;
     let kernel = Kernel::new(host.with_workers(2)).map_err(|e| e.to_string())?;
@@ -56,11 +60,10 @@ fn serve(args: Args, root: &RootArg) -> Result<(), String> {
         .handle()
         .clone();
     runtime.block_on(async move {
-        let state = tokio::task::spawn_blocking(move || {
-            State::new(kernel, granted, args.budget, args.timeout)
-        })
-        .await
-        .map_err(|e| e.to_string())??;
+        let state =
+            tokio::task::spawn_blocking(move || State::new(kernel, granted, budget, args.timeout))
+                .await
+                .map_err(|e| e.to_string())??;
         eprintln!(
             "llmos mcp serve: {} program{} offered",
             state.catalog().offered.len(),

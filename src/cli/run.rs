@@ -38,7 +38,7 @@ pub struct Args {
     pub mode: Mode,
     /// The most this run may spend on LLM calls, in US dollars.
     #[arg(long, value_name = "USD", value_parser = super::budget::parse_usd, allow_negative_numbers = true)]
-    pub budget: Option<f64>,
+    pub budget: Option<i64>,
     /// The run's time limit: 90s, 5m, 1h.
     #[arg(long, value_name = "DURATION", value_parser = super::exec::parse_limit)]
     pub timeout: Option<Duration>,

@@ -1,5 +1,6 @@
 //! The ledger's vocabulary: holds, charges, overruns, what a call may cost, why a call
-//! is refused, and money as whole micro-dollars.
+//! is refused. Every amount is whole micro-dollars (`i64`, see `crate::usage`); the
+//! `*_usd` JSON fields write them as dollars.
 
 use serde::Serialize;
 
@@ -15,7 +16,9 @@ pub struct Charge {
     pub model: String,
     pub input_tokens: u64,
     pub output_tokens: u64,
-    pub cost_usd: f64,
+    /// What was charged, in micro-dollars (`cost_usd` in JSON).
+    #[serde(rename = "cost_usd", with = "crate::usage::dollars")]
+    pub cost_micros: i64,
     /// `call`, or `expired_hold` for a hold whose process died before it settled.
     pub kind: String,
 }
@@ -31,11 +34,16 @@ pub struct Overrun {
     pub provider: String,
     pub input_tokens: u64,
     pub output_tokens: u64,
-    pub reserved_usd: f64,
-    /// What the reported usage costs.
-    pub cost_usd: f64,
-    /// What was charged: the cost, or less when the balance could not pay it all.
-    pub charged_usd: f64,
+    /// What the hold reserved, in micro-dollars (`reserved_usd` in JSON).
+    #[serde(rename = "reserved_usd", with = "crate::usage::dollars")]
+    pub reserved_micros: i64,
+    /// What the reported usage costs (`cost_usd` in JSON).
+    #[serde(rename = "cost_usd", with = "crate::usage::dollars")]
+    pub cost_micros: i64,
+    /// What was charged: the cost, or less when the balance could not pay it all
+    /// (`charged_usd` in JSON).
+    #[serde(rename = "charged_usd", with = "crate::usage::dollars")]
+    pub charged_micros: i64,
 }
 
 /// What [`Ledger::settle_call`] did.
@@ -49,8 +57,12 @@ pub struct Settlement {
 /// for up to `max_tokens` of them.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CallCost {
-    pub fixed_usd: f64,
-    pub per_token_usd: f64,
+    /// The input's cost, in micro-dollars.
+    pub fixed_micros: i64,
+    /// The price of one output token, in micro-dollars: a rate, not an amount (a cheap
+    /// model's token costs a fraction of a micro-dollar), turned into money only by
+    /// [`CallCost::tokens_micros`].
+    pub per_token_micros: f64,
     pub max_tokens: u32,
     /// The fewest output tokens worth sending the call for when the budget cannot pay
     /// `max_tokens`; below this the call is refused.
@@ -58,14 +70,28 @@ pub struct CallCost {
 }
 
 impl CallCost {
-    /// A call whose worst case is `usd`, whatever its length.
-    pub fn fixed(usd: f64) -> CallCost {
+    /// A call whose worst case is `micros`, whatever its length.
+    pub fn fixed(micros: i64) -> CallCost {
         CallCost {
-            fixed_usd: usd,
-            per_token_usd: 0.0,
+            fixed_micros: micros,
+            per_token_micros: 0.0,
             max_tokens: 0,
             min_tokens: 0,
         }
+    }
+
+    /// What `n` output tokens may cost, in micro-dollars, rounded up (a reservation
+    /// never falls short by a fraction).
+    pub fn tokens_micros(&self, n: u32) -> i64 {
+        // A finite, non-negative rate times at most u32::MAX tokens: the cast saturates
+        // at worst, which the ledger then refuses as too much.
+        (self.per_token_micros * f64::from(n)).ceil() as i64
+    }
+
+    /// The worst case: the input and every one of `max_tokens`.
+    pub fn worst_micros(&self) -> i64 {
+        self.fixed_micros
+            .saturating_add(self.tokens_micros(self.max_tokens))
     }
 }
 
@@ -98,9 +124,9 @@ impl Hold {
         &self.run_id
     }
 
-    /// The reserved worst-case cost in dollars.
-    pub fn amount_usd(&self) -> f64 {
-        micros_to_usd(self.amount_micros)
+    /// The reserved worst-case cost, in micro-dollars.
+    pub fn amount_micros(&self) -> i64 {
+        self.amount_micros
     }
 }
 
@@ -110,22 +136,25 @@ pub enum BudgetError {
     /// The worst case does not fit what is left of the run's `--budget`.
     #[error(
         "LLM call refused: worst case {} exceeds the run budget --budget {} ({} left)",
-        format_usd(*worst_case_usd), format_limit(*budget_usd), format_usd(*left_usd)
+        format_micros(*worst_case_micros), format_limit(*budget_micros), format_micros(*left_micros)
     )]
     RunBudget {
-        worst_case_usd: f64,
-        budget_usd: f64,
-        left_usd: f64,
+        worst_case_micros: i64,
+        budget_micros: i64,
+        left_micros: i64,
     },
     /// The worst case does not fit what is left of the workspace balance.
     #[error(
         "LLM call refused: worst case {} exceeds the balance ({} left); raise it with `llmos budget --set USD`",
-        format_usd(*worst_case_usd), format_usd(*left_usd)
+        format_micros(*worst_case_micros), format_micros(*left_micros)
     )]
-    Balance { worst_case_usd: f64, left_usd: f64 },
-    /// An amount given to the check is not a non-negative number of dollars.
-    #[error("LLM call refused: {what} {value} is not a valid amount of dollars")]
-    InvalidAmount { what: &'static str, value: f64 },
+    Balance {
+        worst_case_micros: i64,
+        left_micros: i64,
+    },
+    /// An amount given to the check is negative, or a price is not a number.
+    #[error("LLM call refused: {what} {value} is not a valid amount")]
+    InvalidAmount { what: &'static str, value: String },
     /// The ledger could not be read or written.
     #[error(transparent)]
     Db(#[from] DbError),
@@ -139,14 +168,14 @@ pub(super) fn refusal(worst: i64, balance_left: i64, run_left: Option<(i64, i64)
         && (worst <= balance_left || left <= balance_left)
     {
         return BudgetError::RunBudget {
-            worst_case_usd: micros_to_usd(worst),
-            budget_usd: micros_to_usd(limit),
-            left_usd: micros_to_usd(left.max(0)),
+            worst_case_micros: worst,
+            budget_micros: limit,
+            left_micros: left.max(0),
         };
     }
     BudgetError::Balance {
-        worst_case_usd: micros_to_usd(worst),
-        left_usd: micros_to_usd(balance_left.max(0)),
+        worst_case_micros: worst,
+        left_micros: balance_left.max(0),
     }
 }
 
@@ -154,26 +183,19 @@ pub(super) fn refusal(worst: i64, balance_left: i64, run_left: Option<(i64, i64)
 /// is `usage::MAX_AMOUNT_USD`).
 pub use crate::usage::to_micros as usd_to_micros;
 
-pub(crate) use crate::usage::usd as micros_to_usd;
-
-/// A dollar amount for display: `$` and four decimals, e.g. `$0.0450`.
-pub fn format_usd(usd: f64) -> String {
-    let usd = if usd == 0.0 { 0.0 } else { usd };
-    if usd < 0.0 {
-        format!("-${:.4}", -usd)
-    } else {
-        format!("${usd:.4}")
-    }
-}
+/// A micro-dollar amount for display: `$` and four decimals, e.g. `$0.0450`.
+pub use crate::usage::format_micros;
 
 /// A limit as the user would have typed it: at least two decimals, at most six, without
 /// trailing zeros beyond two (`$0.01`, `$0.005`, `$2.00`).
-pub(super) fn format_limit(usd: f64) -> String {
-    let mut text = format!("{usd:.6}");
-    while text.ends_with('0') && text.len() > 3 && !text[text.len() - 3..].starts_with('.') {
+pub(super) fn format_limit(micros: i64) -> String {
+    let sign = if micros < 0 { "-" } else { "" };
+    let m = micros.unsigned_abs();
+    let mut text = format!("{}.{:06}", m / 1_000_000, m % 1_000_000);
+    while text.ends_with('0') && !text[text.len() - 3..].starts_with('.') {
         text.pop();
     }
-    format!("${text}")
+    format!("{sign}${text}")
 }
 
 #[cfg(test)]
@@ -182,18 +204,32 @@ mod tests {
 
     #[test]
     fn limits_print_as_typed() {
-        assert_eq!(format_limit(0.01), "$0.01");
-        assert_eq!(format_limit(0.005), "$0.005");
-        assert_eq!(format_limit(2.0), "$2.00");
-        assert_eq!(format_limit(10.5), "$10.50");
-        assert_eq!(format_limit(0.123456), "$0.123456");
+        assert_eq!(format_limit(10_000), "$0.01");
+        assert_eq!(format_limit(5_000), "$0.005");
+        assert_eq!(format_limit(2_000_000), "$2.00");
+        assert_eq!(format_limit(10_500_000), "$10.50");
+        assert_eq!(format_limit(123_456), "$0.123456");
+        assert_eq!(format_limit(0), "$0.00");
     }
 
     #[test]
-    fn usd_amounts_print_with_four_decimals() {
-        assert_eq!(format_usd(0.045), "$0.0450");
-        assert_eq!(format_usd(-0.0), "$0.0000");
-        assert_eq!(format_usd(-1.5), "-$1.5000");
+    fn amounts_print_with_four_decimals() {
+        assert_eq!(format_micros(45_000), "$0.0450");
+        assert_eq!(format_micros(0), "$0.0000");
+        assert_eq!(format_micros(-1_500_000), "-$1.5000");
+    }
+
+    #[test]
+    fn a_call_cost_rounds_its_tokens_up() {
+        let c = CallCost {
+            fixed_micros: 10,
+            per_token_micros: 0.4,
+            max_tokens: 3,
+            min_tokens: 1,
+        };
+        assert_eq!(c.tokens_micros(3), 2);
+        assert_eq!(c.worst_micros(), 12);
+        assert_eq!(CallCost::fixed(7).worst_micros(), 7);
     }
 
     #[test]

@@ -19,15 +19,12 @@ use std::time::Duration;
 
 use rusqlite::{OptionalExtension, params};
 
-use super::budget::{
-    BudgetError, CallCost, Charge, Grant, Hold, Overrun, Settlement, micros_to_usd, refusal,
-    usd_to_micros,
-};
+use super::budget::{BudgetError, CallCost, Charge, Grant, Hold, Overrun, Settlement, refusal};
 use super::holds::{self, KIND_CALL, ProcessId};
 use super::{Db, DbError, now_text, timestamp_text};
 
-/// The balance of a new workspace, in dollars.
-pub const INITIAL_BALANCE_USD: f64 = 10.0;
+/// The balance of a new workspace, in micro-dollars ($10).
+pub const INITIAL_BALANCE_MICROS: i64 = 10_000_000;
 
 /// How long a hold may live before it is taken to belong to a crashed process (and
 /// charged at its amount) when its process cannot be checked.
@@ -42,17 +39,20 @@ impl<'a> Ledger<'a> {
         Ledger { db }
     }
 
-    /// The balance in dollars (may be below zero if real costs exceeded their estimates).
-    pub fn balance(&self) -> Result<f64, DbError> {
-        self.balance_micros().map(micros_to_usd)
+    /// The balance in micro-dollars (may be below zero if real costs exceeded their
+    /// estimates).
+    pub fn balance(&self) -> Result<i64, DbError> {
+        self.balance_micros()
     }
 
-    /// Sets the balance to `usd` dollars.
-    pub fn set_balance(&self, usd: f64) -> Result<(), DbError> {
-        let micros = usd_to_micros(usd).ok_or_else(|| {
-            self.db
-                .invalid(format!("balance {usd} is not a valid amount of dollars"))
-        })?;
+    /// Sets the balance to `micros` micro-dollars (not below zero).
+    pub fn set_balance(&self, micros: i64) -> Result<(), DbError> {
+        if micros < 0 {
+            return Err(self.db.invalid(format!(
+                "balance {} is not a valid amount of dollars",
+                crate::usage::format_micros(micros)
+            )));
+        }
         self.db
             .conn()
             .execute(
@@ -63,25 +63,22 @@ impl<'a> Ledger<'a> {
         Ok(())
     }
 
-    /// The sum of every charge ever made, in dollars.
-    pub fn spent_total(&self) -> Result<f64, DbError> {
+    /// The sum of every charge ever made, in micro-dollars.
+    pub fn spent_total(&self) -> Result<i64, DbError> {
         self.sum("SELECT COALESCE(SUM(cost_micros), 0) FROM charges", [])
-            .map(micros_to_usd)
     }
 
-    /// The sum of the charges of one run, in dollars.
-    pub fn run_spent(&self, run_id: &str) -> Result<f64, DbError> {
+    /// The sum of the charges of one run, in micro-dollars.
+    pub fn run_spent(&self, run_id: &str) -> Result<i64, DbError> {
         self.sum(
             "SELECT COALESCE(SUM(cost_micros), 0) FROM charges WHERE run_id = ?1",
             [run_id],
         )
-        .map(micros_to_usd)
     }
 
-    /// What calls in flight have reserved and not yet settled, in dollars.
-    pub fn held_total(&self) -> Result<f64, DbError> {
+    /// What calls in flight have reserved and not yet settled, in micro-dollars.
+    pub fn held_total(&self) -> Result<i64, DbError> {
         self.sum("SELECT COALESCE(SUM(amount_micros), 0) FROM holds", [])
-            .map(micros_to_usd)
     }
 
     /// Charges every hold whose process died (or that outlived the hold TTL) at its
@@ -128,7 +125,7 @@ impl<'a> Ledger<'a> {
                 model,
                 input_tokens: self.count_from_db(input)?,
                 output_tokens: self.count_from_db(output)?,
-                cost_usd: micros_to_usd(cost),
+                cost_micros: cost,
                 kind,
             });
         }
@@ -157,27 +154,28 @@ impl<'a> Ledger<'a> {
                     provider: r.get(3)?,
                     input_tokens: r.get::<_, i64>(4)?.max(0) as u64,
                     output_tokens: r.get::<_, i64>(5)?.max(0) as u64,
-                    reserved_usd: micros_to_usd(r.get(6)?),
-                    cost_usd: micros_to_usd(r.get(7)?),
-                    charged_usd: micros_to_usd(r.get(8)?),
+                    reserved_micros: r.get(6)?,
+                    cost_micros: r.get(7)?,
+                    charged_micros: r.get(8)?,
                 })
             })
             .map_err(err)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(err)
     }
 
-    /// Reserves `worst_case_usd` for one call of run `run_id`, or refuses: the worst case
-    /// must fit the balance minus the live holds of every process, and, when the run has
-    /// a `--budget` of `run_budget_usd`, that budget minus the run's charges and live
+    /// Reserves `worst_case` micro-dollars for one call of run `run_id`, or refuses: the
+    /// worst case must fit the balance minus the live holds of every process, and, when
+    /// the run has a `--budget` of `run_budget` micro-dollars, that budget minus the run's
+    /// charges and live
     /// holds. Check and hold are one transaction, so concurrent processes cannot both
     /// take the last dollar. A worst case of zero (a free model) is never refused.
     pub fn reserve(
         &self,
         run_id: &str,
-        worst_case_usd: f64,
-        run_budget_usd: Option<f64>,
+        worst_case: i64,
+        run_budget: Option<i64>,
     ) -> Result<Hold, BudgetError> {
-        self.reserve_call(run_id, "", CallCost::fixed(worst_case_usd), run_budget_usd)
+        self.reserve_call(run_id, "", CallCost::fixed(worst_case), run_budget)
             .map(|g| g.hold)
     }
 
@@ -192,20 +190,25 @@ impl<'a> Ledger<'a> {
         run_id: &str,
         model: &str,
         cost: CallCost,
-        run_budget_usd: Option<f64>,
+        run_budget: Option<i64>,
     ) -> Result<Grant, BudgetError> {
-        let invalid = |what, value| BudgetError::InvalidAmount { what, value };
-        let fixed = usd_to_micros(cost.fixed_usd).ok_or(invalid("input cost", cost.fixed_usd))?;
-        let per_token = cost.per_token_usd * 1_000_000.0;
-        if !(per_token.is_finite() && per_token >= 0.0) {
-            return Err(invalid("price per token", cost.per_token_usd));
-        }
-        let tokens_cost = |n: u32| (per_token * f64::from(n)).ceil() as i64;
-        let full = fixed.saturating_add(tokens_cost(cost.max_tokens));
-        let budget = match run_budget_usd {
-            Some(b) => Some(usd_to_micros(b).ok_or(invalid("run budget", b))?),
-            None => None,
+        let invalid = |what, value: &dyn std::fmt::Display| BudgetError::InvalidAmount {
+            what,
+            value: value.to_string(),
         };
+        let fixed = cost.fixed_micros;
+        if fixed < 0 {
+            return Err(invalid("input cost", &crate::usage::format_micros(fixed)));
+        }
+        let per_token = cost.per_token_micros;
+        if !(per_token.is_finite() && per_token >= 0.0) {
+            return Err(invalid("price per token (micro-dollars)", &per_token));
+        }
+        let full = cost.worst_micros();
+        if let Some(b) = run_budget.filter(|b| *b < 0) {
+            return Err(invalid("run budget", &crate::usage::format_micros(b)));
+        }
+        let budget = run_budget;
         let db = self.db;
         let tx = db.write_tx()?;
         let now = jiff::Timestamp::now();
@@ -220,7 +223,7 @@ impl<'a> Ledger<'a> {
                 .min(f64::from(cost.max_tokens));
             let n = fit as u32;
             (n >= cost.min_tokens && n > 0)
-                .then(|| (fixed.saturating_add(tokens_cost(n)).min(left), n))
+                .then(|| (fixed.saturating_add(cost.tokens_micros(n)).min(left), n))
         } else {
             None
         };
@@ -290,16 +293,16 @@ impl<'a> Ledger<'a> {
         model: &str,
         input_tokens: u64,
         output_tokens: u64,
-        cost_usd: f64,
+        cost_micros: i64,
     ) -> Result<Charge, DbError> {
         let provider = model.split(':').next().unwrap_or_default().to_string();
         let usage = (input_tokens, output_tokens);
-        self.settle_call(hold, model, &provider, usage, cost_usd)
+        self.settle_call(hold, model, &provider, usage, cost_micros)
             .map(|s| s.charge)
     }
 
-    /// Charges the cost of a reply (`usage`: input and output tokens, as `provider`
-    /// reported them) and drops its hold, in one transaction. The charge never takes the
+    /// Charges the cost of a reply (`cost_micros` for `usage`: input and output tokens,
+    /// as `provider` reported them) and drops its hold, in one transaction. The charge never takes the
     /// balance below zero: a cost above what the balance (less other holds) can pay is
     /// cut there. A cost above the hold is recorded as an overrun. A hold already
     /// charged as dead (its process was thought gone) has that charge undone first.
@@ -309,12 +312,16 @@ impl<'a> Ledger<'a> {
         model: &str,
         provider: &str,
         usage: (u64, u64),
-        cost_usd: f64,
+        cost_micros: i64,
     ) -> Result<Settlement, DbError> {
         let db = self.db;
-        let cost = usd_to_micros(cost_usd).ok_or_else(|| {
-            db.invalid(format!("cost {cost_usd} is not a valid amount of dollars"))
-        })?;
+        let cost = cost_micros;
+        if cost < 0 {
+            return Err(db.invalid(format!(
+                "cost {} is not a valid amount of dollars",
+                crate::usage::format_micros(cost)
+            )));
+        }
         let (input_tokens, output_tokens) = usage;
         let input = self.count_to_db(input_tokens)?;
         let output = self.count_to_db(output_tokens)?;
@@ -347,9 +354,9 @@ impl<'a> Ledger<'a> {
             provider: provider.to_string(),
             input_tokens,
             output_tokens,
-            reserved_usd: micros_to_usd(hold.amount_micros),
-            cost_usd: micros_to_usd(cost),
-            charged_usd: micros_to_usd(charged),
+            reserved_micros: hold.amount_micros,
+            cost_micros: cost,
+            charged_micros: charged,
         });
         if overrun.is_some() {
             tx.execute(
@@ -378,7 +385,7 @@ impl<'a> Ledger<'a> {
             model: model.to_string(),
             input_tokens,
             output_tokens,
-            cost_usd: micros_to_usd(charged),
+            cost_micros: charged,
             kind: KIND_CALL.to_string(),
         };
         Ok(Settlement { charge, overrun })

@@ -34,11 +34,11 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use budget::{
-    BudgetError, CallCost, Charge, Grant, Hold, Overrun, Settlement, format_usd, usd_to_micros,
+    BudgetError, CallCost, Charge, Grant, Hold, Overrun, Settlement, format_micros, usd_to_micros,
 };
 pub use error::DbError;
 pub use holds::{KIND_CALL, KIND_EXPIRED_HOLD, ProcessId};
-pub use ledger::{HOLD_TTL, INITIAL_BALANCE_USD, Ledger};
+pub use ledger::{HOLD_TTL, INITIAL_BALANCE_MICROS, Ledger};
 pub use library::{Library, NewTrace, RATING_ALPHA, TraceEntry, TraceSource, is_program_id};
 pub use lineage::{Lineage, Link};
 pub use origin::{Origin, Origins};

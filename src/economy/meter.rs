@@ -22,13 +22,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::prices::{Price, price_for, worst_case_cost};
-use crate::db::{BudgetError, CallCost, Db, DbError, Grant, Overrun, format_usd, usd_to_micros};
+use super::prices::{Price, price_for};
+use crate::db::{BudgetError, CallCost, Db, DbError, Grant, Overrun};
 use crate::learn::events::EventSink;
 use crate::llm::{
     AttemptInfo, ChatRequest, ChatResponse, LlmError, ModelRef, Provider, estimate_input_tokens,
 };
-use crate::usage::Usage;
+use crate::usage::{Usage, format_micros, usd};
 
 /// The workspace database, shared by the meter and the slot cache of one run.
 pub type SharedDb = Arc<Mutex<Db>>;
@@ -77,10 +77,10 @@ fn overrun_message(o: &Overrun) -> String {
         i = o.input_tokens,
         out = o.output_tokens,
         model = o.model,
-        cost = format_usd(o.cost_usd),
-        reserved = format_usd(o.reserved_usd),
-        charged = format_usd(o.charged_usd),
-        cut = if o.charged_usd < o.cost_usd {
+        cost = format_micros(o.cost_micros),
+        reserved = format_micros(o.reserved_micros),
+        charged = format_micros(o.charged_micros),
+        cut = if o.charged_micros < o.cost_micros {
             " (all the balance could pay)"
         } else {
             ""
@@ -135,7 +135,8 @@ pub struct Meter {
     price: Option<Price>,
     db: SharedDb,
     run_id: String,
-    budget: Option<f64>,
+    /// The run's `--budget`, in micro-dollars.
+    budget: Option<i64>,
     totals: Mutex<Usage>,
     events: Arc<dyn EventSink>,
     warned_unpriced: AtomicBool,
@@ -157,14 +158,14 @@ impl std::fmt::Debug for Meter {
 impl Meter {
     /// A meter for run `run_id` calling `provider` (which serves `model`), priced from
     /// `price_overrides` (config.toml `[prices]`) or the built-in table, charging the
-    /// ledger in `db`, limited to `budget` dollars for the run when given.
+    /// ledger in `db`, limited to `budget` micro-dollars for the run when given.
     pub fn new(
         provider: Provider,
         model: &ModelRef,
         price_overrides: &BTreeMap<String, Price>,
         db: SharedDb,
         run_id: &str,
-        budget: Option<f64>,
+        budget: Option<i64>,
         events: Arc<dyn EventSink>,
     ) -> Meter {
         let model = model.to_string();
@@ -212,24 +213,23 @@ impl Meter {
         *self.totals.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The worst-case cost of `req`: its estimated input tokens at the input price plus
-    /// all of its `max_tokens` at the output price (zero for an unpriced model).
-    pub fn worst_case(&self, req: &ChatRequest) -> f64 {
-        match &self.price {
-            Some(p) => worst_case_cost(p, estimate_input_tokens(req), u64::from(req.max_tokens)),
-            None => 0.0,
-        }
+    /// The worst-case cost of `req` in micro-dollars: its estimated input tokens at the
+    /// input price plus all of its `max_tokens` at the output price (zero for an
+    /// unpriced model). What must fit the budget before the call is sent.
+    pub fn worst_case(&self, req: &ChatRequest) -> i64 {
+        self.call_cost(req).worst_micros()
     }
 
     /// What `req` may cost, for the reservation: its estimated input, and its output
     /// tokens at the output price.
     fn call_cost(&self, req: &ChatRequest) -> CallCost {
         let Some(p) = &self.price else {
-            return CallCost::fixed(0.0);
+            return CallCost::fixed(0);
         };
         CallCost {
-            fixed_usd: p.cost(estimate_input_tokens(req), 0),
-            per_token_usd: p.output_per_mtok / 1_000_000.0,
+            fixed_micros: p.cost_micros(estimate_input_tokens(req), 0),
+            // Dollars per million tokens are micro-dollars per token.
+            per_token_micros: p.output_per_mtok,
             max_tokens: req.max_tokens,
             min_tokens: MIN_CLAMPED_TOKENS.min(req.max_tokens),
         }
@@ -265,14 +265,14 @@ impl Meter {
             Err(e) => {
                 self.events.emit(json!({
                     "event": "llm_refused", "model": self.model, "purpose": purpose,
-                    "worst_case_usd": worst, "error": e.to_string(),
+                    "worst_case_usd": usd(worst), "error": e.to_string(),
                 }));
                 return Err(e.into());
             }
         };
         self.events.emit(json!({
             "event": "llm_reserved", "model": self.model, "purpose": purpose,
-            "reserved_usd": hold.amount_usd(), "max_tokens": max_tokens,
+            "reserved_usd": usd(hold.amount_micros()), "max_tokens": max_tokens,
             "asked_max_tokens": req.max_tokens,
         }));
         // The budget pays for fewer output tokens than asked: ask for that many.
@@ -349,10 +349,10 @@ impl Meter {
             &self.model,
             self.provider.kind().as_str(),
             (usage.input_tokens, usage.output_tokens),
-            crate::usage::usd(cost),
+            cost,
         )?;
         let charge = settled.charge;
-        let micros = usd_to_micros(charge.cost_usd).unwrap_or(0);
+        let micros = charge.cost_micros;
         // The call itself was counted when it was sent.
         let call = Usage {
             llm_calls: 0,
@@ -362,7 +362,7 @@ impl Meter {
         self.events.emit(json!({
             "event": "llm_call", "model": self.model, "purpose": purpose,
             "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
-            "cost_usd": charge.cost_usd, "attempts": attempts,
+            "cost_usd": usd(micros), "attempts": attempts,
             "duration_ms": u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             "stop": response.stop,
         }));

@@ -12,7 +12,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// The price of one model: dollars per million input and output tokens.
+/// The price of one model: dollars per million input and output tokens (equally,
+/// micro-dollars per token). The rates stay `f64` (a token of a cheap model costs a
+/// fraction of a micro-dollar); [`Price::cost_micros`] is the one place a usage becomes
+/// money, and the meter's reservation takes the output rate as micro-dollars per token.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Price {
     pub input_per_mtok: f64,
@@ -26,13 +29,6 @@ impl Price {
         let micros =
             input_tokens as f64 * self.input_per_mtok + output_tokens as f64 * self.output_per_mtok;
         crate::usage::to_micros(micros / 1_000_000.0).unwrap_or(i64::MAX)
-    }
-
-    /// The cost in dollars of a call with these token counts (for the ledger's
-    /// reservations, which take dollars).
-    pub fn cost(&self, input_tokens: u64, output_tokens: u64) -> f64 {
-        (input_tokens as f64 * self.input_per_mtok + output_tokens as f64 * self.output_per_mtok)
-            / 1_000_000.0
     }
 }
 
@@ -133,12 +129,6 @@ pub fn builtin(name: &str) -> Option<Price> {
         .iter()
         .find(|(n, _)| *n == name)
         .map(|(_, price)| *price)
-}
-
-/// The cost in dollars of a call if it uses `input_estimate` input tokens and all of its
-/// `max_tokens` output tokens: what must fit the budget before the call is sent.
-pub fn worst_case_cost(price: &Price, input_estimate: u64, max_tokens: u64) -> f64 {
-    price.cost(input_estimate, max_tokens)
 }
 
 /// `name` without a dated snapshot suffix (`-20250929`, `-2024-08-06`) or `-latest`;

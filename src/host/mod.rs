@@ -101,13 +101,13 @@ impl Host {
         model::select_model(&self.env, &self.config)
     }
 
-    /// A meter for the LLM calls of ledger run `run_id`, within `budget`: the selected
+    /// A meter for the LLM calls of ledger run `run_id`, within `budget` micro-dollars: the selected
     /// model's provider behind the budget check. An error names what is missing (no
     /// model, no key).
     pub fn meter(
         &self,
         run_id: &str,
-        budget: Option<f64>,
+        budget: Option<i64>,
         events: Arc<dyn EventSink>,
     ) -> Result<Meter, HostError> {
         self.meter_for(self.llm()?, run_id, budget, events)
@@ -124,7 +124,7 @@ impl Host {
         &self,
         (model, provider): (crate::llm::ModelRef, crate::llm::Provider),
         run_id: &str,
-        budget: Option<f64>,
+        budget: Option<i64>,
         events: Arc<dyn EventSink>,
     ) -> Result<Meter, HostError> {
         let db = self.db()?.clone();
@@ -147,7 +147,7 @@ impl Host {
     pub fn slot_resolver(
         &self,
         budget_run: &str,
-        budget: Option<f64>,
+        budget: Option<i64>,
         offline: bool,
     ) -> SlotFiller {
         let key = model::cache_key(&self.env, &self.config);

@@ -33,7 +33,8 @@ pub struct LearnOutcome {
     pub notes: Vec<String>,
 }
 
-/// Runs the Learner on `req.goal`. `budget_left` is what the run may still spend;
+/// Runs the Learner on `req.goal`. `budget_left` is what the run may still spend (in
+/// micro-dollars);
 /// `dispatch`, why no stored program served the goal, goes into the run log after
 /// `run_start`. An error means the phase could not start (no model, no key: nothing was
 /// spent).
@@ -41,7 +42,7 @@ pub fn learn(
     k: &Kernel,
     req: &Request,
     budget_run: &str,
-    budget_left: Option<f64>,
+    budget_left: Option<i64>,
     dispatch: Option<serde_json::Value>,
     stopped: Option<&StoppedAt>,
 ) -> Result<LearnOutcome, KernelError> {
@@ -57,7 +58,7 @@ pub fn learn(
     let meter = host.meter_for(llm, budget_run, budget_left, events)?;
     sink.emit(json!({
         "event": "run_start", "run_id": run_id, "mode": "learner", "goal": req.goal,
-        "model": meter.model(), "budget_usd": budget_left,
+        "model": meter.model(), "budget_usd": budget_left.map(crate::usage::usd),
     }));
     if let Some(event) = dispatch {
         sink.emit(event);

@@ -31,7 +31,7 @@ pub fn bind(
     template: &str,
     goal: &str,
     budget_run: &str,
-    budget: Option<f64>,
+    budget: Option<i64>,
 ) -> Result<Bound, KernelError> {
     let events: Arc<dyn EventSink> = Arc::new(NullSink);
     let meter = k.host.meter(budget_run, budget, events)?;

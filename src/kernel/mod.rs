@@ -63,7 +63,8 @@ pub struct Request {
     pub sets: Vec<(String, String)>,
     /// `--allow`: capabilities beyond the defaults and the config's.
     pub allow: EffectSet,
-    pub budget: Option<f64>,
+    /// `--budget`, in micro-dollars.
+    pub budget: Option<i64>,
     pub timeout: Option<Duration>,
     pub max_turns: Option<u32>,
     /// `--trust-unsigned`: the team library's lookup may take records not signed by a
@@ -229,7 +230,9 @@ impl Kernel {
                 "note: --set {name}={value} binds the params of a stored program; the Learner ignores it"
             ));
         }
-        let left = req.budget.map(|b| (b - report.usage.cost_usd()).max(0.0));
+        let left = req
+            .budget
+            .map(|b| b.saturating_sub(report.usage.cost_micros).max(0));
         report.mode = "learner";
         report.error = None;
         let stopped = report.stopped_at.take();
@@ -386,7 +389,9 @@ impl Kernel {
         let mut params = target.params.clone();
         if target.mixed {
             report.mode = "mixed";
-            let left = req.budget.map(|b| (b - report.usage.cost_usd()).max(0.0));
+            let left = req
+                .budget
+                .map(|b| b.saturating_sub(report.usage.cost_micros).max(0));
             match mixed::bind(
                 self,
                 &program,
@@ -505,7 +510,9 @@ impl Kernel {
         };
         let params: std::collections::BTreeMap<String, Value> = bound.into_iter().collect();
         let run_id = RunId::new();
-        let left = req.budget.map(|b| (b - report.usage.cost_usd()).max(0.0));
+        let left = req
+            .budget
+            .map(|b| b.saturating_sub(report.usage.cost_micros).max(0));
         // A program without `ask` slots needs no database or model to run.
         let resolver = self
             .host

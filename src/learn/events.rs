@@ -20,8 +20,8 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::db::format_usd;
 use crate::store::RunLog;
+use crate::usage::{format_micros, to_micros};
 use crate::value::Value;
 
 /// Receives the events of a run. Implementations must not fail the run: a sink that
@@ -137,7 +137,13 @@ pub fn progress_line(event: &Value) -> Option<String> {
             text("model"),
             count("input_tokens"),
             count("output_tokens"),
-            format_usd(event.get("cost_usd").and_then(Value::as_f64).unwrap_or(0.0)),
+            format_micros(
+                event
+                    .get("cost_usd")
+                    .and_then(Value::as_f64)
+                    .and_then(to_micros)
+                    .unwrap_or(0)
+            ),
         )),
         "llm_retry" => Some(format!(
             "  llm   {}  attempt {} failed: {}",

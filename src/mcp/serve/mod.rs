@@ -34,8 +34,8 @@ pub struct State {
     pub kernel: Kernel,
     /// Capabilities granted to the programs.
     pub granted: EffectSet,
-    /// The budget of each call's `ask` slots, in US dollars.
-    pub budget: Option<f64>,
+    /// The budget of each call's `ask` slots, in micro-dollars.
+    pub budget: Option<i64>,
     /// Each call's time limit.
     pub timeout: Option<Duration>,
     catalog: RwLock<Arc<Catalog>>,
@@ -46,7 +46,7 @@ impl State {
     pub fn new(
         kernel: Kernel,
         granted: EffectSet,
-        budget: Option<f64>,
+        budget: Option<i64>,
         timeout: Option<Duration>,
     ) -> Result<Arc<State>, String> {
         let catalog = catalog::build(&kernel)?;
