@@ -8,10 +8,10 @@
 //!   `remote pull`, `remote status` and `traces ls --remote` do);
 //! - `remote_loopback/{folder,s3}`: a whole lookup and pull on a fresh machine, over a
 //!   `file://` folder and over moto's S3 server on 127.0.0.1 (when it can be installed;
-//!   see `tests/support/remote_support.rs`): head, segments, record check, program and
+//!   see `tests/it/support/remote.rs`): head, segments, record check, program and
 //!   source download and re-hash, local store and library.
 
-#[path = "../tests/support/remote_support.rs"]
+#[path = "../tests/it/support/remote.rs"]
 mod remote_support;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};

@@ -208,7 +208,9 @@ fn intro(root: &Path) {
     outln!();
     outln!("The LLM is a replayed cassette: the exchanges of one Learner run, recorded with");
     outln!("`llmos run --record-cassette` and built into llmos (examples/demo/cassette.json;");
-    outln!("its replies come from a scripted stand-in for Claude Sonnet, see tests/cli_demo.rs).");
+    outln!(
+        "its replies come from a scripted stand-in for Claude Sonnet, see tests/it/cli_demo.rs)."
+    );
     outln!("Nothing goes to the network and no API key is needed; costs are what the recorded");
     outln!("usage costs at Claude Sonnet prices. A request the cassette does not hold would");
     outln!("fail, never get a made-up reply.");

@@ -1,5 +1,5 @@
 // A small MCP server on the official TypeScript SDK, for the fault tests of
-// tests/mcp_client.rs: the input schema of `greet` follows ./variant.txt in its working
+// tests/it/mcp_client.rs: the input schema of `greet` follows ./variant.txt in its working
 // directory ("1": {name}; "2": {name, shout}), `crash` exits the process, `hang` never
 // answers.
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";

@@ -1,4 +1,4 @@
-// A server that does what an untrusted MCP server may do, for tests/mcp_client.rs: lists a
+// A server that does what an untrusted MCP server may do, for tests/it/mcp_client.rs: lists a
 // tool whose name no LLM API accepts, answers with a 20 MiB line (`flood`), a 2 MiB text
 // (`big`), a line that is not JSON-RPC before its answer (`noise`), and tells which
 // environment variables it was given (`env`).

@@ -3,7 +3,7 @@
 # the TypeScript SDK, versions pinned by package-lock.json, and the scripts beside this
 # file that use the SDK) into a cache folder, once:
 #   ${LLMOS_PEERS:-$HOME/.cache/llmos-peers}/mcp-<hash of lock and scripts>/
-# Prints that folder. Used by .ci/run and by the test helper (tests/support/mcp_peers.rs).
+# Prints that folder. Used by .ci/run and by the test helper (tests/it/support/mcp_peers.rs).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 command -v npm >/dev/null || { echo "install.sh: npm is not installed (apt-get install nodejs npm)" >&2; exit 1; }

@@ -1,4 +1,4 @@
-// The official TypeScript SDK's client against `llmos mcp serve` (tests/mcp_serve.rs):
+// The official TypeScript SDK's client against `llmos mcp serve` (tests/it/mcp_serve.rs):
 // node sdk-client.mjs LLMOS_BINARY WORKSPACE. Lists the tools, calls word_count, imports
 // line_stats.llt into the library, waits for notifications/tools/list_changed, lists and
 // calls again; prints what it saw as one JSON object.

@@ -1,0 +1,84 @@
+//! The integration tests: one test binary, so the crate is linked once for all of them
+//! rather than once per file (most of CI's build time). One file per feature, most through
+//! the real `llmos` binary; `support` holds the setup they share.
+//!
+//! Run one file's tests with `cargo test --test it <file>::`. A new file is declared below.
+
+mod support;
+
+mod architecture;
+mod bytecode_decode;
+mod bytecode_golden;
+mod bytecode_props;
+mod check_bad_input;
+mod check_diagnostics;
+mod cli_budget;
+mod cli_cassette;
+mod cli_compile;
+mod cli_compile_recording;
+mod cli_demo;
+mod cli_exec;
+mod cli_exec_http;
+mod cli_exec_runtime;
+mod cli_exec_sandbox;
+mod cli_exec_shell;
+mod cli_exec_traces;
+mod cli_habits;
+mod cli_interactive;
+mod cli_json_errors;
+mod cli_limits;
+mod cli_process;
+mod cli_run_cancel;
+mod cli_run_dispatch;
+mod cli_run_explain;
+mod cli_run_failures;
+mod cli_run_learner;
+mod cli_run_library_files;
+mod cli_sources;
+mod cli_stdout_errors;
+mod cli_store;
+mod cli_workspace;
+mod compile_generalize;
+mod db_ledger;
+mod db_library;
+mod db_lineage;
+mod db_open;
+mod db_prices;
+mod db_slots;
+mod db_snapshot;
+mod dispatch_choose;
+mod dispatch_semantic;
+mod dispatch_template;
+mod dispatch_template_index;
+mod fmt_roundtrip;
+mod import_original;
+mod lang_ask;
+mod lang_blocks;
+mod lang_bytecode;
+mod lang_dispatch;
+mod learn_ask;
+mod learn_coerce;
+mod learn_compile;
+mod learn_grow;
+mod learning_corpus;
+mod limits_budget;
+mod limits_provider;
+mod limits_scaling;
+mod llm_conversation;
+mod llm_failures;
+mod llm_tools;
+mod mcp_client;
+mod mcp_learn;
+mod mcp_serve;
+mod mcp_untrusted;
+mod recording_io;
+mod remote;
+mod spec_examples_check;
+mod store_concurrency;
+mod store_gc;
+mod store_gc_race;
+mod store_objects;
+mod store_runlog;
+mod store_workspace;
+mod vm_run;
+mod vm_slots;
