@@ -56,7 +56,7 @@ fn refresh(root: &RootArg) -> Outcome {
         );
         return Outcome::Success;
     }
-    let listed = match crate::mcp::list_live(&ws, servers.clone()) {
+    let listed = match crate::mcp::list_live(&ws, super::env(), servers.clone()) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");

@@ -83,7 +83,7 @@ pub fn tools_listed(
     config: &Config,
     listing: crate::mcp::Listing,
 ) -> Result<ToolTable, LoadError> {
-    let w = crate::mcp::workspace_tools(ws, config, listing)
+    let w = crate::mcp::workspace_tools(ws, config, super::env(), listing)
         .map_err(|e| message(format!("error: {}: {e}", ws.config_path().display())))?;
     for note in &w.notes {
         eprintln!("{note}");

@@ -96,6 +96,13 @@ impl Host {
         Ok(self.runtime.get_or_init(|| rt))
     }
 
+    /// The tool context of a run in this workspace: its limits, and the environment
+    /// `shell.run` passes on taken from this host's snapshot.
+    pub fn tool_ctx(&self) -> Result<crate::tools::ToolCtx, crate::tools::ToolError> {
+        let env = |name: &str| self.env.var_os(name).map(std::ffi::OsStr::to_os_string);
+        crate::tools::ToolCtx::for_workspace(&self.ws, &self.config, &env)
+    }
+
     /// The model runs use (see [`model::select_model`]).
     pub fn model(&self) -> Result<crate::llm::ModelRef, String> {
         model::select_model(&self.env, &self.config)

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use super::KernelError;
 use crate::bytecode::Verified;
 use crate::host::Host;
-use crate::tools::ToolCtx;
 use crate::vm::progress::{Progress, StepLines};
 use crate::vm::{
     self, Cancel, EventBus, RunError, RunInputs, RunLogWriter, RunOutput, SlotResolver,
@@ -48,9 +47,9 @@ pub async fn run_on(
     inputs: RunInputs,
     resolver: &dyn SlotResolver,
 ) -> Result<Hosted, KernelError> {
-    let (ws, config) = (&host.ws, &host.config);
+    let ws = &host.ws;
     ws.ensure_state_dir().map_err(KernelError::workspace)?;
-    let ctx = ToolCtx::for_workspace(ws, config).map_err(KernelError::workspace)?;
+    let ctx = host.tool_ctx().map_err(KernelError::workspace)?;
     let ctx = Arc::new(ctx);
     let log = Arc::new(RunLogWriter::new(ws.runs_dir(), inputs.run_id.clone()));
     let mut bus = EventBus::new();

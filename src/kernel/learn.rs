@@ -16,7 +16,6 @@ use crate::learn::learner::{self, DEFAULT_MAX_TOKENS, DEFAULT_MAX_TURNS, Learner
 use crate::learn::recording::Recording;
 use crate::learn::save::save_recording;
 use crate::store::{ObjectId, RunLog};
-use crate::tools::ToolCtx;
 use crate::usage::Usage;
 
 /// How a Learner phase went.
@@ -49,7 +48,7 @@ pub fn learn(
     let host = &k.host;
     // The model first: without one (or its key) nothing is set up, no run log written.
     let llm = host.llm()?;
-    let ctx = ToolCtx::for_workspace(&host.ws, &host.config).map_err(KernelError::workspace)?;
+    let ctx = host.tool_ctx().map_err(KernelError::workspace)?;
     let ctx = Arc::new(ctx);
     let log = RunLog::create_new(&host.ws.runs_dir()).map_err(KernelError::workspace)?;
     let run_id = log.id().to_string();

@@ -147,11 +147,13 @@ impl Kernel {
         let ws = &host.ws;
         ws.ensure_state_dir().map_err(KernelError::workspace)?;
         let store = ws.object_store().map_err(KernelError::workspace)?;
-        let tools =
-            crate::mcp::workspace_tools(ws, &host.config, crate::mcp::Listing::StartMissing)
-                .map_err(|e| {
-                    KernelError::Workspace(format!("{}: {e}", ws.config_path().display()))
-                })?;
+        let tools = crate::mcp::workspace_tools(
+            ws,
+            &host.config,
+            &host.env,
+            crate::mcp::Listing::StartMissing,
+        )
+        .map_err(|e| KernelError::Workspace(format!("{}: {e}", ws.config_path().display())))?;
         for note in &tools.notes {
             eprintln!("{note}");
         }

@@ -16,6 +16,8 @@ use crate::tools::table::{LinkError, LinkErrorKind, Provider, ProviderFuture};
 pub struct Hub {
     root: PathBuf,
     state_dir: PathBuf,
+    /// What a stdio server inherits of the host's environment.
+    inherited: Vec<(String, std::ffi::OsString)>,
     slots: BTreeMap<String, Slot>,
 }
 
@@ -25,8 +27,14 @@ struct Slot {
 }
 
 impl Hub {
-    /// Servers run in `root`; their tool lists are cached under `state_dir`.
-    pub fn new(servers: Vec<Server>, root: PathBuf, state_dir: PathBuf) -> Hub {
+    /// Servers run in `root` with what they inherit of `env` (the host's snapshot); their
+    /// tool lists are cached under `state_dir`.
+    pub fn new(
+        servers: Vec<Server>,
+        root: PathBuf,
+        state_dir: PathBuf,
+        env: &crate::host::Env,
+    ) -> Hub {
         let slots = servers
             .into_iter()
             .map(|s| {
@@ -40,6 +48,7 @@ impl Hub {
         Hub {
             root,
             state_dir,
+            inherited: super::process::inherited(env),
             slots,
         }
     }
@@ -64,7 +73,7 @@ impl Hub {
             }
             c.shutdown().await;
         }
-        let c = super::sdk::connect(&slot.server, &self.root).await?;
+        let c = super::sdk::connect(&slot.server, &self.root, &self.inherited).await?;
         *conn = Some(Arc::clone(&c));
         Ok(c)
     }

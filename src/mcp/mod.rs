@@ -26,6 +26,7 @@ use std::sync::Arc;
 use client::RemoteTool;
 use hub::Hub;
 
+use crate::host::Env;
 use crate::tools::{ToolEntry, ToolSource, ToolTable};
 use crate::workspace::{Config, Workspace};
 
@@ -45,11 +46,13 @@ pub struct WorkspaceTools {
     pub notes: Vec<String>,
 }
 
-/// The tools of the workspace: the built-in ones and those of its MCP servers. Errors
-/// are configuration errors (a bad server table, two tools with one name).
+/// The tools of the workspace: the built-in ones and those of its MCP servers, which
+/// inherit what they may of `env` (the host's snapshot). Errors are configuration errors
+/// (a bad server table, two tools with one name).
 pub fn workspace_tools(
     ws: &Workspace,
     config: &Config,
+    env: &Env,
     listing: Listing,
 ) -> Result<WorkspaceTools, String> {
     let builtins = ToolTable::builtins();
@@ -83,7 +86,7 @@ pub fn workspace_tools(
                 }
             }
             Listing::StartMissing => {
-                for (name, result) in list_live(ws, missing)? {
+                for (name, result) in list_live(ws, env, missing)? {
                     match result {
                         Ok(tools) => {
                             lists.insert(name, tools);
@@ -96,7 +99,12 @@ pub fn workspace_tools(
             }
         }
     }
-    let hub = Arc::new(Hub::new(servers, ws.root.clone(), ws.state_dir.clone()));
+    let hub = Arc::new(Hub::new(
+        servers,
+        ws.root.clone(),
+        ws.state_dir.clone(),
+        env,
+    ));
     let (table, left_out) = table_with(builtins, &hub, &lists)?;
     notes.extend(left_out.into_iter().map(|n| format!("warning: {n}")));
     Ok(WorkspaceTools { table, notes })
@@ -152,9 +160,13 @@ pub type Listed = (String, Result<Vec<RemoteTool>, String>);
 
 /// Starts `servers`, lists their tools (caching them) and stops them again; a result per
 /// server, in order. Runs its own small runtime: call it outside any.
-pub fn list_live(ws: &Workspace, servers: Vec<config::Server>) -> Result<Vec<Listed>, String> {
+pub fn list_live(
+    ws: &Workspace,
+    env: &Env,
+    servers: Vec<config::Server>,
+) -> Result<Vec<Listed>, String> {
     let names: Vec<String> = servers.iter().map(|s| s.name.clone()).collect();
-    let hub = Hub::new(servers, ws.root.clone(), ws.state_dir.clone());
+    let hub = Hub::new(servers, ws.root.clone(), ws.state_dir.clone(), env);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -5,6 +5,7 @@
 //! no path (a panic, a dropped runtime) leaves a server behind.
 
 use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -19,6 +20,15 @@ use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 const INHERITED_ENV: &[&str] = &[
     "HOME", "LANG", "LOGNAME", "PATH", "SHELL", "TERM", "TMPDIR", "USER",
 ];
+
+/// The variables of [`INHERITED_ENV`] that are set in `env` (the host's snapshot of the
+/// environment: nothing below the CLI reads the process's own).
+pub fn inherited(env: &crate::host::Env) -> Vec<(String, OsString)> {
+    INHERITED_ENV
+        .iter()
+        .filter_map(|k| Some(((*k).to_owned(), env.var_os(k).map(OsStr::to_os_string)?)))
+        .collect()
+}
 
 /// The last bytes of stderr kept for messages.
 const STDERR_TAIL: usize = 4096;
@@ -37,11 +47,13 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts `command args` in `dir` with `env` added; hands back the process and its
-    /// stdout and stdin, for the transport.
+    /// Starts `command args` in `dir` with only `inherited` (see [`inherited`]) and `env`
+    /// in its environment; hands back the process and its stdout and stdin, for the
+    /// transport.
     pub fn spawn(
         command: &str,
         args: &[String],
+        inherited: &[(String, OsString)],
         env: &BTreeMap<String, String>,
         dir: &Path,
     ) -> std::io::Result<(ServerProcess, ChildStdout, ChildStdin)> {
@@ -49,11 +61,7 @@ impl ServerProcess {
         cmd.args(args)
             .current_dir(dir)
             .env_clear()
-            .envs(
-                INHERITED_ENV
-                    .iter()
-                    .filter_map(|k| Some((*k, std::env::var_os(k)?))),
-            )
+            .envs(inherited.iter().map(|(k, v)| (k, v)))
             .envs(env)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

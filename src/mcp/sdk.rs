@@ -28,8 +28,12 @@ struct Connection {
 }
 
 /// Starts (stdio) or reaches (HTTP) `server` and initializes the session, all within its
-/// `startup_timeout`. A stdio server runs in `root`.
-pub async fn connect(server: &Server, root: &Path) -> Result<Arc<dyn McpClient>, McpError> {
+/// `startup_timeout`. A stdio server runs in `root` with the `inherited` environment.
+pub async fn connect(
+    server: &Server,
+    root: &Path,
+    inherited: &[(String, std::ffi::OsString)],
+) -> Result<Arc<dyn McpClient>, McpError> {
     let limit = server.startup_timeout;
     let info = ClientConfig::new(
         ClientCapabilities::default(),
@@ -37,8 +41,8 @@ pub async fn connect(server: &Server, root: &Path) -> Result<Arc<dyn McpClient>,
     );
     match &server.transport {
         Transport::Stdio { command, args, env } => {
-            let (mut process, stdout, stdin) = ServerProcess::spawn(command, args, env, root)
-                .map_err(|e| {
+            let (mut process, stdout, stdin) =
+                ServerProcess::spawn(command, args, inherited, env, root).map_err(|e| {
                     unavailable(format!(
                         "MCP server `{}`: cannot start `{command}`: {e}",
                         server.name

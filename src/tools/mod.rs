@@ -31,6 +31,7 @@ pub(crate) mod textform;
 pub(crate) mod time;
 pub(crate) mod work;
 
+use std::ffi::OsString;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -194,8 +195,10 @@ pub struct ToolCtx {
     pub sandbox: Sandbox,
     /// Time and size limits.
     pub limits: Limits,
-    /// Environment variables `shell.run` passes on besides `PATH`, `HOME` and `LANG`.
-    pub shell_env: Vec<String>,
+    /// The environment `shell.run` gives a program: `PATH`, `HOME`, `LANG` and the
+    /// configured names, with the values the host's environment snapshot has (a tool
+    /// never reads the process environment).
+    pub shell_env: Vec<(String, OsString)>,
     /// Bytes the run's writes asked to write so far.
     written: AtomicU64,
     /// The values the run holds now, against `limits.run_values`.
@@ -222,14 +225,19 @@ impl ToolCtx {
     }
 
     /// The context of a workspace: its state folder refused wherever it is, the limits
-    /// and `shell.run` environment of its config.
-    pub fn for_workspace(ws: &Workspace, config: &Config) -> Result<ToolCtx, ToolError> {
+    /// of its config, and the `shell.run` environment: `PATH`, `HOME`, `LANG` and the names
+    /// of its config, valued by `env` (the host's snapshot).
+    pub fn for_workspace(
+        ws: &Workspace,
+        config: &Config,
+        env: &dyn Fn(&str) -> Option<OsString>,
+    ) -> Result<ToolCtx, ToolError> {
         let limits = Limits::from_config(&config.limits);
         ToolCtx::build(
             &ws.root,
             Some(&ws.state_dir),
             limits,
-            config.shell.env.clone(),
+            shell::passed_env(&config.shell.env, env),
         )
     }
 
@@ -237,7 +245,7 @@ impl ToolCtx {
         root: &Path,
         state: Option<&Path>,
         limits: Limits,
-        shell_env: Vec<String>,
+        shell_env: Vec<(String, OsString)>,
     ) -> Result<ToolCtx, ToolError> {
         let fail = |e: std::io::Error| {
             ToolError::failed(format!("workspace root `{}`: {e}", root.display()))

@@ -84,7 +84,7 @@ fn run(ctx: &Arc<ToolCtx>, args: &[Value]) -> ToolFuture {
             .args(rest)
             .current_dir(&ctx.root)
             .env_clear()
-            .envs(passed_env(&ctx.shell_env))
+            .envs(ctx.shell_env.iter().map(|(k, v)| (k, v)))
             .process_group(0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -137,13 +137,20 @@ fn run(ctx: &Arc<ToolCtx>, args: &[Value]) -> ToolFuture {
 /// (a process that left the group may hold the pipe open for ever).
 pub const DRAIN: Duration = Duration::from_millis(200);
 
-/// The environment a program gets: `PATH`, `HOME`, `LANG` and the configured names, as
-/// llmos has them.
-fn passed_env(extra: &[String]) -> Vec<(String, std::ffi::OsString)> {
-    ["PATH", "HOME", "LANG"]
-        .into_iter()
+/// The variables a program always gets (when set), besides the configured ones.
+pub const PASSED_ENV: &[&str] = &["PATH", "HOME", "LANG"];
+
+/// The environment a program gets: [`PASSED_ENV`] and the configured names `extra`, with
+/// their values in `env` (the host's snapshot; unset ones are left out).
+pub fn passed_env(
+    extra: &[String],
+    env: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+) -> Vec<(String, std::ffi::OsString)> {
+    PASSED_ENV
+        .iter()
+        .copied()
         .chain(extra.iter().map(String::as_str))
-        .filter_map(|name| Some((name.to_owned(), std::env::var_os(name)?)))
+        .filter_map(|name| Some((name.to_owned(), env(name)?)))
         .collect()
 }
 

@@ -238,3 +238,53 @@ fn the_reader_of_paths_finds_what_it_must() {
         "let s = \"//\"; crate::vm"
     );
 }
+
+/// Where `pattern` occurs in the code (comments aside) of the files of `src/` that are
+/// not in `except` (paths relative to `src/`; a folder ends with `/`), as `file:line`.
+/// Code after a file's first `#[cfg(test)]` line (its test module) and the `*_tests.rs`
+/// files are left out: tests may set up their own world.
+fn occurrences(patterns: &[&str], except: &[&str]) -> Vec<String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut found = Vec::new();
+    for file in &files {
+        let rel = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let excepted = except.iter().any(|e| match e.strip_suffix('/') {
+            Some(dir) => rel.starts_with(&format!("{dir}/")),
+            None => rel == *e,
+        });
+        if excepted || rel.ends_with("_tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            if line.trim() == "#[cfg(test)]" {
+                break;
+            }
+            let code = code_of(line);
+            for p in patterns.iter().filter(|p| code.contains(**p)) {
+                found.push(format!("src/{rel}:{}: `{p}`", n + 1));
+            }
+        }
+    }
+    found
+}
+
+/// Nothing below the CLI reads the process environment: the CLI takes one snapshot
+/// (`host::Env`, in `src/host/env.rs`) and hands it down. `std::env::temp_dir`,
+/// `current_dir` and `current_exe` are allowed: they name places, not settings.
+#[test]
+fn only_the_cli_reads_the_environment() {
+    let found = occurrences(&["env::var"], &["cli/", "main.rs", "host/env.rs"]);
+    assert!(
+        found.is_empty(),
+        "read the environment from the host's snapshot (`host::Env`), not the process:\n{}",
+        found.join("\n")
+    );
+}
