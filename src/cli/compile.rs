@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::Outcome;
-use super::program::{Loaded, RootArg, compile_text, open_workspace, store, workspace_tools};
+use super::program::{Loaded, RootArg, compile_text, store, workspace_tools};
 use super::source::read_source;
 use crate::tools::ToolTable;
 
@@ -61,9 +61,9 @@ pub fn run(args: Args) -> Outcome {
 }
 
 fn compile(args: &Args) -> Result<(), String> {
-    let ws = open_workspace(args.root.root.as_deref()).map_err(print_load_error)?;
-    let config = ws.config().map_err(|e| format!("error: {e}"))?;
-    let tools = workspace_tools(&ws, &config).map_err(print_load_error)?;
+    let host = super::host(args.root.root.as_deref()).map_err(|e| format!("error: {e}"))?;
+    let ws = &host.ws;
+    let tools = workspace_tools(&host).map_err(print_load_error)?;
     let compiled = match args.file.extension().and_then(|e| e.to_str()) {
         Some("llt") => compile_llt(&args.file, &tools)?,
         Some("yaml" | "yml") => compile_recording(&args.file, &tools)?,
@@ -79,9 +79,9 @@ fn compile(args: &Args) -> Result<(), String> {
         out!("{}", compiled.llt);
         return Ok(());
     }
-    let id = store(&ws, &compiled.loaded).map_err(print_load_error)?;
+    let id = store(ws, &compiled.loaded).map_err(print_load_error)?;
     if !compiled.seeds.is_empty() {
-        seed_slot_cache(&ws, &id, &compiled.model, &compiled.seeds)?;
+        seed_slot_cache(ws, &id, &compiled.model, &compiled.seeds)?;
     }
     if let Some(out) = &args.output {
         write_output(out, &crate::bytecode::encode(&compiled.loaded.program))?;

@@ -97,7 +97,7 @@ pub fn run(args: Args) -> Outcome {
         Err(e) => return fail(&format!("error: {e}")),
     };
     let (ws, config) = (&host.ws, &host.config);
-    let tools = match program::workspace_tools(ws, config) {
+    let tools = match program::workspace_tools(&host) {
         Ok(t) => t,
         Err(e) => {
             e.print();

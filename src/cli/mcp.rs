@@ -3,7 +3,7 @@
 //! tools ([`super::mcp_serve`]).
 
 use super::Outcome;
-use super::program::{RootArg, open_workspace};
+use super::program::RootArg;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -31,18 +31,15 @@ pub fn run(args: Args) -> Outcome {
 }
 
 fn refresh(root: &RootArg) -> Outcome {
-    let ws = match open_workspace(root.root.as_deref()) {
-        Ok(ws) => ws,
+    let host = match super::host(root.root.as_deref()) {
+        Ok(host) => host,
         Err(e) => {
-            e.print();
+            eprintln!("error: {e}");
             return Outcome::Failed;
         }
     };
-    let servers = match ws
-        .config()
-        .map_err(|e| e.to_string())
-        .and_then(|c| c.mcp.servers())
-    {
+    let ws = &host.ws;
+    let servers = match host.config.mcp.servers() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -56,8 +53,8 @@ fn refresh(root: &RootArg) -> Outcome {
         );
         return Outcome::Success;
     }
-    let listed = match crate::mcp::list_live(&ws, super::env(), servers.clone()) {
-        Ok(l) => l,
+    let listed = match host.runtime() {
+        Ok(rt) => crate::mcp::list_live(ws, &host.env, servers.clone(), rt),
         Err(e) => {
             eprintln!("error: {e}");
             return Outcome::Failed;

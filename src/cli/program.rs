@@ -73,15 +73,19 @@ pub fn open_workspace(root: Option<&Path>) -> Result<Workspace, LoadError> {
 
 /// The tools of the workspace: the built-in ones and those of its MCP servers (a server
 /// without a cached tool list is started once to list them). Notes go to stderr.
-pub fn workspace_tools(ws: &Workspace, config: &Config) -> Result<ToolTable, LoadError> {
-    tools_listed(ws, config, crate::mcp::Listing::StartMissing)
+pub fn workspace_tools(host: &crate::host::Host) -> Result<ToolTable, LoadError> {
+    tools_listed(
+        &host.ws,
+        &host.config,
+        crate::mcp::Listing::StartMissing(host),
+    )
 }
 
 /// [`workspace_tools`] with the MCP tool lists taken as `listing` says.
 pub fn tools_listed(
     ws: &Workspace,
     config: &Config,
-    listing: crate::mcp::Listing,
+    listing: crate::mcp::Listing<'_>,
 ) -> Result<ToolTable, LoadError> {
     let w = crate::mcp::workspace_tools(ws, config, super::env(), listing)
         .map_err(|e| message(format!("error: {}: {e}", ws.config_path().display())))?;
@@ -93,10 +97,9 @@ pub fn tools_listed(
 
 /// Opens the workspace at `root` (default: the current directory) and its tools.
 pub fn workspace_and_tools(root: Option<&Path>) -> Result<(Workspace, ToolTable), LoadError> {
-    let ws = open_workspace(root)?;
-    let config = ws.config().map_err(|e| message(format!("error: {e}")))?;
-    let tools = workspace_tools(&ws, &config)?;
-    Ok((ws, tools))
+    let host = super::host(root).map_err(|e| message(format!("error: {e}")))?;
+    let tools = workspace_tools(&host)?;
+    Ok((host.ws.clone(), tools))
 }
 
 /// Loads the program named by `spec`, linked against `tools`: a path ending `.llt` (compiled, not stored) or

@@ -72,7 +72,8 @@ pub fn run(args: Args) -> Outcome {
 
 fn open_remote(k: &Kernel) -> Result<Remote, String> {
     let env = k.host.env.lookup();
-    Remote::open(&k.config().remote, &k.ws().state_dir, &env).map_err(|e| e.to_string())
+    let runtime = k.host.shared_runtime().map_err(|e| e.to_string())?;
+    Remote::open(&k.config().remote, &k.ws().state_dir, &env, runtime).map_err(|e| e.to_string())
 }
 
 /// The name on pushed records: `[remote] publisher`, else `$USER`.

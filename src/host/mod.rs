@@ -31,7 +31,8 @@ pub struct Host {
     pub config: Config,
     pub env: Env,
     db: LazyDb,
-    runtime: OnceLock<tokio::runtime::Runtime>,
+    /// The one runtime (shared with what must keep it, e.g. a bucket remote's client).
+    runtime: OnceLock<Arc<tokio::runtime::Runtime>>,
     /// Worker threads of the runtime; 0 runs everything on the calling thread.
     workers: usize,
 }
@@ -81,6 +82,16 @@ impl Host {
 
     /// The process's async runtime, started on first use. Call it outside the runtime.
     pub fn runtime(&self) -> Result<&tokio::runtime::Runtime, HostError> {
+        self.runtime_arc().map(Arc::as_ref)
+    }
+
+    /// [`Host::runtime`], shared: for what keeps it beyond a borrow of the host (a
+    /// bucket remote's synchronous client blocks on it).
+    pub fn shared_runtime(&self) -> Result<Arc<tokio::runtime::Runtime>, HostError> {
+        self.runtime_arc().cloned()
+    }
+
+    fn runtime_arc(&self) -> Result<&Arc<tokio::runtime::Runtime>, HostError> {
         if let Some(rt) = self.runtime.get() {
             return Ok(rt);
         }
@@ -93,7 +104,7 @@ impl Host {
             }
         };
         let rt = builder.enable_all().build().map_err(HostError::Runtime)?;
-        Ok(self.runtime.get_or_init(|| rt))
+        Ok(self.runtime.get_or_init(|| Arc::new(rt)))
     }
 
     /// The tool context of a run in this workspace: its limits, and the environment
@@ -194,6 +205,7 @@ impl Drop for Host {
         // cannot wait for itself there, so it stops without waiting.
         if let Some(rt) = self.runtime.take()
             && tokio::runtime::Handle::try_current().is_ok()
+            && let Ok(rt) = Arc::try_unwrap(rt)
         {
             rt.shutdown_background();
         }

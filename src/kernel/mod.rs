@@ -151,7 +151,7 @@ impl Kernel {
             ws,
             &host.config,
             &host.env,
-            crate::mcp::Listing::StartMissing,
+            crate::mcp::Listing::StartMissing(&host),
         )
         .map_err(|e| KernelError::Workspace(format!("{}: {e}", ws.config_path().display())))?;
         for note in &tools.notes {

@@ -26,18 +26,19 @@ use std::sync::Arc;
 use client::RemoteTool;
 use hub::Hub;
 
-use crate::host::Env;
+use crate::host::{Env, Host};
 use crate::tools::{ToolEntry, ToolSource, ToolTable};
 use crate::workspace::{Config, Workspace};
 
 /// Where the tool lists of a workspace's servers come from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Listing {
+#[derive(Clone, Copy, Debug)]
+pub enum Listing<'a> {
     /// The cache only (`llmos check`): a server without a cached list adds no tools, and
     /// a note says to run `llmos mcp refresh`.
     Cached,
-    /// The cache, and a server without a cached list is started once to list its tools.
-    StartMissing,
+    /// The cache, and a server without a cached list is started once to list its tools,
+    /// on the host's runtime.
+    StartMissing(&'a Host),
 }
 
 /// A workspace's tools, with notes for stderr (servers that could not be listed).
@@ -53,7 +54,7 @@ pub fn workspace_tools(
     ws: &Workspace,
     config: &Config,
     env: &Env,
-    listing: Listing,
+    listing: Listing<'_>,
 ) -> Result<WorkspaceTools, String> {
     let builtins = ToolTable::builtins();
     if config.mcp.servers.is_empty() {
@@ -85,8 +86,9 @@ pub fn workspace_tools(
                     ));
                 }
             }
-            Listing::StartMissing => {
-                for (name, result) in list_live(ws, env, missing)? {
+            Listing::StartMissing(host) => {
+                let runtime = host.runtime().map_err(|e| e.to_string())?;
+                for (name, result) in list_live(ws, env, missing, runtime) {
                     match result {
                         Ok(tools) => {
                             lists.insert(name, tools);
@@ -159,19 +161,17 @@ pub fn table_with(
 pub type Listed = (String, Result<Vec<RemoteTool>, String>);
 
 /// Starts `servers`, lists their tools (caching them) and stops them again; a result per
-/// server, in order. Runs its own small runtime: call it outside any.
+/// server, in order. Blocks on `runtime` (the host's): call it outside any runtime (the
+/// CLI does, and `Kernel::new` before a run).
 pub fn list_live(
     ws: &Workspace,
     env: &Env,
     servers: Vec<config::Server>,
-) -> Result<Vec<Listed>, String> {
+    runtime: &tokio::runtime::Runtime,
+) -> Vec<Listed> {
     let names: Vec<String> = servers.iter().map(|s| s.name.clone()).collect();
     let hub = Hub::new(servers, ws.root.clone(), ws.state_dir.clone(), env);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    Ok(runtime.block_on(async {
+    runtime.block_on(async {
         let mut out = Vec::new();
         for name in names {
             let r = hub.list(&name).await.map_err(|e| e.message);
@@ -179,5 +179,5 @@ pub fn list_live(
         }
         crate::tools::table::Provider::shutdown(&hub).await;
         out
-    }))
+    })
 }

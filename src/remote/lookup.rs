@@ -38,7 +38,11 @@ pub fn pull_for_goal(k: &Kernel, req: &Request, notes: &mut Vec<String>) -> bool
     }
     let env = k.host.env.lookup();
     let trust = trust(k, req.trust_unsigned);
-    let found = Remote::open(&k.config().remote, &k.ws().state_dir, &env)
+    let found = k
+        .host
+        .shared_runtime()
+        .map_err(|e| RemoteError::Config(e.to_string()))
+        .and_then(|rt| Remote::open(&k.config().remote, &k.ws().state_dir, &env, rt))
         .and_then(|remote| lookup_in(k, &remote, req, &trust, notes));
     match found {
         Ok(pulled) => pulled,

@@ -55,11 +55,13 @@ pub struct Remote {
 
 impl Remote {
     /// Opens the remote of `config` (nothing is sent yet). `env` reads the environment
-    /// (the AWS variables). The cache lives in `<state>/remote/`.
+    /// (the AWS variables); a bucket's requests run on `runtime` (the host's). The cache
+    /// lives in `<state>/remote/`.
     pub fn open(
         config: &RemoteConfig,
         state_dir: &Path,
         env: &dyn Fn(&str) -> Option<String>,
+        runtime: std::sync::Arc<tokio::runtime::Runtime>,
     ) -> Result<Remote, RemoteError> {
         let Some(url) = &config.url else {
             return Err(RemoteError::Config(
@@ -83,6 +85,7 @@ impl Remote {
                     timeout: config.timeout(),
                 },
                 env,
+                runtime,
             )?),
             RemoteUrl::Dir { text, path } => Box::new(DirBackend::open(path, text)?),
         };

@@ -7,6 +7,7 @@
 //! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION` or `AWS_DEFAULT_REGION`,
 //! `AWS_ENDPOINT_URL`); `[remote] endpoint` and `region` win over them.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::TryStreamExt;
@@ -25,7 +26,9 @@ pub struct S3Backend {
     store: AmazonS3,
     prefix: String,
     url: String,
-    runtime: tokio::runtime::Runtime,
+    /// The host's runtime: the [`Backend`] trait is synchronous (the remote is used
+    /// from the CLI and the kernel, outside any runtime), so each request blocks on it.
+    runtime: Arc<tokio::runtime::Runtime>,
 }
 
 /// Where and how to reach the bucket.
@@ -42,10 +45,12 @@ pub struct S3Settings<'a> {
 }
 
 impl S3Backend {
-    /// Builds the client. Nothing is sent yet.
+    /// Builds the client, whose requests run on `runtime` (the host's). Nothing is sent
+    /// yet.
     pub fn open(
         s: S3Settings<'_>,
         env: &dyn Fn(&str) -> Option<String>,
+        runtime: Arc<tokio::runtime::Runtime>,
     ) -> Result<S3Backend, RemoteError> {
         let config = |m: String| RemoteError::Config(format!("remote {}: {m}", s.url));
         let key_id = env("AWS_ACCESS_KEY_ID").filter(|v| !v.is_empty());
@@ -100,10 +105,6 @@ impl S3Backend {
                 .with_endpoint(endpoint);
         }
         let store = builder.build().map_err(|e| config(chain(&e)))?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| config(format!("cannot start the async runtime: {e}")))?;
         Ok(S3Backend {
             store,
             prefix: s.prefix.to_string(),

@@ -288,3 +288,25 @@ fn only_the_cli_reads_the_environment() {
         found.join("\n")
     );
 }
+
+/// A process builds one async runtime: the host's (`Host::runtime`, in `src/host/`).
+/// Everything else runs on it, or is handed it. Test modules are left out (see
+/// [`occurrences`]). One exception, with its reason: the recording compiler's replay
+/// (`src/learn/compile/replay.rs`) checks a generalized program by running it on the VM
+/// inside `compile_with`, a synchronous library function that the kernel, `llmos
+/// compile`, `traces import`, benches and fuzz targets call from outside any runtime or
+/// from a thread inside one; it runs the replay on a thread of its own with a small
+/// runtime (no IO: its tools answer from the recording) until the compiler takes a
+/// handle.
+#[test]
+fn only_the_host_builds_a_runtime() {
+    let found = occurrences(
+        &["runtime::Builder", "Runtime::new("],
+        &["host/", "learn/compile/replay.rs"],
+    );
+    assert!(
+        found.is_empty(),
+        "use the host's runtime (`Host::runtime`) instead of building one:\n{}",
+        found.join("\n")
+    );
+}

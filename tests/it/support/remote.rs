@@ -155,6 +155,12 @@ impl Peer for Moto {
                     timeout: Duration::from_secs(30),
                 },
                 &lookup,
+                std::sync::Arc::new(
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap(),
+                ),
             )
             .unwrap(),
         )
