@@ -100,8 +100,8 @@ pub(super) fn save_cassette(
             note!("{message}");
             outcome
         }
-        Err(message) => {
-            eprintln!("{message}");
+        Err(e) => {
+            eprintln!("error: {e}");
             Outcome::Failed
         }
     }

@@ -115,7 +115,7 @@ impl Host {
     }
 
     /// The model runs use (see [`model::select_model`]).
-    pub fn model(&self) -> Result<crate::llm::ModelRef, String> {
+    pub fn model(&self) -> Result<crate::llm::ModelRef, model::ModelError> {
         model::select_model(&self.env, &self.config)
     }
 
@@ -134,7 +134,7 @@ impl Host {
     /// The selected model and the provider serving it: everything [`Host::meter_for`]
     /// needs that can be missing.
     pub fn llm(&self) -> Result<(crate::llm::ModelRef, crate::llm::Provider), HostError> {
-        model::model_and_provider(&self.env, &self.config).map_err(HostError::Model)
+        Ok(model::model_and_provider(&self.env, &self.config)?)
     }
 
     /// [`Host::meter`] for a model and provider already selected.
@@ -179,7 +179,7 @@ impl Host {
         let max_tokens = self.config.llm.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
         let provider = match model::provider(&model, &self.env, &self.config) {
             Ok(p) => p,
-            Err(why) => return SlotFiller::unavailable(self.db.clone(), &key, why),
+            Err(why) => return SlotFiller::unavailable(self.db.clone(), &key, why.to_string()),
         };
         let db = match self.db() {
             Ok(db) => db.clone(),
@@ -222,8 +222,8 @@ pub enum HostError {
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
     /// No model is configured, or its provider cannot be set up (no API key).
-    #[error("{0}")]
-    Model(String),
+    #[error(transparent)]
+    Model(#[from] model::ModelError),
 }
 
 impl crate::diag::Coded for HostError {
@@ -240,7 +240,7 @@ impl crate::diag::Coded for HostError {
             HostError::Workspace(_) => "workspace",
             HostError::Db(_) => "database",
             HostError::Runtime(_) => "runtime",
-            HostError::Model(_) => "no-model",
+            HostError::Model(e) => e.code(),
         }
     }
 }

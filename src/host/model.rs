@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::Env;
-use crate::llm::{CallConfig, ModelRef, Provider, cassette};
+use crate::llm::{CallConfig, CassetteError, LlmError, ModelRef, Provider, cassette};
 use crate::workspace::Config;
 
 /// The environment variable naming the model, `provider:model`.
@@ -14,6 +14,43 @@ pub const LLMOS_MODEL: &str = "LLMOS_MODEL";
 
 /// The message when no model is configured.
 pub const NO_MODEL: &str = "no model: set LLMOS_MODEL or `model` in .llmos/config.toml";
+
+/// Why no model can be used: none is configured, the one named is not a model, its
+/// cassette cannot be replayed, or its provider cannot be set up (no API key, a bad base
+/// URL). Reported with kind `model` and a code per case ([`ModelError::code`]).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    /// Neither `LLMOS_MODEL` nor `config.toml` `model` is set.
+    #[error("{NO_MODEL}")]
+    NotSet,
+    /// The setting (named by `from`) is not `provider:model`.
+    #[error("{from}: {error}")]
+    Bad {
+        from: String,
+        #[source]
+        error: LlmError,
+    },
+    /// A `cassette:FILE` setting whose file cannot be replayed.
+    #[error(transparent)]
+    Cassette(#[from] CassetteError),
+    /// The model's provider cannot be set up.
+    #[error(transparent)]
+    Provider(LlmError),
+}
+
+impl crate::diag::Coded for ModelError {
+    fn kind(&self) -> &'static str {
+        "model"
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            ModelError::NotSet => "no-model",
+            ModelError::Bad { .. } => "bad-model",
+            ModelError::Cassette(e) => e.code(),
+            ModelError::Provider(_) => "provider-setup",
+        }
+    }
+}
 
 /// The model setting, `LLMOS_MODEL` (when set and not blank) over `config.toml`, with
 /// where it came from.
@@ -27,11 +64,12 @@ fn setting(env: &Env, config: &Config) -> Option<(String, String)> {
 }
 
 /// The cassette a `cassette:FILE` setting replays.
-fn cassette(env: &Env, config: &Config) -> Result<Option<Arc<cassette::Player>>, String> {
+fn cassette(env: &Env, config: &Config) -> Result<Option<Arc<cassette::Player>>, ModelError> {
     match setting(env, config) {
         Some((text, _)) => cassette::path_of(&text)
             .map(cassette::Player::open)
-            .transpose(),
+            .transpose()
+            .map_err(ModelError::from),
         None => Ok(None),
     }
 }
@@ -39,13 +77,13 @@ fn cassette(env: &Env, config: &Config) -> Result<Option<Arc<cassette::Player>>,
 /// The model to use: `LLMOS_MODEL` (when set and not blank) wins over `config.toml`; a
 /// cassette's is the model it recorded. The error says what to set, or what is wrong
 /// with the name given.
-pub fn select_model(env: &Env, config: &Config) -> Result<ModelRef, String> {
+pub fn select_model(env: &Env, config: &Config) -> Result<ModelRef, ModelError> {
     if let Some(player) = cassette(env, config)? {
-        return player.model().cloned();
+        return Ok(player.model()?.clone());
     }
     match setting(env, config) {
-        Some((m, from)) => ModelRef::parse(&m).map_err(|e| format!("{from}: {e}")),
-        None => Err(NO_MODEL.to_string()),
+        Some((m, from)) => ModelRef::parse(&m).map_err(|error| ModelError::Bad { from, error }),
+        None => Err(ModelError::NotSet),
     }
 }
 
@@ -66,16 +104,16 @@ pub const NO_MODEL_KEY: &str = "none";
 /// The provider serving `model`, configured from the environment and `config.toml`
 /// (the time and size limits of the `[llm]` table); for a `cassette:FILE` setting, the
 /// cassette's replay.
-pub fn provider(model: &ModelRef, env: &Env, config: &Config) -> Result<Provider, String> {
+pub fn provider(model: &ModelRef, env: &Env, config: &Config) -> Result<Provider, ModelError> {
     if let Some(player) = cassette(env, config)? {
-        return Provider::replaying(model, player).map_err(|e| e.to_string());
+        return Provider::replaying(model, player).map_err(ModelError::Provider);
     }
-    let provider = Provider::from_env(model, env.lookup()).map_err(|e| e.to_string())?;
+    let provider = Provider::from_env(model, env.lookup()).map_err(ModelError::Provider)?;
     Ok(provider.with_config(config.llm.call_config(CallConfig::default())))
 }
 
 /// The selected model and the provider serving it.
-pub fn model_and_provider(env: &Env, config: &Config) -> Result<(ModelRef, Provider), String> {
+pub fn model_and_provider(env: &Env, config: &Config) -> Result<(ModelRef, Provider), ModelError> {
     let model = select_model(env, config)?;
     let provider = provider(&model, env, config)?;
     Ok((model, provider))
@@ -84,6 +122,7 @@ pub fn model_and_provider(env: &Env, config: &Config) -> Result<(ModelRef, Provi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diag::Coded;
 
     fn env(vars: &'static [(&'static str, &'static str)]) -> Env {
         Env::of(vars.iter().copied())
@@ -107,10 +146,33 @@ mod tests {
     #[test]
     fn missing_or_bad_models_are_named() {
         let e = select_model(&env(&[]), &Config::default()).unwrap_err();
-        assert_eq!(e, NO_MODEL);
+        assert_eq!((e.to_string().as_str(), e.code()), (NO_MODEL, "no-model"));
         let e = select_model(&env(&[("LLMOS_MODEL", "gemini:pro")]), &Config::default());
         let e = e.unwrap_err();
-        assert!(e.starts_with("LLMOS_MODEL: bad model `gemini:pro`"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("LLMOS_MODEL: bad model `gemini:pro`"),
+            "{e}"
+        );
+        assert_eq!((e.kind(), e.code()), ("model", "bad-model"));
+        let model = ModelRef::parse("anthropic:claude-haiku-4-5").unwrap();
+        let e = provider(&model, &env(&[]), &Config::default()).unwrap_err();
+        assert_eq!(e.code(), "provider-setup");
+        assert!(
+            e.to_string().contains("ANTHROPIC_API_KEY is not set"),
+            "{e}"
+        );
+        let e = select_model(
+            &env(&[("LLMOS_MODEL", "cassette:/nonexistent/c.json")]),
+            &Config::default(),
+        );
+        let e = e.unwrap_err();
+        assert_eq!(e.code(), "cassette-unreadable");
+        assert!(
+            e.to_string()
+                .starts_with("cassette /nonexistent/c.json: cannot read it"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use crate::diag::Coded;
 use crate::economy::meter::MeterError;
+use crate::host::model::ModelError;
 use crate::learn::learner::LearnFailure;
 use crate::vm::{RunError, RunErrorKind};
 
@@ -28,8 +29,8 @@ pub enum KernelError {
     #[error("{0}")]
     Program(String),
     /// No model is configured, or its provider cannot be set up (no API key).
-    #[error("{0}")]
-    Model(String),
+    #[error(transparent)]
+    Model(ModelError),
     /// Mixed mode: the model's params do not fit the near program.
     #[error("{0}")]
     Binding(String),
@@ -90,7 +91,7 @@ impl Coded for KernelError {
             KernelError::Run(e) => e.code(),
             KernelError::Workspace(_) => "workspace",
             KernelError::Program(_) => "bad-program",
-            KernelError::Model(_) => "no-model",
+            KernelError::Model(e) => e.code(),
             KernelError::Binding(_) => "binding-refused",
             KernelError::Learner { kind, .. } => match kind {
                 LearnerKind::Budget => "budget-exceeded",

@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{ChatRequest, ChatResponse, LlmError, ModelRef};
+use super::{CassetteError, ChatRequest, ChatResponse, LlmError, ModelRef};
 use crate::value::{Value, pretty_json};
 
 /// The format version written in `llmos_cassette`.
@@ -114,7 +114,7 @@ static PLAYERS: Mutex<Vec<Arc<Player>>> = Mutex::new(Vec::new());
 impl Player {
     /// The player of the cassette at `path`, read on first use and shared by every
     /// provider of the process. The error names the file and what is wrong with it.
-    pub fn open(path: &Path) -> Result<Arc<Player>, String> {
+    pub fn open(path: &Path) -> Result<Arc<Player>, CassetteError> {
         let full = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let mut players = lock(&PLAYERS);
         if let Some(p) = players.iter().find(|p| p.path == full) {
@@ -125,26 +125,39 @@ impl Player {
         Ok(player)
     }
 
-    fn read(path: &Path) -> Result<Player, String> {
-        let name = path.display();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cassette {name}: cannot read it: {e}"))?;
-        let tape: Tape = serde_json::from_str(&text)
-            .map_err(|e| format!("cassette {name}: not a cassette: {e}"))?;
+    fn read(path: &Path) -> Result<Player, CassetteError> {
+        let name = || path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| CassetteError::Read {
+            path: name(),
+            reason: e.to_string(),
+        })?;
+        let tape: Tape = serde_json::from_str(&text).map_err(|e| CassetteError::NotACassette {
+            path: name(),
+            reason: e.to_string(),
+        })?;
         if tape.llmos_cassette != FORMAT {
-            return Err(format!(
-                "cassette {name}: format {} is not known (this llmos reads format {FORMAT})",
-                tape.llmos_cassette
-            ));
+            return Err(CassetteError::Format {
+                path: name(),
+                found: tape.llmos_cassette,
+                known: FORMAT,
+            });
         }
         let model = match &tape.model {
-            Some(m) => Some(ModelRef::parse(m).map_err(|e| format!("cassette {name}: {e}"))?),
+            Some(m) => Some(ModelRef::parse(m).map_err(|e| CassetteError::BadModel {
+                path: name(),
+                error: Box::new(e),
+            })?),
             None => None,
         };
         let mut exchanges = Vec::with_capacity(tape.exchanges.len());
         for (i, mut x) in tape.exchanges.into_iter().enumerate() {
-            expand_tools(&mut x.request, &tape.tools)
-                .map_err(|e| format!("cassette {name}: exchange {}: {e}", i + 1))?;
+            if let Some(tool) = expand_tools(&mut x.request, &tape.tools) {
+                return Err(CassetteError::UnknownTool {
+                    path: name(),
+                    exchange: i + 1,
+                    tool,
+                });
+            }
             exchanges.push((request_text(&x.request), x.response));
         }
         Ok(Player {
@@ -157,12 +170,9 @@ impl Player {
 
     /// The model that answered when the cassette was recorded: prices and the slot cache
     /// go by it. An error when the recorded run made no LLM call.
-    pub fn model(&self) -> Result<&ModelRef, String> {
-        self.model.as_ref().ok_or_else(|| {
-            format!(
-                "cassette {}: it recorded no LLM call, so it names no model",
-                self.path.display()
-            )
+    pub fn model(&self) -> Result<&ModelRef, CassetteError> {
+        self.model.as_ref().ok_or_else(|| CassetteError::NoModel {
+            path: self.path.display().to_string(),
         })
     }
 
@@ -250,20 +260,21 @@ pub fn model_name(setting: &str) -> String {
     }
 }
 
-/// Replaces the tool names of a request read from a file with the specs they name.
-fn expand_tools(request: &mut Value, specs: &BTreeMap<String, Value>) -> Result<(), String> {
+/// Replaces the tool names of a request read from a file with the specs they name;
+/// gives back the name of a tool that is not in `specs`, if one is not.
+fn expand_tools(request: &mut Value, specs: &BTreeMap<String, Value>) -> Option<String> {
     let Some(Value::Array(tools)) = request.get_mut("tools") else {
-        return Ok(());
+        return None;
     };
     for tool in tools {
         if let Value::String(name) = tool {
-            let spec = specs
-                .get(name.as_str())
-                .ok_or_else(|| format!("the tool `{name}` is not in the cassette's `tools`"))?;
+            let Some(spec) = specs.get(name.as_str()) else {
+                return Some(name.clone());
+            };
             *tool = spec.clone();
         }
     }
-    Ok(())
+    None
 }
 
 /// Moves the tool specs of recorded requests into one table, leaving their names: the
@@ -334,7 +345,7 @@ impl Recording {
     }
 
     /// Writes the cassette (atomically) and says what it holds.
-    pub fn save(self) -> Result<String, String> {
+    pub fn save(self) -> Result<String, CassetteError> {
         let recorded = RECORDER.get().map(|r| std::mem::take(&mut *lock(r)));
         let mut recorded = recorded.unwrap_or_default();
         let count = recorded.exchanges.len();
@@ -345,14 +356,15 @@ impl Recording {
             exchanges: recorded.exchanges,
         };
         let name = self.path.display();
-        let text = serde_json::to_string_pretty(&tape)
-            .map_err(|e| format!("error: cannot write cassette {name}: {e}"))?;
+        let failed = |e: &dyn std::fmt::Display| CassetteError::Write {
+            path: name.to_string(),
+            reason: e.to_string(),
+        };
+        let text = serde_json::to_string_pretty(&tape).map_err(|e| failed(&e))?;
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("error: cannot write cassette {name}: {e}"))?;
+            std::fs::create_dir_all(dir).map_err(|e| failed(&e))?;
         }
-        crate::store::write_atomic(&self.path, (text + "\n").as_bytes())
-            .map_err(|e| format!("error: cannot write cassette {name}: {e}"))?;
+        crate::store::write_atomic(&self.path, (text + "\n").as_bytes()).map_err(|e| failed(&e))?;
         let s = if count == 1 { "" } else { "s" };
         Ok(format!("cassette saved: {name} ({count} LLM exchange{s})"))
     }

@@ -24,11 +24,30 @@ pub enum LlmError {
     #[error("tool name `{name}` cannot be sent to an LLM API: {reason}")]
     ToolName { name: String, reason: String },
 
-    /// The request itself is wrong (a tool result in an assistant message, ...).
+    /// The provider's base URL is not one requests can go to; `var` is the environment
+    /// variable it came from, if any.
+    #[error("{provider}: {}{error}", var.map(|v| format!("{v}: ")).unwrap_or_default())]
+    BaseUrl {
+        provider: ProviderKind,
+        var: Option<&'static str>,
+        #[source]
+        error: BadBaseUrl,
+    },
+
+    /// The request itself is wrong (the client could not build it).
     #[error("{provider}: cannot send the request: {what}")]
     Request {
         provider: ProviderKind,
         what: String,
+    },
+
+    /// The conversation has a shape no API takes (a tool result in an assistant
+    /// message, ...).
+    #[error("{provider}: cannot send the request: {error}")]
+    Conversation {
+        provider: ProviderKind,
+        #[source]
+        error: BadConversation,
     },
 
     /// HTTP 401 or 403: the API key is missing, wrong or lacks permission.
@@ -134,6 +153,75 @@ impl LlmError {
             | LlmError::RetryAfterTooLong { last, .. }
             | LlmError::OutOfTime { last, .. } => last.status(),
             _ => None,
+        }
+    }
+}
+
+/// What is wrong with a provider's base URL.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BadBaseUrl {
+    #[error("`{0}` is not an http:// or https:// URL")]
+    NotHttp(String),
+    #[error("`{0}` names no host")]
+    NoHost(String),
+}
+
+/// A conversation no LLM API takes (messages counted from 0).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BadConversation {
+    #[error("message {0} has no content")]
+    Empty(usize),
+    #[error("message {0}: a user message cannot hold a tool call")]
+    ToolCallFromUser(usize),
+    #[error("message {0}: an assistant message cannot hold a tool result")]
+    ToolResultFromAssistant(usize),
+}
+
+/// What is wrong with a cassette file (named by `path`), or why it could not be
+/// written. Each kind has a stable code ([`CassetteError::code`]).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum CassetteError {
+    #[error("cassette {path}: cannot read it: {reason}")]
+    Read { path: String, reason: String },
+    #[error("cassette {path}: not a cassette: {reason}")]
+    NotACassette { path: String, reason: String },
+    #[error("cassette {path}: format {found} is not known (this llmos reads format {known})")]
+    Format {
+        path: String,
+        found: u32,
+        known: u32,
+    },
+    #[error("cassette {path}: {error}")]
+    BadModel {
+        path: String,
+        #[source]
+        error: Box<LlmError>,
+    },
+    #[error(
+        "cassette {path}: exchange {exchange}: the tool `{tool}` is not in the cassette's `tools`"
+    )]
+    UnknownTool {
+        path: String,
+        exchange: usize,
+        tool: String,
+    },
+    #[error("cassette {path}: it recorded no LLM call, so it names no model")]
+    NoModel { path: String },
+    #[error("cannot write cassette {path}: {reason}")]
+    Write { path: String, reason: String },
+}
+
+impl CassetteError {
+    /// The stable diagnostic code (kebab-case).
+    pub fn code(&self) -> &'static str {
+        match self {
+            CassetteError::Read { .. } => "cassette-unreadable",
+            CassetteError::NotACassette { .. } => "not-a-cassette",
+            CassetteError::Format { .. } => "cassette-format",
+            CassetteError::BadModel { .. } => "cassette-bad-model",
+            CassetteError::UnknownTool { .. } => "cassette-unknown-tool",
+            CassetteError::NoModel { .. } => "cassette-no-model",
+            CassetteError::Write { .. } => "cassette-write",
         }
     }
 }

@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::value::Value;
 
-pub use error::LlmError;
+pub use error::{BadBaseUrl, BadConversation, CassetteError, LlmError};
 pub use names::UnknownTool;
 pub use openai::MaxTokensField;
 pub use provider::{ANTHROPIC_DEFAULT_BASE, OPENAI_DEFAULT_BASE, Provider};
@@ -231,22 +231,18 @@ impl ChatRequest {
 
     /// Checks the conversation's shape: user messages hold text and tool results,
     /// assistant messages hold text and tool calls, and no message is empty.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), BadConversation> {
         for (i, m) in self.messages.iter().enumerate() {
             if m.content.is_empty() {
-                return Err(format!("message {i} has no content"));
+                return Err(BadConversation::Empty(i));
             }
             for b in &m.content {
                 match (m.role, b) {
                     (Role::User, Block::ToolUse { .. }) => {
-                        return Err(format!(
-                            "message {i}: a user message cannot hold a tool call"
-                        ));
+                        return Err(BadConversation::ToolCallFromUser(i));
                     }
                     (Role::Assistant, Block::ToolResult { .. }) => {
-                        return Err(format!(
-                            "message {i}: an assistant message cannot hold a tool result"
-                        ));
+                        return Err(BadConversation::ToolResultFromAssistant(i));
                     }
                     _ => {}
                 }
@@ -426,6 +422,11 @@ mod tests {
                 is_error: false,
             }],
         });
-        assert!(req.validate().unwrap_err().contains("message 1"));
+        let e = req.validate().unwrap_err();
+        assert_eq!(e, BadConversation::ToolResultFromAssistant(1));
+        assert_eq!(
+            e.to_string(),
+            "message 1: an assistant message cannot hold a tool result"
+        );
     }
 }

@@ -11,8 +11,8 @@ use reqwest::header::HeaderMap;
 use super::reply::{AttemptClock, ERROR_BODY_BYTES, ReadError, after, read_capped, timed_out};
 use super::retry::{Next, TimeLimit, retry_after};
 use super::{
-    AttemptInfo, CallConfig, ChatRequest, ChatResponse, LlmError, MaxTokensField, ModelRef,
-    ProviderKind, TokenUsage, anthropic, openai,
+    AttemptInfo, BadBaseUrl, CallConfig, ChatRequest, ChatResponse, LlmError, MaxTokensField,
+    ModelRef, ProviderKind, TokenUsage, anthropic, openai,
 };
 use crate::value::Value;
 
@@ -97,8 +97,11 @@ impl Provider {
             _ => {}
         }
         let base = base.as_deref().unwrap_or(default_base);
-        let endpoint =
-            endpoint(model.provider, base).map_err(|m| config(format!("{base_var}: {m}")))?;
+        let endpoint = endpoint(model.provider, base).map_err(|error| LlmError::BaseUrl {
+            provider: model.provider,
+            var: Some(base_var),
+            error,
+        })?;
         Provider::at_endpoint(model, endpoint, key)
     }
 
@@ -109,9 +112,10 @@ impl Provider {
         base_url: &str,
         api_key: Option<String>,
     ) -> Result<Provider, LlmError> {
-        let endpoint = endpoint(model.provider, base_url).map_err(|message| LlmError::Config {
+        let endpoint = endpoint(model.provider, base_url).map_err(|error| LlmError::BaseUrl {
             provider: model.provider,
-            message,
+            var: None,
+            error,
         })?;
         Provider::at_endpoint(model, endpoint, api_key)
     }
@@ -196,9 +200,9 @@ impl Provider {
         req: &ChatRequest,
         on_attempt: &mut (dyn FnMut(&AttemptInfo) + Send),
     ) -> Result<ChatResponse, LlmError> {
-        req.validate().map_err(|what| LlmError::Request {
+        req.validate().map_err(|error| LlmError::Conversation {
             provider: self.kind,
-            what,
+            error,
         })?;
         if let Some(player) = &self.replay {
             return player.answer(req);
@@ -428,16 +432,16 @@ impl Provider {
 
 /// The URL requests go to, from a base URL: `{base}/v1/messages` (Anthropic) or
 /// `{base}/chat/completions` (OpenAI); an error says what is wrong with the base URL.
-fn endpoint(kind: ProviderKind, base_url: &str) -> Result<String, String> {
+fn endpoint(kind: ProviderKind, base_url: &str) -> Result<String, BadBaseUrl> {
     let base = base_url.trim().trim_end_matches('/');
     let Some(rest) = base
         .strip_prefix("http://")
         .or_else(|| base.strip_prefix("https://"))
     else {
-        return Err(format!("`{base_url}` is not an http:// or https:// URL"));
+        return Err(BadBaseUrl::NotHttp(base_url.to_owned()));
     };
     if rest.is_empty() || rest.starts_with(['/', ':']) {
-        return Err(format!("`{base_url}` names no host"));
+        return Err(BadBaseUrl::NoHost(base_url.to_owned()));
     }
     Ok(match kind {
         ProviderKind::Anthropic => format!("{base}/v1/messages"),

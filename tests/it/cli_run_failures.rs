@@ -267,6 +267,21 @@ async fn a_missing_key_is_named() {
         "{}",
         run.stderr
     );
+    // `--json` says which part of the model setup failed: the provider's.
+    let run = llmos(&ws, &["run", "say hi", "--mode", "learner", "--json"], &[]).await;
+    let out = run.json();
+    assert_eq!(out["error"]["kind"], "model", "{out}");
+    assert_eq!(out["error"]["code"], "provider-setup", "{out}");
+    // A setting that names no model is `bad-model`.
+    ws.write(".llmos/config.toml", "model = \"gemini:pro\"\n");
+    let run = llmos(&ws, &["run", "say hi", "--mode", "learner", "--json"], &[]).await;
+    let out = run.json();
+    assert_eq!(out["error"]["code"], "bad-model", "{out}");
+    let message = out["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("config.toml `model`: bad model `gemini:pro`"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
