@@ -9,16 +9,17 @@ use std::collections::BTreeMap;
 use indexmap::IndexMap;
 
 use super::effects::EffectOrder;
+use super::error::LowerError;
 use super::*;
 use crate::check::ToolTable;
 use crate::check::hir::{self, StepDef, StepKind, TExpr, TExprKind, TPart};
-use crate::diag::Span;
+use crate::diag::{Coded, Span};
 use crate::types::Effect;
 
 /// Lowers a checked program. Tool signatures and their hashes come from `tools` (the
 /// table it was checked against). Fails only when the program names a tool the table
 /// lacks (a checked program never does).
-pub fn lower(p: &hir::Program, tools: &ToolTable) -> Result<Program, String> {
+pub fn lower(p: &hir::Program, tools: &ToolTable) -> Result<Program, LowerError> {
     // The tool table of the program: every tool called, sorted by name.
     let mut used: BTreeMap<String, ()> = BTreeMap::new();
     let mut note = |e: &TExpr| {
@@ -37,7 +38,7 @@ pub fn lower(p: &hir::Program, tools: &ToolTable) -> Result<Program, String> {
     for name in used.keys() {
         let entry = tools
             .entry(name)
-            .ok_or_else(|| format!("unknown tool `{name}`"))?;
+            .ok_or_else(|| LowerError::UnknownTool(name.clone()))?;
         tool_ids.insert(name.clone(), tool_refs.len() as ToolId);
         tool_refs.push(ToolRef {
             name: name.clone(),
@@ -69,7 +70,7 @@ pub fn lower(p: &hir::Program, tools: &ToolTable) -> Result<Program, String> {
         .blocks
         .into_iter()
         .collect::<Option<Vec<Block>>>()
-        .ok_or("a block was never finished")?;
+        .ok_or(LowerError::UnfinishedBlock)?;
     let top = b.scopes.pop().unwrap_or_default();
     Ok(Program {
         name: p.name.clone(),
@@ -208,7 +209,7 @@ impl Builder<'_> {
 
     /// Lowers statements into the innermost scope: top-level steps when it is the
     /// program's, a block's otherwise.
-    pub(super) fn steps(&mut self, steps: &[StepDef]) -> Result<(), String> {
+    pub(super) fn steps(&mut self, steps: &[StepDef]) -> Result<(), LowerError> {
         let top = self.scopes.len() == 1;
         for (i, s) in steps.iter().enumerate() {
             self.scope().step = i as u32;
@@ -230,7 +231,7 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn step(&mut self, s: &StepDef) -> Result<Operand, String> {
+    fn step(&mut self, s: &StepDef) -> Result<Operand, LowerError> {
         Ok(match &s.kind {
             StepKind::Expr(e) => {
                 let o = self.expr(e)?;
@@ -264,7 +265,7 @@ impl Builder<'_> {
         })
     }
 
-    pub(super) fn parts(&mut self, parts: &[TPart]) -> Result<Vec<Part>, String> {
+    pub(super) fn parts(&mut self, parts: &[TPart]) -> Result<Vec<Part>, LowerError> {
         parts
             .iter()
             .map(|p| match p {
@@ -274,19 +275,16 @@ impl Builder<'_> {
             .collect()
     }
 
-    pub(super) fn expr(&mut self, e: &TExpr) -> Result<Operand, String> {
+    pub(super) fn expr(&mut self, e: &TExpr) -> Result<Operand, LowerError> {
         Ok(match &e.kind {
             TExprKind::Const(v) => Operand::Const(self.constant(v.clone())),
             TExprKind::Param(i) => self.reference(0, Operand::Param(ParamId(*i as u32))),
             TExprKind::Step(i) => {
-                let o = *self
-                    .step_values
-                    .get(*i)
-                    .ok_or("reference to a later step")?;
+                let o = *self.step_values.get(*i).ok_or(LowerError::LaterStep)?;
                 self.reference(0, o)
             }
             TExprKind::Local(i) => {
-                let (level, o) = *self.locals.get(i).ok_or("reference to an unknown local")?;
+                let (level, o) = *self.locals.get(i).ok_or(LowerError::UnknownLocal)?;
                 self.reference(level, o)
             }
             TExprKind::Template(parts) => {
@@ -362,11 +360,11 @@ impl Builder<'_> {
         })
     }
 
-    fn call(&mut self, tool: &str, args: &[TExpr]) -> Result<Operand, String> {
+    fn call(&mut self, tool: &str, args: &[TExpr]) -> Result<Operand, LowerError> {
         let decl = self
             .tools
             .get(tool)
-            .ok_or_else(|| format!("unknown tool `{tool}`"))?;
+            .ok_or_else(|| LowerError::UnknownTool(tool.to_owned()))?;
         let (params, ret, effects) = (decl.params.clone(), decl.ret.clone(), decl.effects);
         let mut ops = Vec::with_capacity(args.len());
         for (a, p) in args.iter().zip(&params) {
@@ -376,7 +374,7 @@ impl Builder<'_> {
         let id = *self
             .tool_ids
             .get(tool)
-            .ok_or_else(|| format!("unlinked tool `{tool}`"))?;
+            .ok_or_else(|| LowerError::UnlinkedTool(tool.to_owned()))?;
         Ok(self.push(
             OpKind::Call {
                 tool: id,
@@ -428,11 +426,7 @@ pub fn compile_with_spans(
     match program {
         Some(p) if !crate::diag::has_errors(&diags) => match lower(&p, tools) {
             Ok(ir) => Ok((ir, diags, step_spans(&p))),
-            Err(msg) => Err(vec![crate::diag::Diagnostic::error(
-                "internal",
-                crate::diag::Span::new(0, 0),
-                msg,
-            )]),
+            Err(e) => Err(vec![e.diagnostic(Span::new(0, 0))]),
         },
         _ => Err(diags),
     }

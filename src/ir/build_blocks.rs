@@ -6,6 +6,7 @@
 //! op's captures: each starts with the captures of the one before.
 
 use super::build::{Builder, Scope};
+use super::error::LowerError;
 use super::*;
 use crate::check::hir::{TBlock, TExpr, TExprKind};
 
@@ -18,7 +19,7 @@ struct Closed {
 
 impl Builder<'_> {
     /// Lowers a block-owning or boolean expression.
-    pub(super) fn control(&mut self, e: &TExpr) -> Result<Operand, String> {
+    pub(super) fn control(&mut self, e: &TExpr) -> Result<Operand, LowerError> {
         Ok(match &e.kind {
             TExprKind::For { var, list, body } => {
                 let list = self.expr(list)?;
@@ -110,12 +111,12 @@ impl Builder<'_> {
                 let value = self.expr(inner)?;
                 self.push(OpKind::Not { value }, Type::Bool, EffectSet::EMPTY, false)
             }
-            _ => return Err("not a block or boolean expression".to_owned()),
+            _ => return Err(LowerError::NotControl),
         })
     }
 
     /// A block's statements, then its value.
-    fn body(&mut self, b: &TBlock) -> Result<Operand, String> {
+    fn body(&mut self, b: &TBlock) -> Result<Operand, LowerError> {
         self.steps(&b.steps)?;
         self.scope().step = b.steps.len() as u32;
         self.expr(&b.value)
@@ -126,8 +127,8 @@ impl Builder<'_> {
     fn block(
         &mut self,
         captures: Vec<Operand>,
-        inner: impl FnOnce(&mut Self) -> Result<Operand, String>,
-    ) -> Result<(BlockId, Closed), String> {
+        inner: impl FnOnce(&mut Self) -> Result<Operand, LowerError>,
+    ) -> Result<(BlockId, Closed), LowerError> {
         let id = self.blocks.len() as BlockId;
         self.blocks.push(None);
         self.scopes.push(Scope {
@@ -135,7 +136,7 @@ impl Builder<'_> {
             ..Scope::default()
         });
         let result = inner(self);
-        let scope = self.scopes.pop().ok_or("the scope stack is empty")?;
+        let scope = self.scopes.pop().ok_or(LowerError::NoScope)?;
         let result = result?;
         self.blocks[id as usize] = Some(Block {
             ops: scope.ops,

@@ -13,6 +13,7 @@
 pub mod build;
 mod build_blocks;
 pub(crate) mod effects;
+pub mod error;
 pub(crate) mod graph;
 pub mod render;
 
