@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
+use super::BadRemoteUrl;
 use super::keys::PublicKey;
 
 /// The default time limit of one remote request, retries included.
@@ -64,7 +65,7 @@ pub enum RemoteUrl {
 
 impl RemoteUrl {
     /// Parses `s3://bucket[/prefix]` or `file:///folder`.
-    pub fn parse(text: &str) -> Result<RemoteUrl, String> {
+    pub fn parse(text: &str) -> Result<RemoteUrl, BadRemoteUrl> {
         if let Some(rest) = text.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             let bucket_ok = (3..=63).contains(&bucket.len())
@@ -72,15 +73,17 @@ impl RemoteUrl {
                     b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'
                 });
             if !bucket_ok {
-                return Err(format!(
-                    "`{text}`: `{bucket}` is not an S3 bucket name (3 to 63 of a-z, 0-9, `-`, `.`)"
-                ));
+                return Err(BadRemoteUrl::Bucket {
+                    text: text.to_owned(),
+                    bucket: bucket.to_owned(),
+                });
             }
             let prefix = prefix.trim_matches('/');
             if prefix.split('/').any(|p| p == "." || p == "..") || prefix.contains("//") {
-                return Err(format!(
-                    "`{text}`: the prefix `{prefix}` has an empty, `.` or `..` part"
-                ));
+                return Err(BadRemoteUrl::Prefix {
+                    text: text.to_owned(),
+                    prefix: prefix.to_owned(),
+                });
             }
             return Ok(RemoteUrl::S3 {
                 text: text.to_string(),
@@ -90,18 +93,18 @@ impl RemoteUrl {
         }
         if let Some(path) = text.strip_prefix("file://") {
             if !path.starts_with('/') {
-                return Err(format!(
-                    "`{text}`: a file:// remote names an absolute folder, e.g. file:///srv/llmos"
-                ));
+                return Err(BadRemoteUrl::RelativeFolder {
+                    text: text.to_owned(),
+                });
             }
             return Ok(RemoteUrl::Dir {
                 text: text.to_string(),
                 path: PathBuf::from(path),
             });
         }
-        Err(format!(
-            "`{text}` is not a remote: write s3://bucket/prefix or file:///folder"
-        ))
+        Err(BadRemoteUrl::Scheme {
+            text: text.to_owned(),
+        })
     }
 
     /// The URL as written.

@@ -3,6 +3,9 @@
 
 use std::path::PathBuf;
 
+use super::keys::PublicKey;
+use crate::diag::Coded;
+
 /// An error from the remote store, the shared index or the signing keys.
 #[derive(Debug, thiserror::Error)]
 pub enum RemoteError {
@@ -53,6 +56,83 @@ pub enum RemoteError {
     Key(String),
 }
 
+impl Coded for RemoteError {
+    fn kind(&self) -> &'static str {
+        "remote"
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            RemoteError::Config(_) => "remote-config",
+            RemoteError::Unreachable { .. } => "remote-unreachable",
+            RemoteError::Corrupt { .. } => "remote-corrupt",
+            RemoteError::TooLarge { .. } => "remote-too-large",
+            RemoteError::Contended { .. } => "remote-contended",
+            RemoteError::Io { .. } => "remote-io",
+            RemoteError::Key(_) => "signing-key",
+        }
+    }
+}
+
+/// Why a library record is refused: it does not parse, is of another format, does not
+/// hash to its name, or its signature is not valid.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    #[error("not a library record: {0}")]
+    NotARecord(String),
+    #[error("record format `{found}` is not `{known}` (a newer llmos wrote it?)")]
+    Format { found: String, known: &'static str },
+    #[error("record {name} does not hash to its name (its bytes hash to {actual})")]
+    WrongHash { name: String, actual: String },
+    #[error("its signature is not a valid signature of {0} on its contents")]
+    BadSignature(PublicKey),
+}
+
+impl RecordError {
+    /// The stable diagnostic code (kebab-case).
+    pub fn code(&self) -> &'static str {
+        match self {
+            RecordError::NotARecord(_) => "not-a-record",
+            RecordError::Format { .. } => "record-format",
+            RecordError::WrongHash { .. } => "record-hash",
+            RecordError::BadSignature(_) => "bad-signature",
+        }
+    }
+}
+
+/// A text that is not a public key (`ed25519:` and 32 bytes of base64).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` is not a public key: {why}")]
+pub struct BadPublicKey {
+    pub text: String,
+    pub why: KeyProblem,
+}
+
+/// What is wrong with a public key's text.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KeyProblem {
+    #[error("it does not start with `ed25519:`")]
+    Prefix,
+    #[error("bad base64 ({0})")]
+    Base64(String),
+    #[error("{0} bytes, not 32")]
+    Length(usize),
+    #[error("not a point of the curve")]
+    NotOnCurve,
+}
+
+/// A `[remote] url` that is not `s3://bucket[/prefix]` or `file:///folder`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BadRemoteUrl {
+    #[error("`{text}`: `{bucket}` is not an S3 bucket name (3 to 63 of a-z, 0-9, `-`, `.`)")]
+    Bucket { text: String, bucket: String },
+    #[error("`{text}`: the prefix `{prefix}` has an empty, `.` or `..` part")]
+    Prefix { text: String, prefix: String },
+    #[error("`{text}`: a file:// remote names an absolute folder, e.g. file:///srv/llmos")]
+    RelativeFolder { text: String },
+    #[error("`{text}` is not a remote: write s3://bucket/prefix or file:///folder")]
+    Scheme { text: String },
+}
+
 impl RemoteError {
     /// `TooLarge` when `size` is over `limit`.
     pub(crate) fn check_size(remote: &str, key: &str, size: u64, limit: u64) -> Result<(), Self> {
@@ -77,5 +157,31 @@ impl RemoteError {
             path: path.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remote::RemoteUrl;
+
+    #[test]
+    fn remote_errors_have_codes() {
+        let e = RemoteUrl::parse("http://x").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`http://x` is not a remote: write s3://bucket/prefix or file:///folder"
+        );
+        let e = RemoteError::Contended {
+            remote: "s3://b".into(),
+            attempts: 3,
+        };
+        assert_eq!((e.kind(), e.code()), ("remote", "remote-contended"));
+        let e = "ed25519:AAAA".parse::<PublicKey>().unwrap_err();
+        assert_eq!(e.why, KeyProblem::Length(3));
+        assert_eq!(
+            e.to_string(),
+            "`ed25519:AAAA` is not a public key: 3 bytes, not 32"
+        );
     }
 }

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::backend::{Swapped, Version};
 use super::layout::{self, HEAD, hash_of};
 use super::record::Record;
-use super::{Remote, RemoteError};
+use super::{RecordError, Remote, RemoteError};
 use crate::value::{Value, canonical_json};
 
 /// The format tag of the head.
@@ -109,14 +109,14 @@ impl Indexed {
     }
 
     /// An error unless the record's bytes hash to the name it is listed under.
-    pub fn check_hash(&self) -> Result<(), String> {
+    pub fn check_hash(&self) -> Result<(), RecordError> {
         let actual = self.record.hash();
         match actual == self.hash {
             true => Ok(()),
-            false => Err(format!(
-                "record {} does not hash to its name (its bytes hash to {actual})",
-                self.hash
-            )),
+            false => Err(RecordError::WrongHash {
+                name: self.hash.clone(),
+                actual,
+            }),
         }
     }
 }

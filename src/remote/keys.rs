@@ -11,7 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
-use super::RemoteError;
+use super::{BadPublicKey, KeyProblem, RemoteError};
 
 /// The prefix of a public key token.
 const PUBLIC_PREFIX: &str = "ed25519:";
@@ -49,22 +49,25 @@ impl fmt::Debug for PublicKey {
 }
 
 impl FromStr for PublicKey {
-    type Err = String;
+    type Err = BadPublicKey;
 
-    fn from_str(text: &str) -> Result<PublicKey, String> {
-        let bad = |why: &str| format!("`{text}` is not a public key: {why}");
+    fn from_str(text: &str) -> Result<PublicKey, BadPublicKey> {
+        let bad = |why: KeyProblem| BadPublicKey {
+            text: text.to_owned(),
+            why,
+        };
         let body = text
             .strip_prefix(PUBLIC_PREFIX)
-            .ok_or_else(|| bad("it does not start with `ed25519:`"))?;
+            .ok_or_else(|| bad(KeyProblem::Prefix))?;
         let bytes = B64
             .decode(body)
-            .map_err(|e| bad(&format!("bad base64 ({e})")))?;
+            .map_err(|e| bad(KeyProblem::Base64(e.to_string())))?;
         let bytes: [u8; 32] = bytes
             .try_into()
-            .map_err(|b: Vec<u8>| bad(&format!("{} bytes, not 32", b.len())))?;
+            .map_err(|b: Vec<u8>| bad(KeyProblem::Length(b.len())))?;
         VerifyingKey::from_bytes(&bytes)
             .map(PublicKey)
-            .map_err(|_| bad("not a point of the curve"))
+            .map_err(|_| bad(KeyProblem::NotOnCurve))
     }
 }
 

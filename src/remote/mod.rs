@@ -41,7 +41,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub use backend::{Backend, Created, Fetched, Swapped, Version};
 pub use config::{RemoteConfig, RemoteUrl};
 pub use dir::DirBackend;
-pub use error::RemoteError;
+pub use error::{BadPublicKey, BadRemoteUrl, KeyProblem, RecordError, RemoteError};
 pub use s3::{S3Backend, S3Settings};
 
 /// A remote with its local cache: what the rest of llmos talks to.

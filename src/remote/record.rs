@@ -20,6 +20,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::RecordError;
 use super::keys::{KeyPair, PublicKey};
 use crate::db::TraceSource;
 use crate::store::ObjectId;
@@ -106,20 +107,20 @@ impl Record {
     }
 
     /// The record in `bytes`, checked to be a record of this format.
-    pub fn parse(bytes: &[u8]) -> Result<Record, String> {
+    pub fn parse(bytes: &[u8]) -> Result<Record, RecordError> {
         let record: Record =
-            serde_json::from_slice(bytes).map_err(|e| format!("not a library record: {e}"))?;
+            serde_json::from_slice(bytes).map_err(|e| RecordError::NotARecord(e.to_string()))?;
         record.check_format()?;
         Ok(record)
     }
 
     /// An error unless the record is of the format this build reads.
-    pub fn check_format(&self) -> Result<(), String> {
+    pub fn check_format(&self) -> Result<(), RecordError> {
         if self.format != RECORD_FORMAT {
-            return Err(format!(
-                "record format `{}` is not `{RECORD_FORMAT}` (a newer llmos wrote it?)",
-                self.format
-            ));
+            return Err(RecordError::Format {
+                found: self.format.clone(),
+                known: RECORD_FORMAT,
+            });
         }
         Ok(())
     }
@@ -130,16 +131,13 @@ impl Record {
     }
 
     /// Checks the signature: who signed it, or why the signature is bad.
-    pub fn signer(&self) -> Result<Signer, String> {
+    pub fn signer(&self) -> Result<Signer, RecordError> {
         match &self.signature {
             None => Ok(Signer::Unsigned),
             Some(seal) if seal.key.verifies(&signed_bytes(&self.entry), &seal.sig) => {
                 Ok(Signer::Key(seal.key))
             }
-            Some(seal) => Err(format!(
-                "its signature is not a valid signature of {} on its contents",
-                seal.key
-            )),
+            Some(seal) => Err(RecordError::BadSignature(seal.key)),
         }
     }
 }
@@ -203,7 +201,9 @@ mod tests {
         let key = KeyPair::from_seed([2; 32]);
         let mut r = Record::new(entry(), Some(&key));
         r.entry.program = ObjectId::of(b"another program");
-        assert!(r.signer().unwrap_err().contains("not a valid signature"));
+        let e = r.signer().unwrap_err();
+        assert_eq!(e.code(), "bad-signature");
+        assert!(e.to_string().contains("not a valid signature"), "{e}");
         let mut r = Record::new(entry(), Some(&key));
         r.entry.params["params"][0]["type"] = json!("str");
         assert!(r.signer().is_err());
@@ -221,7 +221,9 @@ mod tests {
     fn other_formats_and_fields_are_refused() {
         let mut r = Record::new(entry(), None);
         r.format = "llmos-record/2".into();
-        assert!(Record::parse(&r.to_bytes()).unwrap_err().contains("newer"));
+        let e = Record::parse(&r.to_bytes()).unwrap_err();
+        assert!(e.to_string().contains("newer"), "{e}");
+        assert_eq!(e.code(), "record-format");
         assert!(Record::parse(b"{\"format\":1}").is_err());
         let mut v: Value = serde_json::from_slice(&Record::new(entry(), None).to_bytes()).unwrap();
         v["extra"] = json!(1);
