@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use super::keys::PublicKey;
 use crate::diag::Coded;
 
 /// An error from the remote store, the shared index or the signing keys.
@@ -83,8 +82,9 @@ pub enum RecordError {
     Format { found: String, known: &'static str },
     #[error("record {name} does not hash to its name (its bytes hash to {actual})")]
     WrongHash { name: String, actual: String },
-    #[error("its signature is not a valid signature of {0} on its contents")]
-    BadSignature(PublicKey),
+    /// The key (`ed25519:...`) the record claims signed it.
+    #[error("its signature is not a valid signature of {key} on its contents")]
+    BadSignature { key: String },
 }
 
 impl RecordError {
@@ -94,7 +94,7 @@ impl RecordError {
             RecordError::NotARecord(_) => "not-a-record",
             RecordError::Format { .. } => "record-format",
             RecordError::WrongHash { .. } => "record-hash",
-            RecordError::BadSignature(_) => "bad-signature",
+            RecordError::BadSignature { .. } => "bad-signature",
         }
     }
 }
@@ -164,6 +164,7 @@ impl RemoteError {
 mod tests {
     use super::*;
     use crate::remote::RemoteUrl;
+    use crate::remote::keys::PublicKey;
 
     #[test]
     fn remote_errors_have_codes() {

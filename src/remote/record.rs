@@ -137,7 +137,9 @@ impl Record {
             Some(seal) if seal.key.verifies(&signed_bytes(&self.entry), &seal.sig) => {
                 Ok(Signer::Key(seal.key))
             }
-            Some(seal) => Err(RecordError::BadSignature(seal.key)),
+            Some(seal) => Err(RecordError::BadSignature {
+                key: seal.key.to_string(),
+            }),
         }
     }
 }
