@@ -40,6 +40,7 @@ use std::path::Path;
 use indexmap::IndexMap;
 use serde_json::Map;
 
+use super::CallError;
 use super::paths::relative_path;
 use super::shell::shell_argv;
 use crate::learn::recording::{RecStep, step_ref};
@@ -60,16 +61,20 @@ struct Args<'a> {
 }
 
 impl<'a> Args<'a> {
-    fn str(&mut self, key: &'static str) -> Result<&'a str, String> {
+    fn str(&mut self, key: &'static str) -> Result<&'a str, CallError> {
         self.seen.push(key);
         match self.map.get(key) {
             Some(Value::String(s)) => Ok(s),
-            Some(other) => Err(format!("argument `{key}` must be a string, found {other}")),
-            None => Err(format!("missing argument `{key}`")),
+            Some(other) => Err(CallError::WrongType {
+                key,
+                what: "a string",
+                found: other.to_string(),
+            }),
+            None => Err(CallError::Missing(key)),
         }
     }
 
-    fn opt_str(&mut self, key: &'static str) -> Result<Option<&'a str>, String> {
+    fn opt_str(&mut self, key: &'static str) -> Result<Option<&'a str>, CallError> {
         match self.map.get(key) {
             None | Some(Value::Null) => {
                 self.seen.push(key);
@@ -79,12 +84,16 @@ impl<'a> Args<'a> {
         }
     }
 
-    fn flag(&mut self, key: &'static str) -> Result<bool, String> {
+    fn flag(&mut self, key: &'static str) -> Result<bool, CallError> {
         self.seen.push(key);
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(false),
             Some(Value::Bool(b)) => Ok(*b),
-            Some(other) => Err(format!("argument `{key}` must be a boolean, found {other}")),
+            Some(other) => Err(CallError::WrongType {
+                key,
+                what: "a boolean",
+                found: other.to_string(),
+            }),
         }
     }
 
@@ -103,19 +112,16 @@ impl<'a> Args<'a> {
     }
 
     /// An error for any argument not looked at.
-    fn finish(self) -> Result<(), String> {
-        let unknown: Vec<&str> = self
+    fn finish(self) -> Result<(), CallError> {
+        let unknown: Vec<String> = self
             .map
             .keys()
-            .map(String::as_str)
-            .filter(|k| !self.seen.contains(k))
+            .filter(|k| !self.seen.contains(&k.as_str()))
+            .cloned()
             .collect();
-        match unknown.as_slice() {
-            [] => Ok(()),
-            keys => Err(format!(
-                "unknown argument(s) `{}`: no counterpart",
-                keys.join("`, `")
-            )),
+        match unknown.is_empty() {
+            true => Ok(()),
+            false => Err(CallError::UnknownArgs(unknown)),
         }
     }
 }
@@ -144,14 +150,14 @@ impl Mapper<'_> {
         }
     }
 
-    /// Appends the steps for call number `step` (1-based, for notes). The error text says
-    /// what is wrong with the call; the caller names the trace, step and tool.
+    /// Appends the steps for call number `step` (1-based, for notes). The error says what
+    /// is wrong with the call; the caller names the trace, step and tool.
     pub(super) fn map_call(
         &mut self,
         step: usize,
         tool: &str,
         map: &Map<String, Value>,
-    ) -> Result<(), String> {
+    ) -> Result<(), CallError> {
         let mut a = Args {
             map,
             seen: Vec::new(),
@@ -190,7 +196,7 @@ impl Mapper<'_> {
                 let command = a.str("command")?;
                 a.opt_str("description")?;
                 if a.flag("run_in_background")? {
-                    return Err("`run_in_background` has no counterpart: shell.run waits".into());
+                    return Err(CallError::Background);
                 }
                 let dropped = a.present(&["timeout"]);
                 a.finish()?;
@@ -229,11 +235,7 @@ impl Mapper<'_> {
                     error: None,
                 });
             }
-            name => {
-                return Err(format!(
-                    "no llmos counterpart for the Claude Code tool `{name}`"
-                ));
-            }
+            name => return Err(CallError::NoCounterpart(name.to_owned())),
         }
         Ok(())
     }
@@ -256,7 +258,7 @@ impl Mapper<'_> {
         );
     }
 
-    fn grep(&mut self, step: usize, mut a: Args<'_>) -> Result<(), String> {
+    fn grep(&mut self, step: usize, mut a: Args<'_>) -> Result<(), CallError> {
         let pattern = a.str("pattern")?;
         let path = a.opt_str("path")?;
         let filters = a.present(&["glob", "type"]);
@@ -266,13 +268,7 @@ impl Mapper<'_> {
         a.finish()?;
         let file = match path {
             Some(p) if filters.is_empty() && names_a_file(p) => self.path(p)?,
-            _ => {
-                return Err(
-                    "Grep over a folder or a glob has no counterpart (only a Grep of \
-                            one file is imported, as fs.read + text.regex_find)"
-                        .into(),
-                );
-            }
+            _ => return Err(CallError::GrepOverFolder),
         };
         self.note_dropped(
             step,
@@ -296,7 +292,7 @@ impl Mapper<'_> {
         Ok(())
     }
 
-    fn glob_pattern(&self, pattern: &str, base: Option<&str>) -> Result<String, String> {
+    fn glob_pattern(&self, pattern: &str, base: Option<&str>) -> Result<String, CallError> {
         let pattern = if Path::new(pattern).is_absolute() {
             self.path(pattern)?
         } else {
@@ -309,7 +305,7 @@ impl Mapper<'_> {
     }
 
     /// A path of the trace as a path relative to the workspace root.
-    fn path(&self, p: &str) -> Result<String, String> {
+    fn path(&self, p: &str) -> Result<String, CallError> {
         relative_path(p, self.root)
     }
 }
@@ -337,12 +333,12 @@ fn names_a_file(p: &str) -> bool {
         .is_some_and(|n| n.rfind('.').is_some_and(|i| i > 0 && i + 1 < n.len()))
 }
 
-fn multi_edits(v: Option<&Value>) -> Result<Vec<(&str, &str)>, String> {
+fn multi_edits(v: Option<&Value>) -> Result<Vec<(&str, &str)>, CallError> {
     let Some(Value::Array(items)) = v else {
-        return Err("argument `edits` must be a list of {old_string, new_string}".into());
+        return Err(CallError::EditsNotAList);
     };
     if items.is_empty() {
-        return Err("argument `edits` is empty".into());
+        return Err(CallError::NoEdits);
     }
     items
         .iter()
@@ -351,7 +347,7 @@ fn multi_edits(v: Option<&Value>) -> Result<Vec<(&str, &str)>, String> {
             let field = |k: &str| item.get(k).and_then(Value::as_str);
             match (field("old_string"), field("new_string")) {
                 (Some(from), Some(to)) => Ok((from, to)),
-                _ => Err(format!("edit {} lacks `old_string` or `new_string`", i + 1)),
+                _ => Err(CallError::IncompleteEdit(i + 1)),
             }
         })
         .collect()

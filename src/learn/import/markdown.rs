@@ -38,14 +38,14 @@
 
 use serde_json::Map;
 
-use super::{Call, ImportProblem, Trace};
+use super::{Call, CallError, ImportProblem, NotATrace, Trace};
 use crate::value::Value;
 
 const HEADING: &str = "# Execution Trace:";
 
 /// The traces of a Markdown file, and the problems found while reading them. `Err` when
 /// the text is not a trace file at all.
-pub(super) fn read(text: &str) -> Result<(Vec<Trace>, Vec<ImportProblem>), String> {
+pub(super) fn read(text: &str) -> Result<(Vec<Trace>, Vec<ImportProblem>), NotATrace> {
     let lines: Vec<&str> = text.lines().collect();
     let starts: Vec<usize> = lines
         .iter()
@@ -54,9 +54,7 @@ pub(super) fn read(text: &str) -> Result<(Vec<Trace>, Vec<ImportProblem>), Strin
         .map(|(i, _)| i)
         .collect();
     let Some(&first) = starts.first() else {
-        return Err(format!(
-            "no `{HEADING} <goal>` heading: not a Markdown trace of the original llmos"
-        ));
+        return Err(NotATrace::NoHeading { heading: HEADING });
     };
     let mut problems = Vec::new();
     if let Some(i) = lines[..first].iter().position(|l| !l.trim().is_empty()) {
@@ -156,8 +154,12 @@ fn finish_section(
     }
 }
 
-fn metadata(t: &mut Trace, key: &str, value: &str) -> Result<(), String> {
-    let bad = |what: &str| format!("metadata `{key}: {value}` is not {what}");
+fn metadata(t: &mut Trace, key: &str, value: &str) -> Result<(), CallError> {
+    let bad = |what: &'static str| CallError::BadMetadata {
+        key: key.to_owned(),
+        value: value.to_owned(),
+        what,
+    };
     match key {
         "Success Rating" => {
             let pct: f64 = value

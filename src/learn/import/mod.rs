@@ -28,118 +28,22 @@
 //! reported together.
 
 mod claude;
+mod error;
 mod markdown;
 mod paths;
 mod shell;
 mod yaml;
 
-use std::fmt;
 use std::path::Path;
+
+pub use error::{CallError, ImportError, ImportProblem, NotATrace};
 
 use serde_json::Map;
 
 use crate::learn::recording::{
-    IMPORTED_KEY, MAX_YAML_BYTES, Outcome, Recording, RecordingError, Usage, parse_recording,
-    parse_yaml_documents,
+    IMPORTED_KEY, MAX_YAML_BYTES, Outcome, Recording, Usage, parse_recording, parse_yaml_documents,
 };
 use crate::value::Value;
-
-/// Why a file could not be imported.
-#[derive(Debug)]
-pub enum ImportError {
-    /// The file could not be read.
-    Io {
-        file: String,
-        source: std::io::Error,
-    },
-    /// The YAML is malformed (or a native recording in it is invalid).
-    Yaml(RecordingError),
-    /// The file is not a trace of the original llmos.
-    NotATrace { file: String, message: String },
-    /// Traces that cannot be imported as they are; every problem of the file.
-    Invalid {
-        file: String,
-        problems: Vec<ImportProblem>,
-    },
-}
-
-/// One thing wrong with one trace.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ImportProblem {
-    /// Which trace: `trace "<goal>"`, with its line in a Markdown file or its number in a
-    /// YAML file.
-    pub trace: String,
-    /// The call's number in the original trace, 1-based.
-    pub step: Option<usize>,
-    /// The call's original tool name.
-    pub tool: Option<String>,
-    pub message: String,
-}
-
-impl ImportProblem {
-    fn new(trace: impl Into<String>, message: impl Into<String>) -> ImportProblem {
-        ImportProblem {
-            trace: trace.into(),
-            step: None,
-            tool: None,
-            message: message.into(),
-        }
-    }
-
-    fn at_step(
-        trace: &str,
-        step: usize,
-        tool: Option<String>,
-        message: impl Into<String>,
-    ) -> ImportProblem {
-        ImportProblem {
-            step: Some(step),
-            tool,
-            ..ImportProblem::new(trace, message)
-        }
-    }
-}
-
-impl fmt::Display for ImportProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.trace)?;
-        match (self.step, &self.tool) {
-            (Some(n), Some(tool)) => write!(f, ", step {n} ({tool})")?,
-            (Some(n), None) => write!(f, ", step {n}")?,
-            _ => {}
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-impl fmt::Display for ImportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ImportError::Io { file, source } => write!(f, "{file}: cannot read: {source}"),
-            ImportError::Yaml(e) => write!(f, "{e}"),
-            ImportError::NotATrace { file, message } => write!(f, "{file}: {message}"),
-            ImportError::Invalid { file, problems } => {
-                for (i, p) in problems.iter().enumerate() {
-                    if i > 0 {
-                        writeln!(f)?;
-                    }
-                    write!(f, "{file}: {p}")?;
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-impl std::error::Error for ImportError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ImportError::Io { source, .. } => Some(source),
-            ImportError::Yaml(e) => Some(e),
-            _ => None,
-        }
-    }
-}
 
 /// One original tool call.
 struct Call {
@@ -202,10 +106,11 @@ pub fn import_file(path: &Path, root: &Path) -> Result<Vec<Recording>, ImportErr
     };
     let len = std::fs::metadata(path).map_err(io)?.len();
     if len > MAX_YAML_BYTES as u64 {
-        return Err(ImportError::NotATrace {
-            file,
-            message: format!("{len} bytes, more than the limit of {MAX_YAML_BYTES}"),
-        });
+        let reason = NotATrace::TooLarge {
+            size: len,
+            limit: MAX_YAML_BYTES,
+        };
+        return Err(ImportError::NotATrace { file, reason });
     }
     let text = std::fs::read_to_string(path).map_err(io)?;
     let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
@@ -222,16 +127,16 @@ pub fn import_text(
 ) -> Result<Vec<Recording>, ImportError> {
     let file = file_name.to_string();
     if text.len() > MAX_YAML_BYTES {
-        let message = format!(
-            "{} bytes, more than the limit of {MAX_YAML_BYTES}",
-            text.len()
-        );
-        return Err(ImportError::NotATrace { file, message });
+        let reason = NotATrace::TooLarge {
+            size: text.len() as u64,
+            limit: MAX_YAML_BYTES,
+        };
+        return Err(ImportError::NotATrace { file, reason });
     }
     let (traces, mut problems) = if is_markdown(text, file_name) {
-        markdown::read(text).map_err(|message| ImportError::NotATrace {
+        markdown::read(text).map_err(|reason| ImportError::NotATrace {
             file: file.clone(),
-            message,
+            reason,
         })?
     } else {
         let docs = parse_yaml_documents(text, file_name).map_err(ImportError::Yaml)?;
@@ -241,9 +146,9 @@ pub fn import_text(
                 .map(|r| vec![r])
                 .map_err(ImportError::Yaml);
         }
-        yaml::traces(docs).map_err(|message| ImportError::NotATrace {
+        yaml::traces(docs).map_err(|reason| ImportError::NotATrace {
             file: file.clone(),
-            message,
+            reason,
         })?
     };
     let mut recordings = Vec::new();

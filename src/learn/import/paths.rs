@@ -7,6 +7,8 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use super::CallError;
+
 /// Removes `.` and resolves `..` without touching the file system. `None` when `..`
 /// climbs above the start of a relative path.
 fn normalize(p: &Path) -> Option<PathBuf> {
@@ -49,16 +51,14 @@ fn slash_joined(p: &Path) -> String {
 
 /// `p` relative to `root`: absolute paths must be under the root; relative ones must not
 /// climb out of it.
-pub(super) fn relative_path(p: &str, root: &Path) -> Result<String, String> {
+pub(super) fn relative_path(p: &str, root: &Path) -> Result<String, CallError> {
     if p.is_empty() {
-        return Err("empty path".into());
+        return Err(CallError::EmptyPath);
     }
     let path = Path::new(p);
-    let outside = || {
-        format!(
-            "path `{p}` is outside the workspace root `{}`",
-            root.display()
-        )
+    let outside = || CallError::Outside {
+        path: p.to_owned(),
+        root: root.display().to_string(),
     };
     let norm = normalize(path).ok_or_else(outside)?;
     if !path.is_absolute() {

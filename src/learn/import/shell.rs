@@ -12,10 +12,12 @@
 
 use std::path::Path;
 
+use super::CallError;
+
 /// The argv of a `Bash` command (see the module doc).
-pub(super) fn shell_argv(command: &str, root: &Path) -> Result<Vec<String>, String> {
+pub(super) fn shell_argv(command: &str, root: &Path) -> Result<Vec<String>, CallError> {
     if command.trim().is_empty() {
-        return Err("empty command".into());
+        return Err(CallError::EmptyCommand);
     }
     let root = root.to_string_lossy();
     let root = root.trim_end_matches('/');

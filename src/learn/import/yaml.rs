@@ -23,11 +23,11 @@
 
 use serde_json::Map;
 
-use super::{Call, ImportProblem, Trace};
+use super::{Call, CallError, ImportProblem, NotATrace, Trace};
 use crate::value::Value;
 
 /// The `ExecutionTrace`s of a YAML stream: each document is a trace or a list of traces.
-pub(super) fn traces(docs: Vec<Value>) -> Result<(Vec<Trace>, Vec<ImportProblem>), String> {
+pub(super) fn traces(docs: Vec<Value>) -> Result<(Vec<Trace>, Vec<ImportProblem>), NotATrace> {
     let items: Vec<Value> = docs
         .into_iter()
         .flat_map(|d| match d {
@@ -36,23 +36,16 @@ pub(super) fn traces(docs: Vec<Value>) -> Result<(Vec<Trace>, Vec<ImportProblem>
         })
         .collect();
     if items.is_empty() {
-        return Err("no traces: the YAML is empty".into());
+        return Err(NotATrace::EmptyYaml);
     }
     let mut problems = Vec::new();
     let mut traces = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
         let Value::Object(map) = item else {
-            return Err(format!(
-                "trace {} is not a mapping: not an ExecutionTrace of the original llmos",
-                i + 1
-            ));
+            return Err(NotATrace::NotAMapping(i + 1));
         };
         if !map.contains_key("goal_text") && !map.contains_key("steps") {
-            return Err(format!(
-                "trace {} has neither `goal_text` nor `steps`: not an ExecutionTrace of the \
-                 original llmos",
-                i + 1
-            ));
+            return Err(NotATrace::NoGoalNorSteps(i + 1));
         }
         traces.push(trace(i + 1, map, &mut problems));
     }
@@ -70,7 +63,7 @@ fn trace(n: usize, mut map: Map<String, Value>, problems: &mut Vec<ImportProblem
         format!("trace {n} \"{goal}\"")
     };
     let mut t = Trace::new(label, goal, "execution_trace");
-    let bad = |key: &str, what: &str| format!("`{key}` must be {what}");
+    let bad = |key: &'static str, what: &'static str| CallError::BadField { key, what };
     for (key, value) in std::mem::take(&mut map) {
         let r = match key.as_str() {
             "steps" => match value {
@@ -124,16 +117,13 @@ fn trace(n: usize, mut map: Map<String, Value>, problems: &mut Vec<ImportProblem
 
 /// One `{tool, input}` step (also `{name, arguments}`), or its tool name and what is
 /// wrong.
-fn call(n: usize, step: Value) -> Result<Call, (Option<String>, String)> {
+fn call(n: usize, step: Value) -> Result<Call, (Option<String>, CallError)> {
     let Value::Object(mut map) = step else {
-        return Err((
-            None,
-            "a step must be a mapping with `tool` and `input`".into(),
-        ));
+        return Err((None, CallError::StepNotAMapping));
     };
     let name = match map.remove("tool").or_else(|| map.remove("name")) {
         Some(Value::String(s)) => s,
-        _ => return Err((None, "a step needs a string `tool`".into())),
+        _ => return Err((None, CallError::NoTool)),
     };
     let args = match ["input", "arguments", "args"]
         .iter()
@@ -141,11 +131,11 @@ fn call(n: usize, step: Value) -> Result<Call, (Option<String>, String)> {
     {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m,
-        Some(_) => return Err((Some(name), "the step's `input` must be a mapping".into())),
+        Some(_) => return Err((Some(name), CallError::InputNotAMapping)),
     };
     map.remove("id");
     if let Some(key) = map.keys().next() {
-        return Err((Some(name), format!("unknown step key `{key}`")));
+        return Err((Some(name), CallError::UnknownStepKey(key.clone())));
     }
     Ok(Call {
         step: n,
