@@ -5,6 +5,7 @@
 use super::Kernel;
 use super::learn::StoppedAt;
 use crate::learn::compile::Compiled;
+use crate::learn::grow::GrowError;
 
 /// What becomes of the program a run stopped in.
 pub enum Grown {
@@ -16,25 +17,26 @@ pub enum Grown {
 }
 
 /// The merged program, or why the new program stays a separate entry.
-pub fn grow(k: &Kernel, at: &StoppedAt, child: &Compiled) -> Result<Grown, String> {
-    let params: serde_json::Value = serde_json::from_str(&at.params)
-        .map_err(|e| format!("the library entry's params are not JSON: {e}"))?;
+pub fn grow(k: &Kernel, at: &StoppedAt, child: &Compiled) -> Result<Grown, GrowError> {
+    let params: serde_json::Value =
+        serde_json::from_str(&at.params).map_err(|e| GrowError::BadParams(e.to_string()))?;
     let literal = params.get("generalized") == Some(&serde_json::Value::Bool(false));
     if literal && !child.generalized && same_goal(k, at, child) {
         return Ok(Grown::Replaced);
     }
     if !child.generalized {
-        return Err("the new recording could not be generalized".to_owned());
+        return Err(GrowError::NotGeneralized);
     }
     if literal {
-        return Err("the stored program serves its exact goal only".to_owned());
+        return Err(GrowError::ExactGoalOnly);
     }
     let id: crate::store::ObjectId = at
         .program_id
         .parse()
-        .map_err(|e| format!("stored program {}: {e}", at.program_id))?;
-    let Some((_, source)) = k.store.get_source(&id).map_err(|e| e.to_string())? else {
-        return Err(format!("the store has no source of program {id}"));
+        .map_err(|e| GrowError::Store(format!("stored program {}: {e}", at.program_id)))?;
+    let store = |e: crate::store::StoreError| GrowError::Store(e.to_string());
+    let Some((_, source)) = k.store.get_source(&id).map_err(store)? else {
+        return Err(GrowError::NoSource(id.to_string()));
     };
     let shapes: Vec<(String, Option<crate::dispatch::Shape>)> =
         crate::dispatch::param_specs(&params)

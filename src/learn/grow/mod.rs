@@ -22,7 +22,10 @@
 //! check as one type. Otherwise the new program is stored beside the old one and the
 //! note says why.
 
+mod error;
 mod names;
+
+pub use error::GrowError;
 
 use std::collections::BTreeMap;
 
@@ -43,7 +46,11 @@ pub struct Parent<'a> {
 }
 
 /// A merged program, or why the two could not be merged.
-pub fn merge(parent: &Parent<'_>, child: &Compiled, tools: &ToolTable) -> Result<Compiled, String> {
+pub fn merge(
+    parent: &Parent<'_>,
+    child: &Compiled,
+    tools: &ToolTable,
+) -> Result<Compiled, GrowError> {
     let old = parse(parent.source, "the stored program")?;
     let new = parse(&child.source, "the new program")?;
     let (old_head, old_body, old_ret) = split(old);
@@ -86,9 +93,7 @@ pub fn merge(parent: &Parent<'_>, child: &Compiled, tools: &ToolTable) -> Result
     let (then_value, else_value) = match (old_ret, new_ret) {
         (Some(a), Some(b)) => (ret_expr(a), ret_expr(b)),
         (None, None) => (null(), null()),
-        _ => {
-            return Err("one program returns a value and the other does not".to_owned());
-        }
+        _ => return Err(GrowError::ReturnMismatch),
     };
     let then = block(old_body[guard_at + 1..].to_vec(), then_value);
     let otherwise = block(new_body, else_value);
@@ -126,10 +131,7 @@ pub fn merge(parent: &Parent<'_>, child: &Compiled, tools: &ToolTable) -> Result
     let (program, _, spans) =
         crate::ir::build::compile_with_spans(&source, tools).map_err(|diags| {
             let first = diags.iter().find(|d| d.is_error());
-            format!(
-                "the merged program does not check: {}",
-                first.map(ToString::to_string).unwrap_or_default()
-            )
+            GrowError::DoesNotCheck(first.map(ToString::to_string).unwrap_or_default())
         })?;
     let slot_answers = child
         .slot_answers
@@ -157,10 +159,13 @@ pub fn merge(parent: &Parent<'_>, child: &Compiled, tools: &ToolTable) -> Result
     })
 }
 
-fn parse(source: &str, what: &str) -> Result<File, String> {
+fn parse(source: &str, what: &'static str) -> Result<File, GrowError> {
     let (file, diags) = crate::syntax::parse(source);
     match diags.iter().find(|d| d.is_error()) {
-        Some(d) => Err(format!("{what} does not parse: {d}")),
+        Some(d) => Err(GrowError::Parse {
+            what,
+            diagnostic: d.to_string(),
+        }),
         None => Ok(file),
     }
 }
@@ -180,18 +185,11 @@ fn split(file: File) -> (Vec<Item>, Vec<Item>, Option<Item>) {
 
 /// The statement of the guard that failed (it must be a top-level `expect`) and its
 /// condition.
-fn guard(body: &[Item], step: u32) -> Result<(usize, Expr), String> {
+fn guard(body: &[Item], step: u32) -> Result<(usize, Expr), GrowError> {
     match body.get(step as usize).map(|i| &i.kind) {
         Some(ItemKind::Expect(x)) => Ok((step as usize, x.cond.clone())),
-        Some(_) => Err(format!(
-            "the `expect` that failed is inside a block of step {} (only a top-level guard \
-             grows a branch)",
-            step + 1
-        )),
-        None => Err(format!(
-            "the stored program has no statement {} (its source does not match the run)",
-            step + 1
-        )),
+        Some(_) => Err(GrowError::GuardInBlock(step + 1)),
+        None => Err(GrowError::NoStatement(step + 1)),
     }
 }
 
@@ -202,7 +200,7 @@ fn param_map(
     new: &[Item],
     old_shapes: &[(String, Option<Shape>)],
     new_shapes: &[(String, Shape)],
-) -> Result<BTreeMap<String, String>, String> {
+) -> Result<BTreeMap<String, String>, GrowError> {
     let goal = |items: &[Item]| {
         items.iter().find_map(|i| match &i.kind {
             ItemKind::Goal(g) => Some(g.parts.clone()),
@@ -210,7 +208,7 @@ fn param_map(
         })
     };
     let (Some(old_goal), Some(new_goal)) = (goal(old), goal(new)) else {
-        return Err("a program has no goal template".to_owned());
+        return Err(GrowError::NoGoal);
     };
     let params = |items: &[Item]| -> BTreeMap<String, Option<crate::types::Type>> {
         items
@@ -223,11 +221,10 @@ fn param_map(
     };
     let (old_params, new_params) = (params(old), params(new));
     let differ = || {
-        Err(format!(
-            "the new goal template `{}` is not the stored one `{}`",
-            template_text(&new_goal),
-            template_text(&old_goal)
-        ))
+        Err(GrowError::OtherGoal {
+            new: template_text(&new_goal),
+            old: template_text(&old_goal),
+        })
     };
     if old_goal.len() != new_goal.len() || old_params.len() != new_params.len() {
         return differ();
@@ -239,10 +236,10 @@ fn param_map(
             (StrPart::Interp(x), StrPart::Interp(y)) if x.path.is_empty() && y.path.is_empty() => {
                 let (o, n) = (&x.root.name, &y.root.name);
                 if old_params.get(o) != new_params.get(n) {
-                    return Err(format!(
-                        "param `{o}` has another type in the new program ({})",
-                        type_text(new_params.get(n))
-                    ));
+                    return Err(GrowError::OtherType {
+                        param: o.clone(),
+                        new: type_text(new_params.get(n)),
+                    });
                 }
                 let old_shape = old_shapes
                     .iter()
@@ -250,12 +247,11 @@ fn param_map(
                     .and_then(|(_, s)| s.as_ref());
                 let new_shape = new_shapes.iter().find(|(p, _)| p == n).map(|(_, s)| s);
                 if old_shape != new_shape {
-                    return Err(format!(
-                        "param `{o}` has another shape in the new recording ({} where the \
-                         stored program has {})",
-                        new_shape.map_or("none".to_owned(), Shape::describe),
-                        old_shape.map_or("none".to_owned(), Shape::describe)
-                    ));
+                    return Err(GrowError::OtherShape {
+                        param: o.clone(),
+                        new: new_shape.map_or("none".to_owned(), Shape::describe),
+                        old: old_shape.map_or("none".to_owned(), Shape::describe),
+                    });
                 }
                 if o != n {
                     map.insert(n.clone(), o.clone());
@@ -286,18 +282,14 @@ fn type_text(t: Option<&Option<crate::types::Type>>) -> String {
 
 /// The statements before the guard only read and compute: the Learner saw the world the
 /// stored program saw when it stopped, and the new branch may do it all again.
-fn acts_on_nothing(prefix: &[Item], tools: &ToolTable) -> Result<(), String> {
+fn acts_on_nothing(prefix: &[Item], tools: &ToolTable) -> Result<(), GrowError> {
     for (k, item) in prefix.iter().enumerate() {
         if let ItemKind::Let(ast::Let {
             value: ast::LetValue::Ask(_),
             ..
         }) = &item.kind
         {
-            return Err(format!(
-                "step {} before the guard asks the LLM (only reads may come before a merged \
-                 guard)",
-                k + 1
-            ));
+            return Err(GrowError::AskBeforeGuard(k + 1));
         }
         for tool in names::tools_called(item) {
             let acts = tools.get(&tool).is_none_or(|d| {
@@ -306,11 +298,7 @@ fn acts_on_nothing(prefix: &[Item], tools: &ToolTable) -> Result<(), String> {
                     .any(|e| !matches!(e, Effect::Pure | Effect::Read))
             });
             if acts {
-                return Err(format!(
-                    "step {} before the guard calls `{tool}`, which acts on the world (only \
-                     reads may come before a merged guard)",
-                    k + 1
-                ));
+                return Err(GrowError::ActsBeforeGuard { step: k + 1, tool });
             }
         }
     }
