@@ -465,13 +465,18 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// A name in `config.toml` that is not "provider:model".
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "`{0}` is not a model name: expected \"provider:model\", e.g. \"anthropic:claude-sonnet-4-5\""
+)]
+struct BadModelName(String);
+
 /// Checks a "provider:model" name.
-fn check_model_name(name: &str) -> Result<(), String> {
+fn check_model_name(name: &str) -> Result<(), BadModelName> {
     match name.split_once(':') {
         Some((provider, model)) if !provider.is_empty() && !model.is_empty() => Ok(()),
-        _ => Err(format!(
-            "`{name}` is not a model name: expected \"provider:model\", e.g. \"anthropic:claude-sonnet-4-5\""
-        )),
+        _ => Err(BadModelName(name.to_owned())),
     }
 }
 
@@ -565,5 +570,23 @@ mod tests {
         // `=` on line 2 is byte 10 (é takes two bytes) but character column 4.
         assert_eq!(line_col(text, 10), (2, 4));
         assert_eq!(line_col(text, 999), (3, 1));
+    }
+
+    #[test]
+    fn model_names_are_checked_where_they_are_written() {
+        let path = std::path::Path::new("config.toml");
+        let e = super::Config::parse("model = \"gpt\"\n", path).unwrap_err();
+        let e = e.to_string();
+        assert!(e.starts_with("config.toml:1:"), "{e}");
+        assert!(
+            e.ends_with("`gpt` is not a model name: expected \"provider:model\", e.g. \"anthropic:claude-sonnet-4-5\""),
+            "{e}"
+        );
+        let e = super::Config::parse(
+            "[prices]\n\"gpt\" = { input_per_mtok = 1, output_per_mtok = 2 }\n",
+            path,
+        );
+        let e = e.unwrap_err().to_string();
+        assert!(e.contains("in [prices]: `gpt` is not a model name"), "{e}");
     }
 }

@@ -150,10 +150,12 @@ pub fn table_with(
             });
         }
     }
-    let table = base.extended(
-        entries,
-        Some(Arc::clone(hub) as Arc<dyn crate::tools::table::Provider>),
-    )?;
+    let table = base
+        .extended(
+            entries,
+            Some(Arc::clone(hub) as Arc<dyn crate::tools::table::Provider>),
+        )
+        .map_err(|e| e.to_string())?;
     Ok((table, left_out))
 }
 

@@ -112,6 +112,11 @@ impl std::fmt::Display for LinkError {
 
 impl std::error::Error for LinkError {}
 
+/// A tool added to a table that already has one of its name.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("tool `{0}` is defined twice")]
+pub struct DuplicateTool(pub String);
+
 /// Tools by name, in name order.
 #[derive(Clone, Default)]
 pub struct ToolTable {
@@ -152,11 +157,11 @@ impl ToolTable {
         &self,
         more: Vec<ToolEntry>,
         provider: Option<Arc<dyn Provider>>,
-    ) -> Result<ToolTable, String> {
+    ) -> Result<ToolTable, DuplicateTool> {
         let mut entries = (*self.entries).clone();
         for e in more {
             if entries.contains_key(&e.decl.name) {
-                return Err(format!("tool `{}` is defined twice", e.decl.name));
+                return Err(DuplicateTool(e.decl.name));
             }
             entries.insert(e.decl.name.clone(), e);
         }
@@ -366,6 +371,7 @@ mod tests {
         assert!(ToolTable::builtins().get("fs.read").is_some());
         let dup = ToolTable::builtins().entry("fs.read").unwrap().clone();
         let err = ToolTable::builtins().extended(vec![dup], None).unwrap_err();
-        assert!(err.contains("`fs.read` is defined twice"), "{err}");
+        assert_eq!(err, DuplicateTool("fs.read".into()));
+        assert_eq!(err.to_string(), "tool `fs.read` is defined twice");
     }
 }
