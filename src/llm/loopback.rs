@@ -256,7 +256,7 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
             reply
         }
         Ok(None) => return, // closed before sending anything
-        Err(message) => Reply::raw(400, message),
+        Err(e) => Reply::raw(400, e.to_string()),
     };
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
@@ -283,8 +283,27 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
     let _ = stream.shutdown().await;
 }
 
+/// Why a request was answered 400 (the reply's body says it).
+#[derive(Debug, thiserror::Error)]
+enum BadRequest {
+    #[error("request head too large")]
+    HeadTooLarge,
+    #[error("truncated request head")]
+    TruncatedHead,
+    #[error("bad request line")]
+    RequestLine,
+    #[error("bad content-length")]
+    ContentLength,
+    #[error("request body too large")]
+    BodyTooLarge,
+    #[error("truncated request body")]
+    TruncatedBody,
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
 /// Reads one request; `Ok(None)` when the peer closed without sending one.
-async fn read_request(stream: &mut TcpStream) -> Result<Option<Recorded>, String> {
+async fn read_request(stream: &mut TcpStream) -> Result<Option<Recorded>, BadRequest> {
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
     let head_end = loop {
@@ -292,14 +311,14 @@ async fn read_request(stream: &mut TcpStream) -> Result<Option<Recorded>, String
             break i;
         }
         if buf.len() > MAX_HEAD {
-            return Err("request head too large".into());
+            return Err(BadRequest::HeadTooLarge);
         }
-        let n = stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
+        let n = stream.read(&mut chunk).await?;
         if n == 0 {
             return if buf.is_empty() {
                 Ok(None)
             } else {
-                Err("truncated request head".into())
+                Err(BadRequest::TruncatedHead)
             };
         }
         buf.extend_from_slice(&chunk[..n]);
@@ -308,7 +327,7 @@ async fn read_request(stream: &mut TcpStream) -> Result<Option<Recorded>, String
     let mut lines = head.split("\r\n");
     let mut request_line = lines.next().unwrap_or("").split_whitespace();
     let (Some(method), Some(path)) = (request_line.next(), request_line.next()) else {
-        return Err("bad request line".into());
+        return Err(BadRequest::RequestLine);
     };
     let mut headers = Vec::new();
     for line in lines {
@@ -317,19 +336,17 @@ async fn read_request(stream: &mut TcpStream) -> Result<Option<Recorded>, String
         }
     }
     let length = match headers.iter().find(|(n, _)| n == "content-length") {
-        Some((_, v)) => v
-            .parse::<usize>()
-            .map_err(|_| "bad content-length".to_string())?,
+        Some((_, v)) => v.parse::<usize>().map_err(|_| BadRequest::ContentLength)?,
         None => 0,
     };
     if length > MAX_BODY {
-        return Err("request body too large".into());
+        return Err(BadRequest::BodyTooLarge);
     }
     let mut body = buf.split_off(head_end + 4);
     while body.len() < length {
-        let n = stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
+        let n = stream.read(&mut chunk).await?;
         if n == 0 {
-            return Err("truncated request body".into());
+            return Err(BadRequest::TruncatedBody);
         }
         body.extend_from_slice(&chunk[..n]);
     }
