@@ -10,13 +10,6 @@ use std::time::{Duration, Instant};
 use crate::support::learn::{Ws, llmos};
 use serde_json::json;
 
-/// A workspace whose config has `tables` (and nothing else).
-fn workspace(tables: &str) -> Ws {
-    let ws = Ws::new();
-    ws.write(".llmos/config.toml", tables);
-    ws
-}
-
 const SUM_AND_WRITE: &str = r#"
 trace sum_note
 goal "add {a} and {b} into {file}"
@@ -33,21 +26,8 @@ return { "sum": sum, "back": back.content, "temperature": weather.temperature }
 #[tokio::test]
 async fn stdio_servers_lend_their_tools_to_every_command() {
     let Some(p) = peers::peers() else { return };
-    let ws = Ws::new();
+    let ws = peers::two_servers(p);
     let data = ws.root().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let config = peers::logged_server(
-        "everything",
-        &peers::everything(p),
-        &["stdio"],
-        "effects = [\"pure\"]",
-    ) + &peers::logged_server(
-        "files",
-        &peers::filesystem(p),
-        &[data.to_str().unwrap()],
-        "effects = [\"read\", \"write\"]",
-    );
-    ws.write(".llmos/config.toml", &config);
 
     let run = llmos(&ws, &["mcp", "refresh"], &[]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -177,24 +157,14 @@ async fn stdio_servers_lend_their_tools_to_every_command() {
 async fn tool_errors_and_hangs_fail_the_step() {
     let Some(p) = peers::peers() else { return };
     let ws = Ws::new();
-    let data = ws.root().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let config = peers::logged_server(
-        "everything",
-        &peers::everything(p),
-        &["stdio"],
-        "effects = [\"pure\"]\ntimeout = \"2s\"",
-    ) + &peers::logged_server(
-        "files",
-        &peers::filesystem(p),
-        &[data.to_str().unwrap()],
-        "effects = [\"read\"]",
-    ) + &peers::logged_server(
-        "changing",
-        &peers::script(p, "changing-server.mjs"),
-        &[],
-        "effects = [\"pure\"]",
-    );
+    let config = peers::everything_server(p, "effects = [\"pure\"]\ntimeout = \"2s\"")
+        + &peers::files_server(p, ws.root(), "effects = [\"read\"]")
+        + &peers::logged_server(
+            "changing",
+            &peers::script(p, "changing-server.mjs"),
+            &[],
+            "effects = [\"pure\"]",
+        );
     ws.write(".llmos/config.toml", &config);
 
     // Progress notifications along the way do not disturb the result.
@@ -273,7 +243,7 @@ async fn tool_errors_and_hangs_fail_the_step() {
 #[tokio::test]
 async fn servers_that_fail_to_start_are_reported() {
     let Some(_) = peers::peers() else { return };
-    let ws = workspace(
+    let ws = peers::workspace(
         "[mcp.servers.quits]\ncommand = \"sh\"\nargs = [\"-c\", \"echo $$ >> pids.txt; echo 'cannot find my config' >&2; exit 3\"]\n\
          [mcp.servers.mute]\ncommand = \"sh\"\nargs = [\"-c\", \"echo $$ >> pids.txt; exec sleep 300\"]\nstartup_timeout = \"1s\"\n",
     );
@@ -322,16 +292,12 @@ async fn servers_that_fail_to_start_are_reported() {
 #[tokio::test]
 async fn a_tool_whose_schema_changed_is_refused_at_link_time() {
     let Some(p) = peers::peers() else { return };
-    let ws = Ws::new();
-    ws.write(
-        ".llmos/config.toml",
-        &peers::logged_server(
-            "changing",
-            &peers::script(p, "changing-server.mjs"),
-            &[],
-            "effects = [\"pure\"]",
-        ),
-    );
+    let ws = peers::workspace(&peers::logged_server(
+        "changing",
+        &peers::script(p, "changing-server.mjs"),
+        &[],
+        "effects = [\"pure\"]",
+    ));
     ws.write(
         "greet.llt",
         "trace greet\nparam who: str\nlet g = changing.greet(name: who)\nreturn g\n",
@@ -409,7 +375,7 @@ async fn a_streamable_http_server_on_loopback() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let ws = workspace(&format!(
+    let ws = peers::workspace(&format!(
         "[mcp.servers.remote]\nurl = \"http://127.0.0.1:{port}/mcp\"\n"
     ));
     ws.write(
@@ -450,16 +416,7 @@ async fn a_streamable_http_server_on_loopback() {
 async fn no_server_outlives_a_signal_or_a_time_limit() {
     use rustix::process::{Pid, Signal, kill_process};
     let Some(p) = peers::peers() else { return };
-    let ws = Ws::new();
-    ws.write(
-        ".llmos/config.toml",
-        &peers::logged_server(
-            "everything",
-            &peers::everything(p),
-            &["stdio"],
-            "effects = [\"pure\"]",
-        ),
-    );
+    let ws = peers::workspace(&peers::everything_server(p, "effects = [\"pure\"]"));
     assert_eq!(llmos(&ws, &["mcp", "refresh"], &[]).await.code, 0);
     peers::assert_no_orphans(ws.root());
     ws.write(

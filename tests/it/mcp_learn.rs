@@ -13,21 +13,7 @@ use serde_json::{Value, json};
 
 /// A workspace with both servers (the filesystem one on `data/`), their tools listed.
 async fn workspace(p: &std::path::Path) -> Ws {
-    let ws = Ws::new();
-    let data = ws.root().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let config = peers::logged_server(
-        "everything",
-        &peers::everything(p),
-        &["stdio"],
-        "effects = [\"pure\"]",
-    ) + &peers::logged_server(
-        "files",
-        &peers::filesystem(p),
-        &[data.to_str().unwrap()],
-        "effects = [\"read\", \"write\"]",
-    );
-    ws.write(".llmos/config.toml", &config);
+    let ws = peers::two_servers(p);
     let run = llmos(&ws, &["mcp", "refresh"], &[]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     ws

@@ -61,26 +61,43 @@ impl ClientHandler for Watcher {
     }
 }
 
+/// An rmcp client of `llmos mcp serve`.
+type Client = rmcp::service::RunningService<RoleClient, Watcher>;
+
+/// `llmos mcp serve` on stdio for `ws`, an rmcp client connected to it, and what the
+/// client hears of `tools/list_changed`.
+async fn serve_on_stdio(ws: &Ws) -> (tokio::process::Child, Client, mpsc::UnboundedReceiver<()>) {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_llmos"))
+        .args(["mcp", "serve", "--root"])
+        .arg(ws.root())
+        .env_remove("LLMOS_HOME")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let (stdout, stdin) = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
+    let (tx, rx) = mpsc::unbounded_channel();
+    let client = Watcher { changed: tx }
+        .serve((stdout, stdin))
+        .await
+        .unwrap();
+    (child, client, rx)
+}
+
 fn tool_names(tools: &[rmcp::model::Tool]) -> Vec<String> {
     tools.iter().map(|t| t.name.to_string()).collect()
 }
 
-async fn call(
-    client: &rmcp::service::RunningService<RoleClient, Watcher>,
-    name: &str,
-    args: Value,
-) -> Value {
+async fn call(client: &Client, name: &str, args: Value) -> Value {
     let params = CallToolRequestParams::new(name.to_owned())
         .with_arguments(args.as_object().unwrap().clone());
     serde_json::to_value(client.call_tool(params).await.unwrap()).unwrap()
 }
 
 /// Lists, calls, adds a program and waits for the change: the same on both transports.
-async fn exercise(
-    ws: &Ws,
-    client: &rmcp::service::RunningService<RoleClient, Watcher>,
-    changed: &mut mpsc::UnboundedReceiver<()>,
-) {
+async fn exercise(ws: &Ws, client: &Client, changed: &mut mpsc::UnboundedReceiver<()>) {
     let tools = client.list_all_tools().await.unwrap();
     assert_eq!(tool_names(&tools), ["word_count"]);
     let t = serde_json::to_value(&tools[0]).unwrap();
@@ -129,22 +146,7 @@ async fn exercise(
 #[tokio::test]
 async fn rmcp_client_on_stdio() {
     let ws = library().await;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_llmos"))
-        .args(["mcp", "serve", "--root"])
-        .arg(ws.root())
-        .env_remove("LLMOS_HOME")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let (stdout, stdin) = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let client = Watcher { changed: tx }
-        .serve((stdout, stdin))
-        .await
-        .unwrap();
+    let (mut child, client, mut rx) = serve_on_stdio(&ws).await;
     exercise(&ws, &client, &mut rx).await;
     // Closing the session ends the server.
     client.cancel().await.unwrap();
@@ -239,17 +241,11 @@ async fn the_typescript_sdk_client() {
 async fn served_programs_call_mcp_servers_and_leave_none_behind() {
     use rustix::process::{Pid, Signal, kill_process};
     let Some(p) = peers::peers() else { return };
-    let ws = Ws::new();
     // `netty` declares no effects: its tools need `net`, which `serve` does not grant
     // unless told.
-    ws.write(
-        ".llmos/config.toml",
-        &(peers::logged_server(
-            "everything",
-            &peers::everything(p),
-            &["stdio"],
-            "effects = [\"pure\"]",
-        ) + &peers::logged_server("netty", &peers::everything(p), &["stdio"], "")),
+    let ws = peers::workspace(
+        &(peers::everything_server(p, "effects = [\"pure\"]")
+            + &peers::logged_server("netty", &peers::everything(p), &["stdio"], "")),
     );
     ws.write(
         "echo.llt",
@@ -270,22 +266,7 @@ async fn served_programs_call_mcp_servers_and_leave_none_behind() {
         "only the refresh started them"
     );
 
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_llmos"))
-        .args(["mcp", "serve", "--root"])
-        .arg(ws.root())
-        .env_remove("LLMOS_HOME")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let (stdout, stdin) = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
-    let (tx, _rx) = mpsc::unbounded_channel();
-    let client = Watcher { changed: tx }
-        .serve((stdout, stdin))
-        .await
-        .unwrap();
+    let (mut child, client, _rx) = serve_on_stdio(&ws).await;
     let tools = client.list_all_tools().await.unwrap();
     assert_eq!(tool_names(&tools), ["add_numbers", "echo_net"]);
     let t = serde_json::to_value(&tools[0]).unwrap();

@@ -26,9 +26,7 @@ async fn exec(ws: &Ws, tool: &str) -> crate::support::learn::Run {
 #[tokio::test]
 async fn an_untrusted_server_stays_within_bounds() {
     let Some(p) = peers::peers() else { return };
-    let ws = Ws::new();
-    ws.write(
-        ".llmos/config.toml",
+    let ws = peers::workspace(
         &(peers::logged_server(
             "hostile",
             &peers::script(p, "hostile-server.mjs"),

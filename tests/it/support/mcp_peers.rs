@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use crate::support::learn::Ws;
+
 /// The folder holding `node_modules`, or `None` (after a loud message) outside CI when the
 /// peers cannot be installed.
 pub fn peers() -> Option<&'static Path> {
@@ -51,6 +53,41 @@ pub fn everything(peers: &Path) -> PathBuf {
 /// The entry script of `@modelcontextprotocol/server-filesystem`.
 pub fn filesystem(peers: &Path) -> PathBuf {
     peers.join("node_modules/@modelcontextprotocol/server-filesystem/dist/index.js")
+}
+
+/// `[mcp.servers.everything]`: the reference server on stdio, logged, with `extra` lines.
+pub fn everything_server(peers: &Path, extra: &str) -> String {
+    logged_server("everything", &everything(peers), &["stdio"], extra)
+}
+
+/// `[mcp.servers.files]`: the reference filesystem server, logged, serving `<root>/data`
+/// (created), with `extra` lines.
+pub fn files_server(peers: &Path, root: &Path, extra: &str) -> String {
+    let data = root.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    logged_server(
+        "files",
+        &filesystem(peers),
+        &[data.to_str().unwrap()],
+        extra,
+    )
+}
+
+/// A workspace whose config is `tables`.
+pub fn workspace(tables: &str) -> Ws {
+    let ws = Ws::new();
+    ws.write(".llmos/config.toml", tables);
+    ws
+}
+
+/// A workspace with the two reference servers: `everything` (pure) and `files` (read,
+/// write) on its `data/`.
+pub fn two_servers(peers: &Path) -> Ws {
+    let ws = Ws::new();
+    let tables = everything_server(peers, "effects = [\"pure\"]")
+        + &files_server(peers, ws.root(), "effects = [\"read\", \"write\"]");
+    ws.write(".llmos/config.toml", &tables);
+    ws
 }
 
 /// The script beside `tests/peers/mcp/install.sh` that `name` names, in the cache.
