@@ -7,6 +7,30 @@ use std::time::{Duration, Instant};
 
 use crate::support::cli_exec::{Ws, stderr, stdout};
 
+/// Writes `NAME.llt`, one step that runs `sh -c SCRIPT` and returns `ret` (of `r`, the
+/// step's result); returns the file name.
+fn sh_trace(ws: &Ws, name: &str, script: &str, ret: &str) -> String {
+    let file = format!("{name}.llt");
+    ws.write(
+        &file,
+        &format!(
+            "trace {name}\nlet r = shell.run(argv: [\"sh\", \"-c\", {script:?}])\nreturn {ret}\n"
+        ),
+    );
+    file
+}
+
+/// Right after a run that started a background child writing `late.txt` once it has slept
+/// `wake`: waits that long and more (the child started before the run ended, so it would
+/// have written by then, however slow the machine), then checks it did not.
+fn assert_no_child_outlived(ws: &Ws, wake: Duration) {
+    std::thread::sleep(wake + Duration::from_millis(500));
+    assert!(
+        !ws.path("late.txt").exists(),
+        "a background child outlived the step"
+    );
+}
+
 #[test]
 fn the_program_gets_only_path_home_lang_and_the_configured_names() {
     let ws = Ws::new();
@@ -54,23 +78,20 @@ fn the_program_gets_only_path_home_lang_and_the_configured_names() {
 #[test]
 fn background_children_neither_hold_up_the_step_nor_outlive_it() {
     let ws = Ws::new();
-    ws.write(
-        "bg.llt",
-        "trace bg\nlet r = shell.run(argv: [\"sh\", \"-c\", \
-         \"(sleep 6; echo late > late.txt) & echo started\"])\nreturn \"{r.stdout}\"\n",
+    let bg = sh_trace(
+        &ws,
+        "bg",
+        "(sleep 6; echo late > late.txt) & echo started",
+        "\"{r.stdout}\"",
     );
     let t = Instant::now();
-    ws.exec(&["bg.llt", "--allow", "exec"])
+    ws.exec(&[&bg, "--allow", "exec"])
         .assert()
         .success()
         .stdout("started\n\n");
     // before: the step waited for `sleep 6`, which holds the output pipe
     assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
-    std::thread::sleep(Duration::from_secs(7).saturating_sub(t.elapsed()));
-    assert!(
-        !ws.path("late.txt").exists(),
-        "a background child outlived the step"
-    );
+    assert_no_child_outlived(&ws, Duration::from_secs(6));
 }
 
 #[cfg(target_os = "linux")]
@@ -78,12 +99,13 @@ fn background_children_neither_hold_up_the_step_nor_outlive_it() {
 fn the_program_leads_a_process_group_of_its_own() {
     let ws = Ws::new();
     // field 5 of /proc/PID/stat is the process group
-    ws.write(
-        "pg.llt",
-        "trace pg\nlet r = shell.run(argv: [\"sh\", \"-c\", \
-         \"echo $$ $(cut -d' ' -f5 /proc/$$/stat)\"])\nreturn \"{r.stdout}\"\n",
+    let pg = sh_trace(
+        &ws,
+        "pg",
+        "echo $$ $(cut -d' ' -f5 /proc/$$/stat)",
+        "\"{r.stdout}\"",
     );
-    let out = ws.exec(&["pg.llt", "--allow", "exec"]).output().unwrap();
+    let out = ws.exec(&[&pg, "--allow", "exec"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     let ids: Vec<&str> = text.split_whitespace().collect();
@@ -94,19 +116,16 @@ fn the_program_leads_a_process_group_of_its_own() {
 #[test]
 fn a_timed_out_program_takes_its_background_children_along() {
     let ws = Ws::new();
-    ws.write(
-        "slow.llt",
-        "trace slow\nlet r = shell.run(argv: [\"sh\", \"-c\", \
-         \"(sleep 1; echo late > late.txt) & sleep 30\"])\nreturn r.status\n",
+    let slow = sh_trace(
+        &ws,
+        "slow",
+        "(sleep 1; echo late > late.txt) & sleep 30",
+        "r.status",
     );
     let t = Instant::now();
-    ws.exec(&["slow.llt", "--allow", "exec", "--timeout", "300ms"])
+    ws.exec(&[&slow, "--allow", "exec", "--timeout", "300ms"])
         .assert()
         .code(1);
     assert!(t.elapsed() < Duration::from_secs(10));
-    std::thread::sleep(Duration::from_millis(1500));
-    assert!(
-        !ws.path("late.txt").exists(),
-        "a background child outlived the run"
-    );
+    assert_no_child_outlived(&ws, Duration::from_secs(1));
 }

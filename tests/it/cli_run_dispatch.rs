@@ -4,20 +4,18 @@
 //! Learner; imported original traces are followed; several runs at once share one
 //! workspace safely.
 
-use crate::support::learn::{Ws, anthropic_env, llmos, word_count_script};
+use crate::support::learn::{Ws, anthropic_env, llmos, run_json, word_count_script};
 use llmos::llm::canned;
 use llmos::llm::loopback::{LoopbackServer, Reply, Script};
 use serde_json::{Value, json};
 
 async fn learned_word_count(ws: &Ws, server: &LoopbackServer) {
-    let run = llmos(
+    let (_, out) = run_json(
         ws,
-        &["run", "count the words in data/words.txt", "--json"],
+        "count the words in data/words.txt",
         &anthropic_env(server),
     )
     .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let out = run.json();
     assert_eq!(out["mode"], "learner");
     assert_eq!(out["output"], "data/words.txt has 3 words.");
     assert!(
@@ -43,20 +41,6 @@ async fn import_original(ws: &Ws, fixture: &str) -> crate::support::learn::Run {
     llmos(ws, &args, &[]).await
 }
 
-fn traces(ws: &Ws) -> Vec<Value> {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_llmos"))
-        .args(["traces", "ls", "--json", "--root"])
-        .arg(ws.root())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    serde_json::from_slice::<Value>(&out.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 #[tokio::test]
 async fn a_learned_goal_is_followed_for_new_values_without_the_llm() {
     let ws = Ws::new();
@@ -72,14 +56,12 @@ async fn a_learned_goal_is_followed_for_new_values_without_the_llm() {
     learned_word_count(&ws, &server).await;
     assert_eq!(server.requests().len(), 4);
 
-    let run = llmos(
+    let (_, out) = run_json(
         &ws,
-        &["run", "count the words in notes/other.md", "--json"],
+        "count the words in notes/other.md",
         &anthropic_env(&server),
     )
     .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let out = run.json();
     assert_eq!(out["mode"], "follower");
     assert_eq!(out["llm_calls"], 0);
     assert_eq!(out["cost_usd"], 0.0);
@@ -100,7 +82,7 @@ async fn a_learned_goal_is_followed_for_new_values_without_the_llm() {
     )
     .await;
     assert_eq!(run.stdout, "data/words.txt has 3 words.\n");
-    let t = traces(&ws);
+    let t = ws.traces();
     assert_eq!(t.len(), 1);
     assert_eq!(t[0]["goal"], "count the words in {input}");
     assert_eq!(t[0]["usage_count"], 2);
@@ -235,14 +217,8 @@ async fn a_failing_program_loses_rating_and_falls_back_to_the_learner() {
     learned_word_count(&ws, &server).await;
     let mut expected = 1.0;
     for i in 0..7 {
-        let run = llmos(
-            &ws,
-            &["run", "count the words in gone.txt", "--json"],
-            &anthropic_env(&server),
-        )
-        .await;
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        let out = run.json();
+        let (run, out) =
+            run_json(&ws, "count the words in gone.txt", &anthropic_env(&server)).await;
         assert_eq!(out["mode"], "learner", "run {i}: {out}");
         assert_eq!(out["output"], "That file does not exist.");
         assert!(
@@ -251,7 +227,7 @@ async fn a_failing_program_loses_rating_and_falls_back_to_the_learner() {
             run.stderr
         );
         expected *= 0.9;
-        let rating = traces(&ws)[0]["success_rating"].as_f64().unwrap();
+        let rating = ws.traces()[0]["success_rating"].as_f64().unwrap();
         assert!(
             (rating - expected).abs() < 1e-9,
             "run {i}: rating {rating}, expected {expected}"
@@ -283,7 +259,7 @@ async fn an_imported_original_trace_is_followed() {
     let ws = Ws::new();
     let run = import_original(&ws, "trace_8c1d0f3e5a7b9d21_20251108_143210.yaml").await;
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let t = traces(&ws);
+    let t = ws.traces();
     // The helper's name is in the check the trace ran (`utils.slugify(...)`): a param.
     assert_eq!(
         t[0]["goal"],
@@ -344,7 +320,7 @@ async fn original_traces_without_counterparts_are_reported_by_name() {
         "{}",
         run.stderr
     );
-    assert!(traces(&ws).is_empty());
+    assert!(ws.traces().is_empty());
 }
 
 #[tokio::test]
@@ -391,7 +367,7 @@ async fn eight_runs_at_once_share_the_workspace() {
         assert_eq!(v["output"], format!("f{i}.txt has {} words.", i + 1));
     }
     assert_eq!(server.requests().len(), 4);
-    assert_eq!(traces(&ws)[0]["usage_count"], 8);
+    assert_eq!(ws.traces()[0]["usage_count"], 8);
     let verify = std::process::Command::new(env!("CARGO_BIN_EXE_llmos"))
         .args(["store", "verify", "--root"])
         .arg(ws.root())

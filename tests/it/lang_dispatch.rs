@@ -2,7 +2,7 @@
 //! the input. It is not broken: its rating stays, and in `auto` mode the Learner takes
 //! the goal as it does on a miss. Through the real binary, with a loopback LLM.
 
-use crate::support::learn::{Ws, anthropic_env, llmos};
+use crate::support::learn::{Ws, anthropic_env, llmos, run_json};
 use llmos::llm::canned;
 use llmos::llm::loopback::{LoopbackServer, Reply, Script};
 use serde_json::Value;
@@ -21,18 +21,9 @@ return text.join(items: parts, sep: "\n")
 "##;
 
 fn trace(ws: &Ws) -> Value {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_llmos"))
-        .args(["traces", "ls", "--json", "--root"])
-        .arg(ws.root())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let all: Value = serde_json::from_slice(&out.stdout).unwrap();
-    all.as_array()
-        .unwrap()
-        .iter()
+    ws.traces()
+        .into_iter()
         .find(|t| t["goal"] == "concatenate the markdown files in {dir}")
-        .cloned()
         .unwrap()
 }
 
@@ -47,14 +38,7 @@ async fn a_failed_expect_keeps_the_rating_and_falls_back_to_the_learner() {
     assert_eq!(run.code, 0, "{}", run.stderr);
 
     // It applies: followed, counted.
-    let run = llmos(
-        &ws,
-        &["run", "concatenate the markdown files in docs", "--json"],
-        &[],
-    )
-    .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let out = run.json();
+    let (_, out) = run_json(&ws, "concatenate the markdown files in docs", &[]).await;
     assert_eq!(out["mode"], "follower");
     assert_eq!(out["output"], "# docs/a.md\n\nalpha\n# docs/b.md\n\nbeta");
     assert_eq!(trace(&ws)["success_rating"], 1.0);
@@ -94,14 +78,12 @@ async fn a_failed_expect_keeps_the_rating_and_falls_back_to_the_learner() {
     ))))
     .await
     .unwrap();
-    let run = llmos(
+    let (run, out) = run_json(
         &ws,
-        &["run", "concatenate the markdown files in empty", "--json"],
+        "concatenate the markdown files in empty",
         &anthropic_env(&server),
     )
     .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let out = run.json();
     assert_eq!(out["mode"], "learner", "{out}");
     assert_eq!(out["output"], "There are no markdown files in empty.");
     assert!(
@@ -113,11 +95,6 @@ async fn a_failed_expect_keeps_the_rating_and_falls_back_to_the_learner() {
     assert_eq!(trace(&ws)["success_rating"], 1.0);
 
     // And it is still followed where it applies.
-    let run = llmos(
-        &ws,
-        &["run", "concatenate the markdown files in docs", "--json"],
-        &[],
-    )
-    .await;
-    assert_eq!(run.json()["mode"], "follower", "{}", run.stderr);
+    let (_, out) = run_json(&ws, "concatenate the markdown files in docs", &[]).await;
+    assert_eq!(out["mode"], "follower");
 }

@@ -3,9 +3,9 @@
 //! that guard, and the merged program (a new id, its parent in the lineage) replaces it
 //! and serves both cases with no LLM call. Through the real binary, with a loopback LLM.
 
-use crate::support::learn::{Ws, anthropic_env, llmos};
+use crate::support::learn::{Ws, llmos, run_against};
 use llmos::llm::canned;
-use llmos::llm::loopback::{LoopbackServer, Reply, Script};
+use llmos::llm::loopback::{Reply, Script};
 use serde_json::{Value, json};
 
 /// The Learner checking whether `path` exists (the tool says `exists`) and answering.
@@ -18,12 +18,6 @@ fn exists_script(path: &str, answer: &str) -> Script {
             30,
         )))
         .reply(Reply::ok(&canned::anthropic_text(answer, 450, 5)))
-}
-
-async fn traces(ws: &Ws) -> Vec<Value> {
-    let run = llmos(ws, &["traces", "ls", "--json"], &[]).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    run.json().as_array().unwrap().clone()
 }
 
 async fn follow(ws: &Ws, goal: &str) -> Value {
@@ -39,33 +33,25 @@ async fn a_goal_the_program_stops_on_grows_it_a_branch_that_serves_both_cases() 
     ws.write("notes.txt", "n\n");
 
     // Goal A, learned: the program holds to what it saw (`expect exists == true`).
-    let server = LoopbackServer::start(exists_script("config.yaml", "yes"))
-        .await
-        .unwrap();
-    let run = llmos(
+    let (run, _) = run_against(
         &ws,
-        &["run", "does config.yaml exist?", "--json"],
-        &anthropic_env(&server),
+        exists_script("config.yaml", "yes"),
+        "does config.yaml exist?",
     )
     .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json()["mode"], "learner");
-    let first = traces(&ws).await;
+    let first = ws.traces();
     assert_eq!(first.len(), 1, "{first:?}");
     let parent = first[0]["program"].as_str().unwrap().to_owned();
 
     // Goal B, same template: the program stops at its guard; the Learner solves it, and
     // its program becomes the guard's other branch.
-    let server = LoopbackServer::start(exists_script("missing.txt", "no"))
-        .await
-        .unwrap();
-    let run = llmos(
+    let (run, server) = run_against(
         &ws,
-        &["run", "does missing.txt exist?", "--json"],
-        &anthropic_env(&server),
+        exists_script("missing.txt", "no"),
+        "does missing.txt exist?",
     )
     .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
     let out = run.json();
     assert_eq!(out["mode"], "learner", "{out}");
     assert_eq!(out["output"], "no");
@@ -78,7 +64,7 @@ async fn a_goal_the_program_stops_on_grows_it_a_branch_that_serves_both_cases() 
     assert_eq!(server.requests().len(), 2);
 
     // One entry for the template: the merged program replaced its parent.
-    let now = traces(&ws).await;
+    let now = ws.traces();
     assert_eq!(now.len(), 1, "{now:?}");
     assert_eq!(now[0]["goal"], first[0]["goal"]);
     let merged = now[0]["program"].as_str().unwrap().to_owned();
@@ -118,16 +104,12 @@ async fn a_goal_the_program_stops_on_grows_it_a_branch_that_serves_both_cases() 
 async fn a_new_recording_of_another_shape_stays_a_separate_program_and_says_why() {
     let ws = Ws::new();
     ws.write("config.yaml", "a: 1\n");
-    let server = LoopbackServer::start(exists_script("config.yaml", "yes"))
-        .await
-        .unwrap();
-    let run = llmos(
+    run_against(
         &ws,
-        &["run", "does config.yaml exist?", "--json"],
-        &anthropic_env(&server),
+        exists_script("config.yaml", "yes"),
+        "does config.yaml exist?",
     )
     .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
 
     // The Learner looked at a list that depends on the goal and used nothing of it: its
     // program is literal (the exact goal), so it cannot be the other branch.
@@ -145,14 +127,7 @@ async fn a_new_recording_of_another_shape_stays_a_separate_program_and_says_why(
             30,
         )))
         .reply(Reply::ok(&canned::anthropic_text("no", 450, 5)));
-    let server = LoopbackServer::start(script).await.unwrap();
-    let run = llmos(
-        &ws,
-        &["run", "does missing.txt exist?", "--json"],
-        &anthropic_env(&server),
-    )
-    .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (run, _) = run_against(&ws, script, "does missing.txt exist?").await;
     assert!(
         run.stderr.contains(
             "kept beside the stored one it could not be merged into: the new recording could \
@@ -161,7 +136,7 @@ async fn a_new_recording_of_another_shape_stays_a_separate_program_and_says_why(
         "{}",
         run.stderr
     );
-    let all = traces(&ws).await;
+    let all = ws.traces();
     assert_eq!(all.len(), 2, "{all:?}");
     // The first program still serves where it applies.
     let out = follow(&ws, "does config.yaml exist?").await;

@@ -66,6 +66,21 @@ impl Ws {
         assert_eq!(logs.len(), 1, "{logs:?}");
         llmos::store::RunLog::read(&logs[0]).unwrap()
     }
+
+    /// The library, as `llmos traces ls --json` lists it (run to its end, blocking: for
+    /// between runs).
+    pub fn traces(&self) -> Vec<Value> {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_llmos"));
+        cmd.args(["traces", "ls", "--json", "--root"])
+            .arg(self.root())
+            .current_dir(self.root());
+        for name in SCRUBBED {
+            cmd.env_remove(name);
+        }
+        let run = Run::from(cmd.output().unwrap());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.json().as_array().unwrap().clone()
+    }
 }
 
 /// Reads a saved recording.
@@ -139,6 +154,22 @@ pub async fn learn(ws: &Ws, server: &LoopbackServer, goal: &str, extra: &[&str])
     let mut args = vec!["run", goal, "--mode", "learner"];
     args.extend_from_slice(extra);
     llmos(ws, &args, &anthropic_env(server)).await
+}
+
+/// `llmos run GOAL --json` with `env`, expected to exit 0: the run and what it printed.
+pub async fn run_json(ws: &Ws, goal: &str, env: &[(&'static str, String)]) -> (Run, Value) {
+    let run = llmos(ws, &["run", goal, "--json"], env).await;
+    assert_eq!(run.code, 0, "{goal}: {}\n{}", run.stdout, run.stderr);
+    let out = run.json();
+    (run, out)
+}
+
+/// `llmos run GOAL --json` against a loopback LLM playing `script` (the Anthropic format),
+/// expected to exit 0: the run, and the server (for what it was sent).
+pub async fn run_against(ws: &Ws, script: Script, goal: &str) -> (Run, LoopbackServer) {
+    let server = LoopbackServer::start(script).await.unwrap();
+    let (run, _) = run_json(ws, goal, &anthropic_env(&server)).await;
+    (run, server)
 }
 
 /// The last message of a recorded Anthropic request.
