@@ -9,11 +9,24 @@ use llmos::llm::canned;
 use llmos::llm::loopback::{LoopbackServer, Reply, Script};
 use serde_json::{Value, json};
 
-async fn learned_word_count(ws: &Ws, server: &LoopbackServer) {
+/// The Learner counting the words of `data/words.txt` ("alpha beta gamma").
+fn words_script() -> Script {
+    word_count_script(
+        "data/words.txt",
+        "alpha beta gamma",
+        &["alpha", "beta", "gamma"],
+    )
+}
+
+/// Writes `data/words.txt` and learns to count its words from a loopback LLM playing
+/// `script` (which starts as [`words_script`]); the server, for the rest of the test.
+async fn learned_word_count(ws: &Ws, script: Script) -> LoopbackServer {
+    ws.write("data/words.txt", "alpha beta gamma");
+    let server = LoopbackServer::start(script).await.unwrap();
     let (_, out) = run_json(
         ws,
         "count the words in data/words.txt",
-        &anthropic_env(server),
+        &anthropic_env(&server),
     )
     .await;
     assert_eq!(out["mode"], "learner");
@@ -22,6 +35,7 @@ async fn learned_word_count(ws: &Ws, server: &LoopbackServer) {
         out["program"].as_str().is_some_and(|p| p.len() == 64),
         "{out}"
     );
+    server
 }
 
 /// `llmos traces import` of an original llmos trace from `tests/fixtures/import/`, whose
@@ -44,16 +58,8 @@ async fn import_original(ws: &Ws, fixture: &str) -> crate::support::learn::Run {
 #[tokio::test]
 async fn a_learned_goal_is_followed_for_new_values_without_the_llm() {
     let ws = Ws::new();
-    ws.write("data/words.txt", "alpha beta gamma");
     ws.write("notes/other.md", "one two three four five\nsix");
-    let server = LoopbackServer::start(word_count_script(
-        "data/words.txt",
-        "alpha beta gamma",
-        &["alpha", "beta", "gamma"],
-    ))
-    .await
-    .unwrap();
-    learned_word_count(&ws, &server).await;
+    let server = learned_word_count(&ws, words_script()).await;
     assert_eq!(server.requests().len(), 4);
 
     let (_, out) = run_json(
@@ -156,20 +162,13 @@ async fn template_params_bind_with_their_types() {
 #[tokio::test]
 async fn a_near_goal_is_bound_by_exactly_one_llm_call() {
     let ws = Ws::new();
-    ws.write("data/words.txt", "alpha beta gamma");
     ws.write("more/list.txt", "x y");
-    let script = word_count_script(
-        "data/words.txt",
-        "alpha beta gamma",
-        &["alpha", "beta", "gamma"],
-    )
-    .reply(Reply::ok(&canned::anthropic_text(
+    let script = words_script().reply(Reply::ok(&canned::anthropic_text(
         "{\"input\": \"more/list.txt\"}",
         120,
         10,
     )));
-    let server = LoopbackServer::start(script).await.unwrap();
-    learned_word_count(&ws, &server).await;
+    let server = learned_word_count(&ws, script).await;
     let run = llmos(
         &ws,
         &[
@@ -200,12 +199,7 @@ async fn a_near_goal_is_bound_by_exactly_one_llm_call() {
 #[tokio::test]
 async fn a_failing_program_loses_rating_and_falls_back_to_the_learner() {
     let ws = Ws::new();
-    ws.write("data/words.txt", "alpha beta gamma");
-    let mut script = word_count_script(
-        "data/words.txt",
-        "alpha beta gamma",
-        &["alpha", "beta", "gamma"],
-    );
+    let mut script = words_script();
     for _ in 0..8 {
         script = script.reply(Reply::ok(&canned::anthropic_text(
             "That file does not exist.",
@@ -213,8 +207,7 @@ async fn a_failing_program_loses_rating_and_falls_back_to_the_learner() {
             10,
         )));
     }
-    let server = LoopbackServer::start(script).await.unwrap();
-    learned_word_count(&ws, &server).await;
+    let server = learned_word_count(&ws, script).await;
     let mut expected = 1.0;
     for i in 0..7 {
         let (run, out) =
@@ -326,15 +319,7 @@ async fn original_traces_without_counterparts_are_reported_by_name() {
 #[tokio::test]
 async fn eight_runs_at_once_share_the_workspace() {
     let ws = Ws::new();
-    ws.write("data/words.txt", "alpha beta gamma");
-    let server = LoopbackServer::start(word_count_script(
-        "data/words.txt",
-        "alpha beta gamma",
-        &["alpha", "beta", "gamma"],
-    ))
-    .await
-    .unwrap();
-    learned_word_count(&ws, &server).await;
+    let server = learned_word_count(&ws, words_script()).await;
     let mut runs = Vec::new();
     for i in 0..8 {
         let words: Vec<String> = (0..=i).map(|w| format!("w{w}")).collect();

@@ -11,7 +11,7 @@ use llmos::llm::loopback::{LoopbackServer, Recorded, Reply, Script};
 use serde_json::{Value, json};
 
 /// Environment variables the binary must not inherit from the test process.
-const SCRUBBED: &[&str] = &[
+pub const SCRUBBED: &[&str] = &[
     "ANTHROPIC_API_KEY",
     "ANTHROPIC_BASE_URL",
     "OPENAI_API_KEY",

@@ -12,16 +12,7 @@ use llmos::llm::loopback::{LoopbackServer, Reply, Script};
 use serde_json::Value;
 
 use super::family::{Family, Goal, clear_workspace, same_meaning, write_files};
-
-/// Environment variables the binary must not inherit.
-const SCRUBBED: &[&str] = &[
-    "ANTHROPIC_API_KEY",
-    "ANTHROPIC_BASE_URL",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "LLMOS_MODEL",
-    "LLMOS_HOME",
-];
+use crate::support::learn::SCRUBBED;
 
 /// What became of one goal.
 #[derive(Clone, Debug, PartialEq)]
