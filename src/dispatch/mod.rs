@@ -29,6 +29,7 @@
 //! ordered by id, and no hash-map order reaches a result.
 
 pub mod library;
+pub mod mismatch;
 pub mod semantic;
 pub(crate) mod shape;
 pub mod template;
@@ -39,6 +40,7 @@ use indexmap::IndexMap;
 use crate::value::Value;
 
 pub use library::{Chosen, Entry, Library, Policy, Reach, choose, param_specs};
+pub use mismatch::{ShapeMismatch, TypeMismatch};
 pub use semantic::{DEFAULT_MIXED_THRESHOLD, SemanticIndex, Similarity};
 pub use shape::{Shape, ShapeKind};
 pub use template::{

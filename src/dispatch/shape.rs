@@ -38,6 +38,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ShapeMismatch;
+
 /// What kind of value a placeholder takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -157,45 +159,44 @@ impl Shape {
     }
 
     /// Whether `value` has this shape; the error says how it does not.
-    pub fn check(&self, value: Bound<'_>) -> Result<(), String> {
+    pub fn check(&self, value: Bound<'_>) -> Result<(), ShapeMismatch> {
+        let t = value.text;
         if self.quoted && !value.quoted {
-            return Err(match value.text.contains(QUOTE_CHARS) {
-                true => format!("`{}` is not one quoted value", value.text),
-                false => format!(
-                    "`{}` is not in quotes, as the value learned was",
-                    value.text
-                ),
+            return Err(match t.contains(QUOTE_CHARS) {
+                true => ShapeMismatch::NotOneQuoted(t.to_owned()),
+                false => ShapeMismatch::NotQuoted(t.to_owned()),
             });
         }
-        let t = value.text;
         match self.kind {
-            ShapeKind::Int if !is_int(t.trim()) => Err(format!("`{t}` is not an integer")),
+            ShapeKind::Int if !is_int(t.trim()) => Err(ShapeMismatch::NotInt(t.to_owned())),
             ShapeKind::Float if !is_int(t.trim()) && !is_float(t.trim()) => {
-                Err(format!("`{t}` is not a number"))
+                Err(ShapeMismatch::NotNumber(t.to_owned()))
             }
             ShapeKind::Int | ShapeKind::Float
                 if t.trim().starts_with('-') && !self.punct.has('-') =>
             {
-                Err(format!(
-                    "`{t}` is negative, and the value learned was not (`-3` lines means another thing than 3)"
-                ))
+                Err(ShapeMismatch::Negative(t.to_owned()))
             }
-            ShapeKind::Url if !is_url(t) || !is_token(t) => Err(format!("`{t}` is not a URL")),
+            ShapeKind::Url if !is_url(t) || !is_token(t) => {
+                Err(ShapeMismatch::NotUrl(t.to_owned()))
+            }
             _ if self.quoted => Ok(()),
             ShapeKind::Url => one_token(t),
             ShapeKind::Token | ShapeKind::Path => {
                 one_token(t)?;
                 if self.kind == ShapeKind::Path && is_url(t) {
-                    return Err(format!("`{t}` is a URL, not a path"));
+                    return Err(ShapeMismatch::UrlNotPath(t.to_owned()));
                 }
                 self.same_punctuation(t)
             }
             ShapeKind::Phrase { words } => {
                 let n = t.split_whitespace().count();
                 if n as u64 > u64::from(words) {
-                    return Err(format!(
-                        "`{t}` has {n} words; the value learned had {words}"
-                    ));
+                    return Err(ShapeMismatch::TooManyWords {
+                        text: t.to_owned(),
+                        words: n,
+                        learned: words,
+                    });
                 }
                 t.split_whitespace().try_for_each(|w| {
                     one_token(w)?;
@@ -209,7 +210,7 @@ impl Shape {
     /// Punctuation of a kind the learned value did not have joins several values
     /// (`a.txt,b.txt`, `ERROR|WARN`): refused. `-` and `_` are parts of words; `/`, `.`
     /// and `~` parts of paths.
-    fn same_punctuation(&self, t: &str) -> Result<(), String> {
+    fn same_punctuation(&self, t: &str) -> Result<(), ShapeMismatch> {
         let always: &[char] = match self.kind {
             ShapeKind::Path => &['-', '_', '/', '.', '~'],
             _ => &['-', '_'],
@@ -219,9 +220,10 @@ impl Shape {
             .find(|&c| !c.is_alphanumeric() && !always.contains(&c) && !self.punct.has(c));
         match odd {
             None => Ok(()),
-            Some(c) => Err(format!(
-                "`{t}` holds `{c}`, which the value learned did not: it may join several values"
-            )),
+            Some(odd) => Err(ShapeMismatch::OddPunctuation {
+                text: t.to_owned(),
+                odd,
+            }),
         }
     }
 
@@ -243,19 +245,15 @@ impl Shape {
 }
 
 /// One token with no quote characters that does not end a sentence.
-fn one_token(t: &str) -> Result<(), String> {
+fn one_token(t: &str) -> Result<(), ShapeMismatch> {
     if !is_token(t) {
-        return Err(format!(
-            "`{t}` is several words, and the value learned was one"
-        ));
+        return Err(ShapeMismatch::SeveralWords(t.to_owned()));
     }
     if t.contains(QUOTE_CHARS) {
-        return Err(format!("`{t}` holds quotes, and the value learned did not"));
+        return Err(ShapeMismatch::HoldsQuotes(t.to_owned()));
     }
     if ends_a_sentence(t) {
-        return Err(format!(
-            "`{t}` ends with punctuation, which is never part of a value"
-        ));
+        return Err(ShapeMismatch::EndsASentence(t.to_owned()));
     }
     Ok(())
 }

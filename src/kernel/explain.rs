@@ -237,10 +237,12 @@ fn candidates(
 }
 
 fn placeholder(v: &ValueCheck) -> Placeholder {
-    let said = |r: &Result<(), String>| match r {
-        Ok(()) => "ok".to_owned(),
-        Err(e) => e.clone(),
-    };
+    fn said(r: &Result<(), impl ToString>) -> String {
+        match r {
+            Ok(()) => "ok".to_owned(),
+            Err(e) => e.to_string(),
+        }
+    }
     Placeholder {
         param: v.param.clone(),
         value: v.text.clone(),

@@ -7,6 +7,7 @@ use indexmap::IndexMap;
 
 use super::GoalTemplate;
 use crate::dispatch::shape::{Bound, Shape};
+use crate::dispatch::{ShapeMismatch, TypeMismatch};
 use crate::types::Type;
 use crate::value::{Value, parse_as};
 
@@ -32,12 +33,12 @@ pub enum BindError {
         ty: Type,
         message: String,
     },
-    #[error("goal parameter `{param}` takes {}, but the goal gives `{text}`: {message}", shape.describe())]
+    #[error("goal parameter `{param}` takes {}, but the goal gives `{text}`: {why}", shape.describe())]
     Shape {
         param: String,
         text: String,
         shape: Shape,
-        message: String,
+        why: ShapeMismatch,
     },
 }
 
@@ -70,9 +71,9 @@ pub struct ValueCheck {
     pub quoted: bool,
     pub spec: Option<ParamSpec>,
     /// The shape check: `Ok` when there is no shape or the value has it.
-    pub shape: Result<(), String>,
+    pub shape: Result<(), ShapeMismatch>,
     /// The type check.
-    pub ty: Result<(), String>,
+    pub ty: Result<(), TypeMismatch>,
 }
 
 /// Everything `llmos run --explain` says about one template: the values of the split the
@@ -93,11 +94,11 @@ impl ParamSpec {
 
     fn check(&self, param: &str, v: Bound<'_>) -> Result<Value, BindError> {
         if let Some(shape) = &self.shape {
-            shape.check(v).map_err(|message| BindError::Shape {
+            shape.check(v).map_err(|why| BindError::Shape {
                 param: param.to_owned(),
                 text: v.text.to_owned(),
                 shape: *shape,
-                message,
+                why,
             })?;
         }
         parse_as(v.text, &self.ty).map_err(|message| BindError::Type {
@@ -174,8 +175,10 @@ impl GoalTemplate {
                     None => Ok(()),
                 };
                 let ty = match &spec {
-                    Some(s) => parse_as(v.text, &s.ty).map(drop),
-                    None => Err("the param has no declared type".to_owned()),
+                    Some(s) => parse_as(v.text, &s.ty)
+                        .map(drop)
+                        .map_err(TypeMismatch::Parse),
+                    None => Err(TypeMismatch::Undeclared),
                 };
                 ValueCheck {
                     param: name.clone(),
