@@ -53,6 +53,9 @@ pub enum RemoteError {
     /// The signing key of the workspace.
     #[error("{0}")]
     Key(String),
+    /// This workspace's own library, program store or database failed (not the remote).
+    #[error("{0}")]
+    Local(String),
 }
 
 impl Coded for RemoteError {
@@ -68,6 +71,7 @@ impl Coded for RemoteError {
             RemoteError::Contended { .. } => "remote-contended",
             RemoteError::Io { .. } => "remote-io",
             RemoteError::Key(_) => "signing-key",
+            RemoteError::Local(_) => "local-library",
         }
     }
 }

@@ -41,7 +41,7 @@ pub fn pull_for_goal(k: &Kernel, req: &Request, notes: &mut Vec<String>) -> bool
     let found = k
         .host
         .shared_runtime()
-        .map_err(|e| RemoteError::Config(e.to_string()))
+        .map_err(|e| RemoteError::Local(e.to_string()))
         .and_then(|rt| Remote::open(&k.config().remote, &k.ws().state_dir, &env, rt))
         .and_then(|remote| lookup_in(k, &remote, req, &trust, notes));
     match found {
@@ -91,7 +91,7 @@ fn try_pull(
     trust: &Trust,
     notes: &mut Vec<String>,
 ) -> Result<bool, RemoteError> {
-    let db = lock_db(k.db().map_err(|e| RemoteError::Config(e.to_string()))?);
+    let db = lock_db(k.db().map_err(|e| RemoteError::Local(e.to_string()))?);
     let local = Local {
         store: &k.store,
         db: &db,

@@ -98,7 +98,7 @@ pub fn pull_record(
         .db
         .library()
         .find_by_goal_template(&e.goal)
-        .map_err(|err| RemoteError::Config(err.to_string()))?;
+        .map_err(|err| RemoteError::Local(err.to_string()))?;
     if have.iter().any(|t| t.program_id == program) {
         return Ok(Outcome::Present);
     }
@@ -167,7 +167,7 @@ fn store_locally(
     signer: Option<String>,
 ) -> Result<Outcome, RemoteError> {
     let e = &r.record.entry;
-    let io = |err: crate::store::StoreError| RemoteError::Config(err.to_string());
+    let io = |err: crate::store::StoreError| RemoteError::Local(err.to_string());
     local.store.put(bytes).map_err(io)?;
     if let Some(s) = source {
         local
@@ -204,7 +204,7 @@ fn store_locally(
             })?;
             Ok(trace)
         })
-        .map_err(|err| RemoteError::Config(err.to_string()))?;
+        .map_err(|err| RemoteError::Local(err.to_string()))?;
     Ok(Outcome::Pulled { trace })
 }
 

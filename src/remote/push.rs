@@ -76,7 +76,7 @@ fn upload_entry(
 ) -> Result<(Record, ObjectId), RemoteError> {
     let e = &out.entry;
     let local = |reason: String| {
-        RemoteError::Config(format!("trace {} (`{}`): {reason}", e.id, e.goal_template))
+        RemoteError::Local(format!("trace {} (`{}`): {reason}", e.id, e.goal_template))
     };
     let program: ObjectId = e
         .program_id
@@ -86,7 +86,7 @@ fn upload_entry(
     let bytes = store.get(&program).map_err(|err| local(err.to_string()))?;
     remote.create(&layout::object(&program), &bytes)?;
     let source = upload_source(remote, store, &program).map_err(|err| match err {
-        RemoteError::Config(m) => local(m),
+        RemoteError::Local(m) => local(m),
         other => other,
     })?;
     let entry = Entry {
@@ -112,7 +112,7 @@ fn upload_source(
     // `get_source` checks the sidecar; the bytes uploaded are the file as checked.
     if store
         .get_source(program)
-        .map_err(|e| RemoteError::Config(e.to_string()))?
+        .map_err(|e| RemoteError::Local(e.to_string()))?
         .is_none()
     {
         return Ok(None);
