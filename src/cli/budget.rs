@@ -44,14 +44,9 @@ pub fn parse_usd(text: &str) -> Result<i64, String> {
     })
 }
 
-pub fn run(args: Args) -> Outcome {
-    match report(&args) {
-        Ok(()) => Outcome::Success,
-        Err(message) => {
-            eprintln!("error: {message}");
-            Outcome::Failed
-        }
-    }
+pub fn run(args: Args) -> Result<Outcome, super::CliError> {
+    report(&args).map_err(super::CliError::Budget)?;
+    Ok(Outcome::Success)
 }
 
 fn report(args: &Args) -> Result<(), String> {

@@ -29,20 +29,11 @@ pub struct Args {
 /// Most diagnostics shown per file.
 const LIMIT: usize = 100;
 
-pub fn run(args: Args) -> Outcome {
+pub fn run(args: Args) -> Result<Outcome, super::CliError> {
     // Offline: MCP tools come from the cached lists (`llmos mcp refresh`).
-    let tools = match super::program::open_workspace(args.root.root.as_deref()).and_then(|ws| {
-        let config = ws
-            .config()
-            .map_err(|e| super::program::LoadError::Message(format!("error: {e}")))?;
-        super::program::tools_listed(&ws, &config, crate::mcp::Listing::Cached)
-    }) {
-        Ok(t) => t,
-        Err(e) => {
-            e.print();
-            return Outcome::Failed;
-        }
-    };
+    let ws = super::program::open_workspace(args.root.root.as_deref())?;
+    let config = ws.config()?;
+    let tools = super::program::tools_listed(&ws, &config, crate::mcp::Listing::Cached)?;
     let tools = &tools;
     // In source order: read errors and diagnostics as they come.
     let all = std::cell::RefCell::new(Vec::<Value>::new());
@@ -73,7 +64,7 @@ pub fn run(args: Args) -> Outcome {
             crate::value::pretty_json(&Value::Array(all.into_inner()))
         );
     }
-    outcome
+    Ok(outcome)
 }
 
 fn summary(name: &str, checked: &Checked, errors: usize, warnings: usize) {

@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Outcome;
 use super::program::{Loaded, RootArg, compile_text, store, workspace_tools};
 use super::source::read_source;
+use super::{CliError, Outcome};
 use crate::tools::ToolTable;
 
 #[derive(Debug, clap::Args)]
@@ -48,38 +48,29 @@ struct Compiled {
     model: String,
 }
 
-pub fn run(args: Args) -> Outcome {
-    match compile(&args) {
-        Ok(()) => Outcome::Success,
-        Err(msg) => {
-            if !msg.is_empty() {
-                eprintln!("{msg}");
-            }
-            Outcome::Failed
-        }
-    }
-}
-
-fn compile(args: &Args) -> Result<(), String> {
-    let host = super::host(args.root.root.as_deref()).map_err(|e| format!("error: {e}"))?;
+pub fn run(args: Args) -> Result<Outcome, CliError> {
+    let host = super::host(args.root.root.as_deref())?;
     let ws = &host.ws;
-    let tools = workspace_tools(&host).map_err(print_load_error)?;
+    let tools = workspace_tools(&host)?;
     let compiled = match args.file.extension().and_then(|e| e.to_str()) {
         Some("llt") => compile_llt(&args.file, &tools)?,
         Some("yaml" | "yml") => compile_recording(&args.file, &tools)?,
         other => {
             let what = other.map_or("no extension".to_owned(), |e| format!("`.{e}`"));
-            return Err(format!(
-                "error: cannot compile {}: {what} is not a source this llmos compiles (expected a .llt trace or a .yaml recording)",
-                args.file.display()
+            return Err(CliError::input(
+                "not-a-program",
+                format!(
+                    "cannot compile {}: {what} is not a source this llmos compiles (expected a .llt trace or a .yaml recording)",
+                    args.file.display()
+                ),
             ));
         }
     };
     if let Some(Emit::Llt) = args.emit {
         out!("{}", compiled.llt);
-        return Ok(());
+        return Ok(Outcome::Success);
     }
-    let id = store(ws, &compiled.loaded).map_err(print_load_error)?;
+    let id = store(ws, &compiled.loaded)?;
     if !compiled.seeds.is_empty() {
         seed_slot_cache(ws, &id, &compiled.model, &compiled.seeds)?;
     }
@@ -87,19 +78,13 @@ fn compile(args: &Args) -> Result<(), String> {
         write_output(out, &crate::bytecode::encode(&compiled.loaded.program))?;
     }
     outln!("{id}");
-    Ok(())
+    Ok(Outcome::Success)
 }
 
-/// Prints a load error and leaves nothing more to say.
-fn print_load_error(e: super::program::LoadError) -> String {
-    e.print();
-    String::new()
-}
-
-fn compile_llt(path: &Path, tools: &ToolTable) -> Result<Compiled, String> {
+fn compile_llt(path: &Path, tools: &ToolTable) -> Result<Compiled, CliError> {
     let name = path.display().to_string();
     let text = read_source(path)?;
-    let (loaded, _) = compile_text(&name, &text, tools).map_err(print_load_error)?;
+    let (loaded, _) = compile_text(&name, &text, tools)?;
     if !loaded.warnings.is_empty() {
         super::render::print_all(&loaded.warnings, &name, &text, 100);
     }
@@ -114,18 +99,20 @@ fn compile_llt(path: &Path, tools: &ToolTable) -> Result<Compiled, String> {
 }
 
 /// A Learner recording (`.yaml`): compiled to the program a person could have written.
-fn compile_recording(path: &Path, tools: &ToolTable) -> Result<Compiled, String> {
+fn compile_recording(path: &Path, tools: &ToolTable) -> Result<Compiled, CliError> {
     let name = path.display().to_string();
     let text = read_source(path)?;
-    let rec = crate::learn::recording::parse_recording(&text, &name)
-        .map_err(|e| format!("error: {e}"))?;
-    let c = crate::learn::compile::compile_with(&rec, tools)
-        .map_err(|e| format!("error: cannot compile {name}: {e}"))?;
+    let rec = crate::learn::recording::parse_recording(&text, &name)?;
+    let failed = |message: String| CliError::Compile {
+        what: format!("cannot compile {name}"),
+        message,
+    };
+    let c = crate::learn::compile::compile_with(&rec, tools).map_err(|e| failed(e.to_string()))?;
     for note in &c.notes {
         note!("note: {name}: {note}");
     }
     let program = crate::bytecode::verify(c.program.clone(), tools)
-        .map_err(|e| format!("error: cannot compile {name}: the program is invalid: {e}"))?;
+        .map_err(|e| failed(format!("the program is invalid: {e}")))?;
     let bytes = crate::bytecode::encode(&program);
     let llt_name = format!("{}.llt", path.with_extension("").display());
     Ok(Compiled {
@@ -149,19 +136,21 @@ pub fn seed_slot_cache(
     id: &crate::store::ObjectId,
     model: &str,
     seeds: &[crate::learn::compile::SlotAnswer],
-) -> Result<(), String> {
-    ws.ensure_state_dir().map_err(|e| format!("error: {e}"))?;
-    let db = crate::db::Db::open_in(&ws.state_dir).map_err(|e| format!("error: {e}"))?;
+) -> Result<(), CliError> {
+    ws.ensure_state_dir()?;
+    let db = crate::db::Db::open_in(&ws.state_dir)?;
     for s in seeds {
         db.slots()
-            .put(&id.to_string(), &s.slot, &s.prompt, model, &s.answer)
-            .map_err(|e| format!("error: {e}"))?;
+            .put(&id.to_string(), &s.slot, &s.prompt, model, &s.answer)?;
     }
     Ok(())
 }
 
 /// Writes the bytecode file atomically (a temp file beside it, then a rename).
-fn write_output(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    crate::store::write_atomic(path, bytes)
-        .map_err(|e| format!("error: cannot write {}: {e}", path.display()))
+fn write_output(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    crate::store::write_atomic(path, bytes).map_err(|source| CliError::Io {
+        doing: "cannot write",
+        path: path.to_owned(),
+        source,
+    })
 }

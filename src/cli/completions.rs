@@ -13,10 +13,10 @@ pub struct Args {
     pub shell: Shell,
 }
 
-pub fn run(args: Args) -> Outcome {
+pub fn run(args: Args) -> Result<Outcome, super::CliError> {
     let mut command = Cli::command();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, "llmos", &mut script);
     out!("{}", String::from_utf8_lossy(&script));
-    Outcome::Success
+    Ok(Outcome::Success)
 }

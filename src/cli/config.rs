@@ -6,9 +6,9 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::Outcome;
 use super::program::RootArg;
-use crate::workspace::{LLMOS_HOME, Workspace, discover};
+use super::{CliError, Outcome};
+use crate::workspace::{LLMOS_HOME, Workspace, WorkspaceError, discover};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -34,18 +34,17 @@ fn row(key: &str, value: impl Into<String>, source: impl Into<String>) -> Row {
     }
 }
 
-pub fn run(args: Args) -> Outcome {
+pub fn run(args: Args) -> Result<Outcome, CliError> {
     let env = |k: &str| super::env().var(k).filter(|v| !v.trim().is_empty());
-    match rows(args.root.root.as_deref(), &env) {
-        Ok(rows) if args.json => {
+    match rows(args.root.root.as_deref(), &env)? {
+        rows if args.json => {
             let list: Vec<Value> = rows
                 .iter()
                 .map(|r| json!({"key": r.key, "value": r.value, "source": r.source}))
                 .collect();
             outln!("{}", crate::value::pretty_json(&Value::Array(list)));
-            Outcome::Success
         }
-        Ok(rows) => {
+        rows => {
             let width = |f: fn(&Row) -> &str| rows.iter().map(|r| f(r).chars().count()).max();
             let (k, v) = (
                 width(|r| &r.key).unwrap_or(0),
@@ -54,17 +53,13 @@ pub fn run(args: Args) -> Outcome {
             for r in &rows {
                 outln!("{:<k$}  {:<v$}  {}", r.key, r.value, r.source);
             }
-            Outcome::Success
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Outcome::Failed
         }
     }
+    Ok(Outcome::Success)
 }
 
-fn rows(root: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Row>, String> {
-    let ws = Workspace::open(root, env).map_err(|e| e.to_string())?;
+fn rows(root: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Row>, CliError> {
+    let ws = Workspace::open(root, env)?;
     let mut rows = vec![
         row(
             "root",
@@ -84,13 +79,23 @@ fn rows(root: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec
         "none: defaults only"
     };
     rows.push(row("config file", path.display().to_string(), file_note));
-    let config = ws.config().map_err(|e| e.to_string())?;
+    let config = ws.config()?;
     let text = if exists {
-        std::fs::read_to_string(&path).map_err(|e| e.to_string())?
+        std::fs::read_to_string(&path).map_err(|source| CliError::Io {
+            doing: "cannot read",
+            path: path.clone(),
+            source,
+        })?
     } else {
         String::new()
     };
-    let table: toml::Table = toml::from_str(&text).map_err(|e| e.to_string())?;
+    // `ws.config()` parsed the same text: this cannot fail unless the file changed since.
+    let table: toml::Table = toml::from_str(&text).map_err(|e| WorkspaceError::Config {
+        path: path.clone(),
+        line: None,
+        column: None,
+        message: e.message().to_owned(),
+    })?;
     let in_file = |dotted: &str| {
         let mut v: Option<&toml::Value> = None;
         for (i, part) in dotted.split('.').enumerate() {

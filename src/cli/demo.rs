@@ -46,27 +46,66 @@ pub struct Args {
     pub keep: bool,
 }
 
-pub fn run(args: Args) -> Outcome {
-    let root = match workspace() {
-        Ok(root) => root,
-        Err(e) => {
-            eprintln!("error: cannot set up the demo's workspace: {e}");
-            return Outcome::Failed;
+/// Why the demo stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("cannot set up the demo's workspace: {0}")]
+    Setup(#[source] std::io::Error),
+    #[error("cannot find the llmos binary to run: {0}")]
+    NoBinary(#[source] std::io::Error),
+    #[error("cannot run {}: {source}", exe.display())]
+    Spawn {
+        exe: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A step's `llmos` failed: its command line and its stderr.
+    #[error("`llmos {command}` failed: {stderr}")]
+    Step { command: String, stderr: String },
+    #[error("`llmos run` did not print its JSON report ({source}): {stdout}")]
+    NoReport {
+        stdout: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A goal was not reached: the `error` of its `--json` report.
+    #[error("`llmos run \"{goal}\"` failed: {error}")]
+    Goal { goal: &'static str, error: Value },
+    #[error("cannot read {}: {source}", path.display())]
+    Recording {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    BadRecording(#[from] crate::learn::recording::RecordingError),
+}
+
+impl crate::diag::Coded for DemoError {
+    fn kind(&self) -> &'static str {
+        "demo"
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            DemoError::Setup(_) | DemoError::Recording { .. } => "io",
+            DemoError::NoBinary(_) | DemoError::Spawn { .. } => "no-binary",
+            DemoError::Step { .. } | DemoError::Goal { .. } => "demo-step-failed",
+            DemoError::NoReport { .. } => "no-report",
+            DemoError::BadRecording(_) => "bad-recording",
         }
-    };
+    }
+}
+
+pub fn run(args: Args) -> Result<Outcome, super::CliError> {
+    let root = workspace().map_err(DemoError::Setup)?;
     let result = Demo::new(&root).and_then(|demo| demo.show());
     if args.keep {
         note!("the demo's workspace is kept: {}", root.display());
     } else if let Err(e) = std::fs::remove_dir_all(&root) {
         eprintln!("warning: cannot remove {}: {e}", root.display());
     }
-    match result {
-        Ok(()) => Outcome::Success,
-        Err(e) => {
-            eprintln!("error: {e}");
-            Outcome::Failed
-        }
-    }
+    result?;
+    Ok(Outcome::Success)
 }
 
 /// A new folder under the system's temp folder holding the demo's files and cassette.
@@ -106,16 +145,15 @@ struct Demo {
 }
 
 impl Demo {
-    fn new(root: &Path) -> Result<Demo, String> {
-        let exe = std::env::current_exe()
-            .map_err(|e| format!("cannot find the llmos binary to run: {e}"))?;
+    fn new(root: &Path) -> Result<Demo, DemoError> {
+        let exe = std::env::current_exe().map_err(DemoError::NoBinary)?;
         Ok(Demo {
             exe,
             root: root.to_path_buf(),
         })
     }
 
-    fn show(&self) -> Result<(), String> {
+    fn show(&self) -> Result<(), DemoError> {
         intro(&self.root);
         section(
             "1. Learner: nothing in the library matches, so the LLM solves the goal with tools",
@@ -139,15 +177,18 @@ impl Demo {
     }
 
     /// `llmos run GOAL --json -v`: the progress lines as they come, then the answer.
-    fn run_goal(&self, goal: &'static str) -> Result<RunResult, String> {
+    fn run_goal(&self, goal: &'static str) -> Result<RunResult, DemoError> {
         outln!("$ llmos run \"{goal}\"");
         let started = Instant::now();
         let (stdout, ok) = self.llmos(&["run", goal, "--json", "-v"], true)?;
         let wall = started.elapsed();
-        let json: Value = serde_json::from_str(&stdout)
-            .map_err(|e| format!("`llmos run` did not print its JSON report ({e}): {stdout}"))?;
+        let json: Value = match serde_json::from_str(&stdout) {
+            Ok(json) => json,
+            Err(source) => return Err(DemoError::NoReport { stdout, source }),
+        };
         if !ok || json["outcome"] != "success" {
-            return Err(format!("`llmos run \"{goal}\"` failed: {}", json["error"]));
+            let error = json["error"].clone();
+            return Err(DemoError::Goal { goal, error });
         }
         outln!("{}", json["output"].as_str().unwrap_or_default());
         outln!();
@@ -157,7 +198,7 @@ impl Demo {
     /// Runs this binary in the demo's workspace with the cassette as its LLM; returns its
     /// stdout and whether it succeeded. Its stderr is shown line by line as it comes
     /// (indented) when `live`, else only when it fails.
-    fn llmos(&self, args: &[&str], live: bool) -> Result<(String, bool), String> {
+    fn llmos(&self, args: &[&str], live: bool) -> Result<(String, bool), DemoError> {
         let cassette = self.root.join("cassette.json");
         let mut child = Command::new(&self.exe)
             .args(args)
@@ -170,7 +211,7 @@ impl Demo {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", self.exe.display()))?;
+            .map_err(|source| self.spawn_error(source))?;
         let stdout = child.stdout.take();
         let reader = std::thread::spawn(move || {
             let mut text = String::new();
@@ -188,16 +229,22 @@ impl Demo {
                 }
             }
         }
-        let status = child.wait().map_err(|e| e.to_string())?;
+        let status = child.wait().map_err(|source| self.spawn_error(source))?;
         let stdout = reader.join().unwrap_or_default();
         if !status.success() && !live {
-            return Err(format!(
-                "`llmos {}` failed: {}",
-                args.join(" "),
-                errors.join("\n")
-            ));
+            return Err(DemoError::Step {
+                command: args.join(" "),
+                stderr: errors.join("\n"),
+            });
         }
         Ok((stdout, status.success()))
+    }
+
+    fn spawn_error(&self, source: std::io::Error) -> DemoError {
+        DemoError::Spawn {
+            exe: self.exe.clone(),
+            source,
+        }
     }
 }
 
@@ -229,10 +276,13 @@ fn section(title: &str) {
 }
 
 /// The recording, one line per step: tool, arguments, result (each cut short).
-fn show_recording(path: &Path) -> Result<(), String> {
+fn show_recording(path: &Path) -> Result<(), DemoError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?;
-    let rec = parse_recording(&text, &name).map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(path).map_err(|source| DemoError::Recording {
+        path: path.to_owned(),
+        source,
+    })?;
+    let rec = parse_recording(&text, &name)?;
     let file = path.file_name().unwrap_or_default().to_string_lossy();
     outln!(".llmos/recordings/{file}: \"{}\"", rec.goal);
     outln!(

@@ -1,8 +1,8 @@
 //! `llmos disasm PROGRAM`: the readable listing of a program (header, params, slots,
 //! tools, constants, ops with their data and effect edges, steps, output).
 
-use super::Outcome;
-use super::program::{RootArg, load_and_report};
+use super::program::{RootArg, load_to_show};
+use super::{CliError, Outcome};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -13,13 +13,11 @@ pub struct Args {
     pub root: RootArg,
 }
 
-pub fn run(args: Args) -> Outcome {
-    let Some((loaded, tools)) = load_and_report(&args.program, args.root.root.as_deref()) else {
-        return Outcome::Failed;
-    };
+pub fn run(args: Args) -> Result<Outcome, CliError> {
+    let (loaded, tools) = load_to_show(&args.program, args.root.root.as_deref())?;
     out!(
         "{}",
         crate::bytecode::disasm_with(&loaded.program, &loaded.id, &tools)
     );
-    Outcome::Success
+    Ok(Outcome::Success)
 }

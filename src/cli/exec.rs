@@ -13,9 +13,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::Outcome;
-use super::program::{self, LoadError, Loaded};
-use super::render::{print_all, render, stderr_color};
+use super::program::{self, Loaded};
+use super::render::print_all;
+use super::{CliError, Outcome};
 use crate::diag::{Coded, Span};
 use crate::kernel::follow;
 use crate::store::RunId;
@@ -91,41 +91,33 @@ pub(super) fn parse_limit(text: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-pub fn run(args: Args) -> Outcome {
-    let host = match super::host(args.root.as_deref()) {
-        Ok(host) => host,
-        Err(e) => return fail(&format!("error: {e}")),
-    };
+pub fn run(args: Args) -> Result<Outcome, CliError> {
+    let mut summary = Summary::default();
+    let result = exec(&args, &mut summary);
+    match (&result, args.json) {
+        (Ok(out), false) => print_output(out),
+        (result, true) => print_stdout(&(canonical_json(&summary.json(result)) + "\n")),
+        (Err(_), false) => {}
+    }
+    result.map(|_| Outcome::Success)
+}
+
+/// Loads and runs the program; `summary` gets what is known of the run as it goes (all
+/// of it, or as far as it got before an error).
+fn exec(args: &Args, summary: &mut Summary) -> Result<RunOutput, CliError> {
+    let host = super::host(args.root.as_deref())?;
     let (ws, config) = (&host.ws, &host.config);
-    let tools = match program::workspace_tools(&host) {
-        Ok(t) => t,
-        Err(e) => {
-            e.print();
-            return Outcome::Failed;
-        }
-    };
-    let loaded = match program::load(&args.program, ws, &tools) {
-        Ok(l) => l,
-        Err(LoadError::Message(m)) => return fail(&m),
-        Err(LoadError::Diagnostics {
-            file,
-            text,
-            diagnostics,
-        }) => {
-            print_all(&diagnostics, &file, &text, 100);
-            return Outcome::Failed;
-        }
-    };
+    let tools = program::workspace_tools(&host)?;
+    let loaded = program::load(&args.program, ws, &tools)?;
     if let (false, Some((file, text))) = (loaded.warnings.is_empty(), &loaded.source) {
         print_all(&loaded.warnings, file, text, 100);
     }
-    let sets = match vm::Bindings::from_sets(&loaded.program, &args.set) {
-        Ok(s) => s,
-        Err(e) => {
-            report(&e, &loaded, &tools);
-            return Outcome::Failed;
-        }
-    };
+    let id = loaded.id.to_string();
+    summary.program = Some(id.clone());
+    summary.name = Some(loaded.program.name.clone());
+    summary.steps = loaded.program.steps.len();
+    let sets = vm::Bindings::from_sets(&loaded.program, &args.set)
+        .map_err(|e| located(e, &loaded, &tools))?;
     let granted = args
         .allow
         .iter()
@@ -133,16 +125,16 @@ pub fn run(args: Args) -> Outcome {
         .collect::<EffectSet>()
         .union(config.allowed())
         .union(EffectSet::DEFAULT_GRANTED);
-    let id = loaded.id.to_string();
     let run_id = RunId::new();
+    summary.run_id = Some(run_id.clone());
     let resolver = host.slot_resolver(
         run_id.as_str(),
         None,
         args.offline || loaded.program.slots.is_empty(),
     );
     let inputs = RunInputs {
-        program_id: id.clone(),
-        run_id: run_id.clone(),
+        program_id: id,
+        run_id,
         params: Default::default(),
         sets,
         granted,
@@ -152,55 +144,28 @@ pub fn run(args: Args) -> Outcome {
         cancel: Cancel::new(),
         tools: tools.clone(),
     };
-    let result = match follow::run_program(&host, &loaded.program, inputs, &resolver) {
-        Ok(h) => h.result,
-        Err(e) => return fail(&format!("error: {e}")),
-    };
-    let summary = Summary {
-        program: &id,
-        name: &loaded.program.name,
-        run_id: &run_id,
-        steps: loaded.program.steps.len(),
-    };
-    match result {
-        Ok(out) => {
-            if args.json {
-                print_stdout(&(canonical_json(&summary.json(Ok(&out))) + "\n"));
-            } else {
-                print_output(&out);
-            }
-            Outcome::Success
-        }
-        Err(e) => {
-            report(&e, &loaded, &tools);
-            if args.json {
-                print_stdout(&(canonical_json(&summary.json(Err(&e))) + "\n"));
-            }
-            Outcome::Failed
-        }
-    }
+    follow::run_program(&host, &loaded.program, inputs, &resolver)?
+        .result
+        .map_err(|e| located(e, &loaded, &tools))
 }
 
-fn fail(message: &str) -> Outcome {
-    eprintln!("{message}");
-    Outcome::Failed
-}
-
-/// Names a run in `--json`.
-struct Summary<'a> {
-    program: &'a str,
-    name: &'a str,
-    run_id: &'a RunId,
+/// What `--json` says of a run: the program, its name and the run's id, as far as they
+/// are known (a program that does not load has none).
+#[derive(Default)]
+struct Summary {
+    program: Option<String>,
+    name: Option<String>,
+    run_id: Option<RunId>,
     /// Statements of the program (all of them ran when the run succeeded).
     steps: usize,
 }
 
-impl Summary<'_> {
-    fn json(&self, result: Result<&RunOutput, &RunError>) -> Value {
+impl Summary {
+    fn json(&self, result: &Result<RunOutput, CliError>) -> Value {
         let mut obj = serde_json::json!({
             "program": self.program,
             "name": self.name,
-            "run_id": self.run_id.as_str(),
+            "run_id": self.run_id.as_ref().map(RunId::as_str),
             "mode": "follower",
         });
         let fields = match result {
@@ -245,19 +210,16 @@ fn print_stdout(text: &str) {
     super::out::write(text);
 }
 
-/// Prints a run error on stderr: against the step's source line when the step and the
-/// source are known, else as plain lines.
-pub(super) fn report(e: &RunError, loaded: &Loaded, tools: &ToolTable) {
-    if let (Some(step), Some((file, text))) = (e.step, &loaded.source)
-        && let Some(span) = step_span(loaded, text, step, tools)
-    {
-        let d = e.diagnostic(span).label("this step");
-        eprint!("{}", render(&d, file, text, stderr_color()));
-        return;
-    }
-    for line in e.message.lines() {
-        eprintln!("error[{}]: {line}", e.code());
-    }
+/// A run error with its step's place in the program's source, when both are known (the
+/// error is then shown against that line).
+pub(super) fn located(e: RunError, loaded: &Loaded, tools: &ToolTable) -> CliError {
+    let at = match (e.step, &loaded.source) {
+        (Some(step), Some((file, text))) => {
+            step_span(loaded, text, step, tools).map(|span| (file.clone(), text.clone(), span))
+        }
+        _ => None,
+    };
+    CliError::run(e, at)
 }
 
 /// The source span of statement `step` (the `return` expression past the last one),

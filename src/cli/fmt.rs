@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use super::Outcome;
 use super::render::print_all;
 use super::source::{Input, for_each_source};
+use super::{CliError, Outcome};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -17,8 +17,8 @@ pub struct Args {
     pub files: Vec<PathBuf>,
 }
 
-pub fn run(args: Args) -> Outcome {
-    for_each_source(&args.files, |input, name, src| {
+pub fn run(args: Args) -> Result<Outcome, CliError> {
+    let outcome = for_each_source(&args.files, |input, name, src| {
         let (file, diags) = crate::syntax::parse(src);
         if crate::diag::has_errors(&diags) {
             print_all(&diags, name, src, 100);
@@ -36,15 +36,21 @@ pub fn run(args: Args) -> Outcome {
             eprintln!("{name}: would be reformatted");
             false
         } else if let Input::File(path) = input
-            && let Err(e) = write_file(path, &formatted)
+            && let Err(source) = write_file(path, &formatted)
         {
-            eprintln!("error: cannot write {name}: {e}");
+            CliError::Io {
+                doing: "cannot write",
+                path: path.clone(),
+                source,
+            }
+            .print();
             false
         } else {
             note!("{name}: formatted");
             true
         }
-    })
+    });
+    Ok(outcome)
 }
 
 /// Replaces a file atomically: a temporary file beside it, then a rename.

@@ -1,8 +1,8 @@
 //! `llmos graph PROGRAM [--format dot|mermaid]`: the program's DAG (params, steps and
 //! slots as nodes; data edges solid, effect edges dashed).
 
-use super::Outcome;
-use super::program::{RootArg, load_and_report};
+use super::program::{RootArg, load_to_show};
+use super::{CliError, Outcome};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -25,14 +25,12 @@ pub enum Format {
     Mermaid,
 }
 
-pub fn run(args: Args) -> Outcome {
-    let Some((loaded, _)) = load_and_report(&args.program, args.root.root.as_deref()) else {
-        return Outcome::Failed;
-    };
+pub fn run(args: Args) -> Result<Outcome, CliError> {
+    let (loaded, _) = load_to_show(&args.program, args.root.root.as_deref())?;
     let text = match args.format {
         Format::Dot => crate::ir::render::dot(&loaded.program),
         Format::Mermaid => crate::ir::render::mermaid(&loaded.program),
     };
     out!("{text}");
-    Outcome::Success
+    Ok(Outcome::Success)
 }

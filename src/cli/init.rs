@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Outcome;
+use super::{CliError, Outcome};
 use crate::workspace::{Workspace, discover};
 
 #[derive(Debug, clap::Args)]
@@ -64,32 +64,36 @@ pub fn size_text(bytes: u64) -> String {
     }
 }
 
-pub fn run(args: Args) -> Outcome {
-    match init(args.dir.as_deref().unwrap_or(Path::new("."))) {
-        Ok(()) => Outcome::Success,
-        Err(e) => {
-            eprintln!("error: {e}");
-            Outcome::Failed
-        }
+pub fn run(args: Args) -> Result<Outcome, CliError> {
+    init(args.dir.as_deref().unwrap_or(Path::new(".")))?;
+    Ok(Outcome::Success)
+}
+
+/// An I/O error naming what was being done and where.
+fn io(doing: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> CliError {
+    let path = path.to_owned();
+    move |source| CliError::Io {
+        doing,
+        path,
+        source,
     }
 }
 
-fn init(dir: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let dir = &std::fs::canonicalize(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+fn init(dir: &Path) -> Result<(), CliError> {
+    std::fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
+    let dir = &std::fs::canonicalize(dir).map_err(io("cannot resolve", dir))?;
     let outer = dir.parent().and_then(discover);
     // The state folder is `<dir>/.llmos` whatever LLMOS_HOME says: init makes this one.
-    let ws = Workspace::open(Some(dir), |_| None).map_err(|e| e.to_string())?;
+    let ws = Workspace::open(Some(dir), |_| None)?;
     let existed = ws.state_dir.is_dir();
-    std::fs::create_dir_all(&ws.state_dir)
-        .map_err(|e| format!("cannot create {}: {e}", ws.state_dir.display()))?;
-    ws.ensure_state_dir().map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&ws.state_dir).map_err(io("cannot create", &ws.state_dir))?;
+    ws.ensure_state_dir()?;
     let config = ws.config_path();
     let wrote = if config.exists() {
         false
     } else {
         crate::store::write_atomic(&config, config_template().as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
+            .map_err(io("cannot write", &config))?;
         true
     };
     let state = ws.state_dir.display();

@@ -11,7 +11,7 @@ use std::io::{BufRead as _, IsTerminal as _};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::Outcome;
+use super::{CliError, Outcome};
 use crate::economy::meter::lock_db;
 use crate::kernel::{Kernel, Mode, Report, Request};
 use crate::types::{Effect, EffectSet};
@@ -99,33 +99,47 @@ impl Session {
                     self.mode = mode;
                     outln!("mode {}", mode_name(self.mode));
                 }
-                Err(_) => eprintln!("error: `{m}` is not a mode: auto, follower or learner"),
+                Err(_) => CliError::input(
+                    "bad-mode",
+                    format!("`{m}` is not a mode: auto, follower or learner"),
+                )
+                .print(),
             },
-            Line::Budget(arg) => self.budget(arg),
-            Line::Traces => {
-                if let Err(e) = super::traces::ls(&self.kernel, false) {
-                    eprintln!("error: {e}");
+            Line::Budget(arg) => {
+                if let Err(e) = self.budget(arg) {
+                    e.print();
                 }
             }
-            Line::Unknown(w) => eprintln!("error: unknown command `{w}`; `help` lists them"),
+            Line::Traces => {
+                if let Err(e) = super::traces::ls(&self.kernel, false) {
+                    e.print();
+                }
+            }
+            Line::Unknown(w) => CliError::input(
+                "unknown-command",
+                format!("unknown command `{w}`; `help` lists them"),
+            )
+            .print(),
             Line::Goal(goal) => self.goal(goal),
         }
         true
     }
 
-    fn budget(&mut self, arg: Option<&str>) {
+    fn budget(&mut self, arg: Option<&str>) -> Result<(), CliError> {
         match arg {
             Some("none") => self.budget = None,
-            Some(usd) => match super::budget::parse_usd(usd) {
-                Ok(v) => self.budget = Some(v),
-                Err(e) => return eprintln!("error: {e}"),
-            },
+            Some(usd) => {
+                let usd = super::budget::parse_usd(usd)
+                    .map_err(|e| CliError::input("bad-amount", e.to_string()))?;
+                self.budget = Some(usd);
+            }
             None => {}
         }
         let limit = self
             .budget
             .map_or("none".to_owned(), |b| format!("${:.4}", usd(b)));
         outln!("balance {} · limit per goal {limit}", balance(&self.kernel));
+        Ok(())
     }
 
     fn goal(&self, goal: &str) {
@@ -153,14 +167,8 @@ fn mode_name(mode: Mode) -> &'static str {
     }
 }
 
-pub fn run(args: Args) -> Outcome {
-    let kernel = match super::kernel(args.root.as_deref()) {
-        Ok(k) => k,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Outcome::Failed;
-        }
-    };
+pub fn run(args: Args) -> Result<Outcome, CliError> {
+    let kernel = super::kernel(args.root.as_deref())?;
     note!(
         "llmos interactive: one goal per line; `help` lists the commands, `exit` or Ctrl-D leaves."
     );
@@ -173,8 +181,10 @@ pub fn run(args: Args) -> Outcome {
     };
     if std::io::stdin().is_terminal() {
         let Ok(mut editor) = rustyline::DefaultEditor::new() else {
-            eprintln!("error: cannot set up line editing on this terminal");
-            return Outcome::Failed;
+            return Err(CliError::input(
+                "no-terminal",
+                "cannot set up line editing on this terminal",
+            ));
         };
         let history = session.kernel.ws().state_dir.join("history");
         let _ = editor.load_history(&history);
@@ -203,16 +213,13 @@ pub fn run(args: Args) -> Outcome {
             }
         }
     }
-    Outcome::Success
+    Ok(Outcome::Success)
 }
 
 /// The balance as `$9.9906`, or `?` when the ledger cannot be read.
 fn balance(k: &Kernel) -> String {
-    k.db()
-        .map_err(|e| e.to_string())
-        .and_then(|db| lock_db(db).ledger().balance().map_err(|e| e.to_string()))
-        .map(|b| format!("${:.4}", usd(b)))
-        .unwrap_or_else(|_| "?".into())
+    let balance = || -> Result<i64, CliError> { Ok(lock_db(k.db()?).ledger().balance()?) };
+    balance().map_or_else(|_| "?".into(), |b| format!("${:.4}", usd(b)))
 }
 
 /// `[follower · $0.0000 · balance $9.9906]`

@@ -2,7 +2,7 @@
 //! record `llmos remote push` publishes. The public key is printed on stdout as one
 //! token (`ed25519:` and base64), for other machines' `[remote] trusted_keys`.
 
-use super::Outcome;
+use super::{CliError, Outcome};
 use crate::remote::keys;
 use crate::workspace::Workspace;
 
@@ -27,23 +27,12 @@ pub enum Command {
     Show,
 }
 
-pub fn run(args: Args) -> Outcome {
-    match run_inner(args) {
-        Ok(()) => Outcome::Success,
-        Err(e) => {
-            eprintln!("error: {e}");
-            Outcome::Failed
-        }
-    }
-}
-
-fn run_inner(args: Args) -> Result<(), String> {
-    let ws = Workspace::open(args.root.root.as_deref(), super::env().lookup())
-        .map_err(|e| e.to_string())?;
+pub fn run(args: Args) -> Result<Outcome, CliError> {
+    let ws = Workspace::open(args.root.root.as_deref(), super::env().lookup())?;
     let path = keys::key_path(&ws.state_dir);
     match args.command {
         Command::Generate { force } => {
-            let pair = keys::generate(&path, force).map_err(|e| e.to_string())?;
+            let pair = keys::generate(&path, force)?;
             outln!("{}", pair.public());
             eprintln!(
                 "key saved in {}; add the public key above to `[remote] trusted_keys` \
@@ -51,15 +40,18 @@ fn run_inner(args: Args) -> Result<(), String> {
                 path.display()
             );
         }
-        Command::Show => match keys::load(&path).map_err(|e| e.to_string())? {
+        Command::Show => match keys::load(&path)? {
             Some(pair) => outln!("{}", pair.public()),
             None => {
-                return Err(format!(
-                    "no key in {} (`llmos keys generate` makes one)",
-                    path.display()
+                return Err(CliError::input(
+                    "no-key",
+                    format!(
+                        "no key in {} (`llmos keys generate` makes one)",
+                        path.display()
+                    ),
                 ));
             }
         },
     }
-    Ok(())
+    Ok(Outcome::Success)
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::CommandFactory as _;
 
-use super::{Cli, Outcome};
+use super::{Cli, CliError, Outcome};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -18,25 +18,19 @@ pub struct Args {
     pub dir: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> Outcome {
+pub fn run(args: Args) -> Result<Outcome, CliError> {
     let mut llmos = Cli::command();
     llmos.build();
     if let Some(dir) = &args.dir {
-        let written =
-            std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(llmos, dir));
-        return match written {
-            Ok(()) => {
-                note!("man pages written to {}", dir.display());
-                Outcome::Success
-            }
-            Err(e) => {
-                eprintln!(
-                    "error: cannot write the man pages to {}: {e}",
-                    dir.display()
-                );
-                Outcome::Failed
-            }
-        };
+        std::fs::create_dir_all(dir)
+            .and_then(|()| clap_mangen::generate_to(llmos, dir))
+            .map_err(|source| CliError::Io {
+                doing: "cannot write the man pages to",
+                path: dir.clone(),
+                source,
+            })?;
+        note!("man pages written to {}", dir.display());
+        return Ok(Outcome::Success);
     }
     let page = match &args.command {
         None => llmos,
@@ -44,23 +38,17 @@ pub fn run(args: Args) -> Outcome {
             Some(sub) => sub.clone().version(env!("CARGO_PKG_VERSION")),
             None => {
                 let names: Vec<&str> = llmos.get_subcommands().map(|c| c.get_name()).collect();
-                eprintln!(
-                    "error: no command `{name}` (commands: {})",
-                    names.join(", ")
-                );
-                return Outcome::Failed;
+                return Err(CliError::input(
+                    "unknown-command",
+                    format!("no command `{name}` (commands: {})", names.join(", ")),
+                ));
             }
         },
     };
     let mut roff = Vec::new();
-    match clap_mangen::Man::new(page).render(&mut roff) {
-        Ok(()) => {
-            out!("{}", String::from_utf8_lossy(&roff));
-            Outcome::Success
-        }
-        Err(e) => {
-            eprintln!("error: cannot render the man page: {e}");
-            Outcome::Failed
-        }
-    }
+    clap_mangen::Man::new(page)
+        .render(&mut roff)
+        .map_err(|e| CliError::input("man-page", format!("cannot render the man page: {e}")))?;
+    out!("{}", String::from_utf8_lossy(&roff));
+    Ok(Outcome::Success)
 }

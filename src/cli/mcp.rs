@@ -2,8 +2,8 @@
 //! each) and cache them for `llmos check`. `llmos mcp serve`: the stored programs as MCP
 //! tools ([`super::mcp_serve`]).
 
-use super::Outcome;
 use super::program::RootArg;
+use super::{CliError, Outcome};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -23,43 +23,25 @@ pub enum Action {
     Serve(super::mcp_serve::Args),
 }
 
-pub fn run(args: Args) -> Outcome {
+pub fn run(args: Args) -> Result<Outcome, CliError> {
     match args.action {
         Action::Refresh => refresh(&args.root),
         Action::Serve(a) => super::mcp_serve::run(a, &args.root),
     }
 }
 
-fn refresh(root: &RootArg) -> Outcome {
-    let host = match super::host(root.root.as_deref()) {
-        Ok(host) => host,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Outcome::Failed;
-        }
-    };
+fn refresh(root: &RootArg) -> Result<Outcome, CliError> {
+    let host = super::host(root.root.as_deref())?;
     let ws = &host.ws;
-    let servers = match host.config.mcp.servers() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Outcome::Failed;
-        }
-    };
+    let servers = host.config.mcp.servers().map_err(CliError::Mcp)?;
     if servers.is_empty() {
         eprintln!(
             "no MCP servers are configured: add [mcp.servers.NAME] tables to {}",
             ws.config_path().display()
         );
-        return Outcome::Success;
+        return Ok(Outcome::Success);
     }
-    let listed = match host.runtime() {
-        Ok(rt) => crate::mcp::list_live(ws, &host.env, servers.clone(), rt),
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Outcome::Failed;
-        }
-    };
+    let listed = crate::mcp::list_live(ws, &host.env, servers.clone(), host.runtime()?);
     let mut failed = false;
     for ((name, result), server) in listed.into_iter().zip(&servers) {
         match result.and_then(|tools| crate::mcp::schema::map_tools(server, &tools)) {
@@ -74,14 +56,14 @@ fn refresh(root: &RootArg) -> Outcome {
                 }
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                CliError::Mcp(e.to_string()).print();
                 failed = true;
             }
         }
     }
-    if failed {
+    Ok(if failed {
         Outcome::Failed
     } else {
         Outcome::Success
-    }
+    })
 }

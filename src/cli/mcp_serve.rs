@@ -5,9 +5,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::Outcome;
 use super::exec::{parse_cap, parse_limit};
 use super::program::RootArg;
+use super::{CliError, Outcome};
 use crate::kernel::Kernel;
 use crate::mcp::serve::State;
 use crate::types::{Effect, EffectSet};
@@ -29,37 +29,24 @@ pub struct Args {
     pub timeout: Option<Duration>,
 }
 
-pub fn run(args: Args, root: &RootArg) -> Outcome {
-    match serve(args, root) {
-        Ok(()) => Outcome::Success,
-        Err(e) => {
-            eprintln!("error: {e}");
-            Outcome::Failed
-        }
-    }
-}
-
-fn serve(args: Args, root: &RootArg) -> Result<(), String> {
+pub fn run(args: Args, root: &RootArg) -> Result<Outcome, CliError> {
     let budget = match args.budget {
-        Some(usd) => Some(
-            crate::usage::to_micros(usd)
-                .ok_or("--budget must be a number of dollars >= 0 (at most 1e9)")?,
-        ),
+        Some(usd) => Some(crate::usage::to_micros(usd).ok_or_else(|| {
+            CliError::input(
+                "bad-amount",
+                "--budget must be a number of dollars >= 0 (at most 1e9)",
+            )
+        })?),
         None => None,
     };
     // Calls are served at once: a runtime with worker threads.
-    let host = super::host(root.root.as_deref()).map_err(|e| e.to_string())?;
-    let kernel = Kernel::new(host.with_workers(2)).map_err(|e| e.to_string())?;
+    let host = super::host(root.root.as_deref())?;
+    let kernel = Kernel::new(host.with_workers(2))?;
     let granted = EffectSet::DEFAULT_GRANTED
         .union(kernel.config().allowed())
         .union(args.allow.iter().copied().collect());
-    let runtime = kernel
-        .host
-        .runtime()
-        .map_err(|e| e.to_string())?
-        .handle()
-        .clone();
-    runtime.block_on(async move {
+    let runtime = kernel.host.runtime()?.handle().clone();
+    let served = runtime.block_on(async move {
         let state =
             tokio::task::spawn_blocking(move || State::new(kernel, granted, budget, args.timeout))
                 .await
@@ -82,5 +69,7 @@ fn serve(args: Args, root: &RootArg) -> Result<(), String> {
             }
             None => crate::mcp::serve::serve_stdio(state, super::out::record_failure).await,
         }
-    })
+    });
+    served.map_err(CliError::Mcp)?;
+    Ok(Outcome::Success)
 }

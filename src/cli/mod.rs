@@ -1,5 +1,7 @@
 //! The command line: clap definitions, one file per subcommand, and the mapping of
 //! outcomes to exit codes (0 success, 1 bad input or failed run, 2 bad command line).
+//! Every command returns `Result<Outcome, CliError>`; [`run`] is where an error is shown
+//! (see [`error`]).
 // Results go to stdout through `outln!`/`out!` (see `out.rs`), never `println!`.
 #![deny(clippy::print_stdout)]
 
@@ -14,6 +16,7 @@ mod completions;
 mod config;
 mod demo;
 mod disasm;
+mod error;
 mod exec;
 mod fmt;
 mod global;
@@ -39,6 +42,7 @@ use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 use crate::host::{Env, Host};
 use crate::kernel::Kernel;
+pub use error::CliError;
 
 /// llmos: an operating system for LLM work. The LLM is a costly CPU; compiled traces are
 /// cheap bytecode.
@@ -102,6 +106,24 @@ pub enum Command {
     Mcp(mcp::Args),
 }
 
+impl Command {
+    /// Whether a failure is printed on stdout as `{"error": {...}}` too: the commands
+    /// asked for `--json` whose result is not a run's (`exec` and `run` print a run's
+    /// object with its `error` themselves).
+    fn json_errors(&self) -> bool {
+        match self {
+            Command::Check(a) => a.json,
+            Command::Tools(a) => a.json,
+            Command::Budget(a) => a.json,
+            Command::Config(a) => a.json,
+            Command::Run(a) => a.json && a.explain,
+            Command::Traces(a) => a.json(),
+            Command::Remote(a) => a.json(),
+            _ => false,
+        }
+    }
+}
+
 /// The outcome of a command, mapped to the process exit code.
 pub enum Outcome {
     Success,
@@ -152,7 +174,8 @@ pub fn run() -> u8 {
         }
     };
     cli.global.apply(env);
-    let outcome = match cli.command {
+    let json = cli.command.json_errors();
+    let result = match cli.command {
         Command::Check(a) => check::run(a),
         Command::Fmt(a) => fmt::run(a),
         Command::Compile(a) => compile::run(a),
@@ -174,6 +197,13 @@ pub fn run() -> u8 {
         Command::Config(a) => config::run(a),
         Command::Mcp(a) => mcp::run(a),
     };
+    let outcome = result.unwrap_or_else(|e| {
+        e.print();
+        if json {
+            outln!("{}", crate::value::pretty_json(&e.json_object()));
+        }
+        Outcome::Failed
+    });
     let code = match outcome {
         Outcome::Success => 0,
         Outcome::Failed => 1,

@@ -5,12 +5,13 @@
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use crate::bytecode::Verified;
+use super::source::ReadError;
 use crate::bytecode::format::{MAGIC, MAX_FILE_BYTES};
-use crate::diag::{Diagnostic, Span};
+use crate::bytecode::{DecodeError, Verified, VerifyError};
+use crate::diag::{Coded, Diagnostic, Span};
 use crate::store::{ObjectId, ObjectStore, StoreError};
 use crate::tools::ToolTable;
-use crate::workspace::{Config, Workspace};
+use crate::workspace::{Config, Workspace, WorkspaceError};
 
 /// A program ready to run or inspect.
 #[derive(Debug)]
@@ -30,17 +31,134 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Why a program could not be loaded.
-#[derive(Debug)]
+/// Why a program could not be loaded: each variant names what and where, without the
+/// `error: ` that [`super::error`] prints before it.
+#[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// A source with errors: every diagnostic, to render against the text.
+    #[error("{file}: {}", summary(text, diagnostics))]
     Diagnostics {
         file: String,
         text: String,
         diagnostics: Vec<Diagnostic>,
     },
-    /// Anything else, as a one-line message naming what and where (starts `error:`).
-    Message(String),
+    /// The source file could not be read (missing, too large, not UTF-8).
+    #[error("{}", .0.text())]
+    Read(#[from] ReadError),
+    /// The workspace or its `config.toml` could not be used.
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    /// The host of the workspace could not be set up.
+    #[error(transparent)]
+    Host(#[from] crate::host::HostError),
+    /// The tools of the workspace's MCP servers could not be listed.
+    #[error("{}: {message}", config.display())]
+    Tools { config: PathBuf, message: String },
+    /// Neither a file nor an id.
+    #[error(
+        "cannot load `{spec}`: no such file, and not a program id (a .llt or .llb path, or 4 to 64 hex digits of a stored program's id)"
+    )]
+    NotFound { spec: String },
+    /// A file that is neither a source nor bytecode.
+    #[error("cannot load `{spec}`: expected a .llt source or a .llb bytecode file")]
+    NotAProgram { spec: String },
+    /// A `.llb` file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A `.llb` file over the size limit.
+    #[error("{} is larger than {MAX_FILE_BYTES} bytes, the limit for a program", path.display())]
+    TooLarge { path: PathBuf },
+    /// Bytes that do not decode to a valid program.
+    #[error("{} is not a valid program: {source}", path.display())]
+    BadBytecode {
+        path: PathBuf,
+        #[source]
+        source: DecodeError,
+    },
+    /// A stored program that no longer decodes (a tool changed signature).
+    #[error("stored program {id} does not load: {source}")]
+    BadStored {
+        id: ObjectId,
+        #[source]
+        source: DecodeError,
+    },
+    /// A source that checks but lowers to an invalid program (a compiler bug).
+    #[error("{file}: the compiled program is invalid: {source}")]
+    Invalid {
+        file: String,
+        #[source]
+        source: VerifyError,
+    },
+    /// Nothing is stored yet.
+    #[error("no stored program id starts with `{spec}` (the store {} is empty)", objects.display())]
+    EmptyStore { spec: String, objects: PathBuf },
+    /// A stored object's bytes no longer hash to its id.
+    #[error(
+        "stored program {id} is corrupt (its bytes do not hash to its id); it will not be run. `llmos store verify` lists every corrupt object"
+    )]
+    Corrupt { id: ObjectId },
+    /// The store could not be read or written.
+    #[error("{doing}{source}")]
+    Store {
+        /// What was being done, as a prefix of the message (may be empty).
+        doing: &'static str,
+        #[source]
+        source: StoreError,
+    },
+}
+
+/// `N error(s), nothing compiled (LINE:COL: the first error)`.
+fn summary(text: &str, diagnostics: &[Diagnostic]) -> String {
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let s = if errors == 1 { "" } else { "s" };
+    let first = match diagnostics.iter().find(|d| d.is_error()) {
+        Some(d) => {
+            let (line, col) = crate::diag::line_col(text, d.primary.span.start as usize);
+            let which = if errors == 1 { "" } else { "the first at " };
+            format!(" ({which}{line}:{col}: {})", d.message)
+        }
+        None => String::new(),
+    };
+    format!("{errors} error{s}, nothing compiled{first}")
+}
+
+impl Coded for LoadError {
+    fn kind(&self) -> &'static str {
+        match self {
+            LoadError::Diagnostics { .. } => "check",
+            LoadError::Read(_) | LoadError::Io { .. } => "input",
+            LoadError::Workspace(_) => "workspace",
+            LoadError::Host(e) => e.kind(),
+            LoadError::Tools { .. } => "mcp",
+            LoadError::Store { .. } => "store",
+            _ => "program",
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            LoadError::Diagnostics { diagnostics, .. } => diagnostics
+                .iter()
+                .find(|d| d.is_error())
+                .map_or("check-failed", |d| d.code),
+            LoadError::Read(e) => e.code,
+            LoadError::Workspace(_) => "workspace",
+            LoadError::Host(e) => e.code(),
+            LoadError::Tools { .. } => "mcp-tools",
+            LoadError::NotFound { .. } | LoadError::EmptyStore { .. } => "no-program",
+            LoadError::NotAProgram { .. } => "not-a-program",
+            LoadError::Io { .. } => "io",
+            LoadError::TooLarge { .. } => "file-too-large",
+            LoadError::BadBytecode { .. } | LoadError::BadStored { .. } => "bad-program",
+            LoadError::Invalid { .. } => "invalid-program",
+            LoadError::Corrupt { .. } => "corrupt-object",
+            LoadError::Store { source, .. } => super::error::store_code(source),
+        }
+    }
 }
 
 impl LoadError {
@@ -52,23 +170,19 @@ impl LoadError {
                 text,
                 diagnostics,
             } => {
-                let (errors, _) = super::render::print_all(diagnostics, file, text, 100);
-                let s = if errors == 1 { "" } else { "s" };
-                eprintln!("{file}: {errors} error{s}, nothing compiled");
+                super::render::print_all(diagnostics, file, text, 100);
+                eprintln!("{self}");
             }
-            LoadError::Message(m) => eprintln!("{m}"),
+            LoadError::Read(e) => eprintln!("{e}"),
+            e => eprintln!("error: {e}"),
         }
     }
-}
-
-fn message(text: impl Into<String>) -> LoadError {
-    LoadError::Message(text.into())
 }
 
 /// Opens the workspace rooted at `root` (default: the current directory), with
 /// `$LLMOS_HOME` from the environment.
 pub fn open_workspace(root: Option<&Path>) -> Result<Workspace, LoadError> {
-    Workspace::open(root, super::env().lookup()).map_err(|e| message(format!("error: {e}")))
+    Ok(Workspace::open(root, super::env().lookup())?)
 }
 
 /// The tools of the workspace: the built-in ones and those of its MCP servers (a server
@@ -87,8 +201,12 @@ pub fn tools_listed(
     config: &Config,
     listing: crate::mcp::Listing<'_>,
 ) -> Result<ToolTable, LoadError> {
-    let w = crate::mcp::workspace_tools(ws, config, super::env(), listing)
-        .map_err(|e| message(format!("error: {}: {e}", ws.config_path().display())))?;
+    let w = crate::mcp::workspace_tools(ws, config, super::env(), listing).map_err(|e| {
+        LoadError::Tools {
+            config: ws.config_path(),
+            message: e.to_string(),
+        }
+    })?;
     for note in &w.notes {
         eprintln!("{note}");
     }
@@ -97,7 +215,7 @@ pub fn tools_listed(
 
 /// Opens the workspace at `root` (default: the current directory) and its tools.
 pub fn workspace_and_tools(root: Option<&Path>) -> Result<(Workspace, ToolTable), LoadError> {
-    let host = super::host(root).map_err(|e| message(format!("error: {e}")))?;
+    let host = super::host(root)?;
     let tools = workspace_tools(&host)?;
     Ok((host.ws.clone(), tools))
 }
@@ -125,13 +243,13 @@ pub fn load(spec: &str, ws: &Workspace, tools: &ToolTable) -> Result<Loaded, Loa
         if is_bytecode {
             return load_bytecode_file(path, ws, tools);
         }
-        return Err(message(format!(
-            "error: cannot load `{spec}`: expected a .llt source or a .llb bytecode file"
-        )));
+        return Err(LoadError::NotAProgram {
+            spec: spec.to_owned(),
+        });
     }
-    Err(message(format!(
-        "error: cannot load `{spec}`: no such file, and not a program id (a .llt or .llb path, or 4 to 64 hex digits of a stored program's id)"
-    )))
+    Err(LoadError::NotFound {
+        spec: spec.to_owned(),
+    })
 }
 
 /// Whether `s` could be a program id or id prefix.
@@ -154,10 +272,9 @@ pub fn compile_text(
                 diagnostics,
             }
         })?;
-    let program = crate::bytecode::verify(program, tools).map_err(|e| {
-        message(format!(
-            "error: {file}: the compiled program is invalid: {e}"
-        ))
+    let program = crate::bytecode::verify(program, tools).map_err(|source| LoadError::Invalid {
+        file: file.to_owned(),
+        source,
     })?;
     let bytes = crate::bytecode::encode(&program);
     let loaded = Loaded {
@@ -172,35 +289,36 @@ pub fn compile_text(
 
 fn load_source(path: &Path, tools: &ToolTable) -> Result<Loaded, LoadError> {
     let name = path.display().to_string();
-    let text = super::source::read_source(path).map_err(LoadError::Message)?;
+    let text = super::source::read_source(path)?;
     compile_text(&name, &text, tools).map(|(loaded, _)| loaded)
 }
 
 /// Reads a `.llb` file (at most [`MAX_FILE_BYTES`]).
 pub fn read_bytecode(path: &Path) -> Result<Vec<u8>, LoadError> {
-    let name = path.display();
-    let file = std::fs::File::open(path)
-        .map_err(|e| message(format!("error: cannot read {name}: {e}")))?;
+    let io = |source| LoadError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| message(format!("error: cannot read {name}: {e}")))?;
+        .map_err(io)?;
     if bytes.len() > MAX_FILE_BYTES {
-        return Err(message(format!(
-            "error: {name} is larger than {MAX_FILE_BYTES} bytes, the limit for a program"
-        )));
+        return Err(LoadError::TooLarge {
+            path: path.to_owned(),
+        });
     }
     Ok(bytes)
 }
 
 fn load_bytecode_file(path: &Path, ws: &Workspace, tools: &ToolTable) -> Result<Loaded, LoadError> {
     let bytes = read_bytecode(path)?;
-    let program = crate::bytecode::decode_with(&bytes, tools).map_err(|e| {
-        message(format!(
-            "error: {} is not a valid program: {e}",
-            path.display()
-        ))
-    })?;
+    let program =
+        crate::bytecode::decode_with(&bytes, tools).map_err(|source| LoadError::BadBytecode {
+            path: path.to_owned(),
+            source,
+        })?;
     let id = ObjectId::of(&bytes);
     // The store may hold the source it was compiled from; a missing or bad one is no
     // reason to refuse the program (`store verify` reports bad ones).
@@ -220,15 +338,15 @@ fn existing_store(ws: &Workspace) -> Option<ObjectStore> {
 
 fn load_stored(spec: &str, ws: &Workspace, tools: &ToolTable) -> Result<Loaded, LoadError> {
     let Some(store) = existing_store(ws) else {
-        return Err(message(format!(
-            "error: no stored program id starts with `{spec}` (the store {} is empty)",
-            ws.objects_dir().display()
-        )));
+        return Err(LoadError::EmptyStore {
+            spec: spec.to_owned(),
+            objects: ws.objects_dir(),
+        });
     };
     let id = store.resolve(spec).map_err(store_error)?;
     let bytes = store.get(&id).map_err(store_error)?;
     let program = crate::bytecode::decode_with(&bytes, tools)
-        .map_err(|e| message(format!("error: stored program {id} does not load: {e}")))?;
+        .map_err(|source| LoadError::BadStored { id, source })?;
     let source = store.get_source_record(&id).ok().flatten();
     Ok(with_source(program, id, source))
 }
@@ -250,10 +368,8 @@ fn with_source(program: Verified, id: ObjectId, source: Option<crate::store::Sou
 
 fn store_error(e: StoreError) -> LoadError {
     match e {
-        StoreError::Corrupt { id } => message(format!(
-            "error: stored program {id} is corrupt (its bytes do not hash to its id); it will not be run. `llmos store verify` lists every corrupt object"
-        )),
-        other => message(format!("error: {other}")),
+        StoreError::Corrupt { id } => LoadError::Corrupt { id },
+        source => LoadError::Store { doing: "", source },
     }
 }
 
@@ -261,18 +377,19 @@ fn store_error(e: StoreError) -> LoadError {
 /// id (equal to `loaded.id`).
 pub fn store(ws: &Workspace, loaded: &Loaded) -> Result<ObjectId, LoadError> {
     let bytes = crate::bytecode::encode(&loaded.program);
-    ws.ensure_state_dir()
-        .map_err(|e| message(format!("error: {e}")))?;
-    let objects = ws
-        .object_store()
-        .map_err(|e| message(format!("error: {e}")))?;
-    let id = objects
-        .put(&bytes)
-        .map_err(|e| message(format!("error: cannot store the program: {e}")))?;
+    ws.ensure_state_dir()?;
+    let objects = ws.object_store().map_err(store_error)?;
+    let id = objects.put(&bytes).map_err(|source| LoadError::Store {
+        doing: "cannot store the program: ",
+        source,
+    })?;
     if let Some((file, text)) = &loaded.source {
         objects
             .put_source(&id, file, text, loaded.steps.as_deref())
-            .map_err(|e| message(format!("error: cannot store the program's source: {e}")))?;
+            .map_err(|source| LoadError::Store {
+                doing: "cannot store the program's source: ",
+                source,
+            })?;
     }
     Ok(id)
 }
@@ -288,24 +405,15 @@ pub struct RootArg {
     pub root: Option<PathBuf>,
 }
 
-/// Loads a program for a command that only shows it: errors and warnings printed on
-/// stderr; `None` when it could not be loaded. The workspace's tools come with it.
-pub fn load_and_report(spec: &str, root: Option<&Path>) -> Option<(Loaded, ToolTable)> {
-    let loaded = workspace_and_tools(root).and_then(|(ws, tools)| {
-        let loaded = load(spec, &ws, &tools)?;
-        Ok((loaded, tools))
-    });
-    let (loaded, tools) = match loaded {
-        Ok(l) => l,
-        Err(e) => {
-            e.print();
-            return None;
-        }
-    };
+/// Loads a program for a command that only shows it, with the workspace's tools; its
+/// warnings are printed on stderr.
+pub fn load_to_show(spec: &str, root: Option<&Path>) -> Result<(Loaded, ToolTable), LoadError> {
+    let (ws, tools) = workspace_and_tools(root)?;
+    let loaded = load(spec, &ws, &tools)?;
     if let Some((file, text)) = &loaded.source
         && !loaded.warnings.is_empty()
     {
         super::render::print_all(&loaded.warnings, file, text, 100);
     }
-    Some((loaded, tools))
+    Ok((loaded, tools))
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 
-use super::Outcome;
+use super::{CliError, Outcome};
 use crate::db::{Db, TraceEntry};
 use crate::economy::meter::lock_db;
 use crate::kernel::Kernel;
@@ -52,28 +52,32 @@ pub enum Command {
     },
 }
 
-pub fn run(args: Args) -> Outcome {
-    let kernel = super::kernel(args.root.root.as_deref()).map_err(|e| e.to_string());
-    let result = kernel.and_then(|k| match args.command {
-        Command::Push { ids, unsigned } => push_cmd(&k, &ids, unsigned),
-        Command::Pull { trust_unsigned } => pull_cmd(&k, trust_unsigned),
-        Command::Status { json } => status(&k, json),
-    });
-    match result {
-        Ok(()) => Outcome::Success,
-        Err(e) => {
-            if !e.is_empty() {
-                eprintln!("error: {e}");
-            }
-            Outcome::Failed
-        }
+impl Args {
+    /// Whether the result is asked for as JSON.
+    pub fn json(&self) -> bool {
+        matches!(self.command, Command::Status { json: true })
     }
 }
 
-fn open_remote(k: &Kernel) -> Result<Remote, String> {
+pub fn run(args: Args) -> Result<Outcome, CliError> {
+    let k = super::kernel(args.root.root.as_deref())?;
+    match args.command {
+        Command::Push { ids, unsigned } => push_cmd(&k, &ids, unsigned),
+        Command::Pull { trust_unsigned } => pull_cmd(&k, trust_unsigned),
+        Command::Status { json } => status(&k, json),
+    }?;
+    Ok(Outcome::Success)
+}
+
+fn open_remote(k: &Kernel) -> Result<Remote, CliError> {
     let env = k.host.env.lookup();
-    let runtime = k.host.shared_runtime().map_err(|e| e.to_string())?;
-    Remote::open(&k.config().remote, &k.ws().state_dir, &env, runtime).map_err(|e| e.to_string())
+    let runtime = k.host.shared_runtime()?;
+    Ok(Remote::open(
+        &k.config().remote,
+        &k.ws().state_dir,
+        &env,
+        runtime,
+    )?)
 }
 
 /// The name on pushed records: `[remote] publisher`, else `$USER`.
@@ -87,27 +91,27 @@ fn publisher_name(k: &Kernel) -> String {
         .unwrap_or_else(|| "anonymous".to_string())
 }
 
-fn push_cmd(k: &Kernel, ids: &[String], unsigned: bool) -> Result<(), String> {
+fn push_cmd(k: &Kernel, ids: &[String], unsigned: bool) -> Result<(), CliError> {
     let remote = open_remote(k)?;
     let key = match unsigned {
         true => None,
         false => Some(
-            keys::load(&keys::key_path(&k.ws().state_dir))
-                .map_err(|e| e.to_string())?
-                .ok_or(
+            keys::load(&keys::key_path(&k.ws().state_dir))?.ok_or_else(|| {
+                CliError::input(
+                    "no-key",
                     "no signing key: `llmos keys generate` makes one (or --unsigned \
-                        publishes records that others pull only with --trust-unsigned)",
-                )?,
+                     publishes records that others pull only with --trust-unsigned)",
+                )
+            })?,
         ),
     };
     let entries = {
-        let db = lock_db(k.db().map_err(|e| e.to_string())?);
+        let db = lock_db(k.db()?);
         let mut out = Vec::new();
         for entry in select(k, &db, ids)? {
             let parent = db
                 .lineage()
-                .parent(&entry.program_id)
-                .map_err(|e| e.to_string())?
+                .parent(&entry.program_id)?
                 .and_then(|link| link.parent.parse().ok());
             out.push(Outgoing { entry, parent });
         }
@@ -122,7 +126,7 @@ fn push_cmd(k: &Kernel, ids: &[String], unsigned: bool) -> Result<(), String> {
         name: &name,
         key: key.as_ref(),
     };
-    let report = push::push(&remote, &k.store, &entries, &by).map_err(|e| e.to_string())?;
+    let report = push::push(&remote, &k.store, &entries, &by)?;
     for p in &report.pushed {
         outln!("{}", p.record);
         eprintln!(
@@ -143,12 +147,11 @@ fn push_cmd(k: &Kernel, ids: &[String], unsigned: bool) -> Result<(), String> {
 }
 
 /// The entries to push: those named, or the default selection.
-fn select(k: &Kernel, db: &Db, ids: &[String]) -> Result<Vec<TraceEntry>, String> {
-    let all = db.library().list().map_err(|e| e.to_string())?;
+fn select(k: &Kernel, db: &Db, ids: &[String]) -> Result<Vec<TraceEntry>, CliError> {
+    let all = db.library().list()?;
     let pulled: BTreeSet<(String, String)> = db
         .origins()
-        .list()
-        .map_err(|e| e.to_string())?
+        .list()?
         .into_iter()
         .map(|o| (o.goal_template, o.program_id))
         .collect();
@@ -167,22 +170,28 @@ fn select(k: &Kernel, db: &Db, ids: &[String]) -> Result<Vec<TraceEntry>, String
             false => by_trace,
             true => {
                 let program = k.store.resolve(id).map_err(|_| {
-                    format!("`{id}` is neither a trace id nor a stored program (`llmos traces ls` lists them)")
+                    CliError::input("no-trace", format!("`{id}` is neither a trace id nor a stored program (`llmos traces ls` lists them)"))
                 })?;
                 let program = program.to_string();
                 let hits: Vec<&TraceEntry> =
                     all.iter().filter(|e| e.program_id == program).collect();
                 if hits.is_empty() {
-                    return Err(format!("program {program} is in no trace of the library"));
+                    return Err(CliError::input(
+                        "no-trace",
+                        format!("program {program} is in no trace of the library"),
+                    ));
                 }
                 hits
             }
         };
         for e in found {
             if was_pulled(e) {
-                return Err(format!(
-                    "trace {} (`{}`) was pulled from a remote: its publisher shares it, not this workspace",
-                    e.id, e.goal_template
+                return Err(CliError::input(
+                    "not-pushable",
+                    format!(
+                        "trace {} (`{}`) was pulled from a remote: its publisher shares it, not this workspace",
+                        e.id, e.goal_template
+                    ),
                 ));
             }
             if !out.iter().any(|o| o.id == e.id) {
@@ -193,17 +202,16 @@ fn select(k: &Kernel, db: &Db, ids: &[String]) -> Result<Vec<TraceEntry>, String
     Ok(out)
 }
 
-fn pull_cmd(k: &Kernel, trust_unsigned: bool) -> Result<(), String> {
+fn pull_cmd(k: &Kernel, trust_unsigned: bool) -> Result<(), CliError> {
     let remote = open_remote(k)?;
-    let index = Index::read(&remote).map_err(|e| e.to_string())?;
+    let index = Index::read(&remote)?;
     let trust = lookup::trust(k, trust_unsigned);
-    let db = lock_db(k.db().map_err(|e| e.to_string())?);
+    let db = lock_db(k.db()?);
     let local = Local {
         store: &k.store,
         db: &db,
     };
-    let report =
-        pull::pull_all(&remote, &local, &index.records, &trust).map_err(|e| e.to_string())?;
+    let report = pull::pull_all(&remote, &local, &index.records, &trust)?;
     for (trace, goal, program) in &report.pulled {
         outln!("{program}");
         eprintln!("pulled trace {trace} `{goal}` (program {})", &program[..12]);
@@ -227,9 +235,9 @@ fn pull_cmd(k: &Kernel, trust_unsigned: bool) -> Result<(), String> {
             "note: add a publisher's public key to `[remote] trusted_keys` to take their records (or pull with --trust-unsigned)"
         );
     }
-    match report.refused.is_empty() {
-        true => Ok(()),
-        false => Err(String::new()),
+    match report.refused.len() {
+        0 => Ok(()),
+        n => Err(CliError::Reported(format!("{n} records refused"))),
     }
 }
 
@@ -245,22 +253,21 @@ fn standing(trust: &Trust, r: &Indexed) -> &'static str {
 }
 
 /// `(goal template, program)` of every entry of the local library.
-fn local_pairs(db: &Db) -> Result<BTreeSet<(String, String)>, String> {
+fn local_pairs(db: &Db) -> Result<BTreeSet<(String, String)>, CliError> {
     Ok(db
         .library()
-        .list()
-        .map_err(|e| e.to_string())?
+        .list()?
         .into_iter()
         .map(|e| (e.goal_template, e.program_id))
         .collect())
 }
 
 /// `llmos traces ls --remote`: the team's records.
-pub fn ls_remote(k: &Kernel, as_json: bool) -> Result<(), String> {
+pub fn ls_remote(k: &Kernel, as_json: bool) -> Result<(), CliError> {
     let remote = open_remote(k)?;
-    let index = Index::read(&remote).map_err(|e| e.to_string())?;
+    let index = Index::read(&remote)?;
     let trust = lookup::trust(k, false);
-    let local = local_pairs(&lock_db(k.db().map_err(|e| e.to_string())?))?;
+    let local = local_pairs(&lock_db(k.db()?))?;
     let rows: Vec<_> = index
         .records
         .iter()
@@ -315,14 +322,12 @@ pub fn ls_remote(k: &Kernel, as_json: bool) -> Result<(), String> {
     Ok(())
 }
 
-fn status(k: &Kernel, as_json: bool) -> Result<(), String> {
+fn status(k: &Kernel, as_json: bool) -> Result<(), CliError> {
     let remote = open_remote(k)?;
-    let index = Index::read(&remote).map_err(|e| e.to_string())?;
+    let index = Index::read(&remote)?;
     let trust = lookup::trust(k, false);
-    let own = keys::load(&keys::key_path(&k.ws().state_dir))
-        .map_err(|e| e.to_string())?
-        .map(|p| p.public());
-    let db = lock_db(k.db().map_err(|e| e.to_string())?);
+    let own = keys::load(&keys::key_path(&k.ws().state_dir))?.map(|p| p.public());
+    let db = lock_db(k.db()?);
     let local = local_pairs(&db)?;
     let remote_pairs: BTreeSet<(String, String)> = index
         .records
@@ -334,7 +339,7 @@ fn status(k: &Kernel, as_json: bool) -> Result<(), String> {
             )
         })
         .collect();
-    let pulled = db.origins().list().map_err(|e| e.to_string())?.len();
+    let pulled = db.origins().list()?.len();
     let pushable = select(k, &db, &[])?;
     let unshared = pushable
         .iter()

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::Outcome;
+use super::{CliError, Outcome};
 use crate::diag::Coded;
 use crate::kernel::{Kernel, Mode, Report, Request};
 use crate::types::{Effect, EffectSet, Type};
@@ -80,7 +80,7 @@ impl Args {
     }
 }
 
-pub fn run(args: Args) -> Outcome {
+pub fn run(args: Args) -> Result<Outcome, CliError> {
     let Some(path) = &args.record_cassette else {
         return run_goal(&args);
     };
@@ -93,21 +93,24 @@ pub fn run(args: Args) -> Outcome {
 /// are worth replaying too); failing to write it fails the command.
 pub(super) fn save_cassette(
     recording: crate::llm::cassette::Recording,
-    outcome: Outcome,
-) -> Outcome {
+    outcome: Result<Outcome, CliError>,
+) -> Result<Outcome, CliError> {
     match recording.save() {
         Ok(message) => {
             note!("{message}");
             outcome
         }
         Err(e) => {
-            eprintln!("error: {e}");
-            Outcome::Failed
+            // The run's own error, if any, is shown first.
+            if let Err(run) = outcome {
+                run.print();
+            }
+            Err(CliError::Cassette(e))
         }
     }
 }
 
-fn run_goal(args: &Args) -> Outcome {
+fn run_goal(args: &Args) -> Result<Outcome, CliError> {
     let kernel = match super::kernel(args.root.as_deref()) {
         Ok(k) => k,
         Err(e) => {
@@ -116,33 +119,26 @@ fn run_goal(args: &Args) -> Outcome {
                 error: Some(e),
                 ..Report::default()
             };
-            return finish(&report, args.json);
+            return Ok(finish(&report, args.json));
         }
     };
     if args.explain {
         return explain(&kernel, args);
     }
     let report = kernel.run(&args.request());
-    finish(&report, args.json)
+    Ok(finish(&report, args.json))
 }
 
 /// `--explain`: the dispatcher's reasons on stdout (text, or one JSON object).
-fn explain(kernel: &Kernel, args: &Args) -> Outcome {
-    match kernel.explain(&args.request()) {
-        Ok(x) if args.json => {
-            let v = serde_json::to_value(&x).unwrap_or(Value::Null);
-            outln!("{}", pretty_json(&v));
-            Outcome::Success
-        }
-        Ok(x) => {
-            out!("{}", crate::kernel::explain::render(&x));
-            Outcome::Success
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Outcome::Failed
-        }
+fn explain(kernel: &Kernel, args: &Args) -> Result<Outcome, CliError> {
+    let x = kernel.explain(&args.request())?;
+    if args.json {
+        let v = serde_json::to_value(&x).unwrap_or(Value::Null);
+        outln!("{}", pretty_json(&v));
+    } else {
+        out!("{}", crate::kernel::explain::render(&x));
     }
+    Ok(Outcome::Success)
 }
 
 fn mode_name(mode: Mode) -> &'static str {
@@ -159,7 +155,7 @@ pub fn finish(report: &Report, as_json: bool) -> Outcome {
         note!("{note}");
     }
     if let Some(e) = &report.error {
-        eprintln!("error: {e}");
+        CliError::from(e.clone()).print();
         if let Some(path) = &report.recording {
             eprintln!("note: the failed run's recording is kept in {path} (no program is stored)");
         }

@@ -22,19 +22,28 @@ pub struct ReadError {
     pub message: String,
 }
 
-impl fmt::Display for ReadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ReadError {
+    /// What went wrong and where, without the `error` label.
+    pub fn text(&self) -> String {
         match self.code {
-            "io" => write!(f, "error: {}", self.message),
-            "not-utf8" => write!(
-                f,
-                "error[not-utf8]: {}:{}:{}: {}",
-                self.file, self.line, self.col, self.message
-            ),
-            code => write!(f, "error[{code}]: {}", self.message),
+            "not-utf8" => format!("{}:{}:{}: {}", self.file, self.line, self.col, self.message),
+            _ => self.message.clone(),
         }
     }
 }
+
+/// The line printed on stderr: `error: ...`, or `error[CODE]: ...` for the problems with
+/// a code of their own.
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.code {
+            "io" => write!(f, "error: {}", self.text()),
+            code => write!(f, "error[{code}]: {}", self.text()),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
 
 /// One source to read: a file, or stdin (`-`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,11 +115,9 @@ fn read_limited(reader: impl Read, name: &str) -> Result<String, ReadError> {
     })
 }
 
-/// Reads a source file; on failure, a one-line message naming the file and the problem.
-pub fn read_source(path: &Path) -> Result<String, String> {
-    Input::File(path.to_path_buf())
-        .read()
-        .map_err(|e| e.to_string())
+/// Reads a source file; an error names the file and the problem.
+pub fn read_source(path: &Path) -> Result<String, ReadError> {
+    Input::File(path.to_path_buf()).read()
 }
 
 /// The sources the command line names, in order: `-` is stdin (once), a folder stands for

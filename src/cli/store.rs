@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use super::Outcome;
 use super::program::{RootArg, workspace_and_tools};
+use super::{CliError, Outcome};
 use crate::store::{ObjectId, ObjectStore, ProblemKind};
 use crate::tools::ToolTable;
 use crate::workspace::Workspace;
@@ -32,38 +32,23 @@ pub enum Action {
     },
 }
 
-pub fn run(args: Args) -> Outcome {
-    let (ws, tools) = match workspace_and_tools(args.root.root.as_deref()) {
-        Ok(w) => w,
-        Err(e) => {
-            e.print();
-            return Outcome::Failed;
-        }
-    };
-    let result = match args.action {
+pub fn run(args: Args) -> Result<Outcome, CliError> {
+    let (ws, tools) = workspace_and_tools(args.root.root.as_deref())?;
+    match args.action {
         Action::Verify => verify(&ws, &tools),
         Action::Gc { grace } => gc(&ws, grace),
-    };
-    match result {
-        Ok(outcome) => outcome,
-        Err(msg) => {
-            eprintln!("{msg}");
-            Outcome::Failed
-        }
     }
 }
 
 /// The workspace's store, or `None` when nothing was ever stored.
-fn existing(ws: &Workspace) -> Result<Option<ObjectStore>, String> {
+fn existing(ws: &Workspace) -> Result<Option<ObjectStore>, CliError> {
     if !ws.objects_dir().is_dir() {
         return Ok(None);
     }
-    ws.object_store()
-        .map(Some)
-        .map_err(|e| format!("error: {e}"))
+    Ok(Some(ws.object_store()?))
 }
 
-fn verify(ws: &Workspace, tools: &ToolTable) -> Result<Outcome, String> {
+fn verify(ws: &Workspace, tools: &ToolTable) -> Result<Outcome, CliError> {
     let Some(store) = existing(ws)? else {
         let dangling = dangling_entries(ws, None)?;
         if dangling.is_empty() {
@@ -75,8 +60,8 @@ fn verify(ws: &Workspace, tools: &ToolTable) -> Result<Outcome, String> {
         return Ok(Outcome::Failed);
     };
     // No `gc` between reading the library and looking for its programs.
-    let _lease = store.lease().map_err(|e| format!("error: {e}"))?;
-    let problems = store.verify().map_err(|e| format!("error: {e}"))?;
+    let _lease = store.lease()?;
+    let problems = store.verify()?;
     let dangling = dangling_entries(ws, Some(&store))?;
     let bad: BTreeSet<ObjectId> = problems.iter().filter_map(|p| p.id).collect();
     let mut corrupt = BTreeSet::new();
@@ -87,7 +72,7 @@ fn verify(ws: &Workspace, tools: &ToolTable) -> Result<Outcome, String> {
         }
     }
     dangling.iter().for_each(|d| eprintln!("error: {d}"));
-    let ids = store.list().map_err(|e| format!("error: {e}"))?;
+    let ids = store.list()?;
     // Sound objects that no longer load (a tool changed signature) are worth a warning:
     // they are not corrupt, but `exec` will refuse them until they are recompiled.
     for id in ids.iter().filter(|id| !bad.contains(id)) {
@@ -118,12 +103,12 @@ fn verify(ws: &Workspace, tools: &ToolTable) -> Result<Outcome, String> {
 }
 
 /// The trace library's entries whose program is not in the store, as messages.
-fn dangling_entries(ws: &Workspace, store: Option<&ObjectStore>) -> Result<Vec<String>, String> {
+fn dangling_entries(ws: &Workspace, store: Option<&ObjectStore>) -> Result<Vec<String>, CliError> {
     if !ws.db_path().is_file() {
         return Ok(Vec::new());
     }
-    let db = crate::db::Db::open_in(&ws.state_dir).map_err(|e| format!("error: {e}"))?;
-    let entries = db.library().list().map_err(|e| format!("error: {e}"))?;
+    let db = crate::db::Db::open_in(&ws.state_dir)?;
+    let entries = db.library().list()?;
     let present = |text: &str| {
         text.parse::<ObjectId>()
             .is_ok_and(|id| store.is_some_and(|s| s.contains(&id)))
@@ -142,15 +127,12 @@ fn dangling_entries(ws: &Workspace, store: Option<&ObjectStore>) -> Result<Vec<S
 }
 
 /// The programs the trace library refers to (none when there is no database yet).
-fn roots(ws: &Workspace) -> Result<BTreeSet<ObjectId>, String> {
+fn roots(ws: &Workspace) -> Result<BTreeSet<ObjectId>, CliError> {
     if !ws.db_path().is_file() {
         return Ok(BTreeSet::new());
     }
-    let db = crate::db::Db::open_in(&ws.state_dir).map_err(|e| format!("error: {e}"))?;
-    let ids = db
-        .library()
-        .referenced_programs()
-        .map_err(|e| format!("error: {e}"))?;
+    let db = crate::db::Db::open_in(&ws.state_dir)?;
+    let ids = db.library().referenced_programs()?;
     let mut roots = BTreeSet::new();
     for text in ids {
         match text.parse::<ObjectId>() {
@@ -163,7 +145,7 @@ fn roots(ws: &Workspace) -> Result<BTreeSet<ObjectId>, String> {
     Ok(roots)
 }
 
-fn gc(ws: &Workspace, grace: Duration) -> Result<Outcome, String> {
+fn gc(ws: &Workspace, grace: Duration) -> Result<Outcome, CliError> {
     let Some(store) = existing(ws)? else {
         note!(
             "nothing to collect: no objects ({})",
@@ -173,12 +155,11 @@ fn gc(ws: &Workspace, grace: Duration) -> Result<Outcome, String> {
     };
     // Writers hold a lease from storing a program until the library refers to it: with
     // this lock, every reference is read and no program is between the two.
-    let _lock = store.lock_for_gc().map_err(|e| format!("error: {e}"))?;
+    let _lock = store.lock_for_gc()?;
     let roots = roots(ws)?;
-    let mut report = store.gc(&roots, grace).map_err(|e| format!("error: {e}"))?;
+    let mut report = store.gc(&roots, grace)?;
     // Temp files a killed process left beside the database (a snapshot being replaced).
-    let (temps, freed) = crate::store::remove_stale_temps(&ws.state_dir, grace)
-        .map_err(|e| format!("error: {e}"))?;
+    let (temps, freed) = crate::store::remove_stale_temps(&ws.state_dir, grace)?;
     report.removed_temp.extend(temps);
     report.freed_bytes += freed;
     for id in &report.removed {

@@ -1,6 +1,6 @@
 //! `llmos tools`: every tool with its signature, effects and doc.
 
-use super::Outcome;
+use super::{CliError, Outcome};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -11,14 +11,8 @@ pub struct Args {
     pub root: super::program::RootArg,
 }
 
-pub fn run(args: Args) -> Outcome {
-    let table = match super::program::workspace_and_tools(args.root.root.as_deref()) {
-        Ok((_, t)) => t,
-        Err(e) => {
-            e.print();
-            return Outcome::Failed;
-        }
-    };
+pub fn run(args: Args) -> Result<Outcome, CliError> {
+    let (_, table) = super::program::workspace_and_tools(args.root.root.as_deref())?;
     if args.json {
         let list: Vec<serde_json::Value> = table
             .entries()
@@ -41,7 +35,7 @@ pub fn run(args: Args) -> Outcome {
             "{}",
             crate::value::pretty_json(&serde_json::Value::Array(list))
         );
-        return Outcome::Success;
+        return Ok(Outcome::Success);
     }
     let mut out = String::new();
     for d in table.decls() {
@@ -52,5 +46,5 @@ pub fn run(args: Args) -> Outcome {
         out.push('\n');
     }
     out!("{out}");
-    Outcome::Success
+    Ok(Outcome::Success)
 }

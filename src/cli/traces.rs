@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::Outcome;
+use super::{CliError, Outcome};
 use crate::db::{TraceEntry, TraceSource};
 use crate::economy::meter::lock_db;
 use crate::kernel::Kernel;
@@ -63,15 +63,19 @@ pub enum Command {
     },
 }
 
-pub fn run(args: Args) -> Outcome {
-    let k = match super::kernel(args.root.as_deref()) {
-        Ok(k) => k,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Outcome::Failed;
-        }
-    };
-    let result = match args.command {
+impl Args {
+    /// Whether the result is asked for as JSON.
+    pub fn json(&self) -> bool {
+        matches!(
+            self.command,
+            Command::Ls { json: true, .. } | Command::Show { json: true, .. }
+        )
+    }
+}
+
+pub fn run(args: Args) -> Result<Outcome, CliError> {
+    let k = super::kernel(args.root.as_deref())?;
+    match args.command {
         Command::Ls { json, remote: true } => super::remote::ls_remote(&k, json),
         Command::Ls { json, .. } => ls(&k, json),
         Command::Show { id, json } => show(&k, id, json),
@@ -80,16 +84,8 @@ pub fn run(args: Args) -> Outcome {
             files,
             original_root,
         } => import(&k, &files, original_root.as_deref()),
-    };
-    match result {
-        Ok(()) => Outcome::Success,
-        Err(e) => {
-            if !e.is_empty() {
-                eprintln!("error: {e}");
-            }
-            Outcome::Failed
-        }
-    }
+    }?;
+    Ok(Outcome::Success)
 }
 
 fn entry_json(e: &TraceEntry) -> serde_json::Value {
@@ -101,11 +97,8 @@ fn entry_json(e: &TraceEntry) -> serde_json::Value {
     })
 }
 
-pub(super) fn ls(k: &Kernel, as_json: bool) -> Result<(), String> {
-    let entries = lock_db(k.db().map_err(|e| e.to_string())?)
-        .library()
-        .list()
-        .map_err(|e| e.to_string())?;
+pub(super) fn ls(k: &Kernel, as_json: bool) -> Result<(), CliError> {
+    let entries = lock_db(k.db()?).library().list()?;
     if as_json {
         let list: Vec<_> = entries.iter().map(entry_json).collect();
         outln!("{}", pretty_json(&serde_json::Value::Array(list)));
@@ -136,15 +129,21 @@ pub(super) fn ls(k: &Kernel, as_json: bool) -> Result<(), String> {
     Ok(())
 }
 
-fn get(k: &Kernel, id: i64) -> Result<TraceEntry, String> {
-    lock_db(k.db().map_err(|e| e.to_string())?)
+fn get(k: &Kernel, id: i64) -> Result<TraceEntry, CliError> {
+    lock_db(k.db()?)
         .library()
-        .get(id)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("no trace {id} (`llmos traces ls` lists them)"))
+        .get(id)?
+        .ok_or_else(|| no_trace(id))
 }
 
-fn show(k: &Kernel, id: i64, as_json: bool) -> Result<(), String> {
+fn no_trace(id: i64) -> CliError {
+    CliError::input(
+        "no-trace",
+        format!("no trace {id} (`llmos traces ls` lists them)"),
+    )
+}
+
+fn show(k: &Kernel, id: i64, as_json: bool) -> Result<(), CliError> {
     let e = get(k, id)?;
     let source = e
         .program_id
@@ -152,10 +151,7 @@ fn show(k: &Kernel, id: i64, as_json: bool) -> Result<(), String> {
         .ok()
         .and_then(|pid| k.store.get_source(&pid).ok().flatten())
         .map(|(_, text)| text);
-    let lineage = lock_db(k.db().map_err(|e| e.to_string())?)
-        .lineage()
-        .chain(&e.program_id)
-        .map_err(|e| e.to_string())?;
+    let lineage = lock_db(k.db()?).lineage().chain(&e.program_id)?;
     if as_json {
         let mut v = entry_json(&e);
         if let serde_json::Value::Object(o) = &mut v {
@@ -203,48 +199,47 @@ fn show(k: &Kernel, id: i64, as_json: bool) -> Result<(), String> {
     Ok(())
 }
 
-fn rm(k: &Kernel, id: i64) -> Result<(), String> {
-    if lock_db(k.db().map_err(|e| e.to_string())?)
-        .library()
-        .remove(id)
-        .map_err(|e| e.to_string())?
-    {
+fn rm(k: &Kernel, id: i64) -> Result<(), CliError> {
+    if lock_db(k.db()?).library().remove(id)? {
         note!("removed trace {id}");
         Ok(())
     } else {
-        Err(format!("no trace {id} (`llmos traces ls` lists them)"))
+        Err(no_trace(id))
     }
 }
 
-fn import(k: &Kernel, files: &[PathBuf], original_root: Option<&Path>) -> Result<(), String> {
+fn import(k: &Kernel, files: &[PathBuf], original_root: Option<&Path>) -> Result<(), CliError> {
     let root = original_root.unwrap_or(&k.ws().root);
-    let mut failed = false;
+    let mut failed = 0;
     for file in files {
         match import_one(k, file, root) {
             Ok(lines) => lines.iter().for_each(|l| note!("{l}")),
             Err(e) => {
-                eprintln!("error: {e}");
-                failed = true;
+                e.print();
+                failed += 1;
             }
         }
     }
-    if failed { Err(String::new()) } else { Ok(()) }
+    match failed {
+        0 => Ok(()),
+        n => Err(CliError::Reported(format!(
+            "{n} of {} files not imported",
+            files.len()
+        ))),
+    }
 }
 
 /// Imports one file; a line per trace added.
-fn import_one(k: &Kernel, file: &Path, root: &Path) -> Result<Vec<String>, String> {
+fn import_one(k: &Kernel, file: &Path, root: &Path) -> Result<Vec<String>, CliError> {
     let name = file.display().to_string();
     let mut added = Vec::new();
     if file.extension().is_some_and(|e| e == "llt") {
         let text = super::source::read_source(file)?;
-        let (loaded, bytes) =
-            super::program::compile_text(&name, &text, &k.tools).map_err(|e| {
-                e.print();
-                format!("{name} does not compile")
-            })?;
+        let (loaded, bytes) = super::program::compile_text(&name, &text, &k.tools)?;
         let Some(goal) = loaded.program.goal.clone() else {
-            return Err(format!(
-                "{name}: the trace has no `goal`, so no goal can match it"
+            return Err(CliError::input(
+                "no-goal",
+                format!("{name}: the trace has no `goal`, so no goal can match it"),
             ));
         };
         let compiled = crate::learn::compile::Compiled::from_source(
@@ -253,8 +248,7 @@ fn import_one(k: &Kernel, file: &Path, root: &Path) -> Result<Vec<String>, Strin
             loaded.steps.unwrap_or_default(),
         );
         let (id, trace) =
-            crate::kernel::learn::store_compiled(k, &compiled, "", TraceSource::Compiled, 0)
-                .map_err(|e| e.to_string())?;
+            crate::kernel::learn::store_compiled(k, &compiled, "", TraceSource::Compiled, 0)?;
         debug_assert_eq!(id, crate::store::ObjectId::of(&bytes));
         added.push(format!(
             "{name}: trace {trace} `{goal}` (program {})",
@@ -262,10 +256,13 @@ fn import_one(k: &Kernel, file: &Path, root: &Path) -> Result<Vec<String>, Strin
         ));
         return Ok(added);
     }
-    let recordings = crate::learn::import::import_file(file, root).map_err(|e| e.to_string())?;
+    let recordings = crate::learn::import::import_file(file, root)?;
     for rec in &recordings {
-        let compiled = crate::learn::compile::compile_with(rec, &k.tools)
-            .map_err(|e| format!("{name}: trace {:?}: {e}", rec.goal))?;
+        let compiled =
+            crate::learn::compile::compile_with(rec, &k.tools).map_err(|e| CliError::Compile {
+                what: format!("{name}: trace {:?}", rec.goal),
+                message: e.to_string(),
+            })?;
         let source = if rec.is_imported() {
             TraceSource::Imported
         } else {
@@ -277,8 +274,7 @@ fn import_one(k: &Kernel, file: &Path, root: &Path) -> Result<Vec<String>, Strin
             &rec.model,
             source,
             rec.usage.cost_micros,
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         let goal = compiled.program.goal.clone().unwrap_or_default();
         added.push(format!(
             "{name}: trace {trace} `{goal}` (program {})",
