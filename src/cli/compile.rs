@@ -58,7 +58,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         other => {
             let what = other.map_or("no extension".to_owned(), |e| format!("`.{e}`"));
             return Err(CliError::input(
-                "not-a-program",
+                "not-a-source",
                 format!(
                     "cannot compile {}: {what} is not a source this llmos compiles (expected a .llt trace or a .yaml recording)",
                     args.file.display()

@@ -68,6 +68,9 @@ pub enum CliError {
     /// An MCP server's configuration or tool list.
     #[error("{0}")]
     Mcp(String),
+    /// The result could not be written to stdout (a full disk, a closed pipe).
+    #[error("cannot write the output to stdout: {0}")]
+    Stdout(String),
     /// `llmos budget`: the workspace or its ledger could not be read or written.
     #[error("{0}")]
     Budget(String),
@@ -165,6 +168,7 @@ impl Coded for CliError {
             CliError::Store(_) => "store",
             CliError::Load(e) => e.kind(),
             CliError::Read(_) | CliError::Io { .. } | CliError::Input { .. } => "input",
+            CliError::Stdout(_) => "output",
             CliError::Run(f) => f.error.kind(),
             CliError::Remote(e) => e.kind(),
             CliError::Import(e) => e.kind(),
@@ -198,6 +202,7 @@ impl Coded for CliError {
             CliError::Demo(e) => e.code(),
             CliError::Budget(_) => "ledger",
             CliError::Io { .. } => "io",
+            CliError::Stdout(_) => "stdout",
             CliError::Input { code, .. } => code,
             CliError::Reported(_) => "failed",
         }

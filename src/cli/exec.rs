@@ -56,37 +56,60 @@ pub struct Args {
     pub root: Option<PathBuf>,
 }
 
-pub(super) fn parse_set(text: &str) -> Result<(String, String), String> {
+/// A flag's value that is not what the flag takes (clap prints it; exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ArgError {
+    #[error("expected NAME=VALUE, found `{0}`")]
+    NotNameValue(String),
+    #[error("unknown capability `{0}` (known: {known})", known = known_capabilities())]
+    UnknownCapability(String),
+    #[error("`{text}` is not a duration ({source}); write e.g. 500ms, 30s, 5m")]
+    NotDuration {
+        text: String,
+        #[source]
+        source: humantime::DurationError,
+    },
+    #[error("a time limit must be longer than 0")]
+    ZeroLimit,
+    #[error(
+        "`{0}` is longer than the longest time limit, {max}",
+        max = humantime::format_duration(MAX_LIMIT)
+    )]
+    TooLong(String),
+}
+
+fn known_capabilities() -> String {
+    let known: Vec<&str> = Effect::ALL.iter().map(|e| e.as_str()).collect();
+    known.join(", ")
+}
+
+pub(super) fn parse_set(text: &str) -> Result<(String, String), ArgError> {
     match text.split_once('=') {
         Some((name, value)) if !name.trim().is_empty() => {
             Ok((name.trim().to_owned(), value.to_owned()))
         }
-        _ => Err(format!("expected NAME=VALUE, found `{text}`")),
+        _ => Err(ArgError::NotNameValue(text.to_owned())),
     }
 }
 
-pub(super) fn parse_cap(text: &str) -> Result<Effect, String> {
-    Effect::parse(text.trim()).ok_or_else(|| {
-        let known: Vec<&str> = Effect::ALL.iter().map(|e| e.as_str()).collect();
-        format!("unknown capability `{text}` (known: {})", known.join(", "))
-    })
+pub(super) fn parse_cap(text: &str) -> Result<Effect, ArgError> {
+    Effect::parse(text.trim()).ok_or_else(|| ArgError::UnknownCapability(text.to_owned()))
 }
 
 /// The longest time limit accepted on the command line: a year. Longer ones could not
 /// be added to the clock (an overflow); no run needs them.
 pub const MAX_LIMIT: Duration = Duration::from_secs(365 * 24 * 3600);
 
-pub(super) fn parse_limit(text: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(text)
-        .map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. 500ms, 30s, 5m"))?;
+pub(super) fn parse_limit(text: &str) -> Result<Duration, ArgError> {
+    let d = humantime::parse_duration(text).map_err(|source| ArgError::NotDuration {
+        text: text.to_owned(),
+        source,
+    })?;
     if d.is_zero() {
-        return Err("a time limit must be longer than 0".to_owned());
+        return Err(ArgError::ZeroLimit);
     }
     if d > MAX_LIMIT {
-        return Err(format!(
-            "`{text}` is longer than the longest time limit, {}",
-            humantime::format_duration(MAX_LIMIT)
-        ));
+        return Err(ArgError::TooLong(text.to_owned()));
     }
     Ok(d)
 }

@@ -161,13 +161,11 @@ pub fn run() -> u8 {
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             // `--help` and `--version` go to stdout, which may be full too.
-            let printed = e
-                .print()
-                .map_err(|e| format!("error: cannot write the output to stdout: {e}"));
+            let printed = e.print().map_err(|e| CliError::Stdout(e.to_string()));
             return match printed.and_then(|()| out::finish()) {
                 Ok(()) => code,
-                Err(message) => {
-                    eprintln!("{message}");
+                Err(e) => {
+                    e.print();
                     1
                 }
             };
@@ -210,8 +208,8 @@ pub fn run() -> u8 {
     };
     match out::finish() {
         Ok(()) => code,
-        Err(message) => {
-            eprintln!("{message}");
+        Err(e) => {
+            e.print();
             1
         }
     }

@@ -32,13 +32,13 @@ pub fn record_failure(message: String) {
     failed().get_or_insert(message);
 }
 
-/// Flushes stdout and reports the first write that failed, as the message to print.
-pub fn finish() -> Result<(), String> {
+/// Flushes stdout and reports the first write that failed.
+pub fn finish() -> Result<(), super::CliError> {
     if let Err(e) = io::stdout().lock().flush() {
         failed().get_or_insert(e.to_string());
     }
     match failed().take() {
-        Some(e) => Err(format!("error: cannot write the output to stdout: {e}")),
+        Some(e) => Err(super::CliError::Stdout(e)),
         None => Ok(()),
     }
 }

@@ -310,3 +310,33 @@ fn only_the_host_builds_a_runtime() {
         found.join("\n")
     );
 }
+
+/// The command line's errors are typed (`CliError` and the errors it wraps), so every
+/// failure keeps its kind and code up to the one place that shows it: no function of
+/// `src/cli/` returns a `String` as its error.
+#[test]
+fn the_command_line_returns_no_string_errors() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src/cli"), &mut files);
+    files.sort();
+    let mut found = Vec::new();
+    for file in &files {
+        let shown = format!(
+            "src/{}",
+            file.strip_prefix(root.join("src")).unwrap().display()
+        );
+        let text = std::fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = code_of(line).trim_end().trim_end_matches('{').trim_end();
+            if code.contains("Result<") && code.ends_with(", String>") {
+                found.push(format!("{shown}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "String errors in src/cli (return a CliError, or a typed error it wraps):\n{}",
+        found.join("\n")
+    );
+}

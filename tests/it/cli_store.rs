@@ -91,7 +91,8 @@ fn a_tampered_object_is_refused_by_load() {
     bytes[8] ^= 0x20; // the program name: still well-formed, but not these bytes' hash
     std::fs::write(&path, bytes).unwrap();
     match load(&id[..6], &ws, llmos::stdlib::table()) {
-        Err(LoadError::Message(m)) => {
+        Err(e @ LoadError::Corrupt { .. }) => {
+            let m = e.to_string();
             assert!(
                 m.contains(&format!("stored program {id} is corrupt")),
                 "{m}"
@@ -175,7 +176,9 @@ fn load_compiles_sources_and_reads_bytecode_files() {
         other => panic!("{other:?}"),
     }
     match load("not-a-thing", &ws, llmos::stdlib::table()) {
-        Err(LoadError::Message(m)) => assert!(m.contains("no such file"), "{m}"),
+        Err(e @ LoadError::NotFound { .. }) => {
+            assert!(e.to_string().contains("no such file"), "{e}")
+        }
         other => panic!("{other:?}"),
     }
 }
