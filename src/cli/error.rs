@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use super::program::LoadError;
-use super::render::{render, stderr_color};
+use super::render::{print_all, render, stderr_color};
 use super::source::ReadError;
 use crate::db::DbError;
 use crate::diag::{Coded, Span};
@@ -119,12 +119,20 @@ impl CliError {
         CliError::Run(Box::new(RunFailure { error, at }))
     }
 
-    /// Prints the error on stderr as people read it: diagnostics against their source,
-    /// a run error against its step's line, anything else as `error: MESSAGE`.
+    /// Prints the error on stderr as people read it: diagnostics against their source
+    /// (then how many, and the first), a run error against its step's line, a source
+    /// that cannot be read as `error[CODE]: ...`, anything else as `error: MESSAGE`.
     pub fn print(&self) {
         match self {
-            CliError::Load(e) => e.print(),
-            CliError::Read(e) => eprintln!("{e}"),
+            CliError::Load(LoadError::Diagnostics {
+                file,
+                text,
+                diagnostics,
+            }) => {
+                print_all(diagnostics, file, text, 100);
+                eprintln!("{self}");
+            }
+            CliError::Load(LoadError::Read(e)) | CliError::Read(e) => eprintln!("{e}"),
             CliError::Run(f) => f.print(),
             CliError::Reported(_) => {}
             e => eprintln!("error: {e}"),

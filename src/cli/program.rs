@@ -161,24 +161,6 @@ impl Coded for LoadError {
     }
 }
 
-impl LoadError {
-    /// Prints the error to stderr (diagnostics rendered against their source).
-    pub fn print(&self) {
-        match self {
-            LoadError::Diagnostics {
-                file,
-                text,
-                diagnostics,
-            } => {
-                super::render::print_all(diagnostics, file, text, 100);
-                eprintln!("{self}");
-            }
-            LoadError::Read(e) => eprintln!("{e}"),
-            e => eprintln!("error: {e}"),
-        }
-    }
-}
-
 /// Opens the workspace rooted at `root` (default: the current directory), with
 /// `$LLMOS_HOME` from the environment.
 pub fn open_workspace(root: Option<&Path>) -> Result<Workspace, LoadError> {
