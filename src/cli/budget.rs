@@ -8,7 +8,8 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::Outcome;
+use super::error::ArgError;
+use super::{CliError, Outcome};
 use crate::db::{Charge, Db, KIND_EXPIRED_HOLD, Overrun};
 use crate::usage::{format_micros, to_micros, usd};
 use crate::workspace::Workspace;
@@ -33,44 +34,32 @@ pub struct Args {
 /// A dollar amount on the command line: a finite number >= 0 (a leading `$` is allowed),
 /// as micro-dollars (rounded to the nearest): the one place `--budget` and `--set` become
 /// money.
-pub fn parse_usd(text: &str) -> Result<i64, String> {
+pub fn parse_usd(text: &str) -> Result<i64, ArgError> {
     let t = text.trim();
     let t = t.strip_prefix('$').unwrap_or(t);
     let v: f64 = t
         .parse()
-        .map_err(|_| format!("`{text}` is not an amount of dollars (e.g. 5 or 0.25)"))?;
-    to_micros(v).ok_or_else(|| {
-        format!("`{text}` is not an amount of dollars: it must be a number from 0 to 1e9")
-    })
+        .map_err(|_| ArgError::NotDollars(text.to_owned()))?;
+    to_micros(v).ok_or_else(|| ArgError::DollarsOutOfRange(text.to_owned()))
 }
 
-pub fn run(args: Args) -> Result<Outcome, super::CliError> {
-    report(&args).map_err(super::CliError::Budget)?;
-    Ok(Outcome::Success)
-}
-
-fn report(args: &Args) -> Result<(), String> {
-    let ws =
-        Workspace::open(args.root.as_deref(), super::env().lookup()).map_err(|e| e.to_string())?;
-    ws.ensure_state_dir().map_err(|e| e.to_string())?;
-    let db = Db::open_in(&ws.state_dir).map_err(|e| e.to_string())?;
+pub fn run(args: Args) -> Result<Outcome, CliError> {
+    let ws = Workspace::open(args.root.as_deref(), super::env().lookup())?;
+    ws.ensure_state_dir()?;
+    let db = Db::open_in(&ws.state_dir)?;
     let ledger = db.ledger();
     if let Some(micros) = args.set {
-        ledger.set_balance(micros).map_err(|e| e.to_string())?;
+        ledger.set_balance(micros)?;
         if !args.json {
             note!("balance set to {}", format_micros(micros));
         }
     }
-    ledger.sweep_dead_holds().map_err(|e| e.to_string())?;
-    let balance = ledger.balance().map_err(|e| e.to_string())?;
-    let spent = ledger.spent_total().map_err(|e| e.to_string())?;
-    let held = ledger.held_total().map_err(|e| e.to_string())?;
-    let recent = ledger
-        .recent_charges(args.limit)
-        .map_err(|e| e.to_string())?;
-    let overruns = ledger
-        .recent_overruns(args.limit)
-        .map_err(|e| e.to_string())?;
+    ledger.sweep_dead_holds()?;
+    let balance = ledger.balance()?;
+    let spent = ledger.spent_total()?;
+    let held = ledger.held_total()?;
+    let recent = ledger.recent_charges(args.limit)?;
+    let overruns = ledger.recent_overruns(args.limit)?;
     if args.json {
         let doc = json!({
             "balance_usd": usd(balance),
@@ -84,7 +73,7 @@ fn report(args: &Args) -> Result<(), String> {
         out!("{}", table(balance, spent, held, &recent));
         out!("{}", overrun_lines(&overruns));
     }
-    Ok(())
+    Ok(Outcome::Success)
 }
 
 /// The text report: balance, spend, and a table of charges, newest first.
@@ -187,12 +176,18 @@ mod tests {
 
     #[test]
     fn usd_arguments() {
-        assert_eq!(parse_usd("5"), Ok(5_000_000));
-        assert_eq!(parse_usd("$0.25"), Ok(250_000));
-        assert_eq!(parse_usd("0.0000004"), Ok(0));
-        assert!(parse_usd("-1").unwrap_err().contains("from 0 to 1e9"));
+        assert_eq!(parse_usd("5").unwrap(), 5_000_000);
+        assert_eq!(parse_usd("$0.25").unwrap(), 250_000);
+        assert_eq!(parse_usd("0.0000004").unwrap(), 0);
+        let e = parse_usd("-1").unwrap_err().to_string();
+        assert!(e.contains("from 0 to 1e9"), "{e}");
         assert!(parse_usd("NaN").is_err());
-        assert!(parse_usd("five").unwrap_err().contains("`five`"));
+        assert!(
+            parse_usd("five")
+                .unwrap_err()
+                .to_string()
+                .contains("`five`")
+        );
     }
 
     #[test]

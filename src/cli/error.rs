@@ -71,9 +71,6 @@ pub enum CliError {
     /// The result could not be written to stdout (a full disk, a closed pipe).
     #[error("cannot write the output to stdout: {0}")]
     Stdout(String),
-    /// `llmos budget`: the workspace or its ledger could not be read or written.
-    #[error("{0}")]
-    Budget(String),
     /// `llmos demo` stopped.
     #[error(transparent)]
     Demo(#[from] super::demo::DemoError),
@@ -185,7 +182,6 @@ impl Coded for CliError {
             CliError::Mcp(_) => "mcp",
             CliError::Cassette(_) => "cassette",
             CliError::Demo(e) => e.kind(),
-            CliError::Budget(_) => "budget",
             CliError::Reported(_) => "failed",
         }
     }
@@ -208,7 +204,6 @@ impl Coded for CliError {
             CliError::Cassette(CassetteError::Write { .. }) => "cassette-write",
             CliError::Cassette(_) => "cassette",
             CliError::Demo(e) => e.code(),
-            CliError::Budget(_) => "ledger",
             CliError::Io { .. } => "io",
             CliError::Stdout(_) => "stdout",
             CliError::Input { code, .. } => code,
@@ -234,6 +229,40 @@ pub fn store_code(e: &StoreError) -> &'static str {
         StoreError::BadId { .. } | StoreError::BadRunId { .. } => "bad-id",
         _ => "store",
     }
+}
+
+/// A flag's value that is not what the flag takes (clap prints it; exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ArgError {
+    #[error("expected NAME=VALUE, found `{0}`")]
+    NotNameValue(String),
+    #[error("unknown capability `{0}` (known: {known})", known = known_capabilities())]
+    UnknownCapability(String),
+    #[error("`{text}` is not a duration ({source}); write e.g. 500ms, 30s, 5m")]
+    NotDuration {
+        text: String,
+        #[source]
+        source: humantime::DurationError,
+    },
+    #[error("a time limit must be longer than 0")]
+    ZeroLimit,
+    #[error(
+        "`{0}` is longer than the longest time limit, {max}",
+        max = humantime::format_duration(super::exec::MAX_LIMIT)
+    )]
+    TooLong(String),
+    #[error("`{0}` is not an amount of dollars (e.g. 5 or 0.25)")]
+    NotDollars(String),
+    #[error("`{0}` is not an amount of dollars: it must be a number from 0 to 1e9")]
+    DollarsOutOfRange(String),
+}
+
+fn known_capabilities() -> String {
+    let known: Vec<&str> = crate::types::Effect::ALL
+        .iter()
+        .map(|e| e.as_str())
+        .collect();
+    known.join(", ")
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::error::ArgError;
 use super::program::{self, Loaded};
 use super::render::print_all;
 use super::{CliError, Outcome};
@@ -56,33 +57,7 @@ pub struct Args {
     pub root: Option<PathBuf>,
 }
 
-/// A flag's value that is not what the flag takes (clap prints it; exit 2).
-#[derive(Debug, thiserror::Error)]
-pub enum ArgError {
-    #[error("expected NAME=VALUE, found `{0}`")]
-    NotNameValue(String),
-    #[error("unknown capability `{0}` (known: {known})", known = known_capabilities())]
-    UnknownCapability(String),
-    #[error("`{text}` is not a duration ({source}); write e.g. 500ms, 30s, 5m")]
-    NotDuration {
-        text: String,
-        #[source]
-        source: humantime::DurationError,
-    },
-    #[error("a time limit must be longer than 0")]
-    ZeroLimit,
-    #[error(
-        "`{0}` is longer than the longest time limit, {max}",
-        max = humantime::format_duration(MAX_LIMIT)
-    )]
-    TooLong(String),
-}
-
-fn known_capabilities() -> String {
-    let known: Vec<&str> = Effect::ALL.iter().map(|e| e.as_str()).collect();
-    known.join(", ")
-}
-
+/// `--set NAME=VALUE`.
 pub(super) fn parse_set(text: &str) -> Result<(String, String), ArgError> {
     match text.split_once('=') {
         Some((name, value)) if !name.trim().is_empty() => {
@@ -92,6 +67,7 @@ pub(super) fn parse_set(text: &str) -> Result<(String, String), ArgError> {
     }
 }
 
+/// One capability of `--allow`.
 pub(super) fn parse_cap(text: &str) -> Result<Effect, ArgError> {
     Effect::parse(text.trim()).ok_or_else(|| ArgError::UnknownCapability(text.to_owned()))
 }
