@@ -6,9 +6,12 @@
 //! instead: `program`, `name`, `run_id`, `mode`, `ok`, `output`, `steps` (statements)
 //! and `ops` (DAG ops run), `llm_calls`, `input_tokens`, `output_tokens`, `cost_usd`,
 //! `duration_ms`, and `error` (`kind`, `code`, `message`, `step` counted from 1: the
-//! object `run --json` gives too) when the run failed. Diagnostics and the progress display go to
-//! stderr. Exit 0 on success, 1 when the program or its inputs are wrong, a capability
-//! is refused, or the run fails, times out or is cancelled (Ctrl-C, SIGTERM).
+//! object `run --json` gives too) when the run failed. A failure before the run (the
+//! workspace, the program, a `--set` value) gives the same object with `run_id` null,
+//! `step` null, and `program` and `name` null until the program loaded. Diagnostics and
+//! the progress display go to stderr. Exit 0 on success, 1 when the program or its
+//! inputs are wrong, a capability is refused, or the run fails, times out or is
+//! cancelled (Ctrl-C, SIGTERM).
 
 use std::path::PathBuf;
 use std::time::Duration;
