@@ -399,7 +399,7 @@ impl Config {
             }
             allow.push(name);
         }
-        raw.mcp.servers().map_err(|e| error(None, e))?;
+        raw.mcp.servers().map_err(|e| error(None, e.to_string()))?;
         Ok(Config {
             model: raw.model,
             allow,

@@ -33,7 +33,11 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
 fn refresh(root: &RootArg) -> Result<Outcome, CliError> {
     let host = super::host(root.root.as_deref())?;
     let ws = &host.ws;
-    let servers = host.config.mcp.servers().map_err(CliError::Mcp)?;
+    let servers = host
+        .config
+        .mcp
+        .servers()
+        .map_err(|e| CliError::Mcp(e.to_string()))?;
     if servers.is_empty() {
         eprintln!(
             "no MCP servers are configured: add [mcp.servers.NAME] tables to {}",
@@ -44,7 +48,10 @@ fn refresh(root: &RootArg) -> Result<Outcome, CliError> {
     let listed = crate::mcp::list_live(ws, &host.env, servers.clone(), host.runtime()?);
     let mut failed = false;
     for ((name, result), server) in listed.into_iter().zip(&servers) {
-        match result.and_then(|tools| crate::mcp::schema::map_tools(server, &tools)) {
+        let mapped = result
+            .map_err(crate::mcp::SetupError::from)
+            .and_then(|tools| crate::mcp::schema::map_tools(server, &tools));
+        match mapped {
             Ok(mapping) => {
                 let s = if mapping.tools.len() == 1 { "" } else { "s" };
                 outln!("{name}: {} tool{s}", mapping.tools.len());

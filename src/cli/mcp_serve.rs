@@ -50,7 +50,8 @@ pub fn run(args: Args, root: &RootArg) -> Result<Outcome, CliError> {
         let state =
             tokio::task::spawn_blocking(move || State::new(kernel, granted, budget, args.timeout))
                 .await
-                .map_err(|e| e.to_string())??;
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
         eprintln!(
             "llmos mcp serve: {} program{} offered",
             state.catalog().offered.len(),
@@ -60,7 +61,7 @@ pub fn run(args: Args, root: &RootArg) -> Result<Outcome, CliError> {
                 "s"
             }
         );
-        match args.http {
+        let served = match args.http {
             Some(addr) => {
                 crate::mcp::serve::serve_http(state, addr, |url| {
                     eprintln!("llmos mcp serve: listening on {url}");
@@ -68,7 +69,8 @@ pub fn run(args: Args, root: &RootArg) -> Result<Outcome, CliError> {
                 .await
             }
             None => crate::mcp::serve::serve_stdio(state, super::out::record_failure).await,
-        }
+        };
+        served.map_err(|e| e.to_string())
     });
     served.map_err(CliError::Mcp)?;
     Ok(Outcome::Success)

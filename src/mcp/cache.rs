@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::client::RemoteTool;
 use super::config::Server;
+use super::error::SetupError;
 
 /// One server's cached list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -35,7 +36,7 @@ pub fn read(state_dir: &Path, server: &Server) -> Option<Vec<RemoteTool>> {
 }
 
 /// Writes the list of `server` (atomically), unless the entry already says the same.
-pub fn write(state_dir: &Path, server: &Server, tools: &[RemoteTool]) -> Result<(), String> {
+pub fn write(state_dir: &Path, server: &Server, tools: &[RemoteTool]) -> Result<(), SetupError> {
     if read(state_dir, server).as_deref() == Some(tools) {
         return Ok(());
     }
@@ -46,9 +47,11 @@ pub fn write(state_dir: &Path, server: &Server, tools: &[RemoteTool]) -> Result<
     };
     let file = path(state_dir, &server.name);
     if let Some(dir) = file.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| SetupError::Cache(format!("creating {}: {e}", dir.display())))?;
     }
-    let text = serde_json::to_string_pretty(&entry).map_err(|e| e.to_string())? + "\n";
+    let text =
+        serde_json::to_string_pretty(&entry).map_err(|e| SetupError::Cache(e.to_string()))? + "\n";
     crate::store::write_atomic(&file, text.as_bytes())
-        .map_err(|e| format!("writing {}: {e}", file.display()))
+        .map_err(|e| SetupError::Cache(format!("writing {}: {e}", file.display())))
 }

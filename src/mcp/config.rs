@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::error::SetupError;
 use crate::types::{Effect, EffectSet};
 
 /// A call's time limit when the server's `timeout` does not say.
@@ -93,14 +94,20 @@ impl Server {
 
 impl McpConfig {
     /// The servers, checked; the error names the server and what is wrong.
-    pub fn servers(&self) -> Result<Vec<Server>, String> {
+    pub fn servers(&self) -> Result<Vec<Server>, SetupError> {
         self.servers
             .iter()
-            .map(|(name, c)| check(name, c).map_err(|e| format!("[mcp.servers.{name}]: {e}")))
+            .map(|(name, c)| {
+                check(name, c).map_err(|message| SetupError::Config {
+                    server: name.clone(),
+                    message,
+                })
+            })
             .collect()
     }
 }
 
+/// The server of table `name`, or what is wrong with it (the caller names the table).
 fn check(name: &str, c: &ServerConfig) -> Result<Server, String> {
     if !super::names::is_server_name(name) {
         return Err(format!(
@@ -170,7 +177,7 @@ mod tests {
 
     fn parse(text: &str) -> Result<Vec<Server>, String> {
         let c: McpConfig = toml::from_str(text).map_err(|e| e.to_string())?;
-        c.servers()
+        c.servers().map_err(|e| e.to_string())
     }
 
     #[test]

@@ -122,10 +122,10 @@ impl Hub {
         };
         let tools = self.list(&server.name).await.map_err(unavailable)?;
         let mapped = super::schema::map_tools(server, &tools)
-            .map_err(|message| LinkError {
+            .map_err(|e| LinkError {
                 index: refs.first().map_or(0, |r| r.0),
                 kind: LinkErrorKind::Unavailable,
-                message,
+                message: e.to_string(),
             })?
             .tools;
         for (index, r) in refs {

@@ -12,6 +12,7 @@
 pub(crate) mod cache;
 pub(crate) mod client;
 pub(crate) mod config;
+pub(crate) mod error;
 pub(crate) mod hub;
 pub(crate) mod names;
 mod process;
@@ -23,7 +24,8 @@ mod tool;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use client::RemoteTool;
+use client::{McpError, RemoteTool};
+pub use error::{ServeError, SetupError};
 use hub::Hub;
 
 use crate::host::{Env, Host};
@@ -55,7 +57,7 @@ pub fn workspace_tools(
     config: &Config,
     env: &Env,
     listing: Listing<'_>,
-) -> Result<WorkspaceTools, String> {
+) -> Result<WorkspaceTools, SetupError> {
     let builtins = ToolTable::builtins();
     if config.mcp.servers.is_empty() {
         return Ok(WorkspaceTools {
@@ -87,7 +89,7 @@ pub fn workspace_tools(
                 }
             }
             Listing::StartMissing(host) => {
-                let runtime = host.runtime().map_err(|e| e.to_string())?;
+                let runtime = host.runtime()?;
                 for (name, result) in list_live(ws, env, missing, runtime) {
                     match result {
                         Ok(tools) => {
@@ -118,7 +120,7 @@ pub fn table_with(
     base: &ToolTable,
     hub: &Arc<Hub>,
     lists: &BTreeMap<String, Vec<RemoteTool>>,
-) -> Result<(ToolTable, Vec<String>), String> {
+) -> Result<(ToolTable, Vec<String>), SetupError> {
     let mut left_out = Vec::new();
     let builtin_namespaces: std::collections::BTreeSet<&str> =
         base.keys().filter_map(|k| k.split('.').next()).collect();
@@ -128,11 +130,7 @@ pub fn table_with(
             continue;
         };
         if builtin_namespaces.contains(server.name.as_str()) {
-            return Err(format!(
-                "[mcp.servers.{0}]: `{0}` is the namespace of built-in tools; name the server \
-                 otherwise",
-                server.name
-            ));
+            return Err(SetupError::Namespace(server.name.clone()));
         }
         let mapping = schema::map_tools(server, tools)?;
         left_out.extend(mapping.left_out);
@@ -155,12 +153,12 @@ pub fn table_with(
             entries,
             Some(Arc::clone(hub) as Arc<dyn crate::tools::table::Provider>),
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(SetupError::Table)?;
     Ok((table, left_out))
 }
 
 /// A server's name and what listing its tools gave.
-pub type Listed = (String, Result<Vec<RemoteTool>, String>);
+pub type Listed = (String, Result<Vec<RemoteTool>, McpError>);
 
 /// Starts `servers`, lists their tools (caching them) and stops them again; a result per
 /// server, in order. Blocks on `runtime` (the host's): call it outside any runtime (the
@@ -176,7 +174,7 @@ pub fn list_live(
     runtime.block_on(async {
         let mut out = Vec::new();
         for name in names {
-            let r = hub.list(&name).await.map_err(|e| e.message);
+            let r = hub.list(&name).await;
             out.push((name, r));
         }
         crate::tools::table::Provider::shutdown(&hub).await;

@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::client::RemoteTool;
 use super::config::Server;
+use super::error::SetupError;
 use super::names::to_ident;
 use crate::llm::names::MAX_API_NAME;
 use crate::stdlib::{ParamDecl, ToolDecl};
@@ -53,16 +54,16 @@ pub struct Mapping {
 /// the same identifier are an error naming both. A tool whose llt name is longer than an
 /// LLM API accepts (a server may list anything) is left out, with a note: the Learner
 /// could not offer it, and every other tool stays usable.
-pub fn map_tools(server: &Server, tools: &[RemoteTool]) -> Result<Mapping, String> {
+pub fn map_tools(server: &Server, tools: &[RemoteTool]) -> Result<Mapping, SetupError> {
     let mut out = Mapping::default();
     for t in tools {
-        let m = map_tool(server, t)?;
+        let m = map_tool(server, t).map_err(SetupError::Naming)?;
         if let Some(other) = out.tools.iter().find(|o| o.decl.name == m.decl.name) {
-            return Err(format!(
+            return Err(SetupError::Naming(format!(
                 "MCP server `{}`: tools `{}` and `{}` both become `{}`; llmos cannot tell \
                  them apart",
                 server.name, other.remote, t.name, m.decl.name
-            ));
+            )));
         }
         let len = m.decl.name.chars().count();
         if len > MAX_API_NAME {
@@ -79,6 +80,7 @@ pub fn map_tools(server: &Server, tools: &[RemoteTool]) -> Result<Mapping, Strin
     Ok(out)
 }
 
+/// One tool as an llt tool, or why its name or a parameter's gives none (the message).
 fn map_tool(server: &Server, t: &RemoteTool) -> Result<Mapped, String> {
     let ident = to_ident(&t.name).ok_or_else(|| {
         format!(
@@ -367,7 +369,8 @@ mod tests {
                 tool(json!({"name": "getSum"})),
             ],
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             e.contains("`get-sum` and `getSum` both become `everything.get_sum`"),
             "{e}"
@@ -377,7 +380,8 @@ mod tests {
             &[tool(json!({"name": "t", "inputSchema": {"properties": {
                 "maxTokens": {}, "max_tokens": {}}}}))],
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             e.contains("`max_tokens` and `maxTokens`")
                 || e.contains("`maxTokens` and `max_tokens`"),

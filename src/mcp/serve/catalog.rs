@@ -13,6 +13,7 @@ use crate::bytecode::Verified;
 use crate::economy::meter::lock_db;
 use crate::ir::Program;
 use crate::kernel::{Kernel, MIN_RATING};
+use crate::mcp::ServeError;
 use crate::stdlib::ParamDecl;
 use crate::store::ObjectId;
 use crate::types::Type;
@@ -57,21 +58,23 @@ impl Catalog {
 
 /// The library's generation now (it changes whenever an entry is added, removed or
 /// re-rated).
-pub fn generation(k: &Kernel) -> Result<i64, String> {
-    lock_db(k.db().map_err(|e| e.to_string())?)
+pub fn generation(k: &Kernel) -> Result<i64, ServeError> {
+    lock_db(k.db().map_err(library)?)
         .library_generation()
-        .map_err(|e| e.to_string())
+        .map_err(library)
+}
+
+/// The library or store could not be read.
+fn library(e: impl std::fmt::Display) -> ServeError {
+    ServeError::Library(e.to_string())
 }
 
 /// Reads the library and the store.
-pub fn build(k: &Kernel) -> Result<Catalog, String> {
+pub fn build(k: &Kernel) -> Result<Catalog, ServeError> {
     let (generation, snapshot) = {
-        let db = lock_db(k.db().map_err(|e| e.to_string())?);
-        let generation = db.library_generation().map_err(|e| e.to_string())?;
-        (
-            generation,
-            db.library_snapshot().map_err(|e| e.to_string())?,
-        )
+        let db = lock_db(k.db().map_err(library)?);
+        let generation = db.library_generation().map_err(library)?;
+        (generation, db.library_snapshot().map_err(library)?)
     };
     let mut entries: Vec<_> = snapshot
         .iter()

@@ -14,6 +14,7 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 
 use super::{Served, State};
+use crate::mcp::ServeError;
 
 /// Serves on `addr` (a loopback address; port 0 picks one) until SIGINT or SIGTERM.
 /// `on_listening` gets the endpoint URL once the socket is bound.
@@ -21,16 +22,13 @@ pub async fn serve_http(
     state: Arc<State>,
     addr: SocketAddr,
     on_listening: impl FnOnce(&str),
-) -> Result<(), String> {
+) -> Result<(), ServeError> {
     if !addr.ip().is_loopback() {
-        return Err(format!(
-            "--http {addr}: llmos serves MCP on a loopback address only (127.0.0.1, ::1)"
-        ));
+        return Err(ServeError::NotLoopback(addr));
     }
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let listen = |source| ServeError::Listen { addr, source };
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(listen)?;
+    let bound = listener.local_addr().map_err(listen)?;
     let config = StreamableHttpServerConfig::default().with_allowed_hosts([
         "localhost".to_owned(),
         "127.0.0.1".to_owned(),

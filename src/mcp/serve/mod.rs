@@ -20,6 +20,7 @@ use rmcp::service::{NotificationContext, RequestContext, RoleServer};
 use rmcp::{ErrorData, Peer, ServerHandler};
 
 use crate::kernel::Kernel;
+use crate::mcp::ServeError;
 use crate::types::EffectSet;
 use catalog::Catalog;
 
@@ -48,7 +49,7 @@ impl State {
         granted: EffectSet,
         budget: Option<i64>,
         timeout: Option<Duration>,
-    ) -> Result<Arc<State>, String> {
+    ) -> Result<Arc<State>, ServeError> {
         let catalog = catalog::build(&kernel)?;
         for s in &catalog.skipped {
             eprintln!("note: not offered: {s}");

@@ -9,10 +9,11 @@ use std::task::{Context, Poll};
 use tokio::io::AsyncWrite;
 
 use super::{Served, State};
+use crate::mcp::ServeError;
 
 /// Serves until the session ends. A write that stdout refuses is reported once through
 /// `on_stdout_error` (the session then ends).
-pub async fn serve_stdio(state: Arc<State>, on_stdout_error: fn(String)) -> Result<(), String> {
+pub async fn serve_stdio(state: Arc<State>, on_stdout_error: fn(String)) -> Result<(), ServeError> {
     use rmcp::ServiceExt;
     let watcher = tokio::spawn(Arc::clone(&state).watch());
     let stdout = GuardedStdout {
@@ -31,7 +32,7 @@ pub async fn serve_stdio(state: Arc<State>, on_stdout_error: fn(String)) -> Resu
             }
             Ok(())
         }
-        Err(e) => Err(format!("the MCP session did not start: {e}")),
+        Err(e) => Err(ServeError::Session(e.to_string())),
     };
     watcher.abort();
     state.kernel.tools.shutdown().await;
