@@ -12,7 +12,8 @@ use super::error::{DecodeError, DecodeErrorKind};
 use super::format::{self, section};
 use super::reader::Reader;
 use crate::ir::{
-    Block, ConstId, Op, OpId, OpKind, Operand, Param, ParamId, Part, Program, Slot, Step, ToolRef,
+    Block, BlockId, ConstId, Op, OpId, OpKind, Operand, Param, ParamId, Part, Program, Slot,
+    SlotId, Step, ToolId, ToolRef,
 };
 
 /// The byte offset where each item starts, so program-level errors can name a place.
@@ -269,12 +270,12 @@ impl Reader<'_> {
         let at = self.pos;
         let kind = match self.byte("an op")? {
             tag::CALL => {
-                let tool = self.id("a call's tool")?;
+                let tool = ToolId(self.id("a call's tool")?);
                 let args = self.operands("call arguments")?;
                 OpKind::Call { tool, args }
             }
             tag::ASK => OpKind::Ask {
-                slot: self.id("an ask's slot")?,
+                slot: SlotId(self.id("an ask's slot")?),
             },
             tag::TEMPLATE => OpKind::Template {
                 parts: self.parts()?,
@@ -307,13 +308,15 @@ impl Reader<'_> {
             tag::FOR => OpKind::For {
                 list: self.operand()?,
                 captures: self.operands("captures")?,
-                body: self.id("a `for` body")?,
+                body: BlockId(self.id("a `for` body")?),
             },
             tag::IF => OpKind::If {
                 cond: self.operand()?,
                 captures: self.operands("captures")?,
-                then: self.id("an `if` branch")?,
-                otherwise: self.opt("an `else` branch", |r| r.id("an `else` branch"))?,
+                then: BlockId(self.id("an `if` branch")?),
+                otherwise: self.opt("an `else` branch", |r| {
+                    r.id("an `else` branch").map(BlockId)
+                })?,
             },
             tag::LOGIC => {
                 let t = self.pos;
@@ -323,7 +326,11 @@ impl Reader<'_> {
                     op,
                     first: self.operand()?,
                     captures: self.operands("captures")?,
-                    rest: self.ids("`and`/`or` operand blocks")?,
+                    rest: self
+                        .ids("`and`/`or` operand blocks")?
+                        .into_iter()
+                        .map(BlockId)
+                        .collect(),
                 }
             }
             tag::COMPARE => {

@@ -266,7 +266,7 @@ fn op_text(p: &Program, op: &Op, tools: &ToolTable) -> String {
         OpKind::Call { tool, args } => {
             let name = p
                 .tools
-                .get(*tool as usize)
+                .get(tool.index())
                 .map_or_else(|| format!("#{tool}"), |t| t.name.clone());
             let decl = tools.get(&name);
             let args: Vec<String> = args
@@ -282,7 +282,7 @@ fn op_text(p: &Program, op: &Op, tools: &ToolTable) -> String {
             format!("call {name}({})", args.join(", "))
         }
         OpKind::Ask { slot } => {
-            let (name, reads) = match p.slots.get(*slot as usize) {
+            let (name, reads) = match p.slots.get(slot.index()) {
                 Some(s) => {
                     let reads: Vec<Operand> = s
                         .prompt

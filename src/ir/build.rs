@@ -39,7 +39,7 @@ pub fn lower(p: &hir::Program, tools: &ToolTable) -> Result<Program, LowerError>
         let entry = tools
             .entry(name)
             .ok_or_else(|| LowerError::UnknownTool(name.clone()))?;
-        tool_ids.insert(name.clone(), tool_refs.len() as ToolId);
+        tool_ids.insert(name.clone(), ToolId(tool_refs.len() as u32));
         tool_refs.push(ToolRef {
             name: name.clone(),
             sig_hash: entry.sig_hash,
@@ -239,7 +239,7 @@ impl Builder<'_> {
             }
             StepKind::Ask(parts) => {
                 let prompt = self.parts(parts)?;
-                let slot = self.slots.len() as SlotId;
+                let slot = SlotId(self.slots.len() as u32);
                 self.slots.push(Slot {
                     name: s.name.clone().unwrap_or_default(),
                     ty: s.ty.clone(),

@@ -129,7 +129,7 @@ impl Builder<'_> {
         captures: Vec<Operand>,
         inner: impl FnOnce(&mut Self) -> Result<Operand, LowerError>,
     ) -> Result<(BlockId, Closed), LowerError> {
-        let id = self.blocks.len() as BlockId;
+        let id = BlockId(self.blocks.len() as u32);
         self.blocks.push(None);
         self.scopes.push(Scope {
             captures,
@@ -138,7 +138,7 @@ impl Builder<'_> {
         let result = inner(self);
         let scope = self.scopes.pop().ok_or(LowerError::NoScope)?;
         let result = result?;
-        self.blocks[id as usize] = Some(Block {
+        self.blocks[id.index()] = Some(Block {
             ops: scope.ops,
             steps: scope.steps,
             result,

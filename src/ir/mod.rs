@@ -64,12 +64,18 @@ table_id!(
     /// Index into [`Program::ops`], or into a [`Block`]'s ops for an op of a block.
     OpId
 );
-/// Index into [`Program::slots`].
-pub type SlotId = u32;
-/// Index into [`Program::tools`].
-pub type ToolId = u32;
-/// Index into [`Program::blocks`].
-pub type BlockId = u32;
+table_id!(
+    /// Index into [`Program::slots`].
+    SlotId
+);
+table_id!(
+    /// Index into [`Program::tools`].
+    ToolId
+);
+table_id!(
+    /// Index into [`Program::blocks`].
+    BlockId
+);
 
 /// A compiled program.
 #[derive(Clone, Debug, PartialEq)]
@@ -259,7 +265,7 @@ impl Op {
         match &self.kind {
             OpKind::Call { args, .. } => args.iter().copied().for_each(f),
             OpKind::Ask { slot } => {
-                if let Some(s) = slots.get(*slot as usize) {
+                if let Some(s) = slots.get(slot.index()) {
                     for p in &s.prompt {
                         if let Part::Value(o) = p {
                             f(*o);
@@ -384,7 +390,7 @@ impl Program {
     }
 
     pub fn block(&self, id: BlockId) -> Option<&Block> {
-        self.blocks.get(id as usize)
+        self.blocks.get(id.index())
     }
 
     /// A human name for step `index`: `step 3 (`text`)`.

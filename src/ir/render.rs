@@ -199,7 +199,7 @@ fn head(p: &Program, i: usize, op: &Op) -> (Shape, String) {
     let kind = match &op.kind {
         OpKind::Call { tool, .. } => p
             .tools
-            .get(*tool as usize)
+            .get(tool.index())
             .map_or("?".to_owned(), |t| t.name.clone()),
         OpKind::Ask { slot } => return (Shape::Slot, format!("%{i} ask @{slot}")),
         OpKind::Template { .. } => "template".to_owned(),

@@ -41,7 +41,7 @@ impl Bindings {
                 (None, Some(i)) => (
                     &program.slots[i].ty,
                     "slot",
-                    out.slots.contains_key(&(i as u32)),
+                    out.slots.contains_key(&SlotId(i as u32)),
                 ),
                 (None, None) => {
                     kind = RunErrorKind::UnknownName;
@@ -58,7 +58,7 @@ impl Bindings {
                     out.params.insert(ParamId(i as u32), v);
                 }
                 (Ok(v), None, Some(i)) => {
-                    out.slots.insert(i as u32, v);
+                    out.slots.insert(SlotId(i as u32), v);
                 }
                 (Ok(_), None, None) => {}
                 (Err(e), _, _) => problems.push(format!("{what} `{name}: {ty}`: {e}")),
@@ -90,7 +90,7 @@ impl Bindings {
             && self
                 .slots
                 .last_key_value()
-                .is_none_or(|(k, _)| (*k as usize) < program.slots.len())
+                .is_none_or(|(k, _)| k.index() < program.slots.len())
     }
 }
 

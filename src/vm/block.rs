@@ -327,7 +327,7 @@ async fn resolve(cx: &Cx<'_>, slot: SlotId, prompt: String) -> Result<Value, Str
     let program = cx.plan.program;
     let s = program
         .slots
-        .get(slot as usize)
+        .get(slot.index())
         .ok_or("the slot does not exist")?;
     let req = SlotRequest {
         program_id: cx.program_id.to_owned(),

@@ -99,7 +99,7 @@ impl<'a> ForRun<'a> {
                 .cx
                 .plan
                 .blocks
-                .get(self.body as usize)
+                .get(self.body.index())
                 .is_some_and(|b| b.concurrent);
         let rest = next.into_iter().chain(rest);
         if concurrent {

@@ -47,11 +47,11 @@ impl<'a> Frame<'a> {
     pub fn new(cx: &Cx<'a>, id: BlockId, locals: Arc<[Value]>, elem: Value) -> Frame<'a> {
         let program = cx.plan.program;
         // The plan checked every block id the program uses.
-        let block = &program.blocks[id as usize];
+        let block = &program.blocks[id.index()];
         let uses = cx
             .plan
             .blocks
-            .get(id as usize)
+            .get(id.index())
             .map(|b| b.uses.clone())
             .unwrap_or_default();
         Frame {
@@ -119,7 +119,7 @@ impl<'a> Frame<'a> {
             None => "the block's value".to_owned(),
         };
         let who = match &op.kind {
-            OpKind::Call { tool, .. } => match self.program.tools.get(*tool as usize) {
+            OpKind::Call { tool, .. } => match self.program.tools.get(tool.index()) {
                 Some(t) => format!("{step} `{}`", t.name),
                 None => step,
             },
@@ -160,7 +160,7 @@ impl<'a> Frame<'a> {
     fn op(&mut self, cx: &Arc<Cx<'a>>, op: &'a Op) -> Result<Option<Value>, Halt<'a>> {
         Ok(Some(match &op.kind {
             OpKind::Call { tool, args } => {
-                let Some(t) = cx.plan.tools.get(*tool as usize) else {
+                let Some(t) = cx.plan.tools.get(tool.index()) else {
                     return Err(Halt::Fail(Fail::new(RunErrorKind::Link, "unknown tool")));
                 };
                 let args: Vec<Value> = args.iter().map(|a| self.take(*a)).collect();
@@ -176,7 +176,7 @@ impl<'a> Frame<'a> {
                 }
             }
             OpKind::Ask { slot } => {
-                let Some(s) = self.program.slots.get(*slot as usize) else {
+                let Some(s) = self.program.slots.get(slot.index()) else {
                     return Err(Halt::Fail(Fail::new(RunErrorKind::Link, "unknown slot")));
                 };
                 let prompt = self.interpolate(&s.prompt).map_err(limit)?;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::error::{RunError, RunErrorKind};
 use super::plan_blocks::{BlockPlan, plan_blocks};
 use crate::bytecode::Verified;
-use crate::ir::{OpId, OpKind, Operand, Program};
+use crate::ir::{BlockId, OpId, OpKind, Operand, Program};
 use crate::tools::{Tool, ToolTable};
 use crate::types::{Effect, EffectSet};
 
@@ -119,11 +119,9 @@ impl<'p> Plan<'p> {
     /// The effects of op `op`: its tool's, `llm` for a slot, none otherwise.
     pub fn op_effects(&self, op: OpId) -> EffectSet {
         match self.program.ops.get(op.index()).map(|o| &o.kind) {
-            Some(OpKind::Call { tool, .. }) => self
-                .effects
-                .get(*tool as usize)
-                .copied()
-                .unwrap_or_default(),
+            Some(OpKind::Call { tool, .. }) => {
+                self.effects.get(tool.index()).copied().unwrap_or_default()
+            }
             Some(OpKind::Ask { .. }) => EffectSet::single(Effect::Llm),
             Some(op @ (OpKind::For { .. } | OpKind::If { .. } | OpKind::Logic { .. })) => {
                 self.owned_effects(op)
@@ -134,7 +132,7 @@ impl<'p> Plan<'p> {
 
     /// The effects of the blocks an op owns.
     pub fn owned_effects(&self, kind: &OpKind) -> EffectSet {
-        let blocks: &[u32] = match kind {
+        let blocks: &[BlockId] = match kind {
             OpKind::For { body, .. } => std::slice::from_ref(body),
             OpKind::If { then, .. } => std::slice::from_ref(then),
             OpKind::Logic { rest, .. } => rest,
@@ -148,7 +146,7 @@ impl<'p> Plan<'p> {
             _ => None,
         };
         for b in blocks.iter().copied().chain(extra) {
-            if let Some(bp) = self.blocks.get(b as usize) {
+            if let Some(bp) = self.blocks.get(b.index()) {
                 all = all.union(bp.effects);
             }
         }
@@ -160,7 +158,7 @@ impl<'p> Plan<'p> {
     pub fn op_tool(&self, op: OpId) -> &'static str {
         match self.program.ops.get(op.index()).map(|o| &o.kind) {
             Some(OpKind::Call { tool, .. }) => {
-                self.tools.get(*tool as usize).map_or("?", |t| t.name())
+                self.tools.get(tool.index()).map_or("?", |t| t.name())
             }
             Some(OpKind::Ask { .. }) => "ask",
             Some(OpKind::Template { .. }) => "template",

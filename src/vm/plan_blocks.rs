@@ -52,15 +52,14 @@ pub(super) fn plan_blocks(p: &Program, tool_effects: &[EffectSet]) -> Vec<BlockP
         let mut all = EffectSet::EMPTY;
         for op in &p.blocks[bi].ops {
             let e = match &op.kind {
-                OpKind::Call { tool, .. } => tool_effects
-                    .get(*tool as usize)
-                    .copied()
-                    .unwrap_or_default(),
+                OpKind::Call { tool, .. } => {
+                    tool_effects.get(tool.index()).copied().unwrap_or_default()
+                }
                 OpKind::Ask { .. } => EffectSet::single(Effect::Llm),
                 _ => op
                     .blocks()
                     .iter()
-                    .filter_map(|b| plans.get(*b as usize))
+                    .filter_map(|b| plans.get(b.index()))
                     .fold(EffectSet::EMPTY, |acc, bp| acc.union(bp.effects)),
             };
             all = all.union(e);

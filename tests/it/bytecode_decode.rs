@@ -3,7 +3,7 @@
 //! signature), and well-formed bytes that spell an invalid program.
 
 use llmos::bytecode::{DecodeErrorKind, decode, decode_with, encode};
-use llmos::ir::{OpKind, Operand, Program};
+use llmos::ir::{OpKind, Operand, Program, SlotId};
 use llmos::types::{Effect, Type};
 
 const CSV: &str = include_str!("../spec_examples/csv_summary.llt");
@@ -203,7 +203,7 @@ fn slots_are_asked_once_in_order() {
         .iter()
         .position(|o| matches!(o.kind, OpKind::Ask { .. }))
         .unwrap();
-    p.ops[ask].kind = OpKind::Ask { slot: 1 };
+    p.ops[ask].kind = OpKind::Ask { slot: SlotId(1) };
     assert!(refused(&p).message.contains("asks slot @1, expected @0"));
 }
 

@@ -3,7 +3,7 @@
 //! refusing each way a block can be malformed (by name, without running anything).
 
 use llmos::bytecode::{assemble, decode, disasm, encode, verify};
-use llmos::ir::{OpKind, Operand, ParamId, Program};
+use llmos::ir::{BlockId, OpKind, Operand, ParamId, Program};
 use llmos::store::ObjectId;
 use llmos::tools::ToolTable;
 
@@ -75,7 +75,7 @@ fn malformed_blocks_are_refused_by_name() {
         .map(|(i, _)| i)
         .collect();
     if let OpKind::For { body, .. } = &mut p.ops[fors[1]].kind {
-        *body = 0;
+        *body = BlockId(0);
     }
     assert!(refused(&p).contains("expected ^"), "{}", refused(&p));
 
@@ -90,7 +90,7 @@ fn malformed_blocks_are_refused_by_name() {
         ),
     ] {
         let mut p = good.clone();
-        p.blocks[then as usize].result = bad;
+        p.blocks[then.index()].result = bad;
         let msg = refused(&p);
         assert!(msg.contains(needle), "{msg}");
     }
@@ -100,7 +100,7 @@ fn malformed_blocks_are_refused_by_name() {
     let write = p
         .ops
         .iter()
-        .position(|op| matches!(op.kind, OpKind::Call { tool, .. } if p.tools[tool as usize].name == "fs.write"))
+        .position(|op| matches!(op.kind, OpKind::Call { tool, .. } if p.tools[tool.index()].name == "fs.write"))
         .unwrap();
     p.ops[write].after.clear();
     assert!(
@@ -125,7 +125,7 @@ fn malformed_blocks_are_refused_by_name() {
 }
 
 /// The `then` and `else` blocks of the first `if` of the program.
-fn if_blocks(p: &Program) -> (u32, Option<u32>) {
+fn if_blocks(p: &Program) -> (BlockId, Option<BlockId>) {
     p.ops
         .iter()
         .find_map(|op| match &op.kind {

@@ -42,7 +42,7 @@ impl Verifier<'_> {
         Ok(match &op.kind {
             OpKind::Call { tool, args } => {
                 let (Some(t), Some(decl)) =
-                    (self.p.tools.get(*tool as usize), decls.get(*tool as usize))
+                    (self.p.tools.get(tool.index()), decls.get(tool.index()))
                 else {
                     return Err(err(
                         site,
@@ -79,7 +79,7 @@ impl Verifier<'_> {
                 (t.effects, false)
             }
             OpKind::Ask { slot } => {
-                if *slot as usize != walk.next_slot {
+                if slot.index() != walk.next_slot {
                     return Err(err(
                         site,
                         format!(
@@ -89,7 +89,7 @@ impl Verifier<'_> {
                     ));
                 }
                 walk.next_slot += 1;
-                let Some(s) = self.p.slots.get(*slot as usize) else {
+                let Some(s) = self.p.slots.get(slot.index()) else {
                     return Err(err(
                         site,
                         format!(
@@ -239,7 +239,7 @@ impl Verifier<'_> {
         decls: &[&ToolDecl],
         walk: &mut Walk,
     ) -> Result<(Type, EffectSet, bool), VerifyError> {
-        if id != walk.next_block {
+        if id.0 != walk.next_block {
             return Err(err(
                 site,
                 format!(
@@ -248,7 +248,7 @@ impl Verifier<'_> {
                 ),
             ));
         }
-        let Some(b) = self.p.blocks.get(id as usize) else {
+        let Some(b) = self.p.blocks.get(id.index()) else {
             return Err(err(
                 site,
                 format!(
@@ -261,7 +261,7 @@ impl Verifier<'_> {
         let inner = Scope {
             ops: &b.ops,
             steps: &b.steps,
-            block: Some(id),
+            block: Some(id.0),
             locals: captures
                 .iter()
                 .map(|c| self.operand_type(outer, *c))
@@ -271,7 +271,7 @@ impl Verifier<'_> {
         };
         let (effects, guard) = self.scope(&inner, decls, walk)?;
         self.block_steps(id, &b.steps, b.ops.len())?;
-        self.operand(&inner, Site::Block(id), b.result, b.ops.len())?;
+        self.operand(&inner, Site::Block(id.0), b.result, b.ops.len())?;
         Ok((self.operand_type(&inner, b.result), effects, guard))
     }
 
@@ -283,7 +283,7 @@ impl Verifier<'_> {
         ops: usize,
     ) -> Result<(), VerifyError> {
         for (i, s) in steps.iter().enumerate() {
-            let site = Site::BlockStep(id, i as u32);
+            let site = Site::BlockStep(id.0, i as u32);
             if let Some(name) = &s.name
                 && !super::is_ident(name)
             {

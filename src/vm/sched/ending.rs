@@ -26,7 +26,7 @@ impl<'a, 'p> Sched<'a, 'p> {
     pub(super) fn finish_slot(&mut self, op: OpId, r: Result<Resolved, String>, ms: f64) {
         let program = self.plan.program;
         let slot = match program.ops.get(op.index()).map(|o| &o.kind) {
-            Some(OpKind::Ask { slot }) => program.slots.get(*slot as usize),
+            Some(OpKind::Ask { slot }) => program.slots.get(slot.index()),
             _ => None,
         };
         let Some(slot) = slot else {

@@ -237,7 +237,7 @@ impl<'a, 'p> Sched<'a, 'p> {
         };
         match &o.kind {
             OpKind::Call { tool, args } => {
-                let Some(t) = self.plan.tools.get(*tool as usize) else {
+                let Some(t) = self.plan.tools.get(tool.index()) else {
                     return;
                 };
                 let args: Vec<Value> = args.iter().map(|a| self.values.take(*a)).collect();
@@ -264,7 +264,7 @@ impl<'a, 'p> Sched<'a, 'p> {
                 }
             }
             OpKind::Ask { slot } => {
-                let Some(s) = program.slots.get(*slot as usize) else {
+                let Some(s) = program.slots.get(slot.index()) else {
                     return;
                 };
                 self.emit_started(op);
