@@ -7,14 +7,14 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
+use crate::support::llmos_command;
+
 const HELLO: &str = include_str!("../spec_examples/hello.llt");
 const CSV: &str = include_str!("../spec_examples/csv_summary.llt");
 
 fn llmos(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("llmos").unwrap();
-    c.current_dir(dir)
-        .env_remove("LLMOS_HOME")
-        .env("NO_COLOR", "1");
+    let mut c = Command::from_std(llmos_command(dir));
+    c.env("NO_COLOR", "1");
     c
 }
 

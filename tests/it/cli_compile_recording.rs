@@ -4,9 +4,7 @@
 use assert_cmd::Command;
 
 fn llmos(dir: &std::path::Path) -> Command {
-    let mut c = Command::cargo_bin("llmos").unwrap();
-    c.current_dir(dir).env_remove("LLMOS_HOME");
-    c
+    Command::from_std(crate::support::llmos_command(dir))
 }
 
 fn rec(name: &str) -> String {

@@ -14,11 +14,10 @@ struct Out {
 }
 
 fn llmos(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_llmos"));
-    cmd.args(args).current_dir(dir);
-    for var in ["LLMOS_MODEL", "LLMOS_HOME", "NO_COLOR", "CLICOLOR_FORCE"] {
-        cmd.env_remove(var);
-    }
+    let mut cmd = crate::support::llmos_command(dir);
+    cmd.args(args)
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE");
     cmd.envs(env.iter().copied());
     let out = cmd.output().unwrap();
     Out {

@@ -3,17 +3,15 @@
 //! a damaged snapshot is rebuilt; a removed trace is not followed any more.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
 fn llmos(root: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_llmos"))
+    crate::support::llmos_command(root)
         .args(args)
         .arg("--root")
         .arg(root)
-        .env_remove("LLMOS_HOME")
-        .env_remove("LLMOS_MODEL")
         .output()
         .expect("llmos runs")
 }

@@ -10,10 +10,8 @@ const UNFORMATTED: &str = "trace t\nreturn   1\n";
 const FORMATTED: &str = "trace t\nreturn 1\n";
 
 fn llmos(dir: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
-    let out = Command::cargo_bin("llmos")
-        .unwrap()
+    let out = Command::from_std(crate::support::llmos_command(dir))
         .args(args)
-        .current_dir(dir)
         .write_stdin(stdin)
         .output()
         .unwrap();

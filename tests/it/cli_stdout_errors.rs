@@ -37,12 +37,8 @@ fn workspace() -> tempfile::TempDir {
 }
 
 fn command(root: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_llmos"));
-    cmd.args(args)
-        .current_dir(root)
-        .env_remove("LLMOS_HOME")
-        .env_remove("LLMOS_MODEL")
-        .stdin(Stdio::null());
+    let mut cmd = crate::support::llmos_command(root);
+    cmd.args(args).stdin(Stdio::null());
     cmd
 }
 

@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use assert_cmd::Command;
+
+use crate::support::llmos_command;
 use llmos::cli::program::{LoadError, load};
 use llmos::workspace::Workspace;
 
 fn llmos(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("llmos").unwrap();
-    c.current_dir(dir)
-        .env_remove("LLMOS_HOME")
-        .env("NO_COLOR", "1");
+    let mut c = Command::from_std(llmos_command(dir));
+    c.env("NO_COLOR", "1");
     c
 }
 

@@ -4,23 +4,12 @@
 //! effect and where it comes from.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
 fn llmos(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_llmos"));
-    cmd.args(args).current_dir(dir);
-    for var in [
-        "LLMOS_MODEL",
-        "LLMOS_HOME",
-        "ANTHROPIC_API_KEY",
-        "ANTHROPIC_BASE_URL",
-        "OPENAI_API_KEY",
-        "OPENAI_BASE_URL",
-    ] {
-        cmd.env_remove(var);
-    }
+    let mut cmd = crate::support::llmos_command(dir);
+    cmd.args(args);
     cmd.envs(env.iter().copied());
     let out = cmd.output().unwrap();
     (

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
-/// The `llmos` binary under test.
-pub const BIN: &str = env!("CARGO_BIN_EXE_llmos");
+pub use super::BIN;
+use super::llmos_command;
 
 /// A workspace: a temp folder that is the root (state in `<root>/.llmos`).
 pub struct Ws {
@@ -59,13 +59,8 @@ impl Ws {
 
     /// `llmos` with the root as current folder and a clean environment for llmos.
     pub fn cmd(&self) -> Command {
-        let mut c = Command::new(BIN);
-        c.current_dir(self.root())
-            .env_remove("LLMOS_HOME")
-            .env_remove("LLMOS_MODEL")
-            .env_remove("ANTHROPIC_API_KEY")
-            .env_remove("OPENAI_API_KEY")
-            .env("NO_COLOR", "1");
+        let mut c = Command::from_std(llmos_command(&self.root()));
+        c.env("NO_COLOR", "1");
         c
     }
 
@@ -78,13 +73,8 @@ impl Ws {
 
     /// A plain std command for `llmos exec ARGS...` (for spawning and signals).
     pub fn std_exec(&self, args: &[&str]) -> std::process::Command {
-        let mut c = std::process::Command::new(BIN);
-        c.current_dir(self.root())
-            .env_remove("LLMOS_HOME")
-            .env_remove("LLMOS_MODEL")
-            .env("NO_COLOR", "1")
-            .arg("exec")
-            .args(args);
+        let mut c = llmos_command(&self.root());
+        c.env("NO_COLOR", "1").arg("exec").args(args);
         c
     }
 

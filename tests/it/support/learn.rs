@@ -10,15 +10,7 @@ use llmos::llm::canned;
 use llmos::llm::loopback::{LoopbackServer, Recorded, Reply, Script};
 use serde_json::{Value, json};
 
-/// Environment variables the binary must not inherit from the test process.
-pub const SCRUBBED: &[&str] = &[
-    "ANTHROPIC_API_KEY",
-    "ANTHROPIC_BASE_URL",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "LLMOS_MODEL",
-    "LLMOS_HOME",
-];
+use super::llmos_command;
 
 /// A temporary workspace root.
 pub struct Ws {
@@ -70,13 +62,9 @@ impl Ws {
     /// The library, as `llmos traces ls --json` lists it (run to its end, blocking: for
     /// between runs).
     pub fn traces(&self) -> Vec<Value> {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_llmos"));
+        let mut cmd = llmos_command(self.root());
         cmd.args(["traces", "ls", "--json", "--root"])
-            .arg(self.root())
-            .current_dir(self.root());
-        for name in SCRUBBED {
-            cmd.env_remove(name);
-        }
+            .arg(self.root());
         let run = Run::from(cmd.output().unwrap());
         assert_eq!(run.code, 0, "{}", run.stderr);
         run.json().as_array().unwrap().clone()
@@ -136,12 +124,8 @@ impl From<Output> for Run {
 /// Runs `llmos ARGS --root WS` with `env` on top of a scrubbed environment, without
 /// blocking the test's runtime (the loopback server lives on it).
 pub async fn llmos(ws: &Ws, args: &[&str], env: &[(&'static str, String)]) -> Run {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_llmos"));
+    let mut cmd = tokio::process::Command::from(llmos_command(ws.root()));
     cmd.args(args).arg("--root").arg(ws.root());
-    cmd.current_dir(ws.root());
-    for name in SCRUBBED {
-        cmd.env_remove(name);
-    }
     for (name, value) in env {
         cmd.env(name, value);
     }

@@ -5,14 +5,13 @@
 //! workspace as it was recorded plus the goal's own files.
 
 use std::path::Path;
-use std::process::Command;
 
 use llmos::llm::canned;
 use llmos::llm::loopback::{LoopbackServer, Reply, Script};
 use serde_json::Value;
 
 use super::family::{Family, Goal, clear_workspace, same_meaning, write_files};
-use crate::support::learn::SCRUBBED;
+use crate::support::llmos_command;
 
 /// What became of one goal.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,11 +45,8 @@ pub struct FamilyResult {
 }
 
 fn llmos(root: &Path, args: &[&str], env: &[(&str, String)]) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_llmos"));
-    cmd.args(args).arg("--root").arg(root).current_dir(root);
-    for name in SCRUBBED {
-        cmd.env_remove(name);
-    }
+    let mut cmd = llmos_command(root);
+    cmd.args(args).arg("--root").arg(root);
     for (k, v) in env {
         cmd.env(k, v);
     }
