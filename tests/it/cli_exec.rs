@@ -1,7 +1,7 @@
 //! `llmos exec` on every spec example, as its comment says, and the output contract:
 //! text or JSON on stdout, `--json`, exit codes, `--set` binding.
 
-use crate::support::cli_exec::{Ws, event_names, stderr, stdout};
+use crate::support::cli_exec::{Ws, event_names, python3, stderr, stdout};
 use predicates::prelude::*;
 use serde_json::{Value, json};
 
@@ -177,12 +177,7 @@ fn pretty_line(v: &Value) -> String {
 
 #[test]
 fn python_calculator_compiles_the_code_with_exec_allowed() {
-    if std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("python3 not found: skipped");
+    if !python3() {
         return;
     }
     let ws = Ws::new();

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::cli_exec::{BIN, stderr, stdout};
+use crate::support::cli_exec::{BIN, python3, stderr, stdout};
 use serde_json::{Value, json};
 
 /// A temp copy of `examples/`, as the workspace root.
@@ -148,12 +148,7 @@ fn todo_list_collects_the_todo_lines() {
 
 #[test]
 fn python_module_with_the_code_given() {
-    if std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("python3 not found: skipped");
+    if !python3() {
         return;
     }
     let ex = Examples::new();

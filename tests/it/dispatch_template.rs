@@ -6,19 +6,7 @@ use llmos::types::Type;
 use proptest::prelude::*;
 use serde_json::json;
 
-fn t(text: &str) -> GoalTemplate {
-    match GoalTemplate::parse(text) {
-        Ok(t) => t,
-        Err(e) => panic!("template {text:?} should parse: {e}"),
-    }
-}
-
-fn binds(pairs: &[(&str, &str)]) -> IndexMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
+use crate::support::templates::{binds, t};
 
 const CSV: &str = "summarize {input} into {report}";
 

@@ -1,21 +1,8 @@
 //! The template index: candidate pruning, match order, scale.
 
-use indexmap::IndexMap;
-use llmos::dispatch::{GoalTemplate, TemplateIndex};
+use llmos::dispatch::TemplateIndex;
 
-fn t(text: &str) -> GoalTemplate {
-    match GoalTemplate::parse(text) {
-        Ok(t) => t,
-        Err(e) => panic!("template {text:?} should parse: {e}"),
-    }
-}
-
-fn binds(pairs: &[(&str, &str)]) -> IndexMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
+use crate::support::templates::{binds, t};
 
 fn library() -> TemplateIndex {
     let mut idx = TemplateIndex::new();

@@ -4,14 +4,12 @@
 
 use std::sync::Arc;
 
+use crate::support::llm::slot_filler;
 use crate::support::vm::{Fixture, compile, inputs};
-use llmos::db::Db;
-use llmos::economy::meter::{Meter, shared};
 use llmos::host::SlotFiller;
-use llmos::learn::events::{EventSink, NullSink};
+use llmos::learn::events::NullSink;
 use llmos::llm::canned;
 use llmos::llm::loopback::{LoopbackServer, Reply, Script};
-use llmos::llm::{ModelRef, Provider};
 use llmos::vm::EventBus;
 use serde_json::json;
 
@@ -25,26 +23,8 @@ return notes
 "#;
 
 fn resolver(server: &LoopbackServer, dir: &std::path::Path) -> SlotFiller {
-    let model = ModelRef::parse("anthropic:claude-sonnet-4-5").unwrap();
-    let url = server.url();
-    let env = move |k: &str| match k {
-        "ANTHROPIC_API_KEY" => Some("sk-test".to_string()),
-        "ANTHROPIC_BASE_URL" => Some(url.clone()),
-        _ => None,
-    };
-    let provider = Provider::from_env(&model, env).unwrap();
-    let db = shared(Db::open_in(dir).unwrap());
-    let sink: Arc<dyn EventSink> = Arc::new(NullSink);
-    let meter = Meter::new(
-        provider,
-        &model,
-        &Default::default(),
-        db,
-        "run-1",
-        None,
-        sink,
-    );
-    SlotFiller::new(Arc::new(meter)).with_max_tokens(50)
+    let model = "anthropic:claude-sonnet-4-5";
+    slot_filler(server, model, dir, None, Arc::new(NullSink)).with_max_tokens(50)
 }
 
 #[tokio::test]

@@ -4,13 +4,12 @@
 
 use std::sync::Arc;
 
-use llmos::db::Db;
-use llmos::economy::meter::{Meter, lock_db, shared};
+use crate::support::llm::slot_filler;
+use llmos::economy::meter::lock_db;
 use llmos::host::{Env, Host, SlotFiller};
-use llmos::learn::events::{EventSink, MemorySink};
+use llmos::learn::events::MemorySink;
 use llmos::llm::canned;
 use llmos::llm::loopback::{LoopbackServer, Reply, Script};
-use llmos::llm::{ModelRef, Provider};
 use llmos::types::Type;
 use llmos::vm::slots::{SlotRequest, SlotResolver, SlotSource};
 use llmos::workspace::{Config, Workspace};
@@ -29,28 +28,9 @@ struct Setup {
 async fn setup(model: &str, script: Script, budget: Option<i64>) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let server = LoopbackServer::start(script).await.unwrap();
-    let model = ModelRef::parse(model).unwrap();
-    let url = server.url();
-    let env = move |k: &str| match k {
-        "ANTHROPIC_API_KEY" | "OPENAI_API_KEY" => Some("sk-test".to_string()),
-        "ANTHROPIC_BASE_URL" => Some(url.clone()),
-        "OPENAI_BASE_URL" => Some(format!("{url}/v1")),
-        _ => None,
-    };
-    let provider = Provider::from_env(&model, env).unwrap();
-    let db = shared(Db::open_in(dir.path()).unwrap());
     let events = Arc::new(MemorySink::new());
-    let sink: Arc<dyn EventSink> = events.clone();
-    let meter = Meter::new(
-        provider,
-        &model,
-        &Default::default(),
-        db,
-        "run-1",
-        budget,
-        sink,
-    );
-    let resolver = SlotFiller::new(Arc::new(meter)).with_max_tokens(200);
+    let resolver =
+        slot_filler(&server, model, dir.path(), budget, events.clone()).with_max_tokens(200);
     Setup {
         _dir: dir,
         server,

@@ -149,3 +149,21 @@ pub fn stdout(out: &std::process::Output) -> String {
 pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// Whether `python3` can be run, for the tests of programs that run it. Under CI (`CI`
+/// set, where `.ci/run` installs it) it must be; elsewhere a test without it is skipped
+/// with a loud message.
+pub fn python3() -> bool {
+    let found = std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python3 is needed and CI must have it"
+        );
+        eprintln!("\n*** SKIPPED: python3 not found; these tests fail under CI without it ***\n");
+    }
+    found
+}

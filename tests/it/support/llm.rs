@@ -1,9 +1,15 @@
 //! Shared by the `tests/it/llm_*.rs` files: providers pointed at a loopback server with
-//! fast retry settings, two file tools, a request, and an attempt recorder.
+//! fast retry settings, two file tools, a request, and an attempt recorder; and the LLM
+//! slot resolver for the `ask` tests.
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use llmos::db::Db;
+use llmos::economy::meter::{Meter, shared};
+use llmos::host::SlotFiller;
+use llmos::learn::events::EventSink;
 use llmos::llm::loopback::{LoopbackServer, Recorded};
 use llmos::llm::{
     AttemptInfo, Block, CallConfig, ChatRequest, ChatResponse, Message, ModelRef, Provider,
@@ -148,4 +154,35 @@ pub fn observed() -> (
 
 pub fn gap(sent: &[Recorded], i: usize) -> Duration {
     sent[i + 1].at.duration_since(sent[i].at)
+}
+
+/// The LLM slot resolver against `server` as `model` (either format): usage metered into
+/// a database in `dir` as run `run-1`, within `budget` (micro-dollars), events to `sink`.
+pub fn slot_filler(
+    server: &LoopbackServer,
+    model: &str,
+    dir: &Path,
+    budget: Option<i64>,
+    sink: Arc<dyn EventSink>,
+) -> SlotFiller {
+    let model = ModelRef::parse(model).unwrap();
+    let url = server.url();
+    let env = move |k: &str| match k {
+        "ANTHROPIC_API_KEY" | "OPENAI_API_KEY" => Some("sk-test".to_string()),
+        "ANTHROPIC_BASE_URL" => Some(url.clone()),
+        "OPENAI_BASE_URL" => Some(format!("{url}/v1")),
+        _ => None,
+    };
+    let provider = Provider::from_env(&model, env).unwrap();
+    let db = shared(Db::open_in(dir).unwrap());
+    let meter = Meter::new(
+        provider,
+        &model,
+        &Default::default(),
+        db,
+        "run-1",
+        budget,
+        sink,
+    );
+    SlotFiller::new(Arc::new(meter))
 }

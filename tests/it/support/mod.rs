@@ -7,6 +7,7 @@ pub mod learning;
 pub mod llm;
 pub mod mcp_peers;
 pub mod remote;
+pub mod templates;
 pub mod vm;
 
 use std::path::Path;
