@@ -34,9 +34,15 @@ pub enum KernelError {
     /// Mixed mode: the model's params do not fit the near program.
     #[error("{0}")]
     Binding(String),
-    /// The Learner (or an LLM call of Mixed mode) did not reach the goal.
+    /// The Learner (or an LLM call of Mixed mode) did not reach the goal; `code` says
+    /// why more precisely than `kind` (for `Llm`, the provider's failure: `llm-auth`,
+    /// `llm-unreachable`, `llm-timeout`, ...).
     #[error("{message}")]
-    Learner { kind: LearnerKind, message: String },
+    Learner {
+        kind: LearnerKind,
+        code: &'static str,
+        message: String,
+    },
 }
 
 /// How the Learner failed.
@@ -93,14 +99,7 @@ impl Coded for KernelError {
             KernelError::Program(_) => "bad-program",
             KernelError::Model(e) => e.code(),
             KernelError::Binding(_) => "binding-refused",
-            KernelError::Learner { kind, .. } => match kind {
-                LearnerKind::Budget => "budget-exceeded",
-                LearnerKind::Llm => "llm-failed",
-                LearnerKind::TurnLimit => "turn-limit",
-                LearnerKind::RunTimeout => RunErrorKind::RunTimeout.code(),
-                LearnerKind::Cancelled => RunErrorKind::Cancelled.code(),
-                LearnerKind::Failed => "learner-failed",
-            },
+            KernelError::Learner { code, .. } => code,
         }
     }
 
@@ -139,10 +138,35 @@ impl From<&MeterError> for LearnerKind {
     }
 }
 
+impl LearnerKind {
+    /// The code of a failure of this kind that has none more precise.
+    fn code(self) -> &'static str {
+        match self {
+            LearnerKind::Budget => "budget-exceeded",
+            LearnerKind::Llm => "llm-failed",
+            LearnerKind::TurnLimit => "turn-limit",
+            LearnerKind::RunTimeout => RunErrorKind::RunTimeout.code(),
+            LearnerKind::Cancelled => RunErrorKind::Cancelled.code(),
+            LearnerKind::Failed => "learner-failed",
+        }
+    }
+}
+
+/// The code of a metered call's failure: the provider's own ([`LlmError`]'s), or the
+/// ledger's, or its kind's.
+fn meter_code(e: &MeterError) -> &'static str {
+    match e {
+        MeterError::Llm(e) => e.code(),
+        MeterError::Db(_) => "ledger-failed",
+        e => LearnerKind::from(e).code(),
+    }
+}
+
 impl From<MeterError> for KernelError {
     fn from(e: MeterError) -> KernelError {
         KernelError::Learner {
             kind: LearnerKind::from(&e),
+            code: meter_code(&e),
             message: e.to_string(),
         }
     }
@@ -158,8 +182,14 @@ impl From<&LearnFailure> for KernelError {
             LearnFailure::Setup(_) => LearnerKind::Failed,
             LearnFailure::Cancelled(_) => LearnerKind::Cancelled,
         };
+        let code = match f {
+            LearnFailure::Llm(e) => meter_code(e),
+            LearnFailure::Stopped(_) => "llm-no-answer",
+            _ => kind.code(),
+        };
         KernelError::Learner {
             kind,
+            code,
             message: f.to_string(),
         }
     }
@@ -200,6 +230,16 @@ mod tests {
             limit: std::time::Duration::from_secs(2),
         });
         assert_eq!((late.kind(), late.code()), ("run_timeout", "run-timeout"));
+        let refused = KernelError::from(&LearnFailure::Llm(MeterError::Llm(
+            crate::llm::LlmError::Auth {
+                provider: crate::llm::ProviderKind::Anthropic,
+                status: 401,
+                message: "invalid x-api-key".into(),
+            },
+        )));
+        assert_eq!((refused.kind(), refused.code()), ("llm", "llm-auth"));
+        let cut = KernelError::from(&LearnFailure::Stopped("cut off".into()));
+        assert_eq!((cut.kind(), cut.code()), ("llm", "llm-no-answer"));
         let d = late.diagnostic(crate::diag::Span::new(0, 0));
         assert_eq!(d.code, "run-timeout");
         assert_eq!(d.message, late.to_string());

@@ -157,6 +157,44 @@ impl LlmError {
     }
 }
 
+/// Every LLM error has kind `llm` and a stable code saying what went wrong, so `run
+/// --json` tells a refused key from an outage. An error that ended the retries
+/// (`RetriesExhausted`, `OutOfTime`, `RetryAfterTooLong`) has the code of the last
+/// attempt's failure: the cause, not the retry policy.
+impl crate::diag::Coded for LlmError {
+    fn kind(&self) -> &'static str {
+        "llm"
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            LlmError::BadModel { .. } => "llm-bad-model",
+            LlmError::Config { .. } => "llm-config",
+            LlmError::ToolName { .. } => "llm-tool-name",
+            LlmError::BaseUrl { .. } => "llm-base-url",
+            LlmError::Request { .. } | LlmError::Conversation { .. } => "llm-bad-request",
+            LlmError::Auth { .. } => "llm-auth",
+            LlmError::Http { status: 429, .. } => "llm-rate-limited",
+            LlmError::Http {
+                status: 500..=599, ..
+            } => "llm-unavailable",
+            LlmError::Http { .. } => "llm-http",
+            LlmError::Malformed { .. } => "llm-malformed-reply",
+            LlmError::Timeout {
+                which: TimeLimit::Connect,
+                ..
+            }
+            | LlmError::Connect { .. } => "llm-unreachable",
+            LlmError::Timeout { .. } => "llm-timeout",
+            LlmError::ReplyTooLarge { .. } => "llm-reply-too-large",
+            LlmError::Cassette { .. } => "llm-cassette-mismatch",
+            LlmError::RetryAfterTooLong { last, .. }
+            | LlmError::OutOfTime { last, .. }
+            | LlmError::RetriesExhausted { last, .. } => last.code(),
+        }
+    }
+}
+
 /// What is wrong with a provider's base URL.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BadBaseUrl {
@@ -323,5 +361,39 @@ mod tests {
             auth.to_string(),
             "openai: authentication failed (HTTP 401): Incorrect API key provided"
         );
+    }
+
+    #[test]
+    fn llm_errors_have_codes_and_retries_keep_the_cause_s() {
+        use crate::diag::Coded;
+        let p = ProviderKind::Anthropic;
+        let http = |status| LlmError::Http {
+            provider: p,
+            status,
+            message: String::new(),
+        };
+        assert_eq!(http(429).code(), "llm-rate-limited");
+        assert_eq!(http(529).code(), "llm-unavailable");
+        assert_eq!(http(404).code(), "llm-http");
+        let timeout = |which| LlmError::Timeout {
+            provider: p,
+            limit: Duration::from_secs(1),
+            which,
+        };
+        assert_eq!(timeout(TimeLimit::FirstByte).code(), "llm-timeout");
+        assert_eq!(timeout(TimeLimit::Connect).code(), "llm-unreachable");
+        let gave_up = LlmError::RetriesExhausted {
+            provider: p,
+            attempts: 3,
+            last: Box::new(http(503)),
+        };
+        assert_eq!((gave_up.kind(), gave_up.code()), ("llm", "llm-unavailable"));
+        let late = LlmError::OutOfTime {
+            provider: p,
+            attempts: 2,
+            limit: Duration::from_secs(1),
+            last: Box::new(timeout(TimeLimit::FirstByte)),
+        };
+        assert_eq!(late.code(), "llm-timeout");
     }
 }

@@ -76,6 +76,8 @@ async fn a_bad_key_fails_the_run_and_keeps_a_failure_recording() {
     assert_eq!(server.requests().len(), 2, "a 401 is not retried");
     let out = run.json();
     assert_eq!(out["outcome"], "failure");
+    assert_eq!(out["error"]["kind"], "llm");
+    assert_eq!(out["error"]["code"], "llm-auth", "the key was refused");
     assert_eq!(out["output"], serde_json::Value::Null);
     assert_eq!(out["program"], serde_json::Value::Null);
     assert_eq!(out["llm_calls"], 2);
@@ -116,8 +118,9 @@ async fn a_malformed_reply_fails_the_run() {
         LoopbackServer::start(Script::new().reply(Reply::raw(200, "<html>gateway hiccup</html>")))
             .await
             .unwrap();
-    let run = learn(&ws, &server, "say hi", &[]).await;
+    let run = learn(&ws, &server, "say hi", &["--json"]).await;
     assert_eq!(run.code, 1);
+    assert_eq!(run.json()["error"]["code"], "llm-malformed-reply");
     assert!(
         run.stderr
             .contains("anthropic: malformed reply: the reply is not JSON"),
@@ -132,6 +135,33 @@ async fn a_malformed_reply_fails_the_run() {
     assert_eq!(server.requests().len(), 1);
     let b = llmos(&ws, &["budget", "--json"], &[]).await.json();
     assert_eq!(b["balance_usd"].as_f64(), Some(10.0));
+}
+
+#[tokio::test]
+async fn a_provider_that_is_down_is_named_as_unreachable() {
+    let ws = Ws::new();
+    ws.write(".llmos/config.toml", "[llm]\nmax_attempts = 2\n");
+    // A port nothing listens on: every connection is refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    let env = vec![
+        ("LLMOS_MODEL", "anthropic:claude-sonnet-4-5".to_string()),
+        ("ANTHROPIC_API_KEY", "sk-ant-test".to_string()),
+        ("ANTHROPIC_BASE_URL", format!("http://{addr}")),
+    ];
+    let args = ["run", "say hi", "--mode", "learner", "--json"];
+    let run = llmos(&ws, &args, &env).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("gave up after 2 attempts"),
+        "{}",
+        run.stderr
+    );
+    let error = &run.json()["error"];
+    assert_eq!(error["kind"], "llm");
+    // The retries ended on a refused connection: the code names the cause.
+    assert_eq!(error["code"], "llm-unreachable", "{error}");
 }
 
 #[tokio::test]

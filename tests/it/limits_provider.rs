@@ -3,7 +3,8 @@
 //! the first-byte and call limits, a connection that never opens at the connect limit,
 //! and a 429 asking for an hour fails the call at once (a short `retry-after` is obeyed).
 //! Each through `llmos run --mode learner` against a loopback server, with small limits
-//! set in `config.toml`.
+//! set in `config.toml`. `run --json`'s `error.code` names each (`llm-reply-too-large`,
+//! `llm-timeout`, `llm-unreachable`, `llm-rate-limited`).
 
 use std::time::{Duration, Instant};
 
@@ -19,8 +20,12 @@ fn hello() -> Reply {
     Reply::ok(&canned::anthropic_text("Hello.", 100, 10))
 }
 
-fn assert_failed_with(run: &Run, needles: &[&str]) {
+/// Asserts the run (with `--json`) failed with `code` and its stderr holds `needles`.
+fn assert_failed_with(run: &Run, code: &str, needles: &[&str]) {
     assert_eq!(run.code, 1, "{}", run.stderr);
+    let error = &run.json()["error"];
+    assert_eq!(error["kind"], "llm", "{error}");
+    assert_eq!(error["code"], code, "{error}");
     for n in needles {
         assert!(run.stderr.contains(n), "expected {n:?} in:\n{}", run.stderr);
     }
@@ -38,9 +43,10 @@ async fn an_endless_reply_fails_at_the_default_reply_limit() {
         .await
         .unwrap();
     let started = Instant::now();
-    let run = learn(&ws, &server, "say hello", &[]).await;
+    let run = learn(&ws, &server, "say hello", &["--json"]).await;
     assert_failed_with(
         &run,
+        "llm-reply-too-large",
         &[
             "longer than the limit of 8388608 bytes",
             "`[llm] max_reply_size`",
@@ -65,8 +71,12 @@ async fn the_reply_limit_is_a_config_key() {
     let big = canned::anthropic_text(&"b".repeat(70_000), 100, 10);
     let script = Script::new().reply(Reply::ok(&big));
     let server = LoopbackServer::start(script).await.unwrap();
-    let run = learn(&ws, &server, "say hello", &[]).await;
-    assert_failed_with(&run, &["declares", "more than the limit of 65536"]);
+    let run = learn(&ws, &server, "say hello", &["--json"]).await;
+    assert_failed_with(
+        &run,
+        "llm-reply-too-large",
+        &["declares", "more than the limit of 65536"],
+    );
 
     // Raised, the same reply is read.
     config(&ws, "max_reply_size = 200000");
@@ -84,8 +94,12 @@ async fn a_reply_declaring_300_mb_is_refused_unread() {
         .await
         .unwrap();
     let started = Instant::now();
-    let run = learn(&ws, &server, "say hello", &[]).await;
-    assert_failed_with(&run, &["declares 314572800 bytes", "refused unread"]);
+    let run = learn(&ws, &server, "say hello", &["--json"]).await;
+    assert_failed_with(
+        &run,
+        "llm-reply-too-large",
+        &["declares 314572800 bytes", "refused unread"],
+    );
     assert!(
         started.elapsed() < Duration::from_secs(30),
         "{:?}",
@@ -105,10 +119,10 @@ async fn a_hung_provider_fails_at_the_first_byte_and_call_limits() {
         .await
         .unwrap();
     let started = Instant::now();
-    let run = learn(&ws, &server, "say hello", &[]).await;
+    let run = learn(&ws, &server, "say hello", &["--json"]).await;
     let took = started.elapsed();
     // The call's limit ends the retries; the first attempt ended at the first-byte limit.
-    assert_failed_with(&run, &["`[llm] call_timeout`"]);
+    assert_failed_with(&run, "llm-timeout", &["`[llm] call_timeout`"]);
     let log = ws.run_log();
     let first_retry = log.iter().find(|e| e["event"] == "llm_retry").unwrap();
     let error = first_retry["error"].as_str().unwrap();
@@ -148,9 +162,11 @@ async fn a_connection_that_never_opens_fails_at_the_connect_limit() {
         ("ANTHROPIC_BASE_URL", format!("http://{addr}")),
     ];
     let started = Instant::now();
-    let run = llmos(&ws, &["run", "say hello", "--mode", "learner"], &env).await;
+    let args = ["run", "say hello", "--mode", "learner", "--json"];
+    let run = llmos(&ws, &args, &env).await;
     assert_failed_with(
         &run,
+        "llm-unreachable",
         &["could not connect within 300ms", "`[llm] connect_timeout`"],
     );
     assert!(
@@ -173,9 +189,10 @@ async fn a_429_asking_for_an_hour_fails_the_call_at_once() {
         .await
         .unwrap();
     let started = Instant::now();
-    let run = learn(&ws, &server, "say hello", &[]).await;
+    let run = learn(&ws, &server, "say hello", &["--json"]).await;
     assert_failed_with(
         &run,
+        "llm-rate-limited",
         &[
             "asked to retry after 1h",
             "`[llm] retry_after_cap` (20s)",
