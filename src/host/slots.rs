@@ -16,12 +16,14 @@
 use std::sync::Arc;
 
 use super::LazyDb;
-use crate::economy::meter::{Meter, lock_db};
+use crate::economy::meter::{Meter, MeterError, lock_db};
 use crate::learn::learner::DEFAULT_MAX_TOKENS;
 use crate::llm::{Block, ChatRequest, Message, Role};
 use crate::types::Type;
 use crate::value::{Value, coerce};
-use crate::vm::slots::{Resolved, SlotFuture, SlotRequest, SlotResolver, SlotSource};
+use crate::vm::slots::{
+    CallFailure, Resolved, SlotError, SlotFuture, SlotRequest, SlotResolver, SlotSource,
+};
 
 /// Resolves `ask` slots from the slot cache, else with one LLM call (and at most one
 /// retry). Without an LLM, from the cache only.
@@ -91,10 +93,14 @@ impl SlotFiller {
         &self.model
     }
 
-    async fn resolve_slot(&self, req: &SlotRequest) -> Result<Resolved, String> {
+    async fn resolve_slot(&self, req: &SlotRequest) -> Result<Resolved, SlotError> {
         let model = self.model.as_str();
-        let fail = |what: String| format!("slot `{}`: {what}", req.name);
-        if let Some(value) = self.cached(req).map_err(fail)? {
+        let name = || req.name.clone();
+        let cache = |message: String| SlotError::Cache {
+            name: name(),
+            message,
+        };
+        if let Some(value) = self.cached(req).map_err(cache)? {
             return Ok(Resolved {
                 value,
                 source: SlotSource::Cache,
@@ -104,12 +110,13 @@ impl SlotFiller {
         }
         let meter = match &self.llm {
             Ok(meter) => meter,
-            Err(NoLlm::Offline) => return Err(unresolved(&req.name)),
+            Err(NoLlm::Offline) => return Err(SlotError::Unresolved { name: name() }),
             Err(NoLlm::Unavailable(why)) => {
-                return Err(fail(format!(
-                    "no answer is cached for this prompt and {model}, and no LLM can be \
-                     called: {why}"
-                )));
+                return Err(SlotError::NoLlm {
+                    name: name(),
+                    model: model.to_owned(),
+                    why: why.clone(),
+                });
             }
         };
         let mut chat = ChatRequest {
@@ -120,11 +127,11 @@ impl SlotFiller {
             temperature: None,
         };
         let mut spent = crate::usage::Usage::default();
-        let mut call = async |chat: &ChatRequest| -> Result<String, String> {
+        let mut call = async |chat: &ChatRequest| -> Result<String, SlotError> {
             let m = meter
                 .chat(chat, "ask", None)
                 .await
-                .map_err(|e| fail(e.to_string()))?;
+                .map_err(|e| call_failed(&req.name, e))?;
             spent.add(m.usage);
             Ok(m.response.text())
         };
@@ -144,15 +151,15 @@ impl SlotFiller {
                 chat.messages
                     .push(Message::user(retry_prompt(&req.ty, &problem)));
                 let again = call(&chat).await?;
-                parse_answer(&again, &req.ty).map_err(|p| {
-                    fail(format!(
-                        "the answer of {model} is not a {} even after a retry: {p}",
-                        req.ty
-                    ))
+                parse_answer(&again, &req.ty).map_err(|problem| SlotError::BadAnswer {
+                    name: name(),
+                    model: model.to_owned(),
+                    ty: req.ty.clone(),
+                    problem,
                 })?
             }
         };
-        self.store(req, &value).map_err(fail)?;
+        self.store(req, &value).map_err(cache)?;
         Ok(Resolved {
             value,
             source: SlotSource::Llm,
@@ -179,9 +186,21 @@ impl SlotFiller {
     }
 }
 
-/// The error for a slot nothing could fill.
-pub fn unresolved(name: &str) -> String {
-    format!("slot `{name}` has no value: pass `--set {name}=...`, or run online with a model")
+/// A slot's failed LLM call, keeping why: the budget, the run's time limit, or the
+/// provider.
+fn call_failed(name: &str, e: MeterError) -> SlotError {
+    let failure = match &e {
+        MeterError::Budget(_) | MeterError::Overrun(_) | MeterError::Stopped(_) => {
+            CallFailure::Budget
+        }
+        MeterError::Deadline { .. } => CallFailure::RunTimeout,
+        MeterError::Llm(_) | MeterError::Db(_) => CallFailure::Llm,
+    };
+    SlotError::Call {
+        name: name.to_owned(),
+        failure,
+        message: e.to_string(),
+    }
 }
 
 impl SlotResolver for SlotFiller {

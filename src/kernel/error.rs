@@ -80,8 +80,8 @@ impl Coded for KernelError {
             KernelError::Model(_) => "model",
             KernelError::Binding(_) => "binding",
             KernelError::Learner { kind, .. } => match kind {
-                LearnerKind::Budget => "budget",
-                LearnerKind::Llm => "llm",
+                LearnerKind::Budget => RunErrorKind::Budget.as_str(),
+                LearnerKind::Llm => RunErrorKind::Llm.as_str(),
                 LearnerKind::TurnLimit => "turn_limit",
                 LearnerKind::RunTimeout => RunErrorKind::RunTimeout.as_str(),
                 LearnerKind::Cancelled => RunErrorKind::Cancelled.as_str(),
@@ -142,8 +142,8 @@ impl LearnerKind {
     /// The code of a failure of this kind that has none more precise.
     fn code(self) -> &'static str {
         match self {
-            LearnerKind::Budget => "budget-exceeded",
-            LearnerKind::Llm => "llm-failed",
+            LearnerKind::Budget => RunErrorKind::Budget.code(),
+            LearnerKind::Llm => RunErrorKind::Llm.code(),
             LearnerKind::TurnLimit => "turn-limit",
             LearnerKind::RunTimeout => RunErrorKind::RunTimeout.code(),
             LearnerKind::Cancelled => RunErrorKind::Cancelled.code(),

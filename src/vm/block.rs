@@ -30,7 +30,7 @@ use crate::types::LogicOp;
 use crate::value::{Value, coerce, truth};
 
 /// A slot's answer for one prompt, resolved once for every element that asks it.
-type Answer = Arc<OnceCell<Result<Value, String>>>;
+type Answer = Arc<OnceCell<Result<Value, (RunErrorKind, String)>>>;
 
 /// What a block op's run is waiting for: the value, or why there is none.
 pub(crate) type Pending<'a> = Pin<Box<dyn Future<Output = Result<Value, Fail>> + Send + 'a>>;
@@ -319,16 +319,20 @@ pub(crate) async fn ask(cx: Arc<Cx<'_>>, slot: SlotId, prompt: String) -> Result
     let answer = cell
         .get_or_init(|| async { resolve(&cx, slot, prompt).await })
         .await;
-    answer.clone().map_err(|e| Fail::new(RunErrorKind::Slot, e))
+    answer.clone().map_err(|(kind, e)| Fail::new(kind, e))
 }
 
 /// Resolves a slot once: the value checked against its type, the call counted and told.
-async fn resolve(cx: &Cx<'_>, slot: SlotId, prompt: String) -> Result<Value, String> {
+async fn resolve(
+    cx: &Cx<'_>,
+    slot: SlotId,
+    prompt: String,
+) -> Result<Value, (RunErrorKind, String)> {
     let program = cx.plan.program;
     let s = program
         .slots
         .get(slot.index())
-        .ok_or("the slot does not exist")?;
+        .ok_or((RunErrorKind::Slot, "the slot does not exist".to_owned()))?;
     let req = SlotRequest {
         program_id: cx.program_id.to_owned(),
         name: s.name.clone(),
@@ -337,10 +341,15 @@ async fn resolve(cx: &Cx<'_>, slot: SlotId, prompt: String) -> Result<Value, Str
     };
     let r = {
         let _permit = cx.permits.acquire().await;
-        cx.resolver.resolve(&req).await?
+        cx.resolver
+            .resolve(&req)
+            .await
+            .map_err(|e| (e.kind(), e.to_string()))?
     };
-    let value = coerce(r.value, &s.ty)
-        .map_err(|e| format!("the value of slot `{}` does not fit its type: {e}", s.name))?;
+    let value = coerce(r.value, &s.ty).map_err(|e| {
+        let why = format!("the value of slot `{}` does not fit its type: {e}", s.name);
+        (RunErrorKind::Slot, why)
+    })?;
     if r.source == SlotSource::Llm
         && let Ok(mut t) = cx.tally.lock()
     {

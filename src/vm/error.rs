@@ -41,6 +41,10 @@ pub enum RunErrorKind {
     ExpectFailed,
     /// A step went over a size limit (`[limits]` in config.toml).
     Limit,
+    /// An `ask` slot's LLM call was refused by the budget (as a Learner's is).
+    Budget,
+    /// An `ask` slot's LLM call failed at the provider (as a Learner's does).
+    Llm,
 }
 
 impl RunErrorKind {
@@ -61,6 +65,8 @@ impl RunErrorKind {
             RunErrorKind::Check => "check",
             RunErrorKind::ExpectFailed => "expect_failed",
             RunErrorKind::Limit => "limit",
+            RunErrorKind::Budget => "budget",
+            RunErrorKind::Llm => "llm",
         }
     }
 }
@@ -83,6 +89,8 @@ impl RunErrorKind {
             RunErrorKind::Check => "check-failed",
             RunErrorKind::ExpectFailed => "expect-failed",
             RunErrorKind::Limit => "limit-exceeded",
+            RunErrorKind::Budget => "budget-exceeded",
+            RunErrorKind::Llm => "llm-failed",
         }
     }
 }

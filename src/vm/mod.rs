@@ -59,7 +59,9 @@ pub use bind::Bindings;
 pub use error::{RunError, RunErrorKind};
 pub use events::{Collector, Event, EventBus, Subscriber};
 pub use runlog::RunLogWriter;
-pub use slots::{Resolved, SlotFuture, SlotRequest, SlotResolver, SlotSource};
+pub use slots::{
+    CallFailure, Resolved, SlotError, SlotFuture, SlotRequest, SlotResolver, SlotSource,
+};
 
 use crate::bytecode::Verified;
 use crate::ir::Program;

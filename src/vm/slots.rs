@@ -5,6 +5,7 @@ use crate::usage::Usage;
 use std::future::Future;
 use std::pin::Pin;
 
+use super::RunErrorKind;
 use crate::types::Type;
 use crate::value::Value;
 
@@ -43,7 +44,72 @@ pub struct SlotRequest {
     pub prompt: String,
 }
 
-pub type SlotFuture<'a> = Pin<Box<dyn Future<Output = Result<Resolved, String>> + Send + 'a>>;
+pub type SlotFuture<'a> = Pin<Box<dyn Future<Output = Result<Resolved, SlotError>> + Send + 'a>>;
+
+/// Why a slot got no value. Its [`SlotError::kind`] is the run's error kind: an LLM call
+/// the budget refused stays `budget`, a provider failure `llm`, everything else `slot`.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum SlotError {
+    /// Nothing gave a value and no LLM may be asked (`--offline`, no model).
+    #[error("slot `{name}` has no value: pass `--set {name}=...`, or run online with a model")]
+    Unresolved { name: String },
+    /// No cached answer, and the provider cannot be set up: `why` says why (no API key).
+    #[error(
+        "slot `{name}`: no answer is cached for this prompt and {model}, and no LLM can be \
+         called: {why}"
+    )]
+    NoLlm {
+        name: String,
+        model: String,
+        why: String,
+    },
+    /// The LLM call failed: `message` is the meter's or provider's error.
+    #[error("slot `{name}`: {message}")]
+    Call {
+        name: String,
+        failure: CallFailure,
+        message: String,
+    },
+    /// The LLM's answer is not of the slot's type, even after a retry.
+    #[error("slot `{name}`: the answer of {model} is not a {ty} even after a retry: {problem}")]
+    BadAnswer {
+        name: String,
+        model: String,
+        ty: Type,
+        problem: String,
+    },
+    /// The slot cache could not be read or written: `message` is the database's error.
+    #[error("slot `{name}`: {message}")]
+    Cache { name: String, message: String },
+    /// A replay of a recording that has no answer for the slot.
+    #[error("no recorded answer for `{name}`")]
+    NotRecorded { name: String },
+}
+
+/// Why a slot's LLM call gave no answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallFailure {
+    /// The budget refused it, or an earlier call overran its reservation.
+    Budget,
+    /// The run's time limit came first.
+    RunTimeout,
+    /// The provider failed (or the ledger could not be written).
+    Llm,
+}
+
+impl SlotError {
+    /// The kind of the run's error when this slot fails it.
+    pub fn kind(&self) -> RunErrorKind {
+        match self {
+            SlotError::Call { failure, .. } => match failure {
+                CallFailure::Budget => RunErrorKind::Budget,
+                CallFailure::RunTimeout => RunErrorKind::RunTimeout,
+                CallFailure::Llm => RunErrorKind::Llm,
+            },
+            _ => RunErrorKind::Slot,
+        }
+    }
+}
 
 /// Fills `ask` slots that `--set` did not give.
 pub trait SlotResolver: Send + Sync {

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::support::learn::{Ws, learn, llmos, openai_env, read_recording};
+use crate::support::learn::{Ws, anthropic_env, learn, llmos, openai_env, read_recording};
 use llmos::learn::recording::Outcome;
 use llmos::llm::canned;
 use llmos::llm::loopback::{LoopbackServer, Reply, Script};
@@ -162,6 +162,39 @@ async fn a_provider_that_is_down_is_named_as_unreachable() {
     assert_eq!(error["kind"], "llm");
     // The retries ended on a refused connection: the code names the cause.
     assert_eq!(error["code"], "llm-unreachable", "{error}");
+}
+
+#[tokio::test]
+async fn a_slot_s_failed_llm_call_keeps_its_kind_in_exec_json() {
+    let ws = Ws::new();
+    ws.write("t.llt", "trace t\nlet s: str = ask \"say hi\"\nreturn s\n");
+    let refused = Reply::json(
+        401,
+        &canned::anthropic_error("authentication_error", "invalid x-api-key"),
+    );
+    let server = LoopbackServer::start(Script::new().reply(refused))
+        .await
+        .unwrap();
+    let env = anthropic_env(&server);
+    let run = llmos(&ws, &["exec", "t.llt", "--json"], &env).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let error = run.json()["error"].clone();
+    assert_eq!((&error["kind"], &error["step"]), (&json!("llm"), &json!(1)));
+    assert_eq!(error["code"], "llm-failed");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("slot `s`: anthropic: authentication failed (HTTP 401)"),
+        "{message}"
+    );
+    // A balance too small: the call is refused before it is sent, as a Learner's is.
+    let set = llmos(&ws, &["budget", "--set", "0.000001"], &[]).await;
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    let run = llmos(&ws, &["exec", "t.llt", "--json"], &env).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let error = &run.json()["error"];
+    assert_eq!(error["kind"], "budget", "{error}");
+    assert_eq!(error["code"], "budget-exceeded");
+    assert_eq!(server.requests().len(), 1, "the refused call was not sent");
 }
 
 #[tokio::test]

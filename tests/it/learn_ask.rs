@@ -11,7 +11,8 @@ use llmos::learn::events::MemorySink;
 use llmos::llm::canned;
 use llmos::llm::loopback::{LoopbackServer, Reply, Script};
 use llmos::types::Type;
-use llmos::vm::slots::{SlotRequest, SlotResolver, SlotSource};
+use llmos::vm::RunErrorKind;
+use llmos::vm::slots::{SlotError, SlotRequest, SlotResolver, SlotSource};
 use llmos::workspace::{Config, Workspace};
 use serde_json::json;
 
@@ -104,9 +105,10 @@ async fn a_repeat_sends_nothing_and_a_new_prompt_sends_one_request() {
         .await;
     let e = other.unwrap_err();
     assert_eq!(
-        e,
+        e.to_string(),
         "slot `other`: anthropic: HTTP 400: script exhausted (invalid_request_error)"
     );
+    assert_eq!(e.kind(), RunErrorKind::Llm, "a provider failure stays one");
     assert_eq!(s.server.requests().len(), 3);
 
     let meter = s.resolver.meter().unwrap();
@@ -158,6 +160,9 @@ async fn a_second_bad_answer_is_an_error_and_nothing_is_cached() {
     let s = setup("anthropic:claude-sonnet-4-5", script, None).await;
     let flag = slot("ok", Type::Bool, "Is it fine?");
     let e = s.resolver.resolve(&flag).await.unwrap_err();
+    assert!(matches!(e, SlotError::BadAnswer { .. }), "{e:?}");
+    assert_eq!(e.kind(), RunErrorKind::Slot);
+    let e = e.to_string();
     assert!(
         e.starts_with(
             "slot `ok`: the answer of anthropic:claude-sonnet-4-5 is not a bool even after a retry"
@@ -179,6 +184,12 @@ async fn the_budget_check_refuses_an_ask_before_sending() {
         .resolve(&slot("p", Type::Str, "hi"))
         .await
         .unwrap_err();
+    assert_eq!(
+        e.kind(),
+        RunErrorKind::Budget,
+        "the budget's refusal keeps its kind"
+    );
+    let e = e.to_string();
     assert!(e.starts_with("slot `p`: LLM call refused"), "{e}");
     assert!(e.contains("--budget $0.00001"), "{e}");
     assert!(s.server.requests().is_empty());
@@ -226,6 +237,8 @@ async fn without_a_key_the_cache_still_answers() {
         .resolve(&slot("prose", Type::Str, "Describe: south=32"))
         .await;
     let e = miss.unwrap_err();
+    assert!(matches!(e, SlotError::NoLlm { .. }), "{e:?}");
+    let e = e.to_string();
     assert!(
         e.starts_with(
             "slot `prose`: no answer is cached for this prompt and anthropic:claude-haiku-4-5"
@@ -250,7 +263,8 @@ async fn without_a_key_the_cache_still_answers() {
         .resolve(&slot("prose", Type::Str, "other"))
         .await
         .unwrap_err();
-    assert!(e.contains("pass `--set prose=...`"), "{e}");
+    assert_eq!(e.kind(), RunErrorKind::Slot);
+    assert!(e.to_string().contains("pass `--set prose=...`"), "{e}");
 
     // No model: the cache alone, keyed by `none`.
     let none = host(dir.path(), &Config::default(), &[]).slot_resolver("r", None, false);

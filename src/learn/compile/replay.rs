@@ -18,7 +18,7 @@ use crate::stdlib::ToolDecl;
 use crate::tools::{Invocation, Tool, ToolCtx, ToolError, ToolTable, call_pure};
 use crate::types::{Effect, EffectSet, Type};
 use crate::value::Value;
-use crate::vm::{Resolved, SlotFuture, SlotRequest, SlotResolver, SlotSource};
+use crate::vm::{Resolved, SlotError, SlotFuture, SlotRequest, SlotResolver, SlotSource};
 
 /// The recorded calls, and which were used.
 struct Tape {
@@ -133,9 +133,11 @@ impl SlotResolver for TapeSlots<'_> {
             usage: Default::default(),
             model: String::new(),
         });
-        Box::pin(
-            async move { answer.ok_or_else(|| format!("no recorded answer for `{}`", req.name)) },
-        )
+        Box::pin(async move {
+            answer.ok_or_else(|| SlotError::NotRecorded {
+                name: req.name.clone(),
+            })
+        })
     }
 }
 

@@ -23,7 +23,7 @@ impl<'a, 'p> Sched<'a, 'p> {
 
     /// A slot got its value (checked against the slot type, counted when an LLM gave
     /// it) or failed.
-    pub(super) fn finish_slot(&mut self, op: OpId, r: Result<Resolved, String>, ms: f64) {
+    pub(super) fn finish_slot(&mut self, op: OpId, r: Result<Resolved, SlotError>, ms: f64) {
         let program = self.plan.program;
         let slot = match program.ops.get(op.index()).map(|o| &o.kind) {
             Some(OpKind::Ask { slot }) => program.slots.get(slot.index()),
@@ -34,12 +34,15 @@ impl<'a, 'p> Sched<'a, 'p> {
         };
         let label = self.label(op);
         let resolved =
-            r.map_err(|e| format!("{label}: {e}"))
+            r.map_err(|e| (e.kind(), format!("{label}: {e}")))
                 .and_then(|r| match coerce(r.value, &slot.ty) {
                     Ok(value) => Ok(Resolved { value, ..r }),
-                    Err(e) => Err(format!(
-                        "{label}: the value of slot `{}` does not fit its type: {e}",
-                        slot.name
+                    Err(e) => Err((
+                        RunErrorKind::Slot,
+                        format!(
+                            "{label}: the value of slot `{}` does not fit its type: {e}",
+                            slot.name
+                        ),
                     )),
                 });
         match resolved {
@@ -66,7 +69,7 @@ impl<'a, 'p> Sched<'a, 'p> {
                 }
                 self.accept(op, r.value, Some(ms));
             }
-            Err(msg) => self.fail(op, RunErrorKind::Slot, msg, ms),
+            Err((kind, msg)) => self.fail(op, kind, msg, ms),
         }
     }
 

@@ -33,7 +33,7 @@ use futures::stream::FuturesUnordered;
 use super::error::{RunError, RunErrorKind};
 use super::events::{Event, EventBus};
 use super::plan::Plan;
-use super::slots::{Resolved, SlotRequest, SlotResolver, SlotSource};
+use super::slots::{Resolved, SlotError, SlotRequest, SlotResolver, SlotSource};
 use super::values::Values;
 use super::{Cancel, step_label};
 use crate::ir::{OpId, OpKind};
@@ -43,7 +43,7 @@ use crate::value::{Value, coerce};
 /// How a call or slot under way ended.
 enum Outcome {
     Tool(ToolResult),
-    Slot(Result<Resolved, String>),
+    Slot(Result<Resolved, SlotError>),
     /// Over the step's time limit.
     StepTimeout(Duration),
     /// Stopped because an earlier op failed.
