@@ -96,11 +96,7 @@ impl SlotFiller {
     async fn resolve_slot(&self, req: &SlotRequest) -> Result<Resolved, SlotError> {
         let model = self.model.as_str();
         let name = || req.name.clone();
-        let cache = |message: String| SlotError::Cache {
-            name: name(),
-            message,
-        };
-        if let Some(value) = self.cached(req).map_err(cache)? {
+        if let Some(value) = self.cached(req)? {
             return Ok(Resolved {
                 value,
                 source: SlotSource::Cache,
@@ -159,7 +155,7 @@ impl SlotFiller {
                 })?
             }
         };
-        self.store(req, &value).map_err(cache)?;
+        self.store(req, &value)?;
         Ok(Resolved {
             value,
             source: SlotSource::Llm,
@@ -169,20 +165,28 @@ impl SlotFiller {
     }
 
     /// The cached answer, if there is one that still fits the slot's type.
-    fn cached(&self, req: &SlotRequest) -> Result<Option<Value>, String> {
-        let db = lock_db(self.db.get().map_err(|e| e.to_string())?);
+    fn cached(&self, req: &SlotRequest) -> Result<Option<Value>, SlotError> {
+        let db = lock_db(self.db.get().map_err(|e| cache_failed(req, e))?);
         let hit = db
             .slots()
             .get(&req.program_id, &req.name, &req.prompt, &self.model)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| cache_failed(req, e))?;
         Ok(hit.and_then(|v| coerce(v, &req.ty).ok()))
     }
 
-    fn store(&self, req: &SlotRequest, value: &Value) -> Result<(), String> {
-        let db = lock_db(self.db.get().map_err(|e| e.to_string())?);
+    fn store(&self, req: &SlotRequest, value: &Value) -> Result<(), SlotError> {
+        let db = lock_db(self.db.get().map_err(|e| cache_failed(req, e))?);
         db.slots()
             .put(&req.program_id, &req.name, &req.prompt, &self.model, value)
-            .map_err(|e| e.to_string())
+            .map_err(|e| cache_failed(req, e))
+    }
+}
+
+/// The slot cache (the database) failed for `req`'s slot.
+fn cache_failed(req: &SlotRequest, e: impl std::fmt::Display) -> SlotError {
+    SlotError::Cache {
+        name: req.name.clone(),
+        message: e.to_string(),
     }
 }
 

@@ -4,6 +4,7 @@
 //! the same `error` object as `exec --json`.
 
 use crate::diag::Coded;
+use crate::dispatch::mismatch::ShapeMismatch;
 use crate::economy::meter::MeterError;
 use crate::host::model::ModelError;
 use crate::learn::learner::LearnFailure;
@@ -32,8 +33,8 @@ pub enum KernelError {
     #[error(transparent)]
     Model(ModelError),
     /// Mixed mode: the model's params do not fit the near program.
-    #[error("{0}")]
-    Binding(String),
+    #[error(transparent)]
+    Binding(BindingError),
     /// The Learner (or an LLM call of Mixed mode) did not reach the goal; `code` says
     /// why more precisely than `kind` (for `Llm`, the provider's failure: `llm-auth`,
     /// `llm-unreachable`, `llm-timeout`, ...).
@@ -42,6 +43,34 @@ pub enum KernelError {
         kind: LearnerKind,
         code: &'static str,
         message: String,
+    },
+}
+
+/// Why Mixed mode refused the params a model bound for a near program (kind `binding`,
+/// code `binding-refused`).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum BindingError {
+    /// The answer has no `{...}` in it.
+    #[error("the answer holds no JSON object")]
+    NoObject,
+    /// The `{...}` in the answer does not parse as a JSON object.
+    #[error("the answer is not a JSON object")]
+    NotAnObject,
+    /// The model answered `{"fits": false}`.
+    #[error("the model says the program does not fit the goal")]
+    DoesNotFit,
+    /// A param without a default was left out.
+    #[error("the answer gives no value for param `{name}`")]
+    Missing { name: String },
+    /// A value is not of its param's type: `why` is what the value parser said.
+    #[error("param `{name}`: {why}")]
+    BadValue { name: String, why: String },
+    /// A value means more than the program learned (`a.txt and b.txt` for one path).
+    #[error("`{name}` takes {takes}: {why}")]
+    Shape {
+        name: String,
+        takes: String,
+        why: ShapeMismatch,
     },
 }
 

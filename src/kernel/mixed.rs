@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
-use super::{Kernel, KernelError};
+use super::{BindingError, Kernel, KernelError};
 use crate::ir::Program;
 use crate::learn::events::{EventSink, NullSink};
 use crate::llm::ChatRequest;
@@ -68,15 +68,18 @@ pub fn prompt(program: &Program, template: &str, goal: &str) -> String {
 }
 
 /// Reads the model's JSON answer and checks every value against its param's type.
-pub fn parse_answer(program: &Program, text: &str) -> Result<IndexMap<String, Value>, String> {
-    let start = text.find('{').ok_or("the answer holds no JSON object")?;
-    let end = text.rfind('}').ok_or("the answer holds no JSON object")?;
+pub fn parse_answer(
+    program: &Program,
+    text: &str,
+) -> Result<IndexMap<String, Value>, BindingError> {
+    let start = text.find('{').ok_or(BindingError::NoObject)?;
+    let end = text.rfind('}').ok_or(BindingError::NoObject)?;
     let obj: serde_json::Map<String, Value> = text
         .get(start..=end)
         .and_then(|t| serde_json::from_str(t).ok())
-        .ok_or("the answer is not a JSON object")?;
+        .ok_or(BindingError::NotAnObject)?;
     if obj.get("fits") == Some(&Value::Bool(false)) {
-        return Err("the model says the program does not fit the goal".to_owned());
+        return Err(BindingError::DoesNotFit);
     }
     let mut out = IndexMap::new();
     for q in &program.params {
@@ -91,12 +94,47 @@ pub fn parse_answer(program: &Program, text: &str) -> Result<IndexMap<String, Va
                     }
                     _ => coerce(v.clone(), &q.ty),
                 }
-                .map_err(|e| format!("param `{}`: {e}", q.name))?;
+                .map_err(|why| BindingError::BadValue {
+                    name: q.name.clone(),
+                    why,
+                })?;
                 out.insert(q.name.clone(), v);
             }
             None if q.default.is_some() => {}
-            None => return Err(format!("the answer gives no value for param `{}`", q.name)),
+            None => {
+                return Err(BindingError::Missing {
+                    name: q.name.clone(),
+                });
+            }
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Coded;
+    use serde_json::json;
+
+    #[test]
+    fn an_answer_that_does_not_bind_says_why() {
+        let src = "trace t\nparam n: int\nparam name: str = \"x\"\nreturn n\n";
+        let (p, _) = crate::ir::build::compile_source(src).unwrap();
+        let bound = parse_answer(&p, "Here: {\"n\": \"7\"}").unwrap();
+        assert_eq!(bound.get("n"), Some(&json!(7)));
+        let refused = |text: &str| parse_answer(&p, text).unwrap_err();
+        assert_eq!(refused("no idea"), BindingError::NoObject);
+        assert_eq!(refused("{n: 1}"), BindingError::NotAnObject);
+        assert_eq!(refused("{\"fits\": false}"), BindingError::DoesNotFit);
+        assert_eq!(
+            refused("{\"name\": \"y\"}"),
+            BindingError::Missing { name: "n".into() }
+        );
+        let bad = refused("{\"n\": \"seven\"}");
+        assert!(matches!(&bad, BindingError::BadValue { name, .. } if name == "n"));
+        assert!(bad.to_string().starts_with("param `n`: "), "{bad}");
+        let e = KernelError::Binding(bad);
+        assert_eq!((e.kind(), e.code()), ("binding", "binding-refused"));
+    }
 }

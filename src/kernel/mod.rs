@@ -34,7 +34,7 @@ use crate::usage::Usage;
 use crate::value::Value;
 use crate::vm::{Cancel, RunInputs};
 use crate::workspace::{Config, Workspace};
-pub use error::{KernelError, LearnerKind};
+pub use error::{BindingError, KernelError, LearnerKind};
 use pick::Target;
 
 /// The error of a Follower-mode run that no stored program serves.

@@ -16,7 +16,7 @@
 
 use indexmap::IndexMap;
 
-use super::{DEFAULT_NEAR_THRESHOLD, Kernel, MIN_RATING, Mode, Request};
+use super::{BindingError, DEFAULT_NEAR_THRESHOLD, Kernel, MIN_RATING, Mode, Request};
 use crate::db::{Damaged, LibraryEntry, SnapshotReader};
 use crate::dispatch::semantic::word_keys;
 use crate::dispatch::{BindError, Chosen, Decision, Entry, Library, Policy, param_specs};
@@ -214,7 +214,7 @@ fn miss_event(goal: &str, chosen: &Chosen<LibraryEntry>) -> Value {
 pub(super) fn check_shapes(
     params_json: &str,
     bound: IndexMap<String, Value>,
-) -> Result<IndexMap<String, Value>, String> {
+) -> Result<IndexMap<String, Value>, BindingError> {
     let specs = serde_json::from_str::<Value>(params_json)
         .map(|v| param_specs(&v))
         .unwrap_or_default();
@@ -227,9 +227,11 @@ pub(super) fn check_shapes(
             text: &text,
             quoted: shape.quoted,
         };
-        shape
-            .check(as_written)
-            .map_err(|why| format!("`{name}` takes {}: {why}", shape.describe()))?;
+        shape.check(as_written).map_err(|why| BindingError::Shape {
+            name: name.clone(),
+            takes: shape.describe(),
+            why,
+        })?;
     }
     Ok(bound)
 }

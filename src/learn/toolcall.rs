@@ -145,7 +145,7 @@ fn prepare(name: &str, input: &Value, offer: Offer<'_>) -> Result<Prepared, Stri
             decl.name
         ));
     };
-    let bound = bind_named(decl, map)?;
+    let bound = bind_named(decl, map).map_err(|e| e.to_string())?;
     Ok((Arc::clone(&entry.imp), bound))
 }
 

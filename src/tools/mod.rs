@@ -44,7 +44,7 @@ use crate::value::{Value, kind_of};
 use crate::workspace::{Config, Workspace};
 use sandbox::Sandbox;
 
-pub use bind::bind_named;
+pub use bind::{ArgProblem, BadArguments, Hint, bind_named};
 pub use registry::Builtin;
 pub use table::{ToolEntry, ToolSource, ToolTable};
 

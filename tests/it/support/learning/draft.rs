@@ -37,12 +37,14 @@ pub fn record(family: &Family, draft: &Path) -> Recording {
         }
         let decl = llmos::stdlib::table().get(&tool).unwrap();
         let map: serde_json::Map<String, Value> = args.clone().into_iter().collect();
-        let real = bind_named(decl, &map).and_then(|a| {
-            match ToolTable::builtins().tool(&tool).unwrap().invoke(&ctx, &a) {
-                Invocation::Ready(r) => r.map_err(|e| e.to_string()),
-                Invocation::Pending(f) => runtime.block_on(f).map_err(|e| e.to_string()),
-            }
-        });
+        let real = bind_named(decl, &map)
+            .map_err(|e| e.to_string())
+            .and_then(
+                |a| match ToolTable::builtins().tool(&tool).unwrap().invoke(&ctx, &a) {
+                    Invocation::Ready(r) => r.map_err(|e| e.to_string()),
+                    Invocation::Pending(f) => runtime.block_on(f).map_err(|e| e.to_string()),
+                },
+            );
         let (result, error) = match real {
             Ok(v) => (Some(v), None),
             Err(e) => (None, Some(e)),

@@ -38,7 +38,7 @@ pub fn check(family: &Family) -> Vec<String> {
         };
         let args: serde_json::Map<String, Value> = step.args.clone().into_iter().collect();
         let real = match bind_named(decl, &args) {
-            Err(e) => Err(e),
+            Err(e) => Err(e.to_string()),
             Ok(args) => match tool.invoke(&ctx, &args) {
                 Invocation::Ready(r) => r.map_err(|e| e.to_string()),
                 Invocation::Pending(f) => runtime.block_on(f).map_err(|e| e.to_string()),
