@@ -291,6 +291,7 @@ mod tests {
             op: None,
             step: None,
             message: "param `n`: `x` is not an int".into(),
+            code: None,
         };
         let e = CliError::from(run);
         assert_eq!((e.kind(), e.code()), ("bad_param", "bad-param"));

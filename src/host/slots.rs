@@ -21,6 +21,7 @@ use crate::learn::learner::DEFAULT_MAX_TOKENS;
 use crate::llm::{Block, ChatRequest, Message, Role};
 use crate::types::Type;
 use crate::value::{Value, coerce};
+use crate::vm::RunErrorKind;
 use crate::vm::slots::{
     CallFailure, Resolved, SlotError, SlotFuture, SlotRequest, SlotResolver, SlotSource,
 };
@@ -193,16 +194,19 @@ fn cache_failed(req: &SlotRequest, e: impl std::fmt::Display) -> SlotError {
 /// A slot's failed LLM call, keeping why: the budget, the run's time limit, or the
 /// provider.
 fn call_failed(name: &str, e: MeterError) -> SlotError {
-    let failure = match &e {
+    use crate::diag::Coded;
+    let (failure, code) = match &e {
         MeterError::Budget(_) | MeterError::Overrun(_) | MeterError::Stopped(_) => {
-            CallFailure::Budget
+            (CallFailure::Budget, RunErrorKind::Budget.code())
         }
-        MeterError::Deadline { .. } => CallFailure::RunTimeout,
-        MeterError::Llm(_) | MeterError::Db(_) => CallFailure::Llm,
+        MeterError::Deadline { .. } => (CallFailure::RunTimeout, RunErrorKind::RunTimeout.code()),
+        MeterError::Llm(e) => (CallFailure::Llm, e.code()),
+        MeterError::Db(_) => (CallFailure::Llm, "ledger-failed"),
     };
     SlotError::Call {
         name: name.to_owned(),
         failure,
+        code,
         message: e.to_string(),
     }
 }

@@ -235,6 +235,7 @@ mod tests {
             op: None,
             step: Some(1),
             message: "step 2: boom".to_owned(),
+            code: None,
         };
         let e = KernelError::from(run);
         let v = e.json();

@@ -30,16 +30,18 @@ use crate::types::LogicOp;
 use crate::value::{Value, coerce, truth};
 
 /// A slot's answer for one prompt, resolved once for every element that asks it.
-type Answer = Arc<OnceCell<Result<Value, (RunErrorKind, String)>>>;
+type Answer = Arc<OnceCell<Result<Value, Fail>>>;
 
 /// What a block op's run is waiting for: the value, or why there is none.
 pub(crate) type Pending<'a> = Pin<Box<dyn Future<Output = Result<Value, Fail>> + Send + 'a>>;
 
 /// Why a block failed: the run's error kind and a message naming where inside.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Fail {
     pub kind: RunErrorKind,
     pub message: String,
+    /// A code more precise than the kind's (an `ask` slot's LLM call's own).
+    pub code: Option<&'static str>,
 }
 
 impl Fail {
@@ -47,6 +49,7 @@ impl Fail {
         Fail {
             kind,
             message: message.into(),
+            code: None,
         }
     }
 
@@ -63,8 +66,8 @@ impl Fail {
 
     pub fn at_element(self, i: usize, n: usize) -> Fail {
         Fail {
-            kind: self.kind,
             message: format!("element {} of {n}: {}", i + 1, self.message),
+            ..self
         }
     }
 }
@@ -319,20 +322,16 @@ pub(crate) async fn ask(cx: Arc<Cx<'_>>, slot: SlotId, prompt: String) -> Result
     let answer = cell
         .get_or_init(|| async { resolve(&cx, slot, prompt).await })
         .await;
-    answer.clone().map_err(|(kind, e)| Fail::new(kind, e))
+    answer.clone()
 }
 
 /// Resolves a slot once: the value checked against its type, the call counted and told.
-async fn resolve(
-    cx: &Cx<'_>,
-    slot: SlotId,
-    prompt: String,
-) -> Result<Value, (RunErrorKind, String)> {
+async fn resolve(cx: &Cx<'_>, slot: SlotId, prompt: String) -> Result<Value, Fail> {
     let program = cx.plan.program;
     let s = program
         .slots
         .get(slot.index())
-        .ok_or((RunErrorKind::Slot, "the slot does not exist".to_owned()))?;
+        .ok_or_else(|| Fail::new(RunErrorKind::Slot, "the slot does not exist"))?;
     let req = SlotRequest {
         program_id: cx.program_id.to_owned(),
         name: s.name.clone(),
@@ -341,14 +340,14 @@ async fn resolve(
     };
     let r = {
         let _permit = cx.permits.acquire().await;
-        cx.resolver
-            .resolve(&req)
-            .await
-            .map_err(|e| (e.kind(), e.to_string()))?
+        cx.resolver.resolve(&req).await.map_err(|e| Fail {
+            code: e.code(),
+            ..Fail::new(e.kind(), e.to_string())
+        })?
     };
     let value = coerce(r.value, &s.ty).map_err(|e| {
         let why = format!("the value of slot `{}` does not fit its type: {e}", s.name);
-        (RunErrorKind::Slot, why)
+        Fail::new(RunErrorKind::Slot, why)
     })?;
     if r.source == SlotSource::Llm
         && let Ok(mut t) = cx.tally.lock()

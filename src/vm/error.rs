@@ -100,7 +100,7 @@ impl crate::diag::Coded for RunError {
         self.kind.as_str()
     }
     fn code(&self) -> &'static str {
-        self.kind.code()
+        self.code.unwrap_or(self.kind.code())
     }
     fn step(&self) -> Option<u32> {
         self.step
@@ -131,6 +131,10 @@ pub struct RunError {
     /// The whole message, starting with the step's label when there is a step:
     /// ``step 2 (`text`) `fs.read`: no such file: notes.txt``.
     pub message: String,
+    /// A code more precise than the kind's, when the failure has one (an `ask` slot's
+    /// LLM call: the provider's `llm-auth`, `llm-timeout`, ...).
+    #[serde(skip)]
+    pub code: Option<&'static str>,
 }
 
 impl RunError {
@@ -141,6 +145,7 @@ impl RunError {
             op: None,
             step: None,
             message: message.into(),
+            code: None,
         }
     }
 
@@ -151,7 +156,13 @@ impl RunError {
             op: Some(op),
             step: Some(step),
             message: message.into(),
+            code: None,
         }
+    }
+
+    /// The same error with a code more precise than its kind's (`None` keeps the kind's).
+    pub fn with_code(self, code: Option<&'static str>) -> RunError {
+        RunError { code, ..self }
     }
 }
 

@@ -126,8 +126,8 @@ impl<'a> Frame<'a> {
             _ => step,
         };
         Fail {
-            kind: f.kind,
             message: format!("{who}: {}", f.message),
+            ..f
         }
     }
 

@@ -68,6 +68,8 @@ pub enum SlotError {
     Call {
         name: String,
         failure: CallFailure,
+        /// The failure's own code (`llm-auth`, `budget-exceeded`, ...).
+        code: &'static str,
         message: String,
     },
     /// The LLM's answer is not of the slot's type, even after a retry.
@@ -107,6 +109,14 @@ impl SlotError {
                 CallFailure::Llm => RunErrorKind::Llm,
             },
             _ => RunErrorKind::Slot,
+        }
+    }
+
+    /// A code more precise than the kind's: the LLM call's own.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            SlotError::Call { code, .. } => Some(code),
+            _ => None,
         }
     }
 }

@@ -180,11 +180,39 @@ async fn a_slot_s_failed_llm_call_keeps_its_kind_in_exec_json() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     let error = run.json()["error"].clone();
     assert_eq!((&error["kind"], &error["step"]), (&json!("llm"), &json!(1)));
-    assert_eq!(error["code"], "llm-failed");
+    assert_eq!(
+        error["code"], "llm-auth",
+        "the provider's failure keeps its code"
+    );
     let message = error["message"].as_str().unwrap();
     assert!(
         message.contains("slot `s`: anthropic: authentication failed (HTTP 401)"),
         "{message}"
+    );
+    // The same inside a block (a `for` over two elements).
+    let ws_block = Ws::new();
+    ws_block.write(
+        "u.llt",
+        "trace u\nlet xs = for a in [1, 2] {\n  let q: str = ask \"about {a}\"\n  q\n}\nreturn xs\n",
+    );
+    let refusing = LoopbackServer::start(Script::new().default_reply(Reply::json(
+        401,
+        &canned::anthropic_error("authentication_error", "invalid x-api-key"),
+    )))
+    .await
+    .unwrap();
+    let run = llmos(
+        &ws_block,
+        &["exec", "u.llt", "--json"],
+        &anthropic_env(&refusing),
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let error = &run.json()["error"];
+    assert_eq!(
+        (&error["kind"], &error["code"]),
+        (&json!("llm"), &json!("llm-auth")),
+        "{error}"
     );
     // A balance too small: the call is refused before it is sent, as a Learner's is.
     let set = llmos(&ws, &["budget", "--set", "0.000001"], &[]).await;

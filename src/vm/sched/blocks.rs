@@ -47,7 +47,7 @@ impl<'a, 'p> Sched<'a, 'p> {
             Ok(v) => self.accept(op, v, Some(ms)),
             Err(f) => {
                 let msg = format!("{}: {}", self.label(op), f.message);
-                self.fail(op, f.kind, msg, ms);
+                self.fail_with(op, f.kind, f.code, msg, ms);
             }
         }
     }

@@ -33,18 +33,19 @@ impl<'a, 'p> Sched<'a, 'p> {
             return;
         };
         let label = self.label(op);
-        let resolved =
-            r.map_err(|e| (e.kind(), format!("{label}: {e}")))
-                .and_then(|r| match coerce(r.value, &slot.ty) {
-                    Ok(value) => Ok(Resolved { value, ..r }),
-                    Err(e) => Err((
-                        RunErrorKind::Slot,
-                        format!(
-                            "{label}: the value of slot `{}` does not fit its type: {e}",
-                            slot.name
-                        ),
-                    )),
-                });
+        let resolved = r
+            .map_err(|e| (e.kind(), e.code(), format!("{label}: {e}")))
+            .and_then(|r| match coerce(r.value, &slot.ty) {
+                Ok(value) => Ok(Resolved { value, ..r }),
+                Err(e) => Err((
+                    RunErrorKind::Slot,
+                    None,
+                    format!(
+                        "{label}: the value of slot `{}` does not fit its type: {e}",
+                        slot.name
+                    ),
+                )),
+            });
         match resolved {
             Ok(r) => {
                 if r.source == SlotSource::Llm {
@@ -69,13 +70,25 @@ impl<'a, 'p> Sched<'a, 'p> {
                 }
                 self.accept(op, r.value, Some(ms));
             }
-            Err((kind, msg)) => self.fail(op, kind, msg, ms),
+            Err((kind, code, msg)) => self.fail_with(op, kind, code, msg, ms),
         }
     }
 
     /// Op `op` failed: keep the failure if it is the first in op order, and stop every
     /// running op after it.
     pub(super) fn fail(&mut self, op: OpId, kind: RunErrorKind, message: String, ms: f64) {
+        self.fail_with(op, kind, None, message, ms);
+    }
+
+    /// [`Self::fail`], with a code more precise than the kind's.
+    pub(super) fn fail_with(
+        &mut self,
+        op: OpId,
+        kind: RunErrorKind,
+        code: Option<&'static str>,
+        message: String,
+        ms: f64,
+    ) {
         let step = self.plan.program.ops.get(op.index()).map_or(0, |o| o.step);
         if !self.quiet {
             self.env.bus.emit(&Event::StepFailed {
@@ -94,7 +107,7 @@ impl<'a, 'p> Sched<'a, 'p> {
         for (_, (handle, _)) in self.running.range(OpId(op.0 + 1)..) {
             handle.abort();
         }
-        self.failure = Some(RunError::at(kind, op, step, message));
+        self.failure = Some(RunError::at(kind, op, step, message).with_code(code));
     }
 
     /// Stops everything at once (cancelled, or over the run's time limit).
@@ -134,6 +147,7 @@ impl<'a, 'p> Sched<'a, 'p> {
             op: first,
             step: first.and_then(|op| self.plan.program.ops.get(op.index()).map(|o| o.step)),
             message,
+            code: None,
         }
     }
 
