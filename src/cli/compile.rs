@@ -111,7 +111,7 @@ fn compile_recording(path: &Path, tools: &ToolTable) -> Result<Compiled, CliErro
     for note in &c.notes {
         note!("note: {name}: {note}");
     }
-    let program = crate::bytecode::verify(c.program.clone(), tools)
+    let program = crate::bytecode::verify(c.program, tools)
         .map_err(|e| failed(format!("the program is invalid: {e}")))?;
     let bytes = crate::bytecode::encode(&program);
     let llt_name = format!("{}.llt", path.with_extension("").display());
@@ -120,7 +120,7 @@ fn compile_recording(path: &Path, tools: &ToolTable) -> Result<Compiled, CliErro
             program,
             id: crate::store::ObjectId::of(&bytes),
             source: Some((llt_name, c.source.clone())),
-            steps: Some(c.spans.clone()),
+            steps: Some(c.spans),
             warnings: Vec::new(),
         },
         llt: c.source,

@@ -100,10 +100,13 @@ pub struct Deadline {
 }
 
 impl Deadline {
-    /// The limit `limit` from now.
+    /// The limit `limit` from now; a limit too long to add to the clock (`--timeout
+    /// 18446744073709551615s`) ends a hundred years from now instead of overflowing.
     pub fn after(limit: Duration) -> Deadline {
+        const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+        let now = tokio::time::Instant::now();
         Deadline {
-            at: tokio::time::Instant::now() + limit,
+            at: now.checked_add(limit).unwrap_or_else(|| now + FAR),
             limit,
         }
     }
@@ -413,5 +416,19 @@ impl Drop for Pending<'_> {
         if let Some(hold) = self.hold.take() {
             self.meter.release(hold);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_too_far_to_add_saturates() {
+        let d = Deadline::after(Duration::MAX);
+        assert_eq!(d.limit, Duration::MAX);
+        assert!(d.remaining() > Duration::from_secs(50 * 365 * 24 * 3600));
+        assert!(!d.passed());
+        assert!(Deadline::after(Duration::ZERO).passed());
     }
 }

@@ -134,8 +134,10 @@ pub fn compile_with(rec: &Recording, tools: &ToolTable) -> Result<Compiled, Stri
         .and_then(Value::as_str);
     let why = match plan::generalize(rec, &kept, final_text, tools) {
         Ok(plan) => match print::print(rec, &kept, plan, true, tools) {
-            Ok(c) if replay::matches_recording(&c, &kept, tools) => return Ok(c),
-            Ok(_) => "the generalized program did not replay the recording exactly".to_owned(),
+            Ok(c) => match replay::matches_recording(c, &kept, tools) {
+                Some(c) => return Ok(c),
+                None => "the generalized program did not replay the recording exactly".to_owned(),
+            },
             Err(e) => e,
         },
         Err(why) => why,

@@ -23,7 +23,7 @@ pub struct PlanNames {
 pub fn name_plan(kept: &[(usize, &RecStep)], plan: &mut Plan) -> PlanNames {
     let steps = step_names(kept, plan);
     let loops = loop_names(plan, &steps);
-    let applies = apply_names(kept, plan, &steps, &loops);
+    let applies = apply_names(plan, &steps, &loops);
     PlanNames {
         params: plan.params.iter().map(|p| p.name.clone()).collect(),
         slots: plan.slots.iter().map(|s| s.name.clone()).collect(),
@@ -106,24 +106,24 @@ fn plural(name: &str) -> String {
 
 /// Names of the inserted steps, in the order they are first used.
 fn apply_names(
-    kept: &[(usize, &RecStep)],
     plan: &mut Plan,
     steps: &[Option<String>],
     loops: &[(Option<String>, String)],
 ) -> BTreeMap<String, String> {
-    let mut order: Vec<Apply> = Vec::new();
-    fn collect(src: &Src, order: &mut Vec<Apply>) {
+    // In the order first used, each once (by key: `order.contains` made it quadratic).
+    let mut order: (Vec<Apply>, BTreeSet<String>) = (Vec::new(), BTreeSet::new());
+    fn collect(src: &Src, order: &mut (Vec<Apply>, BTreeSet<String>)) {
         src.refs(&mut |r| {
             if let Src::Apply(a) = r {
                 collect(&a.base, order);
-                if !order.contains(a) {
-                    order.push((**a).clone());
+                if order.1.insert(apply_key(a)) {
+                    order.0.push((**a).clone());
                 }
             }
         });
     }
-    for k in 0..kept.len() {
-        for slot in plan.slots.iter().filter(|s| s.before_step == k) {
+    for (k, slots) in plan.slots_by_step().iter().enumerate() {
+        for slot in slots.iter().map(|&i| &plan.slots[i]) {
             for p in &slot.prompt {
                 if let Piece::Value(s) = p {
                     collect(s, &mut order);
@@ -150,7 +150,7 @@ fn apply_names(
         collect(r, &mut order);
     }
     let mut names = BTreeMap::new();
-    for a in order {
+    for a in order.0 {
         let base = match &a.base {
             Src::Param(i) => plan.params.get(*i).map(|p| p.name.clone()),
             Src::Step(j) => steps.get(*j).cloned().flatten(),

@@ -8,6 +8,7 @@
 //! (at most log n of them) plus a plain scan of the few needles not yet in one.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
@@ -31,9 +32,10 @@ struct Level {
 
 /// Distinct needle texts, each with a payload (its best source so far).
 pub struct Needles<T> {
-    texts: Vec<String>,
+    /// Shared with `by_text`: one allocation per distinct text.
+    texts: Vec<Rc<str>>,
     payloads: Vec<T>,
-    by_text: HashMap<String, usize>,
+    by_text: HashMap<Rc<str>, usize>,
     levels: Vec<Level>,
     /// Needles from here on are in no automaton yet.
     loose_from: usize,
@@ -61,8 +63,9 @@ impl<T> Needles<T> {
             }
             return;
         }
-        self.by_text.insert(text.to_owned(), self.texts.len());
-        self.texts.push(text.to_owned());
+        let text: Rc<str> = Rc::from(text);
+        self.by_text.insert(Rc::clone(&text), self.texts.len());
+        self.texts.push(text);
         self.payloads.push(payload);
         self.absorb_loose();
     }
@@ -92,7 +95,7 @@ impl<T> Needles<T> {
         }
         for (i, needle) in self.texts.iter().enumerate().skip(self.loose_from) {
             let mut from = 0;
-            while let Some(pos) = text.get(from..).and_then(|rest| rest.find(needle.as_str())) {
+            while let Some(pos) = text.get(from..).and_then(|rest| rest.find(&**needle)) {
                 let start = from + pos;
                 hits.push(Hit {
                     start,
@@ -135,7 +138,7 @@ impl<T> Needles<T> {
         // The plain NFA: cheapest to build, and building is most of the cost here.
         let built = AhoCorasick::builder()
             .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-            .build(patterns);
+            .build(patterns.iter().map(|t| t.as_bytes()));
         if let Ok(automaton) = built {
             self.levels.push(Level {
                 automaton,

@@ -72,6 +72,16 @@ pub fn generalize(
 }
 
 impl Plan {
+    /// Per kept step: the slots asked before it (indices into `slots`), in order.
+    pub fn slots_by_step(&self) -> Vec<Vec<usize>> {
+        by_step(self.args.len(), self.slots.iter().map(|s| s.before_step))
+    }
+
+    /// Per kept step: the guards checked after it (indices into `guards`), in order.
+    pub fn guards_by_step(&self) -> Vec<Vec<usize>> {
+        by_step(self.args.len(), self.guards.iter().map(|g| g.after))
+    }
+
     /// Calls `f` on every param, step and slot used by an argument, a slot prompt or the
     /// return value.
     pub fn walk_all(&self, f: &mut impl FnMut(&Src)) {
@@ -98,6 +108,18 @@ impl Plan {
             r.walk(f);
         }
     }
+}
+
+/// For each of `n` steps, the indices of the things `at` puts there (one pass, not one
+/// scan per step).
+fn by_step(n: usize, at: impl Iterator<Item = usize>) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new(); n];
+    for (i, k) in at.enumerate() {
+        if let Some(here) = out.get_mut(k) {
+            here.push(i);
+        }
+    }
+    out
 }
 
 /// The goal as a template: each param's text replaced by its placeholder.
@@ -285,7 +307,7 @@ struct PassCtx<'a> {
 
 /// Derives every argument of every kept step, turning unexplained prose into slots and
 /// calls over every element of a list into loops.
-fn pass(ctx: &PassCtx<'_>, flow: &mut Flow, namer: &mut Namer) -> Pass {
+fn pass<'a>(ctx: &PassCtx<'a>, flow: &mut Flow<'a>, namer: &mut Namer) -> Pass {
     let kept = ctx.kept;
     let n = kept.len();
     let mut p = Pass {
@@ -300,8 +322,9 @@ fn pass(ctx: &PassCtx<'_>, flow: &mut Flow, namer: &mut Namer) -> Pass {
     };
     let goal_lower = ctx.rec.goal.to_lowercase();
     let numbers: Vec<usize> = kept.iter().map(|(i, _)| i + 1).collect();
-    // Recording index -> kept index, for imported `$result_of` references.
-    let kept_index = |rec_i: usize| kept.iter().position(|(i, _)| *i == rec_i);
+    // Recording index -> kept index, for imported `$result_of` references (kept steps
+    // are in recording order).
+    let kept_index = |rec_i: usize| kept.binary_search_by_key(&rec_i, |(i, _)| *i).ok();
     for (k, (_, step)) in kept.iter().enumerate() {
         let Some(decl) = ctx.tools.get(&step.tool) else {
             // `clean` checked every kept tool against this table.
@@ -373,7 +396,7 @@ fn pass(ctx: &PassCtx<'_>, flow: &mut Flow, namer: &mut Namer) -> Pass {
 
 /// Makes the steps ending at `k` a loop when they call one tool over every element of a
 /// list, and the loop's values known.
-fn find_loop(ctx: &PassCtx<'_>, p: &mut Pass, flow: &mut Flow, k: usize) {
+fn find_loop(ctx: &PassCtx<'_>, p: &mut Pass, flow: &mut Flow<'_>, k: usize) {
     let recorded = Recorded {
         params: ctx.param_values,
         kept: ctx.kept,
@@ -404,7 +427,7 @@ fn find_loop(ctx: &PassCtx<'_>, p: &mut Pass, flow: &mut Flow, k: usize) {
 /// else the last file written; else the recording cannot be generalized (the LLM worked
 /// the answer out itself). Without a final answer, the last result.
 fn output(
-    flow: &Flow,
+    flow: &Flow<'_>,
     kept: &[(usize, &RecStep)],
     final_text: Option<&str>,
     pass: &Pass,

@@ -44,8 +44,9 @@ pub fn print(
     for p in &plan.params {
         out.items.push(emit::param_item(&p.name, &p.ty));
     }
+    let (slots_at, guards_at) = (plan.slots_by_step(), plan.guards_by_step());
     for (k, (_, s)) in kept.iter().enumerate() {
-        for slot in plan.slots.iter().filter(|sl| sl.before_step == k) {
+        for slot in slots_at[k].iter().map(|&i| &plan.slots[i]) {
             for piece in &slot.prompt {
                 if let Piece::Value(src) = piece {
                     out.inserted_steps(src);
@@ -72,7 +73,7 @@ pub fn print(
                 });
             }
         }
-        for g in plan.guards.iter().filter(|g| g.after == k) {
+        for g in guards_at[k].iter().map(|&i| &plan.guards[i]) {
             out.push_guard(g);
         }
     }

@@ -141,16 +141,18 @@ impl SlotResolver for TapeSlots<'_> {
     }
 }
 
-/// True when the compiled program, run on the recorded params with the recording
-/// answering every call, succeeds and makes exactly the recorded calls.
-pub fn matches_recording(c: &Compiled, kept: &[(usize, &RecStep)], tools: &ToolTable) -> bool {
+/// `c` when the compiled program, run on the recorded params with the recording
+/// answering every call, succeeds and makes exactly the recorded calls; else `None`.
+pub fn matches_recording(
+    mut c: Compiled,
+    kept: &[(usize, &RecStep)],
+    tools: &ToolTable,
+) -> Option<Compiled> {
     let tape = Arc::new(Mutex::new(Tape::new(kept)));
     // The tape answers: no MCP server is started for a replay.
     let mut table = tools.without_providers();
     for t in &c.program.tools {
-        let Some(entry) = tools.entry(&t.name) else {
-            return false;
-        };
+        let entry = tools.entry(&t.name)?;
         let mut entry = entry.clone();
         entry.imp = Arc::new(TapeTool {
             decl: entry.decl.clone(),
@@ -164,9 +166,8 @@ pub fn matches_recording(c: &Compiled, kept: &[(usize, &RecStep)], tools: &ToolT
     inputs.params = params;
     inputs.granted = Effect::ALL.into_iter().collect::<EffectSet>();
     inputs.jobs = 1;
-    let Ok(program) = crate::bytecode::verify(c.program.clone(), &table) else {
-        return false;
-    };
+    // Verified in place (a 100,000-step program is not copied); given back below.
+    let program = crate::bytecode::verify(c.program, &table).ok()?;
     inputs.tools = table;
     let resolver = TapeSlots {
         answers: &c.slot_answers,
@@ -193,7 +194,8 @@ pub fn matches_recording(c: &Compiled, kept: &[(usize, &RecStep)], tools: &ToolT
         .lock()
         .map(|t| t.calls.iter().all(|(_, used)| *used))
         .unwrap_or(false);
-    ran == Some(true) && all_used
+    c.program = program.into_program();
+    (ran == Some(true) && all_used).then_some(c)
 }
 
 #[cfg(test)]
@@ -223,7 +225,7 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect();
         let kept: Vec<(usize, &RecStep)> = steps.iter().enumerate().collect();
-        matches_recording(&c, &kept, tools)
+        matches_recording(c, &kept, tools).is_some()
     }
 
     #[test]

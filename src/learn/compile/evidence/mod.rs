@@ -9,6 +9,8 @@
 //! `text.replace` becomes one phrase param. Each chosen value is masked out of the
 //! evidence, so a word inside a path that is already a param is not a second param.
 
+use std::borrow::Cow;
+
 use super::flow::{Flow, bounded};
 use super::forms;
 use super::names::{Found, Namer, param_name};
@@ -18,31 +20,36 @@ use crate::learn::recording::{RecStep, as_step_ref};
 use crate::tools::ToolTable;
 use crate::value::{Value, number_text};
 
-/// A text in which a goal value counts as evidence.
-struct Zone {
-    text: String,
-    tool: String,
-    arg: String,
+/// A text in which a goal value counts as evidence (borrowed from the recording until a
+/// chosen value is masked out of it).
+struct Zone<'a> {
+    text: Cow<'a, str>,
+    tool: &'a str,
+    arg: &'a str,
     /// The text is a whole argument (or a whole element of one).
     whole: bool,
 }
 
 /// Where the evidence is: texts and numbers of configuration arguments, and the text the
 /// LLM wrote into data arguments.
-pub struct Evidence {
-    zones: Vec<Zone>,
+pub struct Evidence<'a> {
+    zones: Vec<Zone<'a>>,
     /// Numbers of configuration arguments: (value, tool, argument).
-    numbers: Vec<(f64, String, String)>,
+    numbers: Vec<(f64, &'a str, &'a str)>,
 }
 
 /// Collects the evidence of the kept steps.
-pub fn collect(goal: &str, kept: &[(usize, &RecStep)], tools: &ToolTable) -> Evidence {
+pub fn collect<'a>(
+    goal: &str,
+    kept: &[(usize, &'a RecStep)],
+    tools: &'a ToolTable,
+) -> Evidence<'a> {
     let mut ev = Evidence {
         zones: Vec::new(),
         numbers: Vec::new(),
     };
     let mut flow = Flow::new(goal);
-    for (k, (_, step)) in kept.iter().enumerate() {
+    for (k, &(_, step)) in kept.iter().enumerate() {
         let Some(decl) = tools.get(&step.tool) else {
             continue;
         };
@@ -53,10 +60,10 @@ pub fn collect(goal: &str, kept: &[(usize, &RecStep)], tools: &ToolTable) -> Evi
             if as_step_ref(v).is_some() {
                 continue;
             }
-            let zone = |text: &str, whole: bool| Zone {
-                text: text.to_owned(),
-                tool: step.tool.clone(),
-                arg: p.name.clone(),
+            let zone = |text: Cow<'a, str>, whole: bool| Zone {
+                text,
+                tool: &step.tool,
+                arg: &p.name,
                 whole,
             };
             match role(&step.tool, &p.name) {
@@ -65,10 +72,10 @@ pub fn collect(goal: &str, kept: &[(usize, &RecStep)], tools: &ToolTable) -> Evi
                     scalar_leaves(v, &mut leaves);
                     for leaf in leaves.into_iter().filter(|l| !flow.is_passed_on(l)) {
                         match leaf {
-                            Value::String(s) => ev.zones.push(zone(s, true)),
+                            Value::String(s) => ev.zones.push(zone(Cow::Borrowed(s), true)),
                             Value::Number(n) => {
                                 if let Some(f) = n.as_f64() {
-                                    ev.numbers.push((f, step.tool.clone(), p.name.clone()));
+                                    ev.numbers.push((f, &step.tool, &p.name));
                                 }
                             }
                             _ => {}
@@ -79,7 +86,11 @@ pub fn collect(goal: &str, kept: &[(usize, &RecStep)], tools: &ToolTable) -> Evi
                     let src = flow.derive(v);
                     let mut texts = Vec::new();
                     src.literal_texts(&mut texts);
-                    ev.zones.extend(texts.into_iter().map(|t| zone(t, false)));
+                    ev.zones.extend(
+                        texts
+                            .into_iter()
+                            .map(|t| zone(Cow::Owned(t.to_owned()), false)),
+                    );
                 }
             }
         }
@@ -98,7 +109,7 @@ fn scalar_leaves<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
     }
 }
 
-impl Evidence {
+impl Evidence<'_> {
     /// The first use of `value` (or a form of it), masking every occurrence found.
     fn take(&mut self, value: &Value) -> Option<Found> {
         if let Value::Number(n) = value {
@@ -108,8 +119,8 @@ impl Evidence {
                 .iter()
                 .find(|(y, _, _)| *y == x)
                 .map(|(_, t, a)| Found {
-                    tool: t.clone(),
-                    arg: a.clone(),
+                    tool: (*t).to_owned(),
+                    arg: (*a).to_owned(),
                     whole: true,
                     folder: false,
                 });
@@ -138,13 +149,13 @@ impl Evidence {
                     continue;
                 }
                 found.get_or_insert_with(|| Found {
-                    tool: z.tool.clone(),
-                    arg: z.arg.clone(),
+                    tool: z.tool.to_owned(),
+                    arg: z.arg.to_owned(),
                     whole: z.whole && z.text == *needle,
                     folder: z.text[hits[0] + needle.len()..].starts_with('/'),
                 });
                 for i in hits.into_iter().rev() {
-                    z.text.replace_range(i..i + needle.len(), "\u{0}");
+                    z.text.to_mut().replace_range(i..i + needle.len(), "\u{0}");
                 }
             }
         }
@@ -153,7 +164,7 @@ impl Evidence {
 }
 
 /// The params of a goal, chosen by evidence and named (in goal order).
-pub fn choose(goal: &str, mut ev: Evidence, namer: &mut Namer) -> Vec<Param> {
+pub fn choose(goal: &str, mut ev: Evidence<'_>, namer: &mut Namer) -> Vec<Param> {
     let all = candidates(goal);
     let mut chosen: Vec<(Candidate, Found)> = Vec::new();
     let taken =

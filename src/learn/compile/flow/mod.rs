@@ -6,6 +6,7 @@
 //! Values are compared by meaning: numbers by value (`97` is `97.0`), JSON texts
 //! structurally (`{"a": 1}` is `{"a":1}`).
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 
@@ -30,9 +31,10 @@ enum Class {
 /// How good a source is: class, then (step, shallowness).
 type Rank = (Class, (usize, usize));
 
-/// A value the program can refer to, with how to get it.
-struct Known {
-    value: Value,
+/// A value the program can refer to, with how to get it. Results and their parts are
+/// borrowed from the recording (a long recording is not copied).
+struct Known<'r> {
+    value: Cow<'r, Value>,
     src: Src,
     class: Class,
     /// (step, shallowness): later steps and shallower parts first.
@@ -46,8 +48,8 @@ struct Known {
 /// recording stays linear: by meaning for exact values, by needle text for values inside
 /// text.
 #[derive(Default)]
-pub struct Flow {
-    known: Vec<Known>,
+pub struct Flow<'r> {
+    known: Vec<Known<'r>>,
     /// Meaning (see [`meaning_hash`]) to the best-ranked known of each distinct value
     /// with that hash (index into `known`).
     index: HashMap<u64, Vec<usize>>,
@@ -63,15 +65,15 @@ const MAX_DEPTH: usize = 3;
 /// Most elements of one list searched.
 const MAX_ELEMENTS: usize = 64;
 
-impl Flow {
-    pub fn new(goal: &str) -> Flow {
+impl<'r> Flow<'r> {
+    pub fn new(goal: &str) -> Flow<'r> {
         Flow {
             goal_words: words(goal).map(str::to_lowercase).collect(),
             ..Flow::default()
         }
     }
 
-    fn push(&mut self, k: Known) {
+    fn push(&mut self, k: Known<'r>) {
         let at = self.known.len();
         let rank = (k.class, k.order);
         let bucket = self.index.entry(meaning_hash(&k.value)).or_default();
@@ -95,16 +97,17 @@ impl Flow {
     /// Makes a param known, with its regex-escaped and case forms.
     pub fn add_param(&mut self, index: usize, value: Value) {
         for f in forms::param_forms(&value) {
+            let src = Apply::of(&f, Src::Param(index));
             self.push(Known {
-                value: f.value.clone(),
-                src: Apply::of(&f, Src::Param(index)),
+                value: Cow::Owned(f.value),
+                src,
                 class: Class::ParamForm,
                 order: (0, 0),
                 embed_min: Some(2),
             });
         }
         self.push(Known {
-            value,
+            value: Cow::Owned(value),
             src: Src::Param(index),
             class: Class::Param,
             order: (0, 0),
@@ -113,7 +116,7 @@ impl Flow {
     }
 
     /// Makes a step's result known: the whole, its forms, its fields and elements.
-    pub fn add_result(&mut self, step: usize, result: &Value) {
+    pub fn add_result(&mut self, step: usize, result: &'r Value) {
         // A goal that asks for the last of something: the last element of a list is
         // `list.last` of it, whatever its length (never element N of a longer list).
         if self.goal_words.contains("last")
@@ -131,7 +134,7 @@ impl Flow {
             };
             if let Some(value) = forms::apply(&f, result) {
                 self.push(Known {
-                    value,
+                    value: Cow::Owned(value),
                     src: Apply::of(&f, Src::Step(step)),
                     class: Class::ResultForm,
                     order: (step, 0),
@@ -144,16 +147,17 @@ impl Flow {
                 "text.format_number" | "text.trim" | "text.trim_end" => Some(2),
                 _ => None,
             };
+            let src = Apply::of(&f, Src::Step(step));
             self.push(Known {
-                value: f.value.clone(),
-                src: Apply::of(&f, Src::Step(step)),
+                value: Cow::Owned(f.value),
+                src,
                 class: Class::ResultForm,
                 order: (step, 0),
                 embed_min: embed,
             });
         }
         self.push(Known {
-            value: result.clone(),
+            value: Cow::Borrowed(result),
             src: Src::Step(step),
             class: Class::Result,
             order: (step, 0),
@@ -179,7 +183,7 @@ impl Flow {
                 };
                 if let Some(v) = forms::apply(&f, &list) {
                     self.push(Known {
-                        value: v,
+                        value: Cow::Owned(v),
                         src: Apply::of(&f, Src::Loop(l)),
                         class: Class::LoopForm,
                         order: (last_step, 0),
@@ -189,7 +193,7 @@ impl Flow {
             }
         }
         self.push(Known {
-            value: list,
+            value: Cow::Owned(list),
             src: Src::Loop(l),
             class: Class::Loop,
             order: (last_step, 0),
@@ -197,11 +201,11 @@ impl Flow {
         });
     }
 
-    fn add_parts(&mut self, step: usize, v: &Value, path: &mut Vec<Access>) {
+    fn add_parts(&mut self, step: usize, v: &'r Value, path: &mut Vec<Access>) {
         if path.len() >= MAX_DEPTH {
             return;
         }
-        let visit = |this: &mut Flow, a: Access, x: &Value, path: &mut Vec<Access>| {
+        let visit = |this: &mut Flow<'r>, a: Access, x: &'r Value, path: &mut Vec<Access>| {
             path.push(a);
             let src = Src::Access(Box::new(Src::Step(step)), path.clone());
             let order = (step, MAX_DEPTH - path.len());
@@ -216,9 +220,10 @@ impl Flow {
             // of a result (the orders of a parsed file).
             if let Value::Array(items) = x {
                 for f in forms::pluck_forms(items) {
+                    let src = Apply::of(&f, src.clone());
                     this.push(Known {
-                        value: f.value.clone(),
-                        src: Apply::of(&f, src.clone()),
+                        value: Cow::Owned(f.value),
+                        src,
                         class: Class::PartForm,
                         order,
                         embed_min: None,
@@ -232,9 +237,10 @@ impl Flow {
                     matches!(f.tool, "text.format_number" | "text.trim_end" | "text.trim")
                 });
                 for f in forms {
+                    let src = Apply::of(&f, src.clone());
                     this.push(Known {
-                        value: f.value.clone(),
-                        src: Apply::of(&f, src.clone()),
+                        value: Cow::Owned(f.value),
+                        src,
                         class: Class::PartForm,
                         order,
                         embed_min: Some(embed),
@@ -242,7 +248,7 @@ impl Flow {
                 }
             }
             this.push(Known {
-                value: x.clone(),
+                value: Cow::Borrowed(x),
                 src,
                 class: Class::Part,
                 order,
@@ -282,7 +288,7 @@ impl Flow {
         self.best(v).map(|k| k.src.clone())
     }
 
-    fn best(&self, v: &Value) -> Option<&Known> {
+    fn best(&self, v: &Value) -> Option<&Known<'r>> {
         if trivial(v) {
             return None;
         }
@@ -372,14 +378,14 @@ impl Flow {
     }
 
     /// The text to look for inside a string, when the value is specific enough.
-    fn needle<'k>(&self, k: &'k Known) -> Option<std::borrow::Cow<'k, str>> {
+    fn needle<'k>(&self, k: &'k Known<'r>) -> Option<Cow<'k, str>> {
         let min = k.embed_min?;
-        match &k.value {
+        match &*k.value {
             Value::String(s) => {
                 let part = matches!(k.class, Class::Part | Class::PartForm);
                 let min = if part { min } else { min.max(2) };
                 let specific = s.chars().count() >= min && !(part && self.is_common_word(s));
-                specific.then_some(std::borrow::Cow::Borrowed(s.as_str()))
+                specific.then_some(Cow::Borrowed(s.as_str()))
             }
             Value::Number(_) => {
                 let t = to_text(&k.value);

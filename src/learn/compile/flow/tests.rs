@@ -12,13 +12,23 @@ fn apply(tool: &'static str, input: &'static str, base: Src) -> Src {
     }))
 }
 
+/// Makes `results` known as the results of steps 0, 1, ...
+fn add_results<'r>(f: &mut Flow<'r>, results: &'r [Value]) {
+    for (i, r) in results.iter().enumerate() {
+        f.add_result(i, r);
+    }
+}
+
 #[test]
 fn exact_field_and_embedded_values() {
+    let results = [
+        json!("buy milk\nfix the bike\n"),
+        json!(["buy", "milk", "fix", "the", "bike"]),
+        json!(5),
+    ];
     let mut f = Flow::new("count the words in notes/todo.txt");
     f.add_param(0, json!("notes/todo.txt"));
-    f.add_result(0, &json!("buy milk\nfix the bike\n"));
-    f.add_result(1, &json!(["buy", "milk", "fix", "the", "bike"]));
-    f.add_result(2, &json!(5));
+    add_results(&mut f, &results);
     assert_eq!(f.derive(&json!("notes/todo.txt")), Src::Param(0));
     assert_eq!(f.derive(&json!("buy milk\nfix the bike\n")), Src::Step(0));
     assert_eq!(
@@ -38,11 +48,14 @@ fn exact_field_and_embedded_values() {
 
 #[test]
 fn normalized_forms_link_through_an_inserted_step() {
+    let results = [
+        json!("alpha beta\n"),
+        json!("{\"b\": 1, \"a\": [2, 3]}\n"),
+        json!(97.3333),
+        json!({"k": "v", "n": 12}),
+    ];
     let mut f = Flow::new("g");
-    f.add_result(0, &json!("alpha beta\n"));
-    f.add_result(1, &json!("{\"b\": 1, \"a\": [2, 3]}\n"));
-    f.add_result(2, &json!(97.3333));
-    f.add_result(3, &json!({"k": "v", "n": 12}));
+    add_results(&mut f, &results);
     // The file's text without its trailing newline.
     assert_eq!(
         f.derive(&json!("alpha beta")),
@@ -107,8 +120,9 @@ fn params_in_regex_and_case_forms() {
 
 #[test]
 fn goal_words_and_function_words_in_data_are_not_linked_inside_text() {
+    let result = json!(["the", "words", "north"]);
     let mut f = Flow::new("count the words in a.txt");
-    f.add_result(0, &json!(["the", "words", "north"]));
+    f.add_result(0, &result);
     assert_eq!(
         f.derive(&json!("the words are here")),
         Src::Const(json!("the words are here"))
