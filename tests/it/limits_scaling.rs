@@ -127,9 +127,17 @@ fn a_100000_step_recording_compiles_in_linear_time() {
         "{tail}"
     );
     assert!(tail.ends_with("return trimmed_50000\n"), "{tail}");
-    // Five times the steps: linear is ~5x; quadratic was ~25x.
+    // Five times the steps: linear is ~5x (measured 5.2x), n log n ~6x; quadratic was
+    // ~25x. CPU time, not wall time: a busy machine stretches both runs alike.
     assert!(
-        large < small * 12.0 + 1.0,
+        large < small * 8.0 + 1.0,
         "20,000 steps took {small:.2} s of CPU, 100,000 took {large:.2} s"
+    );
+    // And cheap in itself: the unoptimized test build took 20 s of CPU on a loaded
+    // 2-core machine (the release build: docs/PERFORMANCE.md); 60 s leaves room for a
+    // slower machine, not for a path that grows again.
+    assert!(
+        large < 60.0,
+        "100,000 steps took {large:.2} s of CPU in the test build"
     );
 }
