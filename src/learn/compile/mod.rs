@@ -41,6 +41,7 @@ mod replay;
 mod roles;
 mod slots;
 mod sources;
+mod typed;
 
 use flow::Src;
 

@@ -88,15 +88,7 @@ pub fn print(
     };
     let body = spaced(&crate::syntax::printer::format("", &file));
     let source = format!("{}{body}", header(rec));
-    let (program, _warnings, spans) = crate::ir::build::compile_with_spans(&source, tools)
-        .map_err(|diags| {
-            let first = diags
-                .iter()
-                .find(|d| d.is_error())
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            format!("the compiled program does not check: {first}")
-        })?;
+    let (program, spans) = super::typed::compile(file, &source, tools)?;
     let values: Vec<Value> = plan.params.iter().map(|p| p.value.clone()).collect();
     let recorded = Recorded {
         params: &values,
