@@ -179,7 +179,7 @@ impl Host {
         let max_tokens = self.config.llm.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
         let provider = match model::provider(&model, &self.env, &self.config) {
             Ok(p) => p,
-            Err(why) => return SlotFiller::unavailable(self.db.clone(), &key, why.to_string()),
+            Err(why) => return SlotFiller::unavailable(self.db.clone(), &key, why),
         };
         let db = match self.db() {
             Ok(db) => db.clone(),

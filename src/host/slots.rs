@@ -16,6 +16,7 @@
 use std::sync::Arc;
 
 use super::LazyDb;
+use super::model::ModelError;
 use crate::economy::meter::{Meter, MeterError, lock_db};
 use crate::learn::learner::DEFAULT_MAX_TOKENS;
 use crate::llm::{Block, ChatRequest, Message, Role};
@@ -43,7 +44,7 @@ enum NoLlm {
     /// `--offline`, or no model configured: a miss asks for `--set`.
     Offline,
     /// The provider cannot be set up (no API key, ...).
-    Unavailable(String),
+    Unavailable(ModelError),
 }
 
 impl SlotFiller {
@@ -71,9 +72,9 @@ impl SlotFiller {
 
     /// A resolver that answers from the cache of `db` for `model` because no LLM can be
     /// called; a miss is an error that gives `reason` (no API key, ...).
-    pub fn unavailable(db: LazyDb, model: &str, reason: impl Into<String>) -> SlotFiller {
+    pub fn unavailable(db: LazyDb, model: &str, reason: ModelError) -> SlotFiller {
         SlotFiller {
-            llm: Err(NoLlm::Unavailable(reason.into())),
+            llm: Err(NoLlm::Unavailable(reason)),
             ..SlotFiller::cache_only(db, model)
         }
     }
@@ -112,7 +113,7 @@ impl SlotFiller {
                 return Err(SlotError::NoLlm {
                     name: name(),
                     model: model.to_owned(),
-                    why: why.clone(),
+                    why: why.to_string(),
                 });
             }
         };
