@@ -114,7 +114,7 @@ fn rows(root: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec
             "default"
         }
     };
-    rows.push(model_row(env, &config));
+    rows.push(model_row(&config));
     let allow = match config.allow.is_empty() {
         true => "none beyond pure, read, write, llm".to_owned(),
         false => config.allow.join(", "),
@@ -191,11 +191,12 @@ fn root_source(flag: Option<&Path>, env: &dyn Fn(&str) -> Option<String>, root: 
     }
 }
 
-fn model_row(env: &dyn Fn(&str) -> Option<String>, config: &crate::workspace::Config) -> Row {
-    let (value, source) = match (env(crate::host::model::LLMOS_MODEL), &config.model) {
-        (Some(m), _) => (m, "LLMOS_MODEL"),
-        (None, Some(m)) => (m.clone(), "config.toml"),
-        (None, None) => ("none".to_owned(), "unset: the Learner needs one"),
+fn model_row(config: &crate::workspace::Config) -> Row {
+    // The one selection rule (host::model), so this row shows what a run would use.
+    let (value, source) = match crate::host::model::setting(super::env(), config) {
+        Some((m, from)) if from == crate::host::model::LLMOS_MODEL => (m, "LLMOS_MODEL"),
+        Some((m, _)) => (m, "config.toml"),
+        None => ("none".to_owned(), "unset: the Learner needs one"),
     };
     let source = match crate::llm::cassette::path_of(&value) {
         Some(_) => format!(

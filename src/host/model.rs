@@ -53,8 +53,8 @@ impl crate::diag::Coded for ModelError {
 }
 
 /// The model setting, `LLMOS_MODEL` (when set and not blank) over `config.toml`, with
-/// where it came from.
-fn setting(env: &Env, config: &Config) -> Option<(String, String)> {
+/// where it came from (`LLMOS_MODEL` or ``config.toml `model` ``).
+pub(crate) fn setting(env: &Env, config: &Config) -> Option<(String, String)> {
     let from_env = env.var(LLMOS_MODEL).filter(|m| !m.trim().is_empty());
     match (from_env, &config.model) {
         (Some(m), _) => Some((m.trim().to_owned(), LLMOS_MODEL.to_owned())),
