@@ -54,7 +54,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     let tools = workspace_tools(&host)?;
     let compiled = match args.file.extension().and_then(|e| e.to_str()) {
         Some("llt") => compile_llt(&args.file, &tools)?,
-        Some("yaml" | "yml") => compile_recording(&args.file, &tools)?,
+        Some("yaml" | "yml") => compile_recording(&args.file, &tools, host.runtime()?)?,
         other => {
             let what = other.map_or("no extension".to_owned(), |e| format!("`.{e}`"));
             return Err(CliError::input(
@@ -99,7 +99,11 @@ fn compile_llt(path: &Path, tools: &ToolTable) -> Result<Compiled, CliError> {
 }
 
 /// A Learner recording (`.yaml`): compiled to the program a person could have written.
-fn compile_recording(path: &Path, tools: &ToolTable) -> Result<Compiled, CliError> {
+fn compile_recording(
+    path: &Path,
+    tools: &ToolTable,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Compiled, CliError> {
     let name = path.display().to_string();
     let text = read_source(path)?;
     let rec = crate::learn::recording::parse_recording(&text, &name)?;
@@ -107,7 +111,8 @@ fn compile_recording(path: &Path, tools: &ToolTable) -> Result<Compiled, CliErro
         what: format!("cannot compile {name}"),
         message,
     };
-    let c = crate::learn::compile::compile_with(&rec, tools).map_err(|e| failed(e.to_string()))?;
+    let c = crate::learn::compile::compile_with(&rec, tools, runtime)
+        .map_err(|e| failed(e.to_string()))?;
     for note in &c.notes {
         note!("note: {name}: {note}");
     }

@@ -163,8 +163,9 @@ pub fn store_learned(
     model: &str,
     stopped: Option<&StoppedAt>,
 ) -> Result<((ObjectId, i64), Vec<String>), KernelError> {
-    let compiled =
-        crate::learn::compile::compile_with(rec, &k.tools).map_err(KernelError::Program)?;
+    let runtime = k.host.runtime()?;
+    let compiled = crate::learn::compile::compile_with(rec, &k.tools, runtime)
+        .map_err(KernelError::Program)?;
     let mut notes = compiled.notes.clone();
     if let Some(at) = stopped {
         match super::grow::grow(k, at, &compiled) {

@@ -31,7 +31,7 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 
 use super::registry::{Body, Builtin, INLINE_BYTES, Offload};
 use super::sandbox::{self, Dir, Found, STATE_DIR, check_single_link, io_error};
-use super::work::{self, Work};
+use super::work::{self, Undo, Work};
 use super::{Invocation, ToolCtx, ToolError, ToolResult, arg_str};
 use crate::limits::{Limit, format_size};
 use crate::value::Value;
@@ -309,13 +309,17 @@ fn replace(
 ) -> Result<(), ToolError> {
     let tmp = format!("{TEMP_PREFIX}{:016x}", fastrand::u64(..));
     let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let fd = rustix::fs::openat(&*t.dir.fd, tmp.as_str(), flags, Mode::from_raw_mode(0o666))
-        .map_err(|e| errno(&t.rel, e))?;
     let (dir, name) = (Arc::clone(&t.dir.fd), tmp.clone());
     let remove = move || {
         let _ = rustix::fs::unlinkat(&*dir, name.as_str(), AtFlags::empty());
     };
-    work.on_stop(Box::new(remove.clone()))?;
+    // Made and registered for removal in one step: a stop never leaves it behind.
+    let fd = work
+        .prepare(|| {
+            rustix::fs::openat(&*t.dir.fd, tmp.as_str(), flags, Mode::from_raw_mode(0o666))
+                .map(|fd| (fd, Box::new(remove.clone()) as Undo))
+        })?
+        .map_err(|e| errno(&t.rel, e))?;
     let mut file = File::from(fd);
     let filled = t
         .existing

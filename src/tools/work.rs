@@ -13,7 +13,8 @@
 //!   [`Work::apply`] (one of several), which run only if the call was not stopped; a
 //!   stop that comes while one runs waits for it. What a body prepared or applied so far
 //!   is undone by the undo it registered ([`Work::on_stop`]: removing a temporary file,
-//!   cutting a file back to its old length), right when the call is stopped, also when
+//!   cutting a file back to its old length; [`Work::prepare`] makes a thing and
+//!   registers its undo in one step), right when the call is stopped, also when
 //!   the body has ended but its answer was not taken yet. So once the scheduler has seen
 //!   the call stop, nothing of it is left applied, and nothing is applied afterwards;
 //!   the one exception is a [`Work::commit`] that ended before the stop came (an
@@ -123,6 +124,27 @@ impl Work<'_> {
         drop(phase);
         undo();
         Err(stopped())
+    }
+
+    /// Makes what the call must undo if stopped (a temporary file) and registers its undo
+    /// in one step, unless the call was stopped (then `Err`, and nothing is made). A stop
+    /// either comes first or finds the undo: never a made thing without its undo, even
+    /// when the process exits right after the stop.
+    pub fn prepare<T, E>(
+        &self,
+        make: impl FnOnce() -> Result<(T, Undo), E>,
+    ) -> Result<Result<T, E>, ToolError> {
+        let Some(job) = self.job else {
+            return Ok(make().map(|(made, _)| made));
+        };
+        let mut phase = job.phase();
+        if !matches!(*phase, Phase::Running(_)) {
+            return Err(stopped());
+        }
+        Ok(make().map(|(made, undo)| {
+            *phase = Phase::Running(Some(undo));
+            made
+        }))
     }
 
     /// Applies the call's last effect with `apply`, unless the call was stopped (then
@@ -391,6 +413,38 @@ mod tests {
         go_tx.send(()).unwrap();
         assert!(done.recv().unwrap(), "the body saw it was stopped");
         assert_eq!(applied.load(Ordering::SeqCst), 0);
+        assert_eq!(undone.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn prepared_things_are_undone_by_the_stop_and_none_are_made_after_it() {
+        let (made_tx, made) = channel();
+        let (go_tx, go) = channel::<()>();
+        let (done_tx, done) = channel();
+        let undone = Arc::new(AtomicUsize::new(0));
+        let (u, u2) = (Arc::clone(&undone), Arc::clone(&undone));
+        let fut = offload(move |w| {
+            let first = w.prepare(|| {
+                Ok::<_, ()>((
+                    1,
+                    Box::new(move || drop(u.fetch_add(1, Ordering::SeqCst))) as Undo,
+                ))
+            });
+            made_tx.send(first.is_ok()).unwrap();
+            go.recv().unwrap();
+            let second = w.prepare(|| -> Result<((), Undo), ()> {
+                unreachable!("nothing is made once the call is stopped")
+            });
+            drop(u2);
+            done_tx.send(second.is_err()).unwrap();
+            Ok(Value::Null)
+        });
+        assert!(made.recv().unwrap());
+        drop(fut);
+        // the undo registered with the thing ran at the stop, before the body went on
+        assert_eq!(undone.load(Ordering::SeqCst), 1);
+        go_tx.send(()).unwrap();
+        assert!(done.recv().unwrap(), "a stopped call prepares nothing");
         assert_eq!(undone.load(Ordering::SeqCst), 1);
     }
 

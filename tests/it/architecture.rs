@@ -291,18 +291,15 @@ fn only_the_cli_reads_the_environment() {
 
 /// A process builds one async runtime: the host's (`Host::runtime`, in `src/host/`).
 /// Everything else runs on it, or is handed it. Test modules are left out (see
-/// [`occurrences`]). One exception, with its reason: the recording compiler's replay
-/// (`src/learn/compile/replay.rs`) checks a generalized program by running it on the VM
-/// inside `compile_with`, a synchronous library function that the kernel, `llmos
-/// compile`, `traces import`, benches and fuzz targets call from outside any runtime or
-/// from a thread inside one; it runs the replay on a thread of its own with a small
-/// runtime (no IO: its tools answer from the recording) until the compiler takes a
-/// handle.
+/// [`occurrences`]). One exception, with its reason: `learn::compile::compile`, the
+/// library's convenience for callers without a host (tests, benches, fuzz targets),
+/// builds a small runtime for the compiler's replay; the kernel and the CLI call
+/// `compile_with` with the host's runtime.
 #[test]
 fn only_the_host_builds_a_runtime() {
     let found = occurrences(
         &["runtime::Builder", "Runtime::new("],
-        &["host/", "learn/compile/replay.rs"],
+        &["host/", "learn/compile/mod.rs"],
     );
     assert!(
         found.is_empty(),

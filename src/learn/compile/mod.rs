@@ -110,12 +110,26 @@ pub fn same_value(a: &Value, b: &Value) -> bool {
 
 /// Compiles a recording of built-in tool calls. The error names what is wrong and where
 /// (step numbers count from 1, as a person reads the file).
+///
+/// For library callers without a [`crate::host::Host`] (tests, benches, fuzz targets): it
+/// builds a small runtime of its own for the replay. The CLI and the kernel call
+/// [`compile_with`] with the host's runtime, so an `llmos` process builds one.
 pub fn compile(rec: &Recording) -> Result<Compiled, String> {
-    compile_with(rec, ToolTable::builtins())
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime for the replay: {e}"))?;
+    compile_with(rec, ToolTable::builtins(), &runtime)
 }
 
-/// Compiles a recording against `tools` (the table its calls were made with).
-pub fn compile_with(rec: &Recording, tools: &ToolTable) -> Result<Compiled, String> {
+/// Compiles a recording against `tools` (the table its calls were made with). The
+/// generalized program is checked by replaying it on `runtime` (the host's), so this is
+/// called outside async code, as the kernel and the CLI do.
+pub fn compile_with(
+    rec: &Recording,
+    tools: &ToolTable,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Compiled, String> {
     if rec.outcome == Outcome::Failure {
         return Err(format!(
             "the recording's outcome is `failure`{}: only successful runs are compiled",
@@ -135,7 +149,7 @@ pub fn compile_with(rec: &Recording, tools: &ToolTable) -> Result<Compiled, Stri
         .and_then(Value::as_str);
     let why = match plan::generalize(rec, &kept, final_text, tools) {
         Ok(plan) => match print::print(rec, &kept, plan, true, tools) {
-            Ok(c) => match replay::matches_recording(c, &kept, tools) {
+            Ok(c) => match replay::matches_recording(c, &kept, tools, runtime) {
                 Some(c) => return Ok(c),
                 None => "the generalized program did not replay the recording exactly".to_owned(),
             },

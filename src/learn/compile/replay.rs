@@ -143,10 +143,12 @@ impl SlotResolver for TapeSlots<'_> {
 
 /// `c` when the compiled program, run on the recorded params with the recording
 /// answering every call, succeeds and makes exactly the recorded calls; else `None`.
+/// Runs on `runtime` (blocks on it: not to be called from async code).
 pub fn matches_recording(
     mut c: Compiled,
     kept: &[(usize, &RecStep)],
     tools: &ToolTable,
+    runtime: &tokio::runtime::Runtime,
 ) -> Option<Compiled> {
     let tape = Arc::new(Mutex::new(Tape::new(kept)));
     // The tape answers: no MCP server is started for a replay.
@@ -172,30 +174,17 @@ pub fn matches_recording(
     let resolver = TapeSlots {
         answers: &c.slot_answers,
     };
-    let ran = std::thread::scope(|s| {
-        s.spawn(|| {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            let ctx = Arc::new(ToolCtx::detached());
-            let bus = crate::vm::EventBus::new();
-            Some(
-                runtime
-                    .block_on(crate::vm::run(&program, inputs, &ctx, &resolver, &bus))
-                    .is_ok(),
-            )
-        })
-        .join()
-        .ok()
-        .flatten()
-    });
+    let ctx = Arc::new(ToolCtx::detached());
+    let bus = crate::vm::EventBus::new();
+    let ran = runtime
+        .block_on(crate::vm::run(&program, inputs, &ctx, &resolver, &bus))
+        .is_ok();
     let all_used = tape
         .lock()
         .map(|t| t.calls.iter().all(|(_, used)| *used))
         .unwrap_or(false);
     c.program = program.into_program();
-    (ran == Some(true) && all_used).then_some(c)
+    (ran && all_used).then_some(c)
 }
 
 #[cfg(test)]
@@ -225,7 +214,11 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect();
         let kept: Vec<(usize, &RecStep)> = steps.iter().enumerate().collect();
-        matches_recording(c, &kept, tools).is_some()
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        matches_recording(c, &kept, tools, &runtime).is_some()
     }
 
     #[test]
