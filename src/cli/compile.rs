@@ -111,8 +111,12 @@ fn compile_recording(
         what: format!("cannot compile {name}"),
         message,
     };
-    let c = crate::learn::compile::compile_with(&rec, tools, runtime)
-        .map_err(|e| failed(e.to_string()))?;
+    let c = crate::learn::compile::compile_with(&rec, tools, runtime).map_err(|error| {
+        CliError::Uncompiled {
+            what: format!("cannot compile {name}"),
+            error,
+        }
+    })?;
     for note in &c.notes {
         note!("note: {name}: {note}");
     }

@@ -65,6 +65,13 @@ pub enum CliError {
     /// A trace or recording does not compile to a program.
     #[error("{what}: {message}")]
     Compile { what: String, message: String },
+    /// A recording does not compile: `error` says why (its code is the error's).
+    #[error("{what}: {error}")]
+    Uncompiled {
+        what: String,
+        #[source]
+        error: crate::learn::compile::CompileError,
+    },
     /// An MCP server's configuration or tool list.
     #[error("{0}")]
     Mcp(String),
@@ -179,6 +186,7 @@ impl Coded for CliError {
             CliError::Import(e) => e.kind(),
             CliError::Recording(_) => "recording",
             CliError::Compile { .. } => "compile",
+            CliError::Uncompiled { error, .. } => error.kind(),
             CliError::Mcp(_) => "mcp",
             CliError::Cassette(_) => "cassette",
             CliError::Demo(e) => e.kind(),
@@ -200,6 +208,7 @@ impl Coded for CliError {
             CliError::Import(e) => e.code(),
             CliError::Recording(_) => "bad-recording",
             CliError::Compile { .. } => "compile-failed",
+            CliError::Uncompiled { error, .. } => error.code(),
             CliError::Mcp(_) => "mcp",
             CliError::Cassette(CassetteError::Write { .. }) => "cassette-write",
             CliError::Cassette(_) => "cassette",

@@ -259,9 +259,9 @@ fn import_one(k: &Kernel, file: &Path, root: &Path) -> Result<Vec<String>, CliEr
     let recordings = crate::learn::import::import_file(file, root)?;
     for rec in &recordings {
         let compiled = crate::learn::compile::compile_with(rec, &k.tools, k.host.runtime()?)
-            .map_err(|e| CliError::Compile {
+            .map_err(|error| CliError::Uncompiled {
                 what: format!("{name}: trace {:?}", rec.goal),
-                message: e.to_string(),
+                error,
             })?;
         let source = if rec.is_imported() {
             TraceSource::Imported

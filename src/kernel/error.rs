@@ -29,6 +29,9 @@ pub enum KernelError {
     /// A stored program could not be loaded.
     #[error("{0}")]
     Program(String),
+    /// The Learner's recording did not compile (its own code says why).
+    #[error(transparent)]
+    Compile(#[from] crate::learn::compile::CompileError),
     /// No model is configured, or its provider cannot be set up (no API key).
     #[error(transparent)]
     Model(ModelError),
@@ -106,6 +109,7 @@ impl Coded for KernelError {
             KernelError::Run(e) => e.kind(),
             KernelError::Workspace(_) => "workspace",
             KernelError::Program(_) => "program",
+            KernelError::Compile(e) => e.kind(),
             KernelError::Model(_) => "model",
             KernelError::Binding(_) => "binding",
             KernelError::Learner { kind, .. } => match kind {
@@ -126,6 +130,7 @@ impl Coded for KernelError {
             KernelError::Run(e) => e.code(),
             KernelError::Workspace(_) => "workspace",
             KernelError::Program(_) => "bad-program",
+            KernelError::Compile(e) => e.code(),
             KernelError::Model(e) => e.code(),
             KernelError::Binding(_) => "binding-refused",
             KernelError::Learner { code, .. } => code,

@@ -164,8 +164,7 @@ pub fn store_learned(
     stopped: Option<&StoppedAt>,
 ) -> Result<((ObjectId, i64), Vec<String>), KernelError> {
     let runtime = k.host.runtime()?;
-    let compiled = crate::learn::compile::compile_with(rec, &k.tools, runtime)
-        .map_err(KernelError::Program)?;
+    let compiled = crate::learn::compile::compile_with(rec, &k.tools, runtime)?;
     let mut notes = compiled.notes.clone();
     if let Some(at) = stopped {
         match super::grow::grow(k, at, &compiled) {

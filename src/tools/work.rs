@@ -427,7 +427,9 @@ mod tests {
             let first = w.prepare(|| {
                 Ok::<_, ()>((
                     1,
-                    Box::new(move || drop(u.fetch_add(1, Ordering::SeqCst))) as Undo,
+                    Box::new(move || {
+                        u.fetch_add(1, Ordering::SeqCst);
+                    }) as Undo,
                 ))
             });
             made_tx.send(first.is_ok()).unwrap();

@@ -15,6 +15,7 @@ fn compile_file(name: &str) -> llmos::learn::compile::Compiled {
 
 fn compile_text(yaml: &str) -> Result<llmos::learn::compile::Compiled, String> {
     compile(&parse_recording(yaml, "test.yaml").map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())
 }
 
 #[test]

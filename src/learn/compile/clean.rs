@@ -3,6 +3,7 @@
 //! a failed call's error text (the LLM wrote an error message into a file, or passed it
 //! on): such a program would repeat the failure as if it were the answer.
 
+use super::CompileError;
 use crate::learn::recording::{FINAL_TOOL, RecStep, Recording};
 use crate::tools::ToolTable;
 
@@ -14,7 +15,7 @@ const MIN_ERROR_CHARS: usize = 12;
 pub fn kept_steps<'r>(
     rec: &'r Recording,
     tools: &ToolTable,
-) -> Result<Vec<(usize, &'r RecStep)>, String> {
+) -> Result<Vec<(usize, &'r RecStep)>, CompileError> {
     let mut kept: Vec<(usize, &RecStep)> = Vec::new();
     for (i, s) in rec.steps.iter().enumerate() {
         if s.tool == FINAL_TOOL || s.error.is_some() {
@@ -22,20 +23,23 @@ pub fn kept_steps<'r>(
         }
         let decl = tools
             .get(&s.tool)
-            .ok_or_else(|| format!("step {}: unknown tool `{}`", i + 1, s.tool))?;
+            .ok_or_else(|| CompileError::UnknownTool {
+                step: i + 1,
+                tool: s.tool.clone(),
+            })?;
         for name in s.args.keys() {
             if decl.param(name).is_none() {
-                return Err(format!(
-                    "step {}: `{}` has no parameter `{name}`",
-                    i + 1,
-                    s.tool
-                ));
+                return Err(CompileError::UnknownArgument {
+                    step: i + 1,
+                    tool: s.tool.clone(),
+                    name: name.clone(),
+                });
             }
         }
         kept.push((i, s));
     }
     if kept.is_empty() {
-        return Err("the recording has no successful tool call to compile".to_owned());
+        return Err(CompileError::NothingToCompile);
     }
     check_no_error_text(rec, &kept)?;
     Ok(kept)
@@ -43,7 +47,7 @@ pub fn kept_steps<'r>(
 
 /// Refuses a kept call (or the final answer) whose arguments hold the error text of an
 /// earlier failed call.
-fn check_no_error_text(rec: &Recording, kept: &[(usize, &RecStep)]) -> Result<(), String> {
+fn check_no_error_text(rec: &Recording, kept: &[(usize, &RecStep)]) -> Result<(), CompileError> {
     let errors: Vec<(usize, &str)> = rec
         .steps
         .iter()
@@ -59,15 +63,13 @@ fn check_no_error_text(rec: &Recording, kept: &[(usize, &RecStep)]) -> Result<()
             strings(v, &mut texts);
             for &(e, err) in errors.iter().filter(|(e, _)| *e < i) {
                 if texts.iter().any(|t| t.contains(err)) {
-                    return Err(format!(
-                        "step {} (`{}`): its `{name}` argument holds the error of the failed \
-                         step {} (\"{}\"); a recording that passes on an error is not \
-                         compiled, since the program would repeat the failure as an answer",
-                        i + 1,
-                        step.tool,
-                        e + 1,
-                        crate::value::short(&crate::value::Value::String(err.to_owned()))
-                    ));
+                    return Err(CompileError::PassesOnError {
+                        step: i + 1,
+                        tool: step.tool.clone(),
+                        name: name.clone(),
+                        failed_step: e + 1,
+                        error: crate::value::short(&crate::value::Value::String(err.to_owned())),
+                    });
                 }
             }
         }

@@ -25,6 +25,7 @@
 
 mod clean;
 mod emit;
+mod error;
 mod evidence;
 mod flow;
 mod forms;
@@ -43,6 +44,7 @@ mod slots;
 mod sources;
 mod typed;
 
+pub use error::CompileError;
 use flow::Src;
 
 use crate::learn::recording::{FINAL_TOOL, Outcome, RecStep, Recording};
@@ -114,11 +116,13 @@ pub fn same_value(a: &Value, b: &Value) -> bool {
 /// For library callers without a [`crate::host::Host`] (tests, benches, fuzz targets): it
 /// builds a small runtime of its own for the replay. The CLI and the kernel call
 /// [`compile_with`] with the host's runtime, so an `llmos` process builds one.
-pub fn compile(rec: &Recording) -> Result<Compiled, String> {
+pub fn compile(rec: &Recording) -> Result<Compiled, CompileError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the runtime for the replay: {e}"))?;
+        .map_err(|e| {
+            CompileError::Internal(format!("cannot start the runtime for the replay: {e}"))
+        })?;
     compile_with(rec, ToolTable::builtins(), &runtime)
 }
 
@@ -129,15 +133,11 @@ pub fn compile_with(
     rec: &Recording,
     tools: &ToolTable,
     runtime: &tokio::runtime::Runtime,
-) -> Result<Compiled, String> {
+) -> Result<Compiled, CompileError> {
     if rec.outcome == Outcome::Failure {
-        return Err(format!(
-            "the recording's outcome is `failure`{}: only successful runs are compiled",
-            rec.error
-                .as_deref()
-                .map(|e| format!(" ({e})"))
-                .unwrap_or_default()
-        ));
+        return Err(CompileError::FailedRun {
+            error: rec.error.clone(),
+        });
     }
     let kept = clean::kept_steps(rec, tools)?;
     let final_text = rec
@@ -157,7 +157,7 @@ pub fn compile_with(
         },
         Err(why) => why,
     };
-    let mut c = literal(rec, &kept, final_text, tools)?;
+    let mut c = literal(rec, &kept, final_text, tools).map_err(CompileError::Internal)?;
     c.generalized = false;
     c.notes.push(format!(
         "kept the literal program (it serves this exact goal only): {why}"
