@@ -73,8 +73,11 @@ pub enum CliError {
         error: crate::learn::compile::CompileError,
     },
     /// An MCP server's configuration or tool list.
-    #[error("{0}")]
-    Mcp(String),
+    #[error(transparent)]
+    Mcp(#[from] crate::mcp::SetupError),
+    /// `llmos mcp serve` could not serve.
+    #[error(transparent)]
+    McpServe(#[from] crate::mcp::ServeError),
     /// The result could not be written to stdout (a full disk, a closed pipe).
     #[error("cannot write the output to stdout: {0}")]
     Stdout(String),
@@ -187,7 +190,7 @@ impl Coded for CliError {
             CliError::Recording(_) => "recording",
             CliError::Compile { .. } => "compile",
             CliError::Uncompiled { error, .. } => error.kind(),
-            CliError::Mcp(_) => "mcp",
+            CliError::Mcp(_) | CliError::McpServe(_) => "mcp",
             CliError::Cassette(_) => "cassette",
             CliError::Demo(e) => e.kind(),
             CliError::Reported(_) => "failed",
@@ -209,7 +212,8 @@ impl Coded for CliError {
             CliError::Recording(_) => "bad-recording",
             CliError::Compile { .. } => "compile-failed",
             CliError::Uncompiled { error, .. } => error.code(),
-            CliError::Mcp(_) => "mcp",
+            CliError::Mcp(e) => e.code(),
+            CliError::McpServe(e) => e.code(),
             CliError::Cassette(CassetteError::Write { .. }) => "cassette-write",
             CliError::Cassette(_) => "cassette",
             CliError::Demo(e) => e.code(),

@@ -33,11 +33,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
 fn refresh(root: &RootArg) -> Result<Outcome, CliError> {
     let host = super::host(root.root.as_deref())?;
     let ws = &host.ws;
-    let servers = host
-        .config
-        .mcp
-        .servers()
-        .map_err(|e| CliError::Mcp(e.to_string()))?;
+    let servers = host.config.mcp.servers().map_err(CliError::Mcp)?;
     if servers.is_empty() {
         eprintln!(
             "no MCP servers are configured: add [mcp.servers.NAME] tables to {}",
@@ -63,7 +59,7 @@ fn refresh(root: &RootArg) -> Result<Outcome, CliError> {
                 }
             }
             Err(e) => {
-                CliError::Mcp(e.to_string()).print();
+                CliError::Mcp(e).print();
                 failed = true;
             }
         }

@@ -9,6 +9,7 @@ use super::exec::{parse_cap, parse_limit};
 use super::program::RootArg;
 use super::{CliError, Outcome};
 use crate::kernel::Kernel;
+use crate::mcp::ServeError;
 use crate::mcp::serve::State;
 use crate::types::{Effect, EffectSet};
 
@@ -50,8 +51,7 @@ pub fn run(args: Args, root: &RootArg) -> Result<Outcome, CliError> {
         let state =
             tokio::task::spawn_blocking(move || State::new(kernel, granted, budget, args.timeout))
                 .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| ServeError::Session(e.to_string()))??;
         eprintln!(
             "llmos mcp serve: {} program{} offered",
             state.catalog().offered.len(),
@@ -61,7 +61,7 @@ pub fn run(args: Args, root: &RootArg) -> Result<Outcome, CliError> {
                 "s"
             }
         );
-        let served = match args.http {
+        match args.http {
             Some(addr) => {
                 crate::mcp::serve::serve_http(state, addr, |url| {
                     eprintln!("llmos mcp serve: listening on {url}");
@@ -69,9 +69,8 @@ pub fn run(args: Args, root: &RootArg) -> Result<Outcome, CliError> {
                 .await
             }
             None => crate::mcp::serve::serve_stdio(state, super::out::record_failure).await,
-        };
-        served.map_err(|e| e.to_string())
+        }
     });
-    served.map_err(CliError::Mcp)?;
+    served?;
     Ok(Outcome::Success)
 }
