@@ -11,6 +11,7 @@
 //! csv_input = "16 MiB"    # the text csv.parse takes
 //! shell_output = "1 MiB"  # stdout and stderr kept of one shell.run (the rest is dropped)
 //! http_body = "10 MiB"    # an HTTP response body
+//! http_timeout = "30s"    # one HTTP request, from connecting to its last byte
 //! ```
 //!
 //! A size is a number of bytes (`1048576`) or a number with a unit: `B`, `KB`, `MB`,
@@ -121,9 +122,42 @@ pub struct LimitsConfig {
     pub shell_output: Option<u64>,
     #[serde(default, deserialize_with = "de_size")]
     pub http_body: Option<u64>,
+    /// The time limit of one HTTP request (a duration such as `"30s"`).
+    #[serde(default, deserialize_with = "de_http_timeout")]
+    pub http_timeout: Option<String>,
+}
+
+/// The default of `[limits] http_timeout`.
+pub const HTTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The largest `[limits] http_timeout` (the `http.*` tools' own time limit is a little
+/// longer, so the request's clearer error comes first).
+pub const HTTP_TIMEOUT_MAX: std::time::Duration = std::time::Duration::from_secs(600);
+
+fn de_http_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let text = crate::workspace::de_duration(d)?;
+    match text
+        .as_deref()
+        .and_then(|t| humantime::parse_duration(t).ok())
+    {
+        Some(t) if t > HTTP_TIMEOUT_MAX => Err(serde::de::Error::custom(format!(
+            "`http_timeout`: an HTTP request's time limit is at most {}",
+            humantime::format_duration(HTTP_TIMEOUT_MAX)
+        ))),
+        _ => Ok(text),
+    }
 }
 
 impl LimitsConfig {
+    /// The time limit of one HTTP request: as configured (checked when the config was
+    /// read), else [`HTTP_TIMEOUT`].
+    pub fn http_timeout(&self) -> std::time::Duration {
+        self.http_timeout
+            .as_deref()
+            .and_then(|t| humantime::parse_duration(t).ok())
+            .unwrap_or(HTTP_TIMEOUT)
+    }
+
     /// The value of `limit`: as configured, else its default.
     pub fn get(&self, limit: Limit) -> u64 {
         let set = match limit {

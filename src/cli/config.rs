@@ -160,6 +160,12 @@ fn rows(root: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec
         let value = crate::limits::format_size(config.limits.get(limit));
         rows.push(row(&key, value, file_or(&key)));
     }
+    let http_timeout = config.limits.http_timeout();
+    rows.push(row(
+        "limits.http_timeout",
+        time(http_timeout),
+        file_or("limits.http_timeout"),
+    ));
     for (model, price) in &config.prices {
         let value = format!(
             "${} in, ${} out per million tokens",

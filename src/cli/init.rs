@@ -24,7 +24,8 @@ pub fn config_template() -> String {
         let key = format!("{{limits.{}}}", limit.key());
         text = text.replace(&key, &size_text(limit.default_bytes()));
     }
-    text
+    let http_timeout = humantime::format_duration(crate::limits::HTTP_TIMEOUT).to_string();
+    text.replace("{limits.http_timeout}", &http_timeout)
 }
 
 /// The defaults of the settings that have one, by key (`config.template.toml` names

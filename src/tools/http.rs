@@ -11,9 +11,9 @@ use super::registry::{Body, Builtin};
 use super::{ToolCtx, ToolError, ToolFuture, arg_str};
 use crate::value::Value;
 
-/// Time limit of one `http.*` call: above the request's own limit (30 s by default), so
-/// the tool's clearer error comes first.
-pub const TIMEOUT: Duration = Duration::from_secs(35);
+/// Time limit of one `http.*` call: above the longest request limit `[limits] http_timeout`
+/// may set (600 s; 30 s by default), so the request's clearer error comes first.
+pub const TIMEOUT: Duration = Duration::from_secs(crate::limits::HTTP_TIMEOUT_MAX.as_secs() + 5);
 
 pub(crate) const TOOLS: &[Builtin] = &[
     Builtin {

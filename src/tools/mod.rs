@@ -9,9 +9,9 @@
 //! Cheap tools (text, list, math, json, csv, hash, fs) answer with [`Invocation::Ready`];
 //! tools that wait on the world (http, shell, time.sleep) hand back a future.
 //!
-//! Default time limits ([`Tool::timeout`]): pure tools and file tools 10 s; `http.*` 35 s
-//! (the request itself is limited to [`Limits::http_timeout`], 30 s, so the tool's own
-//! clearer error comes first); `shell.run` 60 s; `time.now` 10 s; `time.sleep` 1 h, so
+//! Default time limits ([`Tool::timeout`]): pure tools and file tools 10 s; `http.*` 605 s
+//! (the request itself is limited to [`Limits::http_timeout`], `[limits] http_timeout`,
+//! 30 s by default and at most 600 s, so the request's clearer error comes first); `shell.run` 60 s; `time.now` 10 s; `time.sleep` 1 h, so
 //! that it never interferes with the scheduler or watchdog it is used to test.
 
 pub(crate) mod bind;
@@ -166,7 +166,7 @@ impl Limits {
     pub fn from_config(c: &LimitsConfig) -> Limits {
         let size = |l| usize::try_from(c.get(l)).unwrap_or(usize::MAX);
         Limits {
-            http_timeout: Duration::from_secs(30),
+            http_timeout: c.http_timeout(),
             http_max_bytes: size(Limit::HttpBody),
             shell_output_max: size(Limit::ShellOutput),
             fs_read_max: c.get(Limit::FileRead),

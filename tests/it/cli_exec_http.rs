@@ -28,6 +28,11 @@ fn serve(mut stream: TcpStream) {
             "200 OK",
             r#"{"items": [{"n": 2}, {"n": 3.5}], "name": "d"}"#.to_owned(),
         ),
+        // never answers (the test's time limit ends the request first)
+        "/hang" => {
+            std::thread::sleep(Duration::from_secs(120));
+            return;
+        }
         p if p.starts_with("/slow/") => {
             std::thread::sleep(Duration::from_millis(300));
             ("200 OK", p.trim_start_matches("/slow/").to_owned())
@@ -144,4 +149,40 @@ fn independent_requests_overlap() {
     assert!(parallel < 700.0, "took {parallel} ms");
     let sequential = run(&["--jobs", "1"]);
     assert!(sequential >= 900.0, "took {sequential} ms");
+}
+
+#[test]
+fn the_request_time_limit_is_a_config_key() {
+    let base = server();
+    let ws = Ws::new();
+    ws.write(".llmos/config.toml", "[limits]\nhttp_timeout = \"200ms\"\n");
+    ws.write(
+        "h.llt",
+        "trace h\nparam url: str\nlet body = http.get(url: url)\nreturn body\n",
+    );
+    ws.exec(&[
+        "h.llt",
+        "--allow",
+        "net",
+        "--set",
+        &format!("url={base}/hang"),
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains(format!(
+        "no complete reply from {base}/hang within 200ms"
+    )));
+    // a limit longer than the tools' own is refused when the config is read, naming it
+    ws.write(".llmos/config.toml", "[limits]\nhttp_timeout = \"2h\"\n");
+    ws.exec(&[
+        "h.llt",
+        "--allow",
+        "net",
+        "--set",
+        &format!("url={base}/hello"),
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains("http_timeout"))
+    .stderr(predicate::str::contains("at most 10m"));
 }
