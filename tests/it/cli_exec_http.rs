@@ -58,6 +58,16 @@ fn server() -> String {
     format!("http://{addr}")
 }
 
+/// `exec` of a one-step trace that `http.get`s `url`, with `net` allowed.
+fn get(ws: &Ws, url: &str) -> assert_cmd::assert::Assert {
+    ws.write(
+        "h.llt",
+        "trace h\nparam url: str\nlet body = http.get(url: url)\nreturn body\n",
+    );
+    ws.exec(&["h.llt", "--allow", "net", "--set", &format!("url={url}")])
+        .assert()
+}
+
 #[test]
 fn get_and_get_json_with_net_allowed() {
     let base = server();
@@ -107,22 +117,10 @@ fn net_needs_to_be_allowed() {
 #[test]
 fn an_error_status_fails_the_step() {
     let base = server();
-    let ws = Ws::new();
-    ws.write(
-        "h.llt",
-        "trace h\nparam url: str\nlet body = http.get(url: url)\nreturn body\n",
-    );
-    ws.exec(&[
-        "h.llt",
-        "--allow",
-        "net",
-        "--set",
-        &format!("url={base}/nothing"),
-    ])
-    .assert()
-    .code(1)
-    .stderr(predicate::str::contains("step 1 (`body`) `http.get`"))
-    .stderr(predicate::str::contains("404"));
+    get(&Ws::new(), &format!("{base}/nothing"))
+        .code(1)
+        .stderr(predicate::str::contains("step 1 (`body`) `http.get`"))
+        .stderr(predicate::str::contains("404"));
 }
 
 #[test]
@@ -156,33 +154,15 @@ fn the_request_time_limit_is_a_config_key() {
     let base = server();
     let ws = Ws::new();
     ws.write(".llmos/config.toml", "[limits]\nhttp_timeout = \"200ms\"\n");
-    ws.write(
-        "h.llt",
-        "trace h\nparam url: str\nlet body = http.get(url: url)\nreturn body\n",
-    );
-    ws.exec(&[
-        "h.llt",
-        "--allow",
-        "net",
-        "--set",
-        &format!("url={base}/hang"),
-    ])
-    .assert()
-    .code(1)
-    .stderr(predicate::str::contains(format!(
-        "no complete reply from {base}/hang within 200ms"
-    )));
+    get(&ws, &format!("{base}/hang"))
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "no complete reply from {base}/hang within 200ms"
+        )));
     // a limit longer than the tools' own is refused when the config is read, naming it
     ws.write(".llmos/config.toml", "[limits]\nhttp_timeout = \"2h\"\n");
-    ws.exec(&[
-        "h.llt",
-        "--allow",
-        "net",
-        "--set",
-        &format!("url={base}/hello"),
-    ])
-    .assert()
-    .code(1)
-    .stderr(predicate::str::contains("http_timeout"))
-    .stderr(predicate::str::contains("at most 10m"));
+    get(&ws, &format!("{base}/hello"))
+        .code(1)
+        .stderr(predicate::str::contains("http_timeout"))
+        .stderr(predicate::str::contains("at most 10m"));
 }

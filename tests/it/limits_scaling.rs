@@ -5,6 +5,7 @@
 //! checked to grow linearly (a test build is unoptimized: the release timings are in
 //! `benches/frontend.rs`).
 
+use crate::support::long_recording::long_recording;
 use std::path::Path;
 use std::process::Command;
 
@@ -73,41 +74,10 @@ fn an_object_of_100000_keys_checks_in_linear_time() {
     assert!(stderr.contains("key `k7` appears twice"), "{stderr}");
 }
 
-/// A recording of `steps` steps after one read: `text.replace` calls that each take the
-/// previous result and rename its number, every other one passed through `text.trim`
-/// (exact data flow, values inside text, one name per step), in the compact YAML a
-/// generator would write (under the 8 MiB limit).
-fn recording(steps: usize) -> String {
-    let mut rec = String::from(
-        "llmos_recording: 1\ngoal: \"process notes/todo.txt\"\n\
-         model: anthropic:claude-sonnet-4-5\nstarted_at: 2026-11-25T09:00:00Z\n\
-         usage: {input_tokens: 1, output_tokens: 1, llm_calls: 1, cost_usd: 0.0}\n\
-         outcome: success\nsteps:\n\
-         - {tool: fs.read, args: {path: notes/todo.txt}, result: a b}\n",
-    );
-    let (mut prev, mut last) = ("a b".to_string(), "b".to_string());
-    for i in 0..steps {
-        if i % 2 == 1 {
-            rec.push_str(&format!(
-                "- {{tool: text.trim, args: {{text: {prev}}}, result: {prev}}}\n"
-            ));
-        } else {
-            let next = format!("a {i}");
-            rec.push_str(&format!(
-                "- {{tool: text.replace, args: {{text: {prev}, from: '{last}', to: '{i}'}}, \
-                 result: {next}}}\n"
-            ));
-            (prev, last) = (next, i.to_string());
-        }
-    }
-    rec.push_str(&format!("- {{tool: llm.final, args: {{text: {prev}}}}}\n"));
-    rec
-}
-
 fn compile_cpu(steps: usize) -> (f64, String) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("rec.yaml");
-    std::fs::write(&file, recording(steps)).unwrap();
+    std::fs::write(&file, long_recording(steps)).unwrap();
     let (code, stdout, stderr, cpu) = timed(&["compile", "--emit", "llt", file.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
     (cpu, stdout)

@@ -5,6 +5,7 @@ pub mod cli_exec;
 pub mod learn;
 pub mod learning;
 pub mod llm;
+pub mod long_recording;
 pub mod mcp_peers;
 pub mod remote;
 pub mod templates;
