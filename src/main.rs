@@ -12,6 +12,10 @@
 // The only unsafe code of llmos: the exported entry point and two libc calls in it.
 #![allow(unsafe_code)]
 
+/// See `mimalloc` in Cargo.toml for why.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(all(target_os = "linux", target_env = "gnu", not(test)))]
 #[unsafe(no_mangle)]
 extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
