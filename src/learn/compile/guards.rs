@@ -82,7 +82,8 @@ pub fn decide(inp: &Inputs<'_>, used: &[&Src]) -> Result<Vec<Guard>, NotGeneral>
     for s in used {
         positional(inp, s, &mut guards)?;
     }
-    let repeated = repeated_later(inp.kept);
+    // Made only when a result nobody used needs it (it keys every call by its text).
+    let mut repeated: Option<Vec<bool>> = None;
     for (k, (i, step)) in inp.kept.iter().enumerate() {
         let Some(result) = &step.result else {
             continue;
@@ -95,7 +96,7 @@ pub fn decide(inp: &Inputs<'_>, used: &[&Src]) -> Result<Vec<Guard>, NotGeneral>
             || !inp.depends[k]
             || for_effect(&step.tool)
             || inp.known_before[k]
-            || repeated[k]
+            || repeated.get_or_insert_with(|| repeated_later(inp.kept))[k]
         {
             continue;
         }

@@ -90,6 +90,29 @@ pub fn detect(
     })
 }
 
+/// Whether a loop may end at a step with these arguments (before [`remap`]): [`detect`]
+/// needs an element picked by position, which is an element access or a use of a looped
+/// step's result (an element of its loop's values). Checks that without copying them.
+pub fn may_end_at(args: &[(String, Src)], in_loop: &[Option<usize>]) -> bool {
+    fn picks(src: &Src, in_loop: &[Option<usize>]) -> bool {
+        match src {
+            Src::Access(base, path) => {
+                path.iter().any(|a| matches!(a, Access::Index(_))) || picks(base, in_loop)
+            }
+            Src::Step(j) => in_loop.get(*j).is_some_and(Option::is_some),
+            Src::Template(parts) => parts.iter().any(|p| match p {
+                super::sources::Piece::Value(s) => picks(s, in_loop),
+                super::sources::Piece::Text(_) => false,
+            }),
+            Src::List(items) => items.iter().any(|s| picks(s, in_loop)),
+            Src::Object(entries) => entries.iter().any(|(_, s)| picks(s, in_loop)),
+            Src::Apply(a) => picks(&a.base, in_loop),
+            Src::Const(_) | Src::Param(_) | Src::Slot(_) | Src::Elem(_) | Src::Loop(_) => false,
+        }
+    }
+    args.iter().any(|(_, s)| picks(s, in_loop))
+}
+
 /// The first element access in a source: (the list, the index).
 fn indexed(src: &Src) -> Option<(Src, usize)> {
     let mut found = None;

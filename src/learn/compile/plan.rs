@@ -4,7 +4,7 @@
 
 use super::emit;
 use super::evidence;
-use super::flow::{Flow, Piece, Src};
+use super::flow::{Flow, Piece, Results, Src};
 use super::glue::{Glue, Unexplained};
 use super::guards::{self, Guard};
 use super::loops::{self, LoopPlan};
@@ -48,9 +48,19 @@ pub fn generalize(
     tools: &ToolTable,
 ) -> Result<Plan, NotGeneral> {
     let mut namer = Namer::default();
-    let ev = evidence::collect(&rec.goal, kept, tools);
+    // Each result's forms, made once for both passes.
+    let results = Results::new(&rec.goal, kept);
+    let ev = evidence::collect(&rec.goal, kept, tools, &results);
     let params = evidence::choose(&rec.goal, ev, &mut namer);
-    let plan = build(rec, kept, final_text, params.clone(), namer, tools)?;
+    let plan = build(
+        rec,
+        kept,
+        &results,
+        final_text,
+        params.clone(),
+        namer,
+        tools,
+    )?;
     // A param nothing ended up using (its evidence was explained otherwise) goes.
     let mut used = vec![false; plan.params.len()];
     plan.walk_all(&mut |s| {
@@ -68,7 +78,7 @@ pub fn generalize(
         .filter(|(_, u)| *u)
         .map(|(p, _)| Param::new(namer.take(&p.name), p.candidate))
         .collect();
-    build(rec, kept, final_text, params, namer, tools)
+    build(rec, kept, &results, final_text, params, namer, tools)
 }
 
 impl Plan {
@@ -184,6 +194,10 @@ impl Pass {
     /// The sources as printed: each use of a looped step's result made an element of its
     /// loop's values.
     fn remap(&mut self) {
+        if self.loops.is_empty() {
+            // No looped step: every source stays as it is.
+            return;
+        }
         let (loops, in_loop) = (&self.loops, &self.in_loop);
         for args in &mut self.args {
             for (_, s) in args.iter_mut() {
@@ -216,6 +230,7 @@ impl Pass {
 fn build(
     rec: &Recording,
     kept: &[(usize, &RecStep)],
+    results: &Results<'_>,
     final_text: Option<&str>,
     params: Vec<Param>,
     mut namer: Namer,
@@ -235,6 +250,7 @@ fn build(
         param_names: &param_names,
         param_values: &param_values,
         tools,
+        results,
     };
     let mut pass = pass(&ctx, &mut flow, &mut namer);
     pass.remap();
@@ -303,6 +319,7 @@ struct PassCtx<'a> {
     param_names: &'a [String],
     param_values: &'a [Value],
     tools: &'a ToolTable,
+    results: &'a Results<'a>,
 }
 
 /// Derives every argument of every kept step, turning unexplained prose into slots and
@@ -384,9 +401,9 @@ fn pass<'a>(ctx: &PassCtx<'a>, flow: &mut Flow<'a>, namer: &mut Namer) -> Pass {
             step_args.push((param.name.clone(), src));
         }
         p.args.push(step_args);
-        if let Some(result) = &step.result {
+        if let Some((result, forms)) = ctx.results.get(k) {
             p.known_before[k] = flow.knows(result);
-            flow.add_result(k, result);
+            flow.add_result(k, result, forms);
             p.seen_dependent |= p.depends[k];
             find_loop(ctx, &mut p, flow, k);
         }
@@ -397,6 +414,9 @@ fn pass<'a>(ctx: &PassCtx<'a>, flow: &mut Flow<'a>, namer: &mut Namer) -> Pass {
 /// Makes the steps ending at `k` a loop when they call one tool over every element of a
 /// list, and the loop's values known.
 fn find_loop(ctx: &PassCtx<'_>, p: &mut Pass, flow: &mut Flow<'_>, k: usize) {
+    if !loops::may_end_at(&p.args[k], &p.in_loop) {
+        return;
+    }
     let recorded = Recorded {
         params: ctx.param_values,
         kept: ctx.kept,

@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 
-use super::flow::{Flow, bounded};
+use super::flow::{Flow, Results, bounded};
 use super::forms;
 use super::names::{Found, Namer, param_name};
 use super::params::{Candidate, Kind, Param, candidates};
@@ -38,11 +38,12 @@ pub struct Evidence<'a> {
     numbers: Vec<(f64, &'a str, &'a str)>,
 }
 
-/// Collects the evidence of the kept steps.
+/// Collects the evidence of the kept steps (`results`: their results with their forms).
 pub fn collect<'a>(
     goal: &str,
     kept: &[(usize, &'a RecStep)],
     tools: &'a ToolTable,
+    results: &Results<'_>,
 ) -> Evidence<'a> {
     let mut ev = Evidence {
         zones: Vec::new(),
@@ -94,8 +95,8 @@ pub fn collect<'a>(
                 }
             }
         }
-        if let Some(r) = &step.result {
-            flow.add_result(k, r);
+        if let Some((r, forms)) = results.get(k) {
+            flow.add_result(k, r, forms);
         }
     }
     ev

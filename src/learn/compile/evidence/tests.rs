@@ -4,7 +4,8 @@ use crate::learn::recording::parse_recording;
 fn params_of(yaml: &str) -> Vec<(String, String)> {
     let rec = parse_recording(yaml, "t.yaml").unwrap();
     let kept: Vec<(usize, &RecStep)> = rec.steps.iter().enumerate().collect();
-    let ev = collect(&rec.goal, &kept, ToolTable::builtins());
+    let results = Results::new(&rec.goal, &kept);
+    let ev = collect(&rec.goal, &kept, ToolTable::builtins(), &results);
     choose(&rec.goal, ev, &mut Namer::default())
         .into_iter()
         .map(|p| (p.name, p.candidate.text))

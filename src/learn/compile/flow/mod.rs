@@ -8,11 +8,17 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 
 use super::forms::{self, Form};
 use super::needles::Needles;
 pub use super::sources::{Access, Apply, Piece, Src};
+pub use results::{ResultForms, Results};
+
+mod results;
+
+/// A fast hasher for the meaning index (no order depends on it: it is only looked up).
+type Hasher64 = foldhash::fast::FixedState;
 use crate::value::{Value, canonical_json, to_text};
 
 /// How a known value came to be known, best first when several hold the same value.
@@ -52,7 +58,7 @@ pub struct Flow<'r> {
     known: Vec<Known<'r>>,
     /// Meaning (see [`meaning_hash`]) to the best-ranked known of each distinct value
     /// with that hash (index into `known`).
-    index: HashMap<u64, Vec<usize>>,
+    index: HashMap<u64, Vec<usize>, Hasher64>,
     /// The texts to look for inside strings, each with its best (rank, index into `known`).
     needles: Needles<(Rank, usize)>,
     /// Words of the goal's own text: a field or element equal to one of them is not
@@ -115,42 +121,26 @@ impl<'r> Flow<'r> {
         });
     }
 
-    /// Makes a step's result known: the whole, its forms, its fields and elements.
-    pub fn add_result(&mut self, step: usize, result: &'r Value) {
-        // A goal that asks for the last of something: the last element of a list is
-        // `list.last` of it, whatever its length (never element N of a longer list).
-        if self.goal_words.contains("last")
-            && let Value::Array(items) = result
-            && items.len() >= 2
-            && items
-                .last()
-                .is_some_and(|l| items.iter().filter(|x| same(x, l)).count() == 1)
-        {
-            let f = forms::Form {
-                tool: "list.last",
-                input: "items",
-                extra: Vec::new(),
-                value: Value::Null,
-            };
-            if let Some(value) = forms::apply(&f, result) {
-                self.push(Known {
-                    value: Cow::Owned(value),
-                    src: Apply::of(&f, Src::Step(step)),
-                    class: Class::ResultForm,
-                    order: (step, 0),
-                    embed_min: Some(3),
-                });
-            }
+    /// Makes a step's result known: the whole, its forms, its fields and elements
+    /// (`forms`: the result's, see [`Results`]).
+    pub fn add_result(&mut self, step: usize, result: &'r Value, forms: &'r ResultForms) {
+        if let Some(f) = &forms.last {
+            self.push(Known {
+                value: Cow::Borrowed(&f.value),
+                src: Apply::of(f, Src::Step(step)),
+                class: Class::ResultForm,
+                order: (step, 0),
+                embed_min: Some(3),
+            });
         }
-        for f in forms::result_forms(result) {
+        for f in &forms.whole {
             let embed = match f.tool {
                 "text.format_number" | "text.trim" | "text.trim_end" => Some(2),
                 _ => None,
             };
-            let src = Apply::of(&f, Src::Step(step));
             self.push(Known {
-                value: Cow::Owned(f.value),
-                src,
+                value: Cow::Borrowed(&f.value),
+                src: Apply::of(f, Src::Step(step)),
                 class: Class::ResultForm,
                 order: (step, 0),
                 embed_min: embed,
@@ -163,7 +153,7 @@ impl<'r> Flow<'r> {
             order: (step, 0),
             embed_min: Some(1),
         });
-        self.add_parts(step, result, &mut Vec::new());
+        self.add_parts(step, result, &forms.parts);
     }
 
     /// Makes a loop's values known (the results of its calls, in order), and the text
@@ -201,13 +191,12 @@ impl<'r> Flow<'r> {
         });
     }
 
-    fn add_parts(&mut self, step: usize, v: &'r Value, path: &mut Vec<Access>) {
-        if path.len() >= MAX_DEPTH {
-            return;
-        }
-        let visit = |this: &mut Flow<'r>, a: Access, x: &'r Value, path: &mut Vec<Access>| {
-            path.push(a);
-            let src = Src::Access(Box::new(Src::Step(step)), path.clone());
+    /// Makes the parts of a result known, with their forms (`forms`: per part, in the
+    /// order [`results::each_part`] visits them).
+    fn add_parts(&mut self, step: usize, v: &'r Value, forms: &'r [Vec<Form>]) {
+        let mut forms = forms.iter();
+        results::each_part(v, &mut Vec::new(), &mut |path, x| {
+            let src = Src::Access(Box::new(Src::Step(step)), path.to_vec());
             let order = (step, MAX_DEPTH - path.len());
             // A text field of the result itself that is one number (a command's output
             // `3\n`) is that result's answer: it may be matched inside text as a whole
@@ -217,64 +206,31 @@ impl<'r> Flow<'r> {
                 _ => 3,
             };
             // The list of one field of every element, for a list of objects that is part
-            // of a result (the orders of a parsed file).
-            if let Value::Array(items) = x {
-                for f in forms::pluck_forms(items) {
-                    let src = Apply::of(&f, src.clone());
-                    this.push(Known {
-                        value: Cow::Owned(f.value),
-                        src,
-                        class: Class::PartForm,
-                        order,
-                        embed_min: None,
-                    });
-                }
-            }
-            if x.is_f64() || x.is_string() {
-                // A float field written with fewer decimals (`18.33` for a mean), a text
-                // field trimmed (a command's output without its last newline).
-                let forms = forms::result_forms(x).into_iter().filter(|f| {
-                    matches!(f.tool, "text.format_number" | "text.trim_end" | "text.trim")
+            // of a result (the orders of a parsed file); a float field written with fewer
+            // decimals (`18.33` for a mean), a text field trimmed (a command's output
+            // without its last newline).
+            for f in forms.next().into_iter().flatten() {
+                self.push(Known {
+                    value: Cow::Borrowed(&f.value),
+                    src: Apply::of(f, src.clone()),
+                    class: Class::PartForm,
+                    order,
+                    embed_min: (!x.is_array()).then_some(embed),
                 });
-                for f in forms {
-                    let src = Apply::of(&f, src.clone());
-                    this.push(Known {
-                        value: Cow::Owned(f.value),
-                        src,
-                        class: Class::PartForm,
-                        order,
-                        embed_min: Some(embed),
-                    });
-                }
             }
-            this.push(Known {
+            self.push(Known {
                 value: Cow::Borrowed(x),
                 src,
                 class: Class::Part,
                 order,
                 embed_min: Some(embed),
             });
-            this.add_parts(step, x, path);
-            path.pop();
-        };
-        match v {
-            Value::Object(map) => {
-                for (k, x) in map.iter().filter(|(k, _)| is_word(k)) {
-                    visit(self, Access::Key(k.clone()), x, path);
-                }
-            }
-            Value::Array(items) => {
-                for (i, x) in items.iter().enumerate().take(MAX_ELEMENTS) {
-                    visit(self, Access::Index(i), x, path);
-                }
-            }
-            _ => {}
-        }
+        });
     }
 
     /// Whether `v` (not a trivial value) is already known.
     pub fn knows(&self, v: &Value) -> bool {
-        self.exact(v).is_some()
+        self.best(v).is_some()
     }
 
     /// Whether `v` is a whole earlier result, or a form of one: a value passed on.
@@ -459,7 +415,7 @@ fn is_number_text(t: &str) -> bool {
 
 /// A hash of a value's meaning: numbers by value, JSON texts by their parse.
 fn meaning_hash(v: &Value) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
+    let mut h = Hasher64::default().build_hasher();
     match v {
         Value::String(s) => match json_text(s) {
             Some(parsed) => (4u8, canonical_json(&parsed)).hash(&mut h),

@@ -12,10 +12,15 @@ fn apply(tool: &'static str, input: &'static str, base: Src) -> Src {
     }))
 }
 
+/// The forms of `results` (the goal does not ask for the last of something).
+fn forms_of(results: &[Value]) -> Vec<ResultForms> {
+    results.iter().map(|r| ResultForms::of(r, false)).collect()
+}
+
 /// Makes `results` known as the results of steps 0, 1, ...
-fn add_results<'r>(f: &mut Flow<'r>, results: &'r [Value]) {
-    for (i, r) in results.iter().enumerate() {
-        f.add_result(i, r);
+fn add_results<'r>(f: &mut Flow<'r>, results: &'r [Value], forms: &'r [ResultForms]) {
+    for (i, (r, forms)) in results.iter().zip(forms).enumerate() {
+        f.add_result(i, r, forms);
     }
 }
 
@@ -26,9 +31,10 @@ fn exact_field_and_embedded_values() {
         json!(["buy", "milk", "fix", "the", "bike"]),
         json!(5),
     ];
+    let forms = forms_of(&results);
     let mut f = Flow::new("count the words in notes/todo.txt");
     f.add_param(0, json!("notes/todo.txt"));
-    add_results(&mut f, &results);
+    add_results(&mut f, &results, &forms);
     assert_eq!(f.derive(&json!("notes/todo.txt")), Src::Param(0));
     assert_eq!(f.derive(&json!("buy milk\nfix the bike\n")), Src::Step(0));
     assert_eq!(
@@ -54,8 +60,9 @@ fn normalized_forms_link_through_an_inserted_step() {
         json!(97.3333),
         json!({"k": "v", "n": 12}),
     ];
+    let forms = forms_of(&results);
     let mut f = Flow::new("g");
-    add_results(&mut f, &results);
+    add_results(&mut f, &results, &forms);
     // The file's text without its trailing newline.
     assert_eq!(
         f.derive(&json!("alpha beta")),
@@ -120,9 +127,10 @@ fn params_in_regex_and_case_forms() {
 
 #[test]
 fn goal_words_and_function_words_in_data_are_not_linked_inside_text() {
-    let result = json!(["the", "words", "north"]);
+    let result = [json!(["the", "words", "north"])];
+    let forms = forms_of(&result);
     let mut f = Flow::new("count the words in a.txt");
-    f.add_result(0, &result);
+    add_results(&mut f, &result, &forms);
     assert_eq!(
         f.derive(&json!("the words are here")),
         Src::Const(json!("the words are here"))
