@@ -4,8 +4,6 @@
 //! its `let`s) are local to it: they may not shadow a visible name, and once the block
 //! ends they are gone (a use after it is `out-of-scope`). Sibling blocks may reuse a name.
 
-use std::collections::BTreeSet;
-
 use super::hir::{LocalDef, StepDef, TBlock, TExpr, TExprKind};
 use super::lints;
 use super::trace::{Checker, Def};
@@ -193,7 +191,7 @@ impl Checker<'_> {
         var: Option<(&Ident, Type)>,
     ) -> (TBlock, Option<usize>) {
         let ok = self.enter_block(b.span);
-        let before: BTreeSet<String> = self.scope.keys().cloned().collect();
+        let before = self.block_names.len();
         let var = var.map(|(id, ty)| {
             let def = self.new_local(id, &ty);
             self.define(id, def, &ty);
@@ -239,7 +237,7 @@ impl Checker<'_> {
                 }
             }
         };
-        self.leave_block(&before);
+        self.leave_block(before);
         (
             TBlock {
                 steps,
@@ -249,15 +247,12 @@ impl Checker<'_> {
         )
     }
 
-    /// Ends a block: its names are linted and leave the scope.
-    fn leave_block(&mut self, before: &BTreeSet<String>) {
+    /// Ends a block, whose names are those of `block_names` from `first` on: they are
+    /// linted (in name order) and leave the scope.
+    fn leave_block(&mut self, first: usize) {
         self.block_depth -= 1;
-        let defined: Vec<String> = self
-            .scope
-            .keys()
-            .filter(|k| !before.contains(*k))
-            .cloned()
-            .collect();
+        let mut defined = self.block_names.split_off(first);
+        defined.sort_unstable();
         lints::unused_names(self, &defined);
         for name in defined {
             if let Some((_, span)) = self.scope.remove(&name) {

@@ -10,7 +10,9 @@ use crate::value::Value;
 
 impl Checker<'_> {
     pub(super) fn call(&mut self, call: &Call, span: Span) -> TExpr {
-        let Some(decl) = self.tools.get(&call.tool.name) else {
+        // The table outlives the checker: its declarations are borrowed, not copied.
+        let tools = self.tools;
+        let Some(decl) = tools.get(&call.tool.name) else {
             let mut d = Diagnostic::error(
                 "unknown-tool",
                 call.tool.span,
@@ -32,7 +34,6 @@ impl Checker<'_> {
                 span,
             };
         };
-        let decl = decl.clone();
         if decl.effects.contains(Effect::Clock) {
             self.diags.push(
                 Diagnostic::warning(
@@ -82,10 +83,9 @@ impl Checker<'_> {
                 continue;
             }
             seen[i] = Some(a.name.span);
-            let name = decl.name.clone();
-            let pty = p.ty.clone();
-            let pname = p.name.clone();
-            self.expect(&pty, &value, || format!("`{name}` takes `{pname}: {pty}`"));
+            self.expect(&p.ty, &value, || {
+                format!("`{}` takes `{}: {}`", decl.name, p.name, p.ty)
+            });
             slots[i] = Some(value);
         }
         let mut args = Vec::with_capacity(slots.len());

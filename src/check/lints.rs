@@ -46,39 +46,49 @@ pub(super) fn goal(c: &mut Checker<'_>, goal: &StrLit, _span: Span, params: &[Pa
     text
 }
 
-/// Warns about params and `let`s that nothing uses.
+/// Warns about params and `let`s that nothing uses (in name order).
 pub(super) fn unused(c: &mut Checker<'_>) {
-    let names: Vec<String> = c.scope.keys().cloned().collect();
-    unused_names(c, &names);
+    let mut warnings: Vec<(&String, Diagnostic)> = c
+        .scope
+        .iter()
+        .filter_map(|(name, (def, span))| Some((name, unused_warning(c, name, *def, *span)?)))
+        .collect();
+    warnings.sort_by(|a, b| a.0.cmp(b.0));
+    let warnings: Vec<Diagnostic> = warnings.into_iter().map(|(_, d)| d).collect();
+    c.diags.extend(warnings);
 }
 
 /// Warns about those of `names` (defined and visible) that nothing uses.
 pub(super) fn unused_names(c: &mut Checker<'_>, names: &[String]) {
-    let mut warnings = Vec::new();
-    for name in names {
-        let Some((def, span)) = c.scope.get(name) else {
-            continue;
-        };
-        if c.uses.get(def).copied().unwrap_or(0) > 0 {
-            continue;
-        }
-        let d = match def {
-            Def::Param(_) => Diagnostic::warning(
-                "unused-param",
-                *span,
-                format!("param `{name}` is never used"),
-            )
-            .label("never used")
-            .help("remove it, or use it in a step"),
-            Def::Step(_) | Def::Local(_) => {
-                Diagnostic::warning("unused-let", *span, format!("`{name}` is never used"))
-                    .label("never used")
-                    .help("drop the `let` to keep the step for its effect, or remove the step")
-            }
-        };
-        warnings.push(d);
-    }
+    let warnings: Vec<Diagnostic> = names
+        .iter()
+        .filter_map(|name| {
+            let (def, span) = c.scope.get(name)?;
+            unused_warning(c, name, *def, *span)
+        })
+        .collect();
     c.diags.extend(warnings);
+}
+
+/// The warning for `name`, defined as `def` at `span`, when nothing uses it.
+fn unused_warning(c: &Checker<'_>, name: &str, def: Def, span: Span) -> Option<Diagnostic> {
+    if c.uses.get(&def).copied().unwrap_or(0) > 0 {
+        return None;
+    }
+    Some(match def {
+        Def::Param(_) => Diagnostic::warning(
+            "unused-param",
+            span,
+            format!("param `{name}` is never used"),
+        )
+        .label("never used")
+        .help("remove it, or use it in a step"),
+        Def::Step(_) | Def::Local(_) => {
+            Diagnostic::warning("unused-let", span, format!("`{name}` is never used"))
+                .label("never used")
+                .help("drop the `let` to keep the step for its effect, or remove the step")
+        }
+    })
 }
 
 /// Warns about params that the goal does not mention (goal matching cannot bind them).

@@ -1,6 +1,6 @@
 //! Checking a trace: item order, names, types. Produces the typed program.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::ToolTable;
 use super::hir::*;
@@ -13,7 +13,7 @@ use crate::types::{Effect, EffectSet, Type};
 use crate::value::Value;
 
 /// What a name stands for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(super) enum Def {
     Param(usize),
     Step(usize),
@@ -24,16 +24,20 @@ pub(super) enum Def {
 pub(super) struct Checker<'a> {
     pub tools: &'a ToolTable,
     pub diags: &'a mut Vec<Diagnostic>,
-    /// Names defined so far, with where.
-    pub scope: BTreeMap<String, (Def, Span)>,
+    /// Names defined so far, with where. (Hash maps: a trace may define 100,000 names,
+    /// and nothing is taken from them in their order.)
+    pub scope: HashMap<String, (Def, Span)>,
+    /// The names blocks under way have defined so far, innermost last (each block
+    /// takes its own off when it ends).
+    pub block_names: Vec<String>,
     /// Every name the trace defines anywhere (to tell "defined later" from "undefined").
-    pub all_defs: BTreeMap<String, Span>,
+    pub all_defs: HashMap<&'a str, Span>,
     /// Names defined by statements that did not parse: their uses are not reported.
     pub broken: Vec<String>,
     /// The type of each definition.
-    pub def_types: BTreeMap<Def, Type>,
+    pub def_types: HashMap<Def, Type>,
     /// How often each definition is used.
-    pub uses: BTreeMap<Def, usize>,
+    pub uses: HashMap<Def, usize>,
     pub effects: EffectSet,
     /// Names defined in blocks so far.
     pub locals: Vec<LocalDef>,
@@ -51,15 +55,15 @@ pub(super) fn check_trace(
     tools: &ToolTable,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Program> {
-    let mut all_defs = BTreeMap::new();
+    let mut all_defs = HashMap::with_capacity(file.items.len());
     let broken: Vec<String> = file.broken_names.clone();
     for item in &file.items {
         match &item.kind {
             ItemKind::Param(p) => {
-                all_defs.entry(p.name.name.clone()).or_insert(p.name.span);
+                all_defs.entry(p.name.name.as_str()).or_insert(p.name.span);
             }
             ItemKind::Let(l) => {
-                all_defs.entry(l.name.name.clone()).or_insert(l.name.span);
+                all_defs.entry(l.name.name.as_str()).or_insert(l.name.span);
             }
             _ => {}
         }
@@ -67,11 +71,12 @@ pub(super) fn check_trace(
     let mut c = Checker {
         tools,
         diags,
-        scope: BTreeMap::new(),
+        scope: HashMap::with_capacity(file.items.len()),
+        block_names: Vec::new(),
         all_defs,
         broken,
-        def_types: BTreeMap::new(),
-        uses: BTreeMap::new(),
+        def_types: HashMap::with_capacity(file.items.len()),
+        uses: HashMap::with_capacity(file.items.len()),
         effects: EffectSet::EMPTY,
         locals: Vec::new(),
         out_of_scope: BTreeMap::new(),
@@ -81,7 +86,7 @@ pub(super) fn check_trace(
     let mut name: Option<String> = None;
     let mut goal: Option<(StrLit, Span)> = None;
     let mut params: Vec<ParamDef> = Vec::new();
-    let mut steps: Vec<StepDef> = Vec::new();
+    let mut steps: Vec<StepDef> = Vec::with_capacity(file.items.len());
     let mut ret: Option<(TExpr, Span)> = None;
     // 0: expect `trace`; 1: goal allowed; 2: params allowed; 3: steps.
     let mut phase = 0;
@@ -219,6 +224,9 @@ impl Checker<'_> {
             return false;
         }
         self.scope.insert(name.name.clone(), (def, name.span));
+        if self.block_depth > 0 {
+            self.block_names.push(name.name.clone());
+        }
         self.def_types.insert(def, ty.clone());
         true
     }
@@ -347,7 +355,7 @@ impl Checker<'_> {
                     .label("used outside its block")
                     .secondary(*at, "defined here, inside a block")
                     .help("a block's names are local to it: use the block's value instead (`let x = for ... { ... }`)")
-                } else if let Some(at) = self.all_defs.get(&id.name) {
+                } else if let Some(at) = self.all_defs.get(id.name.as_str()) {
                     Diagnostic::error(
                         "later-name",
                         id.span,

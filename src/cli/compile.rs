@@ -39,7 +39,9 @@ pub enum Emit {
 
 /// A compiled input: the program and the source text it came from.
 struct Compiled {
-    loaded: Loaded,
+    /// The program and its source, to store; `None` for a recording compiled for
+    /// `--emit llt` (its program is compiled, checked and replayed, not encoded).
+    loaded: Option<Loaded>,
     /// The source in canonical layout, for `--emit llt`.
     llt: String,
     /// For a recording: the recorded answers of its `ask` slots, and the model that
@@ -54,7 +56,9 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     let tools = workspace_tools(&host)?;
     let compiled = match args.file.extension().and_then(|e| e.to_str()) {
         Some("llt") => compile_llt(&args.file, &tools)?,
-        Some("yaml" | "yml") => compile_recording(&args.file, &tools, host.runtime()?)?,
+        Some("yaml" | "yml") => {
+            compile_recording(&args.file, &tools, host.runtime()?, args.emit.is_some())?
+        }
         other => {
             let what = other.map_or("no extension".to_owned(), |e| format!("`.{e}`"));
             return Err(CliError::input(
@@ -66,16 +70,16 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
             ));
         }
     };
-    if let Some(Emit::Llt) = args.emit {
+    let (Some(loaded), None) = (&compiled.loaded, args.emit) else {
         out!("{}", compiled.llt);
         return Ok(Outcome::Success);
-    }
-    let id = store(ws, &compiled.loaded)?;
+    };
+    let id = store(ws, loaded)?;
     if !compiled.seeds.is_empty() {
         seed_slot_cache(ws, &id, &compiled.model, &compiled.seeds)?;
     }
     if let Some(out) = &args.output {
-        write_output(out, &crate::bytecode::encode(&compiled.loaded.program))?;
+        write_output(out, &crate::bytecode::encode(&loaded.program))?;
     }
     outln!("{id}");
     Ok(Outcome::Success)
@@ -91,26 +95,24 @@ fn compile_llt(path: &Path, tools: &ToolTable) -> Result<Compiled, CliError> {
     let (file, _) = crate::syntax::parse(&text);
     let llt = crate::syntax::printer::format(&text, &file);
     Ok(Compiled {
-        loaded,
+        loaded: Some(loaded),
         llt,
         seeds: Vec::new(),
         model: String::new(),
     })
 }
 
-/// A Learner recording (`.yaml`): compiled to the program a person could have written.
+/// A Learner recording (`.yaml`): compiled to the program a person could have written;
+/// only its text when `text_only` (`--emit llt`).
 fn compile_recording(
     path: &Path,
     tools: &ToolTable,
     runtime: &tokio::runtime::Runtime,
+    text_only: bool,
 ) -> Result<Compiled, CliError> {
     let name = path.display().to_string();
     let text = read_source(path)?;
     let rec = crate::learn::recording::parse_recording(&text, &name)?;
-    let failed = |message: String| CliError::Compile {
-        what: format!("cannot compile {name}"),
-        message,
-    };
     let c = crate::learn::compile::compile_with(&rec, tools, runtime).map_err(|error| {
         CliError::Uncompiled {
             what: format!("cannot compile {name}"),
@@ -120,19 +122,27 @@ fn compile_recording(
     for note in &c.notes {
         note!("note: {name}: {note}");
     }
-    let program = crate::bytecode::verify(c.program, tools)
-        .map_err(|e| failed(format!("the program is invalid: {e}")))?;
+    if text_only {
+        return Ok(Compiled {
+            loaded: None,
+            llt: c.source,
+            seeds: Vec::new(),
+            model: String::new(),
+        });
+    }
+    // Verified by the compiler, against these tools.
+    let program = c.program;
     let bytes = crate::bytecode::encode(&program);
     let llt_name = format!("{}.llt", path.with_extension("").display());
     Ok(Compiled {
-        loaded: Loaded {
+        loaded: Some(Loaded {
             program,
             id: crate::store::ObjectId::of(&bytes),
-            source: Some((llt_name, c.source.clone())),
+            source: Some((llt_name, c.source)),
             steps: Some(c.spans),
             warnings: Vec::new(),
-        },
-        llt: c.source,
+        }),
+        llt: String::new(),
         seeds: c.slot_answers,
         model: rec.model,
     })

@@ -244,7 +244,7 @@ fn import_one(k: &Kernel, file: &Path, root: &Path) -> Result<Vec<String>, CliEr
         };
         let compiled = crate::learn::compile::Compiled::from_source(
             text,
-            loaded.program.into_program(),
+            loaded.program,
             loaded.steps.unwrap_or_default(),
         );
         let (id, trace) =

@@ -5,6 +5,7 @@
 //! capture of every block in between (`build_blocks.rs`).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use indexmap::IndexMap;
 
@@ -50,9 +51,15 @@ pub fn lower(p: &hir::Program, tools: &ToolTable) -> Result<Program, LowerError>
         tools,
         tool_ids,
         consts: IndexMap::new(),
+        const_key: String::new(),
         slots: Vec::new(),
         blocks: Vec::new(),
-        scopes: vec![Scope::default()],
+        // About one op per step: the tables are not grown (and copied) 17 times.
+        scopes: vec![Scope {
+            ops: Vec::with_capacity(p.steps.len() + 1),
+            steps: Vec::with_capacity(p.steps.len()),
+            ..Scope::default()
+        }],
         step_values: Vec::with_capacity(p.steps.len()),
         locals: BTreeMap::new(),
     };
@@ -116,6 +123,8 @@ pub(super) struct Builder<'a> {
     tool_ids: BTreeMap<String, ToolId>,
     /// Constants by their exact JSON text (so `1` and `1.0` stay distinct).
     consts: IndexMap<String, Value>,
+    /// The buffer [`Builder::constant`] writes a key into.
+    const_key: String,
     pub slots: Vec<Slot>,
     /// Blocks by id; `None` while one is being lowered.
     pub blocks: Vec<Option<Block>>,
@@ -135,9 +144,17 @@ impl Builder<'_> {
     }
 
     fn constant(&mut self, v: Value) -> ConstId {
-        let key = serde_json::to_string(&v).unwrap_or_default();
-        match self.consts.get_index_of(&key) {
-            Some(i) => ConstId(i as u32),
+        // The key is written into a buffer kept for the next one: a constant seen before
+        // costs no allocation.
+        let mut key = std::mem::take(&mut self.const_key);
+        key.clear();
+        // `Display` writes the compact JSON text; writing into a `String` cannot fail.
+        let _ = write!(key, "{v}");
+        match self.consts.get_index_of(key.as_str()) {
+            Some(i) => {
+                self.const_key = key;
+                ConstId(i as u32)
+            }
             None => {
                 self.consts.insert(key, v);
                 ConstId((self.consts.len() - 1) as u32)
@@ -164,8 +181,10 @@ impl Builder<'_> {
             step: scope.step,
         };
         // An effect edge that is also a data input adds nothing.
-        let inputs = op.inputs(&slots);
-        after.retain(|a| !inputs.contains(&Operand::Op(*a)));
+        if !after.is_empty() {
+            let inputs = op.inputs(&slots);
+            after.retain(|a| !inputs.contains(&Operand::Op(*a)));
+        }
         op.after = after;
         scope.ops.push(op);
         scope.effects = scope.effects.union(effects);
@@ -361,13 +380,14 @@ impl Builder<'_> {
     }
 
     fn call(&mut self, tool: &str, args: &[TExpr]) -> Result<Operand, LowerError> {
-        let decl = self
-            .tools
+        // The table outlives the builder: its declarations are borrowed, not copied.
+        let tools = self.tools;
+        let decl = tools
             .get(tool)
             .ok_or_else(|| LowerError::UnknownTool(tool.to_owned()))?;
-        let (params, ret, effects) = (decl.params.clone(), decl.ret.clone(), decl.effects);
+        let (params, ret, effects) = (&decl.params, decl.ret.clone(), decl.effects);
         let mut ops = Vec::with_capacity(args.len());
-        for (a, p) in args.iter().zip(&params) {
+        for (a, p) in args.iter().zip(params) {
             let o = self.expr(a)?;
             ops.push(self.check(o, &a.ty, &p.ty));
         }

@@ -57,7 +57,9 @@ use crate::value::Value;
 pub struct Compiled {
     /// The program's `.llt` source.
     pub source: String,
-    pub program: crate::ir::Program,
+    /// The program, verified against the tool table it was compiled with (so nothing
+    /// verifies it again).
+    pub program: crate::bytecode::Verified,
     /// The step→span table of `source` (see [`crate::ir::build::compile_with_spans`]).
     pub spans: Vec<crate::diag::Span>,
     /// False when the literal version was kept (see `notes` for why).
@@ -87,7 +89,7 @@ impl Compiled {
     /// A hand-written trace in the shape of a compiled recording.
     pub fn from_source(
         source: String,
-        program: crate::ir::Program,
+        program: crate::bytecode::Verified,
         spans: Vec<crate::diag::Span>,
     ) -> Compiled {
         Compiled {

@@ -1,7 +1,7 @@
 //! Names in a compiled recording: params, steps, slots and inserted steps share one
 //! namespace, so none can shadow or collide with another.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashMap, HashSet};
 
 use super::params::{Candidate, Kind};
 use crate::types::Type;
@@ -72,7 +72,8 @@ const ROLE_NOUNS: &[&str] = &[
 /// Hands out unique names.
 #[derive(Default)]
 pub struct Namer {
-    taken: BTreeSet<String>,
+    /// Never iterated (so a hash set cannot change what is printed).
+    taken: HashSet<String>,
     /// The first suffix not yet tried for each base: a recording of 100,000 steps of one
     /// tool must not try `_2`, `_3`, ... again for every one of them.
     next: HashMap<String, usize>,
@@ -83,12 +84,18 @@ impl Namer {
     pub fn take(&mut self, base: &str) -> String {
         let base = identifier(base);
         let mut name = base.clone();
-        let mut n = self.next.get(&base).copied().unwrap_or(2);
+        let next = self.next.get_mut(&base);
+        let mut n = next.as_deref().copied().unwrap_or(2);
         while self.taken.contains(&name) || KEYWORDS.contains(&name.as_str()) {
             name = format!("{base}_{n}");
             n += 1;
         }
-        self.next.insert(base, n);
+        match next {
+            Some(next) => *next = n,
+            None => {
+                self.next.insert(base, n);
+            }
+        }
         self.taken.insert(name.clone());
         name
     }

@@ -11,6 +11,7 @@ use super::naming::name_plan;
 use super::plan::Plan;
 use super::sources::Recorded;
 use super::{Compiled, SlotAnswer};
+use crate::diag::Span;
 use crate::learn::recording::{RecStep, Recording};
 use crate::syntax::ast::{self, File, Item, ItemKind};
 use crate::tools::ToolTable;
@@ -86,9 +87,18 @@ pub fn print(
         comments: Vec::new(),
         broken_names: Vec::new(),
     };
-    let body = spaced(&crate::syntax::printer::format("", &file));
-    let source = format!("{}{body}", header(rec));
-    let (program, spans) = super::typed::compile(file, &source, tools)?;
+    let (body, ends) = crate::syntax::printer::format_items(&file.items);
+    let mut source = header(rec);
+    let at = source.len();
+    let items = spaced(&body, &ends, &mut source).map(|spans| {
+        spans
+            .into_iter()
+            .map(|(start, end)| Span::new(at + start, at + end))
+            .collect()
+    });
+    let (program, spans) = super::typed::compile(file, &source, items, tools)?;
+    let program = crate::bytecode::verify(program, tools)
+        .map_err(|e| format!("the program is invalid: {e}"))?;
     let values: Vec<Value> = plan.params.iter().map(|p| p.value.clone()).collect();
     let recorded = Recorded {
         params: &values,
@@ -286,31 +296,61 @@ fn inserted_item(a: &Apply, names: &Names<'_>) -> Item {
     emit::let_item(&name, None, ast::LetValue::Expr(emit::call(a.tool, args)))
 }
 
-/// Blank lines between the groups: header, params, steps.
-fn spaced(body: &str) -> String {
-    let mut out = String::with_capacity(body.len() + 8);
+/// Appends `body` (items printed one after another, item `k` ending at `ends[k]`) to
+/// `out` with blank lines between the groups: header, params, steps. Gives where each
+/// item is in what was appended, or `None` when a blank line fell inside an item's text
+/// (a multi-line string with a line that looks like an item) or the text holds a `\r`
+/// (`lines` drops it): then the items are not where they were printed.
+fn spaced(body: &str, ends: &[usize], out: &mut String) -> Option<Vec<(usize, usize)>> {
+    out.reserve(body.len() + 8);
+    let base = out.len();
+    let mut spans = Some(Vec::with_capacity(ends.len()));
+    if body.contains('\r') {
+        spans = None;
+    }
+    // The next item (by index into `ends`) and where it starts in `body`.
+    let (mut next, mut next_start) = (0, 0);
+    let mut old = 0;
     let mut prev_group = 0;
     for line in body.lines() {
-        let group = if line.starts_with("trace ") || line.starts_with("goal ") {
-            0
-        } else if line.starts_with("param ") {
-            1
-        } else if line.starts_with(|c: char| c.is_whitespace())
-            || line.is_empty()
-            || line.starts_with(|c: char| !c.is_ascii_alphabetic())
-        {
-            prev_group
-        } else {
-            2
-        };
-        if group != prev_group {
+        let group = group(line, prev_group);
+        let blank = group != prev_group;
+        if blank {
             out.push('\n');
         }
         prev_group = group;
+        if let Some(found) = &mut spans {
+            if old == next_start && next < ends.len() {
+                let start = out.len() - base;
+                found.push((start, start + ends[next] - next_start));
+                next_start = ends[next] + 1;
+                next += 1;
+            } else if blank {
+                spans = None;
+            }
+        }
         out.push_str(line);
         out.push('\n');
+        old += line.len() + 1;
     }
-    out
+    spans.filter(|s| s.len() == ends.len())
+}
+
+/// The group of a line (0 header, 1 params, 2 steps); lines that continue an item, blank
+/// lines and lines of punctuation stay in the group before.
+fn group(line: &str, prev_group: u8) -> u8 {
+    if line.starts_with("trace ") || line.starts_with("goal ") {
+        0
+    } else if line.starts_with("param ") {
+        1
+    } else if line.starts_with(|c: char| c.is_whitespace())
+        || line.is_empty()
+        || line.starts_with(|c: char| !c.is_ascii_alphabetic())
+    {
+        prev_group
+    } else {
+        2
+    }
 }
 
 fn header(rec: &Recording) -> String {

@@ -22,22 +22,58 @@ use crate::vm::{Resolved, SlotError, SlotFuture, SlotRequest, SlotResolver, Slot
 
 /// The recorded calls, and which were used.
 struct Tape {
-    calls: Vec<(RecStep, bool)>,
+    calls: Vec<Call>,
     /// Per tool: its calls (indices into `calls`, in order) and the first not yet used,
     /// so that a recording answered in order costs one comparison per call.
     by_tool: BTreeMap<String, (Vec<usize>, usize)>,
 }
 
+/// A recorded call as the tape compares it: its arguments in the order of the tool's
+/// declaration, and its result until a call of the program takes it. (Only these are
+/// copied from the recording: the tools of a replay must own what they hold.)
+struct Call {
+    args: Vec<Recorded>,
+    result: Option<Value>,
+    used: bool,
+}
+
+/// What a recorded argument accepts.
+enum Recorded {
+    /// A reference to an earlier step's result: any value.
+    Any,
+    /// A value equal to this one by meaning.
+    Same(Value),
+    /// Not recorded: the parameter's default.
+    Default,
+}
+
 impl Tape {
-    fn new(kept: &[(usize, &RecStep)]) -> Tape {
+    fn new(kept: &[(usize, &RecStep)], tools: &ToolTable) -> Tape {
         let mut by_tool: BTreeMap<String, (Vec<usize>, usize)> = BTreeMap::new();
+        let mut calls = Vec::with_capacity(kept.len());
         for (i, (_, s)) in kept.iter().enumerate() {
-            by_tool.entry(s.tool.clone()).or_default().0.push(i);
+            match by_tool.get_mut(s.tool.as_str()) {
+                Some((order, _)) => order.push(i),
+                None => {
+                    by_tool.insert(s.tool.clone(), (vec![i], 0));
+                }
+            }
+            let params = tools.get(&s.tool).map_or(&[][..], |d| &d.params[..]);
+            let args = params
+                .iter()
+                .map(|p| match s.args.get(&p.name) {
+                    Some(recorded) if as_step_ref(recorded).is_some() => Recorded::Any,
+                    Some(recorded) => Recorded::Same(recorded.clone()),
+                    None => Recorded::Default,
+                })
+                .collect();
+            calls.push(Call {
+                args,
+                result: s.result.clone(),
+                used: false,
+            });
         }
-        Tape {
-            calls: kept.iter().map(|(_, s)| ((*s).clone(), false)).collect(),
-            by_tool,
-        }
+        Tape { calls, by_tool }
     }
 
     /// The result of the first unused recorded call of `decl` with these arguments.
@@ -47,28 +83,29 @@ impl Tape {
         let at = order[*first_unused..]
             .iter()
             .copied()
-            .find(|&i| !calls[i].1 && matches_args(decl, &calls[i].0, args))?;
-        calls[at].1 = true;
-        while order.get(*first_unused).is_some_and(|&i| calls[i].1) {
+            .find(|&i| !calls[i].used && matches_args(decl, &calls[i].args, args))?;
+        calls[at].used = true;
+        while order.get(*first_unused).is_some_and(|&i| calls[i].used) {
             *first_unused += 1;
         }
-        let step = &calls[at].0;
-        Some(match &step.result {
-            Some(v) => v.clone(),
+        // Each call is answered once: its result is taken, not copied.
+        Some(match calls[at].result.take() {
+            Some(v) => v,
             // An imported step: no result was recorded.
             None => default_of(&decl.ret),
         })
     }
 }
 
-fn matches_args(decl: &ToolDecl, step: &RecStep, args: &[Value]) -> bool {
+fn matches_args(decl: &ToolDecl, recorded: &[Recorded], args: &[Value]) -> bool {
     decl.params
         .iter()
+        .zip(recorded)
         .zip(args)
-        .all(|(p, actual)| match step.args.get(&p.name) {
-            Some(recorded) if as_step_ref(recorded).is_some() => true,
-            Some(recorded) => same(recorded, actual),
-            None => Some(actual) == p.default.as_ref(),
+        .all(|((p, recorded), actual)| match recorded {
+            Recorded::Any => true,
+            Recorded::Same(v) => same(v, actual),
+            Recorded::Default => Some(actual) == p.default.as_ref(),
         })
 }
 
@@ -145,12 +182,12 @@ impl SlotResolver for TapeSlots<'_> {
 /// answering every call, succeeds and makes exactly the recorded calls; else `None`.
 /// Runs on `runtime` (blocks on it: not to be called from async code).
 pub fn matches_recording(
-    mut c: Compiled,
+    c: Compiled,
     kept: &[(usize, &RecStep)],
     tools: &ToolTable,
     runtime: &tokio::runtime::Runtime,
 ) -> Option<Compiled> {
-    let tape = Arc::new(Mutex::new(Tape::new(kept)));
+    let tape = Arc::new(Mutex::new(Tape::new(kept, tools)));
     // The tape answers: no MCP server is started for a replay.
     let mut table = tools.without_providers();
     for t in &c.program.tools {
@@ -168,8 +205,6 @@ pub fn matches_recording(
     inputs.params = params;
     inputs.granted = Effect::ALL.into_iter().collect::<EffectSet>();
     inputs.jobs = 1;
-    // Verified in place (a 100,000-step program is not copied); given back below.
-    let program = crate::bytecode::verify(c.program, &table).ok()?;
     inputs.tools = table;
     let resolver = TapeSlots {
         answers: &c.slot_answers,
@@ -177,13 +212,12 @@ pub fn matches_recording(
     let ctx = Arc::new(ToolCtx::detached());
     let bus = crate::vm::EventBus::new();
     let ran = runtime
-        .block_on(crate::vm::run(&program, inputs, &ctx, &resolver, &bus))
+        .block_on(crate::vm::run(&c.program, inputs, &ctx, &resolver, &bus))
         .is_ok();
     let all_used = tape
         .lock()
-        .map(|t| t.calls.iter().all(|(_, used)| *used))
+        .map(|t| t.calls.iter().all(|call| call.used))
         .unwrap_or(false);
-    c.program = program.into_program();
     (ran && all_used).then_some(c)
 }
 
@@ -208,6 +242,7 @@ mod tests {
     fn replays(src: &str, bindings: &[(&str, Value)], steps: &[RecStep]) -> bool {
         let tools = ToolTable::builtins();
         let (program, _) = crate::ir::build::compile_with(src, tools).unwrap();
+        let program = crate::bytecode::verify(program, tools).unwrap();
         let mut c = Compiled::from_source(src.to_owned(), program, Vec::new());
         c.bindings = bindings
             .iter()

@@ -133,6 +133,8 @@ pub fn merge(
             let first = diags.iter().find(|d| d.is_error());
             GrowError::DoesNotCheck(first.map(ToString::to_string).unwrap_or_default())
         })?;
+    let program = crate::bytecode::verify(program, tools)
+        .map_err(|e| GrowError::DoesNotCheck(e.to_string()))?;
     let slot_answers = child
         .slot_answers
         .iter()

@@ -12,6 +12,7 @@ return "yes"
 fn compiled(source: &str) -> Compiled {
     let (program, _, spans) = crate::ir::build::compile_with_spans(source, ToolTable::builtins())
         .unwrap_or_else(|d| panic!("{d:?}\n{source}"));
+    let program = crate::bytecode::verify(program, ToolTable::builtins()).unwrap();
     Compiled::from_source(source.to_owned(), program, spans)
 }
 

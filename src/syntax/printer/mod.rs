@@ -40,6 +40,25 @@ pub fn format(src: &str, file: &File) -> String {
     p.out
 }
 
+/// Prints items that have no comments and no source text (a tree built in code): the
+/// text [`format`] gives for a file of them, and where each item's text ends (at the
+/// `\n` that ends its last line; the next item starts right after it).
+pub fn format_items(items: &[Item]) -> (String, Vec<usize>) {
+    let mut p = Printer {
+        src: "",
+        comments: &[],
+        next: 0,
+        out: String::new(),
+    };
+    let mut ends = Vec::with_capacity(items.len());
+    for item in items {
+        p.item(item, 0);
+        ends.push(p.out.len());
+        p.out.push('\n');
+    }
+    (p.out, ends)
+}
+
 struct Printer<'a> {
     src: &'a str,
     comments: &'a [Comment],
