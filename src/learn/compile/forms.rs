@@ -90,6 +90,12 @@ pub fn result_forms(v: &Value) -> Vec<Form> {
 /// Runs a form's tool on `input`, as the program would.
 pub fn apply(f: &Form, input: &Value) -> Option<Value> {
     let decl = crate::tools::ToolTable::builtins().get(f.tool)?;
+    // A tool of one param takes the value where it is (no copy).
+    if let [only] = decl.params.as_slice()
+        && only.name == f.input
+    {
+        return call_pure(f.tool, std::slice::from_ref(input))?.ok();
+    }
     let args: Vec<Value> = decl
         .params
         .iter()

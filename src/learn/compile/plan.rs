@@ -238,6 +238,7 @@ fn build(
 ) -> Result<Plan, NotGeneral> {
     let goal = template(&rec.goal, &params);
     let mut flow = Flow::new(&rec.goal);
+    flow.reserve(kept.len());
     for (i, p) in params.iter().enumerate() {
         flow.add_param(i, p.value.clone());
     }

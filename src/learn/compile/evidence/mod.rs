@@ -50,6 +50,7 @@ pub fn collect<'a>(
         numbers: Vec::new(),
     };
     let mut flow = Flow::new(goal);
+    flow.reserve(kept.len());
     for (k, &(_, step)) in kept.iter().enumerate() {
         let Some(decl) = tools.get(&step.tool) else {
             continue;

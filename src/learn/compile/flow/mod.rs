@@ -7,6 +7,7 @@
 //! structurally (`{"a": 1}` is `{"a":1}`).
 
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hash, Hasher};
 
@@ -58,12 +59,36 @@ pub struct Flow<'r> {
     known: Vec<Known<'r>>,
     /// Meaning (see [`meaning_hash`]) to the best-ranked known of each distinct value
     /// with that hash (index into `known`).
-    index: HashMap<u64, Vec<usize>, Hasher64>,
+    index: HashMap<u64, Bucket, Hasher64>,
     /// The texts to look for inside strings, each with its best (rank, index into `known`).
     needles: Needles<(Rank, usize)>,
     /// Words of the goal's own text: a field or element equal to one of them is not
     /// linked inside text (`words` in "there are 5 words" is the goal's word, not data).
     goal_words: BTreeSet<String>,
+}
+
+/// The known values of one meaning hash (indices into `known`), in the order they became
+/// known: one, but for a collision, so the first is not a separate allocation.
+struct Bucket {
+    first: usize,
+    more: Vec<usize>,
+}
+
+impl Bucket {
+    fn of(first: usize) -> Bucket {
+        Bucket {
+            first,
+            more: Vec::new(),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &usize> {
+        std::iter::once(&self.first).chain(&self.more)
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut usize> {
+        std::iter::once(&mut self.first).chain(&mut self.more)
+    }
 }
 
 /// Deepest field/element chain searched inside a result.
@@ -79,18 +104,33 @@ impl<'r> Flow<'r> {
         }
     }
 
+    /// Makes room for the values of `results` more results (about two each: the whole
+    /// and a form), so a long recording does not copy what is known as it grows.
+    pub fn reserve(&mut self, results: usize) {
+        self.known.reserve(2 * results);
+        self.index.reserve(2 * results);
+    }
+
     fn push(&mut self, k: Known<'r>) {
         let at = self.known.len();
         let rank = (k.class, k.order);
-        let bucket = self.index.entry(meaning_hash(&k.value)).or_default();
-        // One entry per distinct value: the best, the latest of equals (as `max_by_key`).
-        match bucket
-            .iter_mut()
-            .find(|i| same(&self.known[**i].value, &k.value))
-        {
-            Some(i) if rank >= (self.known[*i].class, self.known[*i].order) => *i = at,
-            Some(_) => {}
-            None => bucket.push(at),
+        match self.index.entry(meaning_hash(&k.value)) {
+            Entry::Vacant(e) => {
+                e.insert(Bucket::of(at));
+            }
+            Entry::Occupied(mut e) => {
+                let bucket = e.get_mut();
+                // One entry per distinct value: the best, the latest of equals (as
+                // `max_by_key`).
+                let equal = bucket
+                    .iter_mut()
+                    .find(|i| same(&self.known[**i].value, &k.value));
+                match equal {
+                    Some(i) if rank >= (self.known[*i].class, self.known[*i].order) => *i = at,
+                    Some(_) => {}
+                    None => bucket.more.push(at),
+                }
+            }
         }
         if let Some(text) = self.needle(&k) {
             // The first of equals, as a stable sort of the hits would keep it.
