@@ -4,7 +4,11 @@
 //! This is the only module that touches YAML: [`parse_recording`] and [`to_yaml`] for
 //! recordings, [`parse_yaml_documents`] for other YAML inputs (the original llmos traces
 //! read by [`crate::learn::import`]). All YAML goes through `serde-saphyr` with one set of
-//! options:
+//! options, with one shortcut: a recording in plain YAML (block mappings and sequences,
+//! flow collections and scalars on one line, no comments, anchors or tags; what llmos and
+//! generators write) is read by `fast.rs` to the same value, ten times faster; anything
+//! else, and any recording with an error (so the error names its line), is read by
+//! `serde-saphyr`. The rules below hold for both:
 //!
 //! - input is bounded: at most [`MAX_YAML_BYTES`] of text, a node / event / depth budget,
 //!   and alias expansion limits, so hostile YAML (alias bombs, deep nesting, document
@@ -31,6 +35,7 @@ use serde_saphyr::{Location, Spanned};
 
 use crate::value::Value;
 
+mod fast;
 mod raw;
 mod validate;
 
@@ -259,6 +264,18 @@ pub fn parse_recording(text: &str, file_name: &str) -> Result<Recording, Recordi
             "empty file: expected a recording",
         ));
     }
+    // Most recordings are plain YAML that the fast reader reads to the same value; for
+    // anything else, and for every error (so it names its line), serde-saphyr reads it.
+    if let Ok(doc) = fast::read(text)
+        && let Ok(rec) = validate::recording(doc, file_name)
+    {
+        return Ok(rec);
+    }
+    read_with_saphyr(text, file_name)
+}
+
+/// Reads a recording with serde-saphyr: every YAML form, errors with their location.
+fn read_with_saphyr(text: &str, file_name: &str) -> Result<Recording, RecordingError> {
     let doc: Spanned<RawDoc> = serde_saphyr::from_str_with_options(text, yaml_options())
         .map_err(|e| RecordingError::yaml(file_name, &e))?;
     validate::recording(doc, file_name)

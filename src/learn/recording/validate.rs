@@ -240,6 +240,19 @@ fn usage(file: &str, v: Spanned<Value>) -> Result<Usage, RecordingError> {
     Ok(usage)
 }
 
+/// A step's string field: `step N: key` in the error, made only when there is one.
+fn step_string(
+    file: &str,
+    n: usize,
+    key: &str,
+    v: Spanned<Value>,
+) -> Result<String, RecordingError> {
+    match v.value {
+        Value::String(s) => Ok(s),
+        _ => string(file, &format!("step {n}: {key}"), v),
+    }
+}
+
 fn step(
     file: &str,
     index: usize,
@@ -272,9 +285,9 @@ fn step(
         };
         let vat = v.referenced;
         match key.as_str() {
-            "tool" => tool = Some(string(file, &format!("step {n}: tool"), v)?),
+            "tool" => tool = Some(step_string(file, n, "tool", v)?),
             "result" => result = Some(v.value),
-            "error" => error = Some(string(file, &format!("step {n}: error"), v)?),
+            "error" => error = Some(step_string(file, n, "error", v)?),
             _ => {
                 return Err(RecordingError::at(
                     file,
@@ -293,20 +306,23 @@ fn step(
             format!("step {n}: `tool` is empty"),
         ));
     }
-    let what = format!("step {n} (`{tool}`)");
+    let what = || format!("step {n} (`{tool}`)");
     match (&result, &error) {
         (Some(_), Some(_)) => {
             return Err(RecordingError::at(
                 file,
                 at,
-                format!("{what} has both `result` and `error`; a call either returns or fails"),
+                format!(
+                    "{} has both `result` and `error`; a call either returns or fails",
+                    what()
+                ),
             ));
         }
         (None, None) if tool != FINAL_TOOL && !imported => {
             return Err(RecordingError::at(
                 file,
                 at,
-                format!("{what} has neither `result` nor `error`"),
+                format!("{} has neither `result` nor `error`", what()),
             ));
         }
         _ => {}
@@ -320,8 +336,9 @@ fn step(
                 file,
                 at,
                 format!(
-                    "{what}: argument `{name}` refers to the result of step {}, which is \
+                    "{}: argument `{name}` refers to the result of step {}, which is \
                      not an earlier step",
+                    what(),
                     target + 1
                 ),
             ));
