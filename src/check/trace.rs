@@ -1,6 +1,10 @@
 //! Checking a trace: item order, names, types. Produces the typed program.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+// The name tables hash with foldhash, seeded per process (source text is untrusted
+// input): SipHash dominated them on long traces.
+use foldhash::HashMap;
 
 use super::ToolTable;
 use super::hir::*;
@@ -55,7 +59,7 @@ pub(super) fn check_trace(
     tools: &ToolTable,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Program> {
-    let mut all_defs = HashMap::with_capacity(file.items.len());
+    let mut all_defs = HashMap::with_capacity_and_hasher(file.items.len(), Default::default());
     let broken: Vec<String> = file.broken_names.clone();
     for item in &file.items {
         match &item.kind {
@@ -71,12 +75,12 @@ pub(super) fn check_trace(
     let mut c = Checker {
         tools,
         diags,
-        scope: HashMap::with_capacity(file.items.len()),
+        scope: HashMap::with_capacity_and_hasher(file.items.len(), Default::default()),
         block_names: Vec::new(),
         all_defs,
         broken,
-        def_types: HashMap::with_capacity(file.items.len()),
-        uses: HashMap::with_capacity(file.items.len()),
+        def_types: HashMap::with_capacity_and_hasher(file.items.len(), Default::default()),
+        uses: HashMap::with_capacity_and_hasher(file.items.len(), Default::default()),
         effects: EffectSet::EMPTY,
         locals: Vec::new(),
         out_of_scope: BTreeMap::new(),

@@ -1,7 +1,7 @@
 //! Names in a compiled recording: params, steps, slots and inserted steps share one
 //! namespace, so none can shadow or collide with another.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 
 use super::params::{Candidate, Kind};
 use crate::types::Type;
