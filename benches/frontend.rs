@@ -7,7 +7,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 #[path = "../tests/it/support/long_recording.rs"]
 mod long_recording;
-use long_recording::long_recording;
+use long_recording::{long_json_recording, long_recording};
 
 /// A trace of `steps` steps mixing tool calls, interpolation, lists and objects.
 pub fn generated_trace(steps: usize) -> String {
@@ -76,6 +76,13 @@ fn scaling(c: &mut Criterion) {
     let text = long_recording(100_000);
     let rec = llmos::learn::recording::parse_recording(&text, "long.yaml").unwrap();
     g.bench_function("compile_recording_100k_steps", |b| {
+        b.iter(|| llmos::learn::compile::compile(&rec).unwrap())
+    });
+    // Thousands of known numbers searched for in every JSON text (the automata's worst
+    // case: nearly every prefix of a needle is a needle).
+    let text = long_json_recording(70_000);
+    let rec = llmos::learn::recording::parse_recording(&text, "json.yaml").unwrap();
+    g.bench_function("compile_recording_70k_json_steps", |b| {
         b.iter(|| llmos::learn::compile::compile(&rec).unwrap())
     });
     g.finish();

@@ -5,7 +5,7 @@
 //! checked to grow linearly (a test build is unoptimized: the release timings are in
 //! `benches/frontend.rs`).
 
-use crate::support::long_recording::long_recording;
+use crate::support::long_recording::{long_json_recording, long_recording};
 use std::path::Path;
 use std::process::Command;
 
@@ -75,9 +75,13 @@ fn an_object_of_100000_keys_checks_in_linear_time() {
 }
 
 fn compile_cpu(steps: usize) -> (f64, String) {
+    compile_text_cpu(&long_recording(steps))
+}
+
+fn compile_text_cpu(recording: &str) -> (f64, String) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("rec.yaml");
-    std::fs::write(&file, long_recording(steps)).unwrap();
+    std::fs::write(&file, recording).unwrap();
     let (code, stdout, stderr, cpu) = timed(&["compile", "--emit", "llt", file.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
     (cpu, stdout)
@@ -110,4 +114,18 @@ fn a_100000_step_recording_compiles_in_linear_time() {
         large < 60.0,
         "100,000 steps took {large:.2} s of CPU in the test build"
     );
+}
+
+/// The recording of the automata's worst case (`benches/frontend.rs` times 70,000 steps of
+/// it): among thousands of known numbers and names, each name is linked to the field of
+/// the record parsed just before it, never to an older equal-looking value.
+#[test]
+fn many_known_numbers_link_each_name_to_its_own_record() {
+    let (_, source) = compile_text_cpu(&long_json_recording(4_000));
+    assert_eq!(source.matches("json.parse(").count(), 2_000, "{source}");
+    assert!(source.contains("text.upper(text: data.name)"), "{source}");
+    for record in [2, 1_000, 2_000] {
+        let upper = format!("text.upper(text: data_{record}.name)");
+        assert!(source.contains(&upper), "no `{upper}` in {source}");
+    }
 }

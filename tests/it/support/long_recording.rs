@@ -31,3 +31,27 @@ pub fn long_recording(steps: usize) -> String {
     rec.push_str(&format!("- {{tool: llm.final, args: {{text: {prev}}}}}\n"));
     rec
 }
+
+/// A recording of `steps` steps after one read: `json.parse` of a record written as text,
+/// then `text.upper` of its name, in turn. The parsed records make thousands of distinct
+/// numbers and names known (an id per record), and every JSON text is searched for them:
+/// number texts where nearly every prefix is itself a known value, the shape that made the
+/// automata of the data flow quadratic to build.
+pub fn long_json_recording(steps: usize) -> String {
+    let mut rec = String::from(
+        "llmos_recording: 1\ngoal: \"process notes/todo.txt\"\n\
+         model: anthropic:claude-sonnet-4-5\noutcome: success\nsteps:\n\
+         - {tool: fs.read, args: {path: notes/todo.txt}, result: a b}\n",
+    );
+    let mut last = String::from("a b");
+    for i in 0..steps / 2 {
+        rec.push_str(&format!(
+            "- {{tool: json.parse, args: {{text: '{{\"id\": {i}, \"name\": \"n{i}\", \"tags\": [\"a{i}\", \"b\"]}}'}}, \
+             result: {{id: {i}, name: n{i}, tags: [a{i}, b]}}}}\n\
+             - {{tool: text.upper, args: {{text: n{i}}}, result: N{i}}}\n"
+        ));
+        last = format!("N{i}");
+    }
+    rec.push_str(&format!("- {{tool: llm.final, args: {{text: {last}}}}}\n"));
+    rec
+}
