@@ -85,6 +85,10 @@ fn the_long_recording_takes_the_fast_path() {
     let text = long_recording::long_recording(2_000);
     assert!(same(&text));
     assert_eq!(fast(&text).unwrap().steps.len(), 2_002);
+    // Single-quoted JSON texts and nested flow mappings.
+    let text = long_recording::long_json_recording(2_000);
+    assert!(same(&text));
+    assert_eq!(fast(&text).unwrap().steps.len(), 2_002);
 }
 
 #[test]
