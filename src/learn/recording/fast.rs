@@ -71,6 +71,14 @@ pub(super) fn spanned<T>(value: T) -> Spanned<T> {
     Spanned::new(value, Location::UNKNOWN, Location::UNKNOWN)
 }
 
+/// A key met for the first time (`previous`: what inserting it replaced).
+pub(super) fn first<T>(previous: Option<T>) -> Fast<()> {
+    match previous {
+        Some(_) => Err(Outside),
+        None => Ok(()),
+    }
+}
+
 pub(super) fn unique<E>(entries: &[(String, E)], key: &str) -> Fast<()> {
     match entries.iter().any(|(k, _)| k == key) {
         true => Err(Outside),
@@ -299,10 +307,7 @@ impl<'a> Reader<'a> {
         let mut map = serde_json::Map::new();
         self.block_map(n, |r, key, n| {
             let v = r.block_value(n)?;
-            match map.insert(key, v) {
-                Some(_) => Err(Outside),
-                None => Ok(()),
-            }
+            first(map.insert(key, v))
         })?;
         Ok(Value::Object(map))
     }
@@ -420,10 +425,7 @@ impl<'a> Reader<'a> {
         let mut map = serde_json::Map::new();
         self.flow_entries(|r, key| {
             let v = r.value(true)?;
-            match map.insert(key, v) {
-                Some(_) => Err(Outside),
-                None => Ok(()),
-            }
+            first(map.insert(key, v))
         })?;
         Ok(Value::Object(map))
     }

@@ -3,7 +3,7 @@
 use indexmap::IndexMap;
 use serde_saphyr::Spanned;
 
-use super::{Fast, Outside, Reader, spanned, unique};
+use super::{Fast, Outside, Reader, first, spanned, unique};
 use crate::learn::recording::raw::{RawArgs, RawStep, StepEntry};
 use crate::value::Value;
 
@@ -72,10 +72,7 @@ impl Reader<'_> {
         let mut args = IndexMap::new();
         self.flow_entries(|r, key| {
             let v = r.value(true)?;
-            match args.insert(key, v) {
-                Some(_) => Err(Outside),
-                None => Ok(()),
-            }
+            first(args.insert(key, v))
         })?;
         Ok(args)
     }
@@ -100,10 +97,7 @@ impl Reader<'_> {
         let mut args = IndexMap::new();
         self.block_map(i, |r, key, n| {
             let v = r.block_value(n)?;
-            match args.insert(key, v) {
-                Some(_) => Err(Outside),
-                None => Ok(()),
-            }
+            first(args.insert(key, v))
         })?;
         Ok(RawArgs::Map(args))
     }
