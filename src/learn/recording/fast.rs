@@ -57,9 +57,7 @@ pub(super) fn read(text: &str) -> Fast<Spanned<RawDoc>> {
         } else {
             RawEntry::Other(spanned(r.block_value(n)?))
         };
-        unique(&entries, &key)?;
-        entries.push((key, entry));
-        Ok(())
+        push_new(&mut entries, key, entry)
     })?;
     if r.content_indent()?.is_some() {
         return Err(Outside);
@@ -79,11 +77,13 @@ pub(super) fn first<T>(previous: Option<T>) -> Fast<()> {
     }
 }
 
-pub(super) fn unique<E>(entries: &[(String, E)], key: &str) -> Fast<()> {
-    match entries.iter().any(|(k, _)| k == key) {
-        true => Err(Outside),
-        false => Ok(()),
+/// Adds an entry under a key met for the first time.
+pub(super) fn push_new<E>(entries: &mut Vec<(String, E)>, key: String, entry: E) -> Fast<()> {
+    if entries.iter().any(|(k, _)| *k == key) {
+        return Err(Outside);
     }
+    entries.push((key, entry));
+    Ok(())
 }
 
 /// Every character is one YAML reads as itself: printable, no tab, no carriage return,

@@ -3,7 +3,7 @@
 use indexmap::IndexMap;
 use serde_saphyr::Spanned;
 
-use super::{Fast, Outside, Reader, first, spanned, unique};
+use super::{Fast, Outside, Reader, first, push_new, spanned};
 use crate::learn::recording::raw::{RawArgs, RawStep, StepEntry};
 use crate::value::Value;
 
@@ -41,9 +41,7 @@ impl Reader<'_> {
                 "args" => StepEntry::Args(spanned(RawArgs::Map(r.flow_args()?))),
                 _ => StepEntry::Other(spanned(r.value(true)?)),
             };
-            unique(&entries, &key)?;
-            entries.push((key, entry));
-            Ok(())
+            push_new(&mut entries, key, entry)
         })?;
         Ok(RawStep { entries })
     }
@@ -57,9 +55,7 @@ impl Reader<'_> {
                 "args" => StepEntry::Args(spanned(r.block_args(n)?)),
                 _ => StepEntry::Other(spanned(r.block_value(n)?)),
             };
-            unique(&entries, &key)?;
-            entries.push((key, entry));
-            Ok(())
+            push_new(&mut entries, key, entry)
         })?;
         Ok(RawStep { entries })
     }
